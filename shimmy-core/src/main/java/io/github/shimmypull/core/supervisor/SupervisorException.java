@@ -1,0 +1,58 @@
+package io.github.shimmypull.core.supervisor;
+
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** A failure of the Shimmy backend: it is not available, did not start, or did not become ready. */
+public class SupervisorException extends RuntimeException {
+
+  /** Why the backend failed. */
+  public enum Reason {
+    /** No live instance to send a request to (idle, starting, crashed, stopped). */
+    NO_BACKEND,
+    /** The Shimmy executable cannot be found or run. */
+    EXECUTABLE_NOT_FOUND,
+    /** The child exited before it became ready. */
+    EXITED,
+    /** The child did not become ready (or list the expected ids) in time. */
+    READY_TIMEOUT,
+    /** The supervisor is stopped or stopping. */
+    STOPPED,
+    /** The crash-loop breaker is open. */
+    FAILED
+  }
+
+  private final Reason reason;
+  private final @Nullable Integer exitCode;
+  private final List<String> outputTail;
+
+  public SupervisorException(Reason reason, String message) {
+    this(reason, message, null, List.of(), null);
+  }
+
+  public SupervisorException(
+      Reason reason,
+      String message,
+      @Nullable Integer exitCode,
+      List<String> outputTail,
+      @Nullable Throwable cause) {
+    super(message, cause);
+    this.reason = reason;
+    this.exitCode = exitCode;
+    this.outputTail = List.copyOf(outputTail);
+  }
+
+  public Reason reason() {
+    return reason;
+  }
+
+  /** Exit code of the child when it exited, else null. */
+  public @Nullable Integer exitCode() {
+    return exitCode;
+  }
+
+  /** The last lines of the child's output, oldest first. */
+  public List<String> outputTail() {
+    return outputTail;
+  }
+}
