@@ -10,6 +10,8 @@ import java.util.Optional;
 final class DockerfileRules {
 
   static final String RUNTIME_BASE = "eclipse-temurin:17-jre";
+  /** Shimmy's prebuilt Linux binary needs glibc 2.39: Ubuntu 24.04 (noble) or later. */
+  static final String RUNTIME_DISTRIBUTION = "-noble";
   static final String SHIMMY_BINARY = "/usr/local/bin/shimmy";
   static final String SHIMMY_RELEASE_URL =
       "https://github.com/Michael-A-Kuykendall/shimmy/releases/download/v${SHIMMY_VERSION}/${SHIMMY_ASSET}";
@@ -25,6 +27,9 @@ final class DockerfileRules {
     Stage runtime = dockerfile.finalStage();
     if (!runtime.baseImage().startsWith(RUNTIME_BASE)) {
       violations.add("runtime stage is based on " + runtime.baseImage() + ", expected " + RUNTIME_BASE);
+    }
+    if (!runtime.baseImage().endsWith(RUNTIME_DISTRIBUTION)) {
+      violations.add("runtime base " + runtime.baseImage() + " does not pin Ubuntu noble, whose glibc 2.39 Shimmy's binary needs");
     }
     List<String> entrypoint = execForm(runtime, "ENTRYPOINT", violations);
     String jar = entrypoint.size() == 3 && entrypoint.get(0).equals("java") && entrypoint.get(1).equals("-jar")
