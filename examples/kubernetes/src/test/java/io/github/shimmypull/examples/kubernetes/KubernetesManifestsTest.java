@@ -151,6 +151,10 @@ class KubernetesManifestsTest {
             m -> mapAt(server(m), "resources", "limits").remove("memory"), "has no resources.limits.memory"),
         breakage("running as root allowed", Variant.SINGLE_REPLICA,
             m -> mapAt(pod(m), "securityContext").remove("runAsNonRoot"), "does not require runAsNonRoot"),
+        breakage("a misspelled pod field", Variant.SINGLE_REPLICA,
+            m -> pod(m).put("terminationGracePeriodSecond", 60), "unknown field terminationGracePeriodSecond"),
+        breakage("a misspelled probe field", Variant.MULTI_REPLICA,
+            m -> mapAt(server(m), "livenessProbe").put("periodSecond", 10), "unknown field periodSecond"),
         breakage("a manifest left out of the kustomization", Variant.MULTI_REPLICA,
             m -> stringsList(m.kustomization().orElseThrow(), "resources").remove("pdb.yaml"), "kustomization resources"));
   }

@@ -31,6 +31,28 @@ final class ManifestRules {
 
   private static final Set<String> SECRET_ENVIRONMENT = Set.of("HF_TOKEN", "SHIMMY_PULL_ADMIN_TOKEN");
 
+  /** Fields of a core/v1 PodSpec: a misspelled one would be dropped or rejected by the API server. */
+  private static final Set<String> POD_FIELDS = Set.of(
+      "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig", "dnsPolicy",
+      "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers",
+      "hostname", "hostnameOverride", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os", "overhead",
+      "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims", "resources",
+      "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "securityContext", "serviceAccount",
+      "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds",
+      "tolerations", "topologySpreadConstraints", "volumes");
+
+  /** Fields of a core/v1 Container. */
+  private static final Set<String> CONTAINER_FIELDS = Set.of(
+      "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "name", "ports",
+      "readinessProbe", "resizePolicy", "resources", "restartPolicy", "restartPolicyRules", "securityContext",
+      "startupProbe", "stdin", "stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty",
+      "volumeDevices", "volumeMounts", "workingDir");
+
+  /** Fields of a core/v1 Probe. */
+  private static final Set<String> PROBE_FIELDS = Set.of(
+      "exec", "failureThreshold", "grpc", "httpGet", "initialDelaySeconds", "periodSeconds", "successThreshold",
+      "tcpSocket", "terminationGracePeriodSeconds", "timeoutSeconds");
+
   private final Manifests manifests;
   private final Image image;
   private final List<String> violations = new ArrayList<>();
@@ -79,6 +101,7 @@ final class ManifestRules {
       checkEnvironment(container);
     }
     checkVolumes(pod, "Deployment");
+    checkFields(pod, "Deployment");
 
     List<Map<String, Object>> pullers = new ArrayList<>();
     for (Map<String, Object> init : mapsAt(pod, "initContainers")) {
@@ -89,6 +112,7 @@ final class ManifestRules {
       Map<String, Object> jobPod = mapAt(job, "spec", "template", "spec");
       checkPodSecurity(jobPod, "Job");
       checkVolumes(jobPod, "Job");
+      checkFields(jobPod, "Job");
       for (Map<String, Object> container : mapsAt(jobPod, "containers")) {
         checkResources(container);
         checkEnvironment(container);
@@ -333,6 +357,24 @@ final class ManifestRules {
         if (!volumes.contains(String.valueOf(mount.get("name")))) {
           violations.add(where + " container " + container.get("name") + " mounts " + mount.get("name") + ", which is not a volume of the pod " + volumes);
         }
+      }
+    }
+  }
+
+  private void checkFields(Map<String, Object> pod, String where) {
+    unknown(pod.keySet(), POD_FIELDS, where + " pod spec");
+    for (Map<String, Object> container : allContainers(pod)) {
+      unknown(container.keySet(), CONTAINER_FIELDS, where + " container " + container.get("name"));
+      for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
+        unknown(mapAt(container, probe).keySet(), PROBE_FIELDS, where + " container " + container.get("name") + " " + probe);
+      }
+    }
+  }
+
+  private void unknown(Set<String> fields, Set<String> known, String where) {
+    for (String field : new TreeSet<>(fields)) {
+      if (!known.contains(field)) {
+        violations.add(where + " has unknown field " + field);
       }
     }
   }
