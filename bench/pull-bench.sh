@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-1024}
-THROTTLED_MIB=${2:-256}
-RATE=${RATE:-25m}
+THROTTLED_MIB=${2:-64}
+RATE=${RATE:-8m}
 WORK=${WORK:-/tmp/shimmy-pull-bench}
 PORT=${PORT:-18481}
 TPORT=$((PORT + 1))
@@ -51,17 +51,27 @@ peer() { # url file -> seconds for curl -o + sha256sum
   rm -f "$WORK/models/peer.gguf"
   echo "$t1 - $t0" | bc -l
 }
-echo "# loopback, ${SIZE_MIB} MiB, verification on"
+pull() { # base size seed parts partSize -> seconds of the second (warm) run in one JVM
+  $JAVA io.github.shimmypull.core.pull.PullBench pull "$1" "$2" "$3" "$4" "$5" "$WORK/models" 2 | tail -1 |
+    sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*/\1 \2/'
+}
+echo "# loopback, ${SIZE_MIB} MiB, verification on, -Xmx64m; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in 1 2 3; do
-  sync; echo "peer curl+sha256sum seconds=$(peer "http://127.0.0.1:$PORT/big.gguf")"
-  for cfg in "1 67108864" "4 67108864" "8 67108864" "4 16777216"; do
+  sync; p=$(peer "http://127.0.0.1:$PORT/big.gguf")
+  for cfg in "1 67108864" "4 67108864" "8 33554432"; do
     set -- $cfg
-    $JAVA io.github.shimmypull.core.pull.PullBench pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$WORK/models" 1
+    read -r secs heap < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2")
+    printf 'round %d parts=%s partSize=%s pull=%.2fs peer=%.2fs ratio=%.2f peakHeap=%sMiB\n' \
+      "$run" "$1" "$2" "$secs" "$p" "$(echo "$secs / $p" | bc -l)" "$heap"
   done
 done
-echo "# nginx limit_rate $RATE per connection, ${THROTTLED_MIB} MiB"
-echo "peer curl+sha256sum seconds=$(peer "http://127.0.0.1:$TPORT/small.gguf")"
-for cfg in "1 16777216" "2 16777216" "4 16777216" "8 16777216"; do
-  set -- $cfg
-  $JAVA io.github.shimmypull.core.pull.PullBench pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$1" "$2" "$WORK/models" 1
+echo "# nginx limit_rate $RATE per connection, ${THROTTLED_MIB} MiB; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+p=$(peer "http://127.0.0.1:$TPORT/small.gguf")
+printf 'peer curl+sha256sum %.2fs\n' "$p"
+single=""
+for n in 1 2 4 8; do
+  read -r secs heap < <(pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$n" 4194304)
+  if [[ -z "$single" ]]; then single=$secs; fi
+  printf 'parts=%d pull=%.2fs speedup=%.2f (target >= %.1f) peakHeap=%sMiB\n' \
+    "$n" "$secs" "$(echo "$single / $secs" | bc -l)" "$(echo "0.8 * $n" | bc -l)" "$heap"
 done
