@@ -473,6 +473,21 @@ class HuggingFacePullerTest {
   }
 
   @Test
+  void aSidecarThatDoesNotDescribeTheFileIsIgnoredAndTheFileDownloadedFresh() throws Exception {
+    HubFixture f = start(tinyRepo(MIB));
+    Path hidden = Files.createDirectories(modelDir.resolve(".shimmy-pull"));
+    Files.write(hidden.resolve(Q4 + ".part"), new byte[MIB]);
+    Files.writeString(hidden.resolve(Q4 + ".part.json"), "{\"repo\":\"" + REPO + "\",\"commit\":\"c\",\"path\":\"" + Q4
+        + "\",\"sha256\":\"" + f.hub.sha256(REPO, Q4) + "\",\"size\":" + MIB
+        + ",\"parts\":[{\"start\":0,\"end\":1000,\"done\":1001}]}");
+
+    f.puller().build().pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+    assertThat(rangeStart(f.hub.cdnDownloads().get(0))).isZero();
+  }
+
+  @Test
   void parallelPartsProduceTheSameBytesAndSha() throws Exception {
     int size = 3 * MIB + 12_345;
     HubFixture f = start(tinyRepo(size));
