@@ -45,7 +45,8 @@ public final class ShimmyProcess {
   private static final Logger log = LoggerFactory.getLogger("io.github.shimmypull.supervisor.shimmy");
   private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final MediaType JSON_TYPE = MediaType.get("application/json");
-  private static final String WATCHDOG_MARKER = "shimmy-pull watchdog: child ";
+  /** The line prefix the launcher's watchdog prints before the real child's pid. */
+  public static final String WATCHDOG_MARKER = "shimmy-pull watchdog: child ";
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
 
   private final Process process;
@@ -265,7 +266,8 @@ public final class ShimmyProcess {
                 : "did not answer GET /health";
         throw new SupervisorException(
             SupervisorException.Reason.READY_TIMEOUT,
-            "Shimmy pid " + shimmyPid + " on port " + port + " " + what + " within " + timeout,
+            "Shimmy pid " + shimmyPid + " on port " + port + " " + what + " within "
+                + timeout.toMillis() + " ms",
             null,
             tail(),
             null);
