@@ -83,7 +83,7 @@ class ProcessShimmySupervisorTest {
     s.restart(Set.of("a"), Duration.ofSeconds(60));
     BackendState before = s.state();
 
-    assertThatThrownBy(() -> s.restart(Set.of("a", "b"), Duration.ofSeconds(2)))
+    assertThatThrownBy(() -> s.restart(Set.of("a", "b"), Duration.ofSeconds(8)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> {
@@ -168,7 +168,7 @@ class ProcessShimmySupervisorTest {
   void aHangingStartTimesOutAndIsKilled() throws Exception {
     ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of(FakeShimmy.READY_NO_BIND, "1"));
     List<BackendState> states = SupervisorFixture.record(s);
-    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(2)))
+    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(6)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> {
@@ -183,6 +183,17 @@ class ProcessShimmySupervisorTest {
     long pid =
         states.stream().map(BackendState::pid).filter(p -> p != null).findFirst().orElseThrow();
     assertThat(awaitGone(pid, Duration.ofSeconds(10))).isTrue();
+  }
+
+  @Test
+  void aStartThatHangsSilentlyTimesOutAndTheBackendRetriesWithBackoff() throws Exception {
+    ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of(FakeShimmy.HANG, "true"));
+    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(1)))
+        .isInstanceOfSatisfying(
+            SupervisorException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.READY_TIMEOUT));
+    assertThat(s.state().status()).isIn(BackendStatus.BACKING_OFF, BackendStatus.STARTING);
+    assertThat(s.state().reason()).contains("did not answer GET /health");
   }
 
   @Test
