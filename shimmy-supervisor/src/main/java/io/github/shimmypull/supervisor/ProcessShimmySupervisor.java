@@ -875,6 +875,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
+    /** The supervisor; nothing runs until {@code start()} or {@code restart(...)}. */
     public ProcessShimmySupervisor build() {
       return new ProcessShimmySupervisor(this);
     }
