@@ -185,7 +185,26 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       }
       gen = generation;
     }
-    List<String> ids = discoverIds();
+    Optional<String> problem = launcher.executableProblem(modelDir);
+    if (problem.isPresent()) {
+      synchronized (stateLock) {
+        if (gen == generation) {
+          setStatus(BackendStatus.UNAVAILABLE, problem.get());
+        }
+      }
+      return;
+    }
+    List<String> ids;
+    try {
+      ids = discoverIds();
+    } catch (UncheckedIOException e) {
+      synchronized (stateLock) {
+        if (gen == generation) {
+          scheduleRecovery("discovery failed: " + e.getMessage());
+        }
+      }
+      return;
+    }
     synchronized (stateLock) {
       if (gen != generation || live != null || pending != null) {
         return;

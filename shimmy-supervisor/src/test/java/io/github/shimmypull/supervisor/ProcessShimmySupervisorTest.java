@@ -374,12 +374,30 @@ class ProcessShimmySupervisorTest {
                 .command("shimmy-does-not-exist-" + System.nanoTime() + " --flag")
                 .build());
     s.start();
-    BackendState state = awaitStatus(s, BackendStatus.UNAVAILABLE);
+    BackendState state = s.state();
+    assertThat(state.status()).isEqualTo(BackendStatus.UNAVAILABLE);
     assertThat(state.reason()).contains("not found").contains("shimmy-does-not-exist-");
     assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(5)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> assertThat(e.reason()).isEqualTo(Reason.EXECUTABLE_NOT_FOUND));
+  }
+
+  @Test
+  void aMissingExecutableWinsOverAnEmptyDirectoryAndAFailingCliDiscovery() throws Exception {
+    Path dir = tmp.resolve("empty");
+    java.nio.file.Files.createDirectories(dir);
+    ShimmyLauncher launcher =
+        ShimmyLauncher.newBuilder(List.of("/nonexistent/bin/shimmy")).build();
+    ProcessShimmySupervisor s =
+        track(
+            ProcessShimmySupervisor.newBuilder(dir)
+                .launcher(launcher)
+                .discovery(new CliDiscoveryRunner(launcher, Duration.ofSeconds(10)))
+                .build());
+    s.start();
+    assertThat(s.state().status()).isEqualTo(BackendStatus.UNAVAILABLE);
+    assertThat(s.state().reason()).contains("/nonexistent/bin/shimmy");
   }
 
   @Test
