@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import okhttp3.OkHttpClient;
@@ -99,7 +100,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
   private List<String> lastTail = List.of();
   private long generation;
   private boolean operationInProgress;
-  private boolean stopped;
+  private volatile boolean stopped;
   private int consecutiveFailures;
   private final Deque<Long> crashTimes = new ArrayDeque<>();
 
@@ -221,11 +222,9 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
   @Override
   public void restart(Collection<String> expectedIds, Duration timeout) {
     Set<String> expected = new TreeSet<>(expectedIds);
-    long gen;
     synchronized (stateLock) {
       ensureNotStopped();
       generation++;
-      gen = generation;
     }
     operations.lock();
     try {
@@ -261,7 +260,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       }
       ShimmyProcess fresh;
       try {
-        fresh = launchAndAwait(expected, timeout, gen);
+        fresh = launchAndAwait(expected, timeout, () -> stopped);
       } catch (SupervisorException e) {
         restartFailed(e, old);
         throw e;
@@ -386,7 +385,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
         return;
       }
       try {
-        makeLive(launchAndAwait(ids, readyTimeout, gen));
+        makeLive(launchAndAwait(ids, readyTimeout, () -> stopped || gen != currentGeneration()));
       } catch (SupervisorException e) {
         synchronized (stateLock) {
           recordFailure(e);
@@ -522,7 +521,13 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     return ids;
   }
 
-  private ShimmyProcess launchAndAwait(Collection<String> expected, Duration timeout, long gen) {
+  /**
+   * Launches an instance and waits until it serves {@code expected}; {@code cancelled} aborts the
+   * wait (stop(), or a restart() superseding a start attempt). Restarts do not cancel each other:
+   * they queue on the operations lock.
+   */
+  private ShimmyProcess launchAndAwait(
+      Collection<String> expected, Duration timeout, BooleanSupplier cancelled) {
     Optional<String> problem = launcher.executableProblem(modelDir);
     if (problem.isPresent()) {
       throw new SupervisorException(Reason.EXECUTABLE_NOT_FOUND, problem.get());
@@ -564,7 +569,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
             expected,
             left,
             pollInterval,
-            () -> gen != currentGeneration(),
+            cancelled,
             warm);
         return p;
       } catch (SupervisorException e) {

@@ -316,6 +316,20 @@ class ProcessShimmySupervisorTest {
   }
 
   @Test
+  void concurrentRestartsQueueInsteadOfCancellingEachOther() throws Exception {
+    Path dir = models("a.gguf", "b.gguf");
+    ProcessShimmySupervisor s = supervisor(dir, Map.of(FakeShimmy.STARTUP_DELAY_MS, "500"));
+    java.util.concurrent.CompletableFuture<Void> first =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> s.restart(Set.of("a"), Duration.ofSeconds(60)));
+    awaitState(s, st -> st.pid() != null, Duration.ofSeconds(30));
+    s.restart(Set.of("a", "b"), Duration.ofSeconds(60));
+    first.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(s.state().status()).isEqualTo(BackendStatus.READY);
+    assertThat(s.state().restarts()).isEqualTo(1);
+  }
+
+  @Test
   void inPlaceRestartReplacesTheInstance() throws Exception {
     Path dir = models("a.gguf");
     ProcessShimmySupervisor s =
