@@ -508,6 +508,18 @@ class ShimmyHttpApiTest {
   }
 
   @Test
+  void healthIsUnavailableAndPullsAreRefusedOnceTheServiceStops() throws Exception {
+    fx.supervisor.serving(List.of("tiny"));
+    coordinator.close();
+
+    HttpResponse<String> health = get("/v1/health");
+    assertThat(health.statusCode()).isEqualTo(503);
+    assertThat(json(health)).containsEntry("status", "unavailable");
+    assertThat(post("/v1/api/pull", TINY).statusCode()).isEqualTo(503);
+    assertThat(fx.puller.prepareCalls()).isZero();
+  }
+
+  @Test
   void healthShowsTheRunningPull() throws Exception {
     fx.puller.holdDownloads();
     coordinator.submit(ref("acme/tiny"), false);
