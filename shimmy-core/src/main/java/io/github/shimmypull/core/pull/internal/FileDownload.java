@@ -345,7 +345,7 @@ public final class FileDownload {
           if (read < 0) {
             break;
           }
-          if (buf.position() >= 64 * 1024 && source.getBuffer().size() == 0) {
+          if (source.getBuffer().size() == 0) {
             break;
           }
         }
