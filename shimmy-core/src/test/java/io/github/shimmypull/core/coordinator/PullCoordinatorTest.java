@@ -102,6 +102,23 @@ class PullCoordinatorTest {
   }
 
   @Test
+  void requestWrittenAnotherWayThatResolvesToTheRunningFilesAttaches() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.puller.holdDownloads();
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+    fx.puller.awaitHeld();
+
+    PullJob defaultTag = coordinator.submit(new ModelRef("acme/tiny", null, null, null), false);
+
+    assertThat(defaultTag).isSameAs(job);
+    assertThatThrownBy(() -> coordinator.submit(new ModelRef("acme/tiny", "Q8_0", null, null), false))
+        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CONFLICT));
+    fx.puller.release();
+    job.await(Duration.ofSeconds(30));
+    assertThat(fx.puller.pullCalls()).isEqualTo(1);
+  }
+
+  @Test
   void requestForAnotherModelWhileOneRunsIsRejectedWithConflictNamingTheRunningJob() throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.puller.holdDownloads();
