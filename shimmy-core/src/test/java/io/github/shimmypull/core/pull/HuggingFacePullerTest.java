@@ -84,8 +84,9 @@ class HuggingFacePullerTest {
   }
 
   @Test
-  void fallsBackToQ8ThenToTheFirstModelFileSkippingProjectors() throws Exception {
+  void fallsBackToQ8ThenToTheFirstModelFileSkippingProjectorsAcrossTreePages() throws Exception {
     HubFixture f = start(FakeHuggingFace.builder()
+        .treePageSize(2)
         .file("a/q8", "mmproj-Q4_K_M.gguf", FakeFile.seeded(1000, 1))
         .file("a/q8", "m.imatrix-Q4_K_M.gguf", FakeFile.seeded(1000, 1))
         .file("a/q8", "m-Q8_0.gguf", FakeFile.seeded(1000, 2))

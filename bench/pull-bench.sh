@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Pull benchmark: HuggingFacePuller (verification on, -Xmx64m) against curl -o + sha256sum of the
+# same file from the same local nginx, in the same run. Big files live in $WORK (default /tmp),
+# never in git, and are deleted at the end. Usage: bench/pull-bench.sh [SIZE_MIB] [THROTTLED_MIB]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MIB=${1:-1024}
+THROTTLED_MIB=${2:-64}
+RATE=${RATE:-8m}
+WORK=${WORK:-/tmp/shimmy-pull-bench}
+PORT=${PORT:-18481}
+TPORT=$((PORT + 1))
+rm -rf "$WORK"; mkdir -p "$WORK/www/cdn" "$WORK/models" "$WORK/logs"
+NGINX_PID=""
+cleanup() {
+  if [[ -f "$WORK/nginx.pid" ]]; then kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+./mvnw -B -q -pl shimmy-testkit,shimmy-core -am -DskipTests test-compile dependency:build-classpath \
+  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test >/dev/null
+CP="shimmy-core/target/test-classes:shimmy-core/target/classes:shimmy-testkit/target/classes:$(cat shimmy-core/target/bench-classpath.txt)"
+JAVA="java -Xmx64m -XX:MaxDirectMemorySize=64m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp $CP"
+
+SIZE=$((SIZE_MIB * 1024 * 1024)); TSIZE=$((THROTTLED_MIB * 1024 * 1024))
+SHA=$($JAVA io.github.shimmypull.core.pull.PullBench generate "$WORK/www/big.gguf" "$SIZE" 7)
+TSHA=$($JAVA io.github.shimmypull.core.pull.PullBench generate "$WORK/www/small.gguf" "$TSIZE" 8)
+ln -s ../big.gguf "$WORK/www/cdn/$SHA"; ln -s ../small.gguf "$WORK/www/cdn/$TSHA"
+
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $WORK/logs/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  sendfile on;
+  server { listen 127.0.0.1:$PORT; root $WORK/www; }
+  server { listen 127.0.0.1:$TPORT; root $WORK/www; limit_rate $RATE; }
+}
+CONF
+nginx -p "$WORK" -c "$WORK/nginx.conf"
+
+peer() { # url file -> seconds for curl -o + sha256sum
+  local t0 t1
+  t0=$(date +%s.%N)
+  curl -sf -o "$WORK/models/peer.gguf" "$1"
+  sha256sum "$WORK/models/peer.gguf" >/dev/null
+  t1=$(date +%s.%N)
+  rm -f "$WORK/models/peer.gguf"
+  echo "$t1 - $t0" | bc -l
+}
+pull() { # base size seed parts partSize -> seconds of the second (warm) run in one JVM
+  $JAVA io.github.shimmypull.core.pull.PullBench pull "$1" "$2" "$3" "$4" "$5" "$WORK/models" 2 | tail -1 |
+    sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*/\1 \2/'
+}
+echo "# loopback, ${SIZE_MIB} MiB, verification on, -Xmx64m; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for run in 1 2 3; do
+  sync; p=$(peer "http://127.0.0.1:$PORT/big.gguf")
+  for cfg in "1 67108864" "4 67108864" "8 33554432"; do
+    set -- $cfg
+    read -r secs heap < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2")
+    printf 'round %d parts=%s partSize=%s pull=%.2fs peer=%.2fs ratio=%.2f peakHeap=%sMiB\n' \
+      "$run" "$1" "$2" "$secs" "$p" "$(echo "$secs / $p" | bc -l)" "$heap"
+  done
+done
+echo "# nginx limit_rate $RATE per connection, ${THROTTLED_MIB} MiB; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+p=$(peer "http://127.0.0.1:$TPORT/small.gguf")
+printf 'peer curl+sha256sum %.2fs\n' "$p"
+single=""
+for n in 1 2 4 8; do
+  read -r secs heap < <(pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$n" 4194304)
+  if [[ -z "$single" ]]; then single=$secs; fi
+  printf 'parts=%d pull=%.2fs speedup=%.2f (target >= %.1f) peakHeap=%sMiB\n' \
+    "$n" "$secs" "$(echo "$single / $secs" | bc -l)" "$(echo "0.8 * $n" | bc -l)" "$heap"
+done
