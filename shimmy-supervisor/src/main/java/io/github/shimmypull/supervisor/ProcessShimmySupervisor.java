@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -410,17 +411,22 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       delay = failedRetryInterval;
       setStatus(
           BackendStatus.FAILED,
-          "crash loop: " + crashTimes.size() + " failures within " + crashLoopWindow
-              + "; next try in " + delay + "; last: " + why);
-      log.error("Shimmy keeps failing; crash-loop breaker open, retrying in {}: {}", delay, why);
+          "crash loop: " + crashTimes.size() + " failures within " + crashLoopWindow.toSeconds()
+              + " s; next try in " + delay.toSeconds() + " s; last: " + why);
+      log.error(
+          "Shimmy keeps failing; crash-loop breaker open, retrying in {} s: {}", delay.toSeconds(), why);
     } else {
       delay = backoff(consecutiveFailures);
       setStatus(BackendStatus.BACKING_OFF, why + "; next try in " + delay.toMillis() + " ms");
       log.warn("Shimmy failed ({}); restarting in {} ms", why, delay.toMillis());
     }
     long gen = generation;
-    timer.schedule(
-        () -> workers.execute(() -> attemptStart(gen)), delay.toNanos(), TimeUnit.NANOSECONDS);
+    try {
+      timer.schedule(
+          () -> workers.execute(() -> attemptStart(gen)), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException stopping) {
+      log.debug("no restart scheduled: the supervisor is stopping");
+    }
   }
 
   /** Exponential backoff with jitter: uniformly between half and all of min(max, initial·2^(n-1)). */
@@ -433,14 +439,15 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
   private void onExit(ShimmyProcess p) {
     Integer code = p.exitCode();
+    instances.remove(p);
+    List<String> tail = p.stopRequested() ? List.of() : p.finalTail();
     synchronized (stateLock) {
-      instances.remove(p);
       if (p.stopRequested() || live != p) {
         return;
       }
       live = null;
       lastExit = code;
-      lastTail = p.finalTail();
+      lastTail = tail;
       String why = "Shimmy pid " + p.pid() + " exited with code " + code;
       log.warn("{} while serving on port {}", why, p.port());
       if (stopped) {
@@ -608,7 +615,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
                 }
               }
             });
-      } catch (java.util.concurrent.RejectedExecutionException afterStop) {
+      } catch (RejectedExecutionException afterStop) {
         log.debug("state {} not delivered: supervisor stopped", snapshot.status());
       }
     }

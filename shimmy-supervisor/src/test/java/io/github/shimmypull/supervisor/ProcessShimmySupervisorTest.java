@@ -83,7 +83,7 @@ class ProcessShimmySupervisorTest {
     s.restart(Set.of("a"), Duration.ofSeconds(60));
     BackendState before = s.state();
 
-    assertThatThrownBy(() -> s.restart(Set.of("a", "b"), Duration.ofSeconds(2)))
+    assertThatThrownBy(() -> s.restart(Set.of("a", "b"), Duration.ofSeconds(8)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> {
@@ -168,7 +168,7 @@ class ProcessShimmySupervisorTest {
   void aHangingStartTimesOutAndIsKilled() throws Exception {
     ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of(FakeShimmy.READY_NO_BIND, "1"));
     List<BackendState> states = SupervisorFixture.record(s);
-    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(2)))
+    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(6)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> {
@@ -183,6 +183,17 @@ class ProcessShimmySupervisorTest {
     long pid =
         states.stream().map(BackendState::pid).filter(p -> p != null).findFirst().orElseThrow();
     assertThat(awaitGone(pid, Duration.ofSeconds(10))).isTrue();
+  }
+
+  @Test
+  void aStartThatHangsSilentlyTimesOutAndTheBackendRetriesWithBackoff() throws Exception {
+    ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of(FakeShimmy.HANG, "true"));
+    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(1)))
+        .isInstanceOfSatisfying(
+            SupervisorException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.READY_TIMEOUT));
+    assertThat(s.state().status()).isIn(BackendStatus.BACKING_OFF, BackendStatus.STARTING);
+    assertThat(s.state().reason()).contains("did not answer GET /health");
   }
 
   @Test
@@ -244,6 +255,64 @@ class ProcessShimmySupervisorTest {
     assertThat(s.state().models()).containsExactly("a", "b", "c");
     assertThat(awaitGone(pids.get(0), Duration.ofSeconds(20))).isTrue();
     assertThat(awaitGone(pids.get(1), Duration.ofSeconds(20))).isTrue();
+  }
+
+  /** Streams a chat completion through the lease in the background; completes with the body. */
+  private static java.util.concurrent.CompletableFuture<String> stream(Lease lease) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          String json = "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+          okhttp3.Request request =
+              new okhttp3.Request.Builder()
+                  .url(lease.baseUrl().resolve("/v1/chat/completions").toString())
+                  .post(okhttp3.RequestBody.create(json, okhttp3.MediaType.get("application/json")))
+                  .build();
+          try (okhttp3.Response r = SupervisorFixture.HTTP.newCall(request).execute()) {
+            return r.body().string();
+          } catch (IOException e) {
+            return "failed: " + e;
+          } finally {
+            lease.close();
+          }
+        });
+  }
+
+  @Test
+  void aLeaseHeldOnTheOldInstanceKeepsItServingUntilClosed() throws Exception {
+    Path dir = models("a.gguf");
+    ProcessShimmySupervisor s =
+        track(builder(dir, Map.of()).drainTimeout(Duration.ofSeconds(60)).build());
+    s.restart(Set.of("a"), Duration.ofSeconds(60));
+    long oldPid = s.state().pid();
+    Lease held = s.acquire();
+    FakeShimmy.writeGguf(dir.resolve("b.gguf"));
+    s.restart(Set.of("a", "b"), Duration.ofSeconds(60));
+    assertThat(s.state().pid()).isNotEqualTo(oldPid);
+    try (Lease fresh = s.acquire()) {
+      assertThat(fresh.baseUrl()).isNotEqualTo(held.baseUrl());
+    }
+    assertThat(alive(oldPid)).isTrue();
+    String streamed = stream(held).get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(streamed).endsWith("data: [DONE]\n\n");
+    assertThat(streamed.split("\n\n")).hasSize(3 + 3);
+    assertThat(awaitGone(oldPid, Duration.ofSeconds(20))).isTrue();
+  }
+
+  @Test
+  void theDrainIsBoundedByItsTimeout() throws Exception {
+    Path dir = models("a.gguf");
+    ProcessShimmySupervisor s =
+        track(
+            builder(dir, Map.of(FakeShimmy.TOKENS, "1000", FakeShimmy.TOKEN_DELAY_MS, "100"))
+                .drainTimeout(Duration.ofMillis(300))
+                .build());
+    s.restart(Set.of("a"), Duration.ofSeconds(60));
+    long oldPid = s.state().pid();
+    Lease held = s.acquire();
+    java.util.concurrent.CompletableFuture<String> body = stream(held);
+    s.restart(Set.of("a"), Duration.ofSeconds(60));
+    assertThat(awaitGone(oldPid, Duration.ofSeconds(20))).isTrue();
+    assertThat(body.get(30, java.util.concurrent.TimeUnit.SECONDS)).doesNotContain("[DONE]");
   }
 
   @Test
