@@ -48,4 +48,17 @@ public interface HttpExchange {
    * compression, if any, is the adapter's and must be off for this stream.
    */
   OutputStream responseBody() throws IOException;
+
+  /**
+   * The client's IP address as the front server saw it (for {@code X-Forwarded-For}), or null when
+   * the adapter does not know it.
+   */
+  default @Nullable String remoteAddress() {
+    return null;
+  }
+
+  /** The scheme the client used, {@code http} or {@code https} (for {@code X-Forwarded-Proto}). */
+  default String scheme() {
+    return "http";
+  }
 }

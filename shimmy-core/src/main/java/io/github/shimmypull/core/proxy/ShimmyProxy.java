@@ -1,0 +1,453 @@
+package io.github.shimmypull.core.proxy;
+
+import io.github.shimmypull.core.http.HttpExchange;
+import io.github.shimmypull.core.http.HttpHandler;
+import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
+import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
+import io.github.shimmypull.core.proxy.internal.StreamingRequestBody;
+import io.github.shimmypull.core.supervisor.Lease;
+import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.core.supervisor.SupervisorException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import okhttp3.Call;
+import okhttp3.ConnectionPool;
+import okhttp3.Headers;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reverse proxy in front of the live Shimmy instance, as an {@link HttpHandler} any adapter can
+ * mount. Each request leases the live instance from the {@link ShimmySupervisor}, is forwarded with
+ * its method, path, query, end-to-end headers and body, and the response is streamed back chunk by
+ * chunk (each read from Shimmy is written and flushed, so SSE tokens arrive as they are produced).
+ *
+ * <p>The lease is held until the response body is fully written (or the exchange fails), which is
+ * what lets a blue-green switch drain requests in flight on the old instance; new requests go to
+ * whichever instance is live when they start.
+ *
+ * <p>Failures are answered in JSON {@code {"error": MESSAGE, "code": CODE}}: no live instance gives
+ * 503 {@code backend_unavailable} with {@code Retry-After}; an upstream that cannot be reached gives
+ * 502 {@code upstream_error} (after one retry on a fresh lease when no request body byte was read
+ * yet). A failure after the response started aborts the response with an {@link IOException} so the
+ * adapter breaks the connection instead of ending it cleanly. A client that goes away mid-stream
+ * cancels the upstream call.
+ *
+ * <p>Build with {@link #builder()}; instances are thread-safe and meant to be shared.
+ */
+public final class ShimmyProxy implements HttpHandler {
+
+  /** Default {@link Builder#acquireWait(Duration)}: 5 s. */
+  public static final Duration DEFAULT_ACQUIRE_WAIT = Duration.ofSeconds(5);
+
+  /** Name of the request counter registered with {@link Builder#meterRegistry(MeterRegistry)}. */
+  public static final String REQUESTS_METER = "shimmy.proxy.requests";
+
+  private static final Logger log = LoggerFactory.getLogger(ShimmyProxy.class);
+  private static final RequestBody EMPTY_BODY = RequestBody.create(new byte[0], null);
+  private static final String RETRY_AFTER_SECONDS = "2";
+
+  private final ShimmySupervisor supervisor;
+  private final OkHttpClient client;
+  private final Duration acquireWait;
+  private final @Nullable MeterRegistry meterRegistry;
+  private final AtomicReferenceArray<Counter> counters = new AtomicReferenceArray<>(600);
+  private volatile @Nullable BaseUrl base;
+
+  private ShimmyProxy(Builder builder) {
+    this.supervisor = Objects.requireNonNull(builder.supervisor, "supervisor");
+    OkHttpClient given = builder.client != null ? builder.client : defaultClient();
+    // A proxy hands redirects to its client; derived clients share the given client's pool.
+    this.client =
+        given.followRedirects() || given.followSslRedirects()
+            ? given.newBuilder().followRedirects(false).followSslRedirects(false).build()
+            : given;
+    this.acquireWait = builder.acquireWait;
+    this.meterRegistry = builder.meterRegistry;
+  }
+
+  /** A new builder; {@link Builder#supervisor(ShimmySupervisor)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The client used when none is given: HTTP/1.1 with a pool of up to 256 idle keep-alive
+   * connections kept 60 s, connect timeout 5 s, read timeout 5 min (the longest silence between two
+   * bytes of a response, e.g. while Shimmy processes a long prompt before the first token), write
+   * timeout 60 s, no call timeout (streams may last as long as generation does), no redirects
+   * followed. Synchronous calls never use its dispatcher's threads.
+   */
+  public static OkHttpClient defaultClient() {
+    return new OkHttpClient.Builder()
+        .connectionPool(new ConnectionPool(256, 60, TimeUnit.SECONDS))
+        .protocols(List.of(Protocol.HTTP_1_1))
+        .connectTimeout(Duration.ofSeconds(5))
+        .readTimeout(Duration.ofMinutes(5))
+        .writeTimeout(Duration.ofSeconds(60))
+        .callTimeout(Duration.ZERO)
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .retryOnConnectionFailure(true)
+        .build();
+  }
+
+  /** The client this proxy forwards with (shares the pool of the one given to the builder). */
+  public OkHttpClient client() {
+    return client;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    int status = forward(exchange);
+    count(status);
+  }
+
+  private int forward(HttpExchange exchange) throws IOException {
+    String method = exchange.method();
+    StreamingRequestBody streamingBody = null;
+    RequestBody body = null;
+    long contentLength = contentLength(exchange);
+    if (contentLength != 0 && permitsBody(method)) {
+      streamingBody = new StreamingRequestBody(exchange.requestBody(), contentLength);
+      body = streamingBody;
+    } else if (requiresBody(method)) {
+      body = EMPTY_BODY;
+    }
+    Headers headers = requestHeaders(exchange);
+    String rawQuery = exchange.rawQuery();
+    String target = rawQuery == null ? exchange.path() : exchange.path() + '?' + rawQuery;
+
+    Lease lease;
+    try {
+      lease = supervisor.acquire(acquireWait);
+    } catch (RuntimeException e) {
+      return unavailable(exchange, e);
+    }
+    Call call;
+    Response response;
+    try {
+      call = newCall(lease, method, target, headers, body);
+      response = call.execute();
+    } catch (IllegalArgumentException e) {
+      lease.close();
+      return error(exchange, 400, "invalid_request", "cannot forward request: " + e.getMessage());
+    } catch (IOException first) {
+      lease.close();
+      IOException clientFailure = streamingBody != null ? streamingBody.clientFailure() : null;
+      if (clientFailure != null) {
+        throw clientFailure;
+      }
+      if (streamingBody != null && streamingBody.consumed()) {
+        return upstreamFailed(exchange, method, target, lease, first);
+      }
+      log.info("upstream {} failed before the request was sent ({}); retrying once on a fresh lease",
+          lease.baseUrl(), first.toString());
+      try {
+        lease = supervisor.acquire(acquireWait);
+      } catch (RuntimeException e) {
+        return unavailable(exchange, e);
+      }
+      try {
+        call = newCall(lease, method, target, headers, body);
+        response = call.execute();
+      } catch (IOException second) {
+        lease.close();
+        clientFailure = streamingBody != null ? streamingBody.clientFailure() : null;
+        if (clientFailure != null) {
+          throw clientFailure;
+        }
+        return upstreamFailed(exchange, method, target, lease, second);
+      }
+    }
+    Lease held = lease;
+    Response upstream = response;
+    try (held; upstream) {
+      relay(exchange, call, upstream);
+      return upstream.code();
+    }
+  }
+
+  private void relay(HttpExchange exchange, Call call, Response response) throws IOException {
+    exchange.status(response.code());
+    Headers headers = response.headers();
+    Set<String> listed = connectionListed(headers.values("Connection"));
+    boolean lengthKnown = false;
+    for (int i = 0, size = headers.size(); i < size; i++) {
+      String name = headers.name(i);
+      if (!HopByHopHeaders.skip(name, listed)) {
+        exchange.addResponseHeader(name, headers.value(i));
+        lengthKnown |= name.equalsIgnoreCase("Content-Length");
+      }
+    }
+    ResponseBody body = response.body();
+    BufferedSource source = body.source();
+    OutputStream out = exchange.responseBody();
+    if (!lengthKnown && source.getBuffer().size() == 0) {
+      // A stream (SSE, chunked): let the client see the head before the first chunk arrives.
+      flushToClient(out, call);
+    }
+    byte[] buffer = ProxyBuffers.get();
+    while (true) {
+      int read;
+      try {
+        read = source.read(buffer, 0, buffer.length);
+      } catch (IOException e) {
+        log.warn("upstream failed mid-response to {} {}; aborting the response: {}",
+            response.request().method(), response.request().url(), e.toString());
+        throw new IOException("upstream failed mid-response; response aborted", e);
+      }
+      if (read == -1) {
+        break;
+      }
+      try {
+        out.write(buffer, 0, read);
+      } catch (IOException e) {
+        call.cancel();
+        throw e;
+      }
+      if (source.getBuffer().size() == 0) {
+        flushToClient(out, call);
+      }
+    }
+    flushToClient(out, call);
+  }
+
+  private static void flushToClient(OutputStream out, Call call) throws IOException {
+    try {
+      out.flush();
+    } catch (IOException e) {
+      call.cancel();
+      throw e;
+    }
+  }
+
+  private Call newCall(
+      Lease lease, String method, String target, Headers headers, @Nullable RequestBody body) {
+    Request request =
+        new Request.Builder().url(url(lease.baseUrl(), target)).headers(headers).method(method, body)
+            .build();
+    return client.newCall(request);
+  }
+
+  private HttpUrl url(URI baseUrl, String target) {
+    BaseUrl cached = base;
+    if (cached == null || !cached.uri.equals(baseUrl)) {
+      String text = baseUrl.toString();
+      cached = new BaseUrl(baseUrl, text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+      base = cached;
+    }
+    return HttpUrl.get(cached.prefix + target);
+  }
+
+  private static Headers requestHeaders(HttpExchange exchange) {
+    Set<String> listed = connectionListed(exchange.requestHeaders("Connection"));
+    Headers.Builder headers = new Headers.Builder();
+    boolean acceptEncoding = false;
+    for (String name : exchange.requestHeaderNames()) {
+      if (HopByHopHeaders.skip(name, listed)
+          || name.equalsIgnoreCase("Host")
+          || name.equalsIgnoreCase("Content-Length")) {
+        continue;
+      }
+      acceptEncoding |= name.equalsIgnoreCase("Accept-Encoding");
+      for (String value : exchange.requestHeaders(name)) {
+        try {
+          headers.addUnsafeNonAscii(name, value);
+        } catch (IllegalArgumentException e) {
+          log.debug("dropping request header {} that cannot be forwarded", name);
+        }
+      }
+    }
+    if (!acceptEncoding) {
+      // Without this OkHttp would ask for gzip and decompress it, rewriting the body and headers.
+      headers.add("Accept-Encoding", "identity");
+    }
+    String host = exchange.requestHeader("Host");
+    if (host != null) {
+      headers.set("X-Forwarded-Host", host);
+    }
+    String remote = exchange.remoteAddress();
+    if (remote != null) {
+      String previous = exchange.requestHeader("X-Forwarded-For");
+      headers.set("X-Forwarded-For", previous == null ? remote : previous + ", " + remote);
+    }
+    headers.set("X-Forwarded-Proto", exchange.scheme());
+    return headers.build();
+  }
+
+  private static @Nullable Set<String> connectionListed(List<String> connection) {
+    return connection.isEmpty() ? null : HopByHopHeaders.listedInConnection(connection);
+  }
+
+  private static long contentLength(HttpExchange exchange) {
+    if (exchange.requestHeader("Transfer-Encoding") != null) {
+      return -1;
+    }
+    String length = exchange.requestHeader("Content-Length");
+    if (length == null) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Long.parseLong(length.trim()));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static boolean permitsBody(String method) {
+    return !method.equals("GET") && !method.equals("HEAD");
+  }
+
+  private static boolean requiresBody(String method) {
+    return method.equals("POST") || method.equals("PUT") || method.equals("PATCH")
+        || method.equals("PROPPATCH") || method.equals("REPORT");
+  }
+
+  private int unavailable(HttpExchange exchange, RuntimeException e) throws IOException {
+    String reason =
+        e instanceof SupervisorException se
+            ? se.reason().name().toLowerCase(Locale.ROOT)
+            : e.getClass().getSimpleName();
+    log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), reason);
+    exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
+    return error(exchange, 503, "backend_unavailable",
+        "no Shimmy instance is ready (" + reason + "): " + e.getMessage());
+  }
+
+  private static int upstreamFailed(
+      HttpExchange exchange, String method, String target, Lease lease, IOException e)
+      throws IOException {
+    log.warn("upstream {} failed for {} {}: {}", lease.baseUrl(), method, target, e.toString());
+    return error(exchange, 502, "upstream_error", "Shimmy did not answer: " + e);
+  }
+
+  private static int error(HttpExchange exchange, int status, String code, String message)
+      throws IOException {
+    byte[] json =
+        ("{\"error\":\"" + jsonEscape(message) + "\",\"code\":\"" + code + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    exchange.status(status);
+    exchange.addResponseHeader("Content-Type", "application/json");
+    exchange.addResponseHeader("Content-Length", Integer.toString(json.length));
+    OutputStream out = exchange.responseBody();
+    out.write(json);
+    out.flush();
+    return status;
+  }
+
+  private static String jsonEscape(String text) {
+    StringBuilder escaped = new StringBuilder(text.length() + 16);
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '"' -> escaped.append("\\\"");
+        case '\\' -> escaped.append("\\\\");
+        case '\n' -> escaped.append("\\n");
+        case '\r' -> escaped.append("\\r");
+        case '\t' -> escaped.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            escaped.append(String.format("\\u%04x", (int) c));
+          } else {
+            escaped.append(c);
+          }
+        }
+      }
+    }
+    return escaped.toString();
+  }
+
+  private void count(int status) {
+    MeterRegistry registry = meterRegistry;
+    if (registry == null || status < 0 || status >= counters.length()) {
+      return;
+    }
+    Counter counter = counters.get(status);
+    if (counter == null) {
+      counter =
+          Counter.builder(REQUESTS_METER)
+              .description("Requests forwarded to Shimmy, by response status")
+              .tag("status", Integer.toString(status))
+              .register(registry);
+      counters.set(status, counter);
+    }
+    counter.increment();
+  }
+
+  private record BaseUrl(URI uri, String prefix) {}
+
+  /** Configures a {@link ShimmyProxy}. */
+  public static final class Builder {
+
+    private @Nullable ShimmySupervisor supervisor;
+    private @Nullable OkHttpClient client;
+    private Duration acquireWait = DEFAULT_ACQUIRE_WAIT;
+    private @Nullable MeterRegistry meterRegistry;
+
+    private Builder() {}
+
+    /** The supervisor whose live instance requests go to. Required. */
+    public Builder supervisor(ShimmySupervisor supervisor) {
+      this.supervisor = Objects.requireNonNull(supervisor, "supervisor");
+      return this;
+    }
+
+    /**
+     * The shared client to forward with; default {@link ShimmyProxy#defaultClient()}. Redirect
+     * following is turned off on a derived client (sharing this one's pool) if it is on.
+     */
+    public Builder client(OkHttpClient client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /**
+     * How long a request waits for a live instance while a start or restart is in progress (passed
+     * to {@link ShimmySupervisor#acquire(Duration)}); when no start is in progress the answer is an
+     * immediate 503. Default 5 s ({@link #DEFAULT_ACQUIRE_WAIT}); zero means never wait.
+     */
+    public Builder acquireWait(Duration acquireWait) {
+      Objects.requireNonNull(acquireWait, "acquireWait");
+      if (acquireWait.isNegative()) {
+        throw new IllegalArgumentException("acquireWait must not be negative: " + acquireWait);
+      }
+      this.acquireWait = acquireWait;
+      return this;
+    }
+
+    /** Where to count requests ({@value #REQUESTS_METER}, tagged {@code status}); default none. */
+    public Builder meterRegistry(MeterRegistry meterRegistry) {
+      this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
+      return this;
+    }
+
+    /** The proxy. */
+    public ShimmyProxy build() {
+      if (supervisor == null) {
+        throw new IllegalStateException("ShimmyProxy needs a supervisor: call supervisor(...)");
+      }
+      return new ShimmyProxy(this);
+    }
+  }
+}
