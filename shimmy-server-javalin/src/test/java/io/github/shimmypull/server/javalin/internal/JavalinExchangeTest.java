@@ -133,7 +133,8 @@ class JavalinExchangeTest {
         .url(front("/v1/chat/completions")).header("Accept-Encoding", "gzip")
         .post(RequestBody.create("{\"stream\":true}", MediaType.get("application/json")))
         .build()).execute()) {
-      assertThat(response.header("Content-Type")).isEqualTo("text/event-stream");
+      assertThat(response.headers("Content-Type")).containsExactly("text/event-stream");
+      assertThat(response.headers("Date")).as("the upstream's Date only").hasSize(1);
       BufferedSource source = response.body().source();
       CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
         try {
