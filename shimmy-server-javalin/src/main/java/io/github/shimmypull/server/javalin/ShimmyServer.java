@@ -45,6 +45,7 @@ public final class ShimmyServer implements AutoCloseable {
 
   /** Entry point of the server jar; exits with 0, 1 (failure) or 2 (usage error). */
   public static void main(String[] args) {
+    Cli.configureLogging(args);
     int code = Cli.execute(args, System.getenv(), System.out, System.err);
     System.exit(code);
   }

@@ -27,7 +27,6 @@ public final class Cli {
    */
   public static int execute(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     String[] effective = withDefaultCommand(args);
-    configureLogging(effective);
     CommandLine cli = commandLine(env, out, err);
     return cli.execute(effective);
   }
@@ -55,9 +54,10 @@ public final class Cli {
   /**
    * slf4j-simple reads its settings once, at the first logger: {@code serve} logs at info to
    * stderr; {@code pull} and {@code list} are silent unless {@code --verbose}. Settings given with
-   * {@code -D} win.
+   * {@code -D} win. Call before anything logs (the server jar's main does).
    */
-  private static void configureLogging(String[] args) {
+  public static void configureLogging(String[] rawArgs) {
+    String[] args = withDefaultCommand(rawArgs);
     List<String> list = Arrays.asList(args);
     boolean quiet = !args[0].equals("serve") && !list.contains("--verbose");
     setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", quiet ? "off" : "info");
