@@ -90,7 +90,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     b.pullerCustomizer.accept(pullerBuilder);
     this.puller = pullerBuilder.build();
     this.localModels = new ModelDirectory(modelDir);
-    DiscoveryRunner discovery = new ScanDiscoveryRunner();
+    DiscoveryRunner discovery = b.discovery != null ? b.discovery : new ScanDiscoveryRunner();
     this.supervisor =
         ProcessShimmySupervisor.newBuilder(modelDir)
             .command(command)
@@ -241,6 +241,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     private @Nullable OkHttpClient httpClient;
     private Map<String, String> env = System.getenv();
     private Consumer<HuggingFacePuller.Builder> pullerCustomizer = puller -> {};
+    private @Nullable DiscoveryRunner discovery;
 
     private Builder() {}
 
@@ -337,6 +338,16 @@ public final class ShimmyRuntime implements AutoCloseable {
     /** Where {@code HF_ENDPOINT} and {@code HF_TOKEN} defaults are read. Default {@link System#getenv()}. */
     public Builder environment(Map<String, String> env) {
       this.env = Map.copyOf(env);
+      return this;
+    }
+
+    /**
+     * How the ids Shimmy will serve are predicted; default {@link ScanDiscoveryRunner} (Shimmy's
+     * naming rules applied in-process, no child process). {@link CliDiscoveryRunner} asks the
+     * Shimmy executable itself ({@code list --short}).
+     */
+    public Builder discovery(DiscoveryRunner discovery) {
+      this.discovery = Objects.requireNonNull(discovery, "discovery");
       return this;
     }
 

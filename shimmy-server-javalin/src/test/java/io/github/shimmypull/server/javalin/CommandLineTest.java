@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.server.javalin.support.ChildJvm;
 import io.github.shimmypull.server.javalin.support.Hub;
+import io.github.shimmypull.server.javalin.support.Servers;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -64,6 +65,21 @@ class CommandLineTest {
     assertThat(inProcess("pull").code()).isEqualTo(2);
     assertThat(inProcess("pull", "a/b:Q2_K", "--bogus").code()).isEqualTo(2);
     assertThat(inProcess("--ready-timeout", "soon").code()).isEqualTo(2);
+  }
+
+  @Test
+  void serveExitsOneWithOneErrorLineWhenADeclaredModelCannotBePulled() {
+    Path models = tmp.resolve("models");
+
+    Run serve =
+        inProcess(
+            "--port", "0", "--bind", "127.0.0.1", "--model-dir", models.toString(),
+            "--shimmy-command", Servers.fakeShimmy(), "--hf-endpoint", hub.endpoint(),
+            "--pull", "acme/missing-GGUF:Q4_K_M");
+
+    assertThat(serve.code()).isEqualTo(1);
+    assertThat(serve.err().lines()).singleElement().asString().startsWith("error: preload of acme/missing-GGUF:Q4_K_M failed");
+    assertThat(models).isDirectory();
   }
 
   @Test
