@@ -410,9 +410,10 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       delay = failedRetryInterval;
       setStatus(
           BackendStatus.FAILED,
-          "crash loop: " + crashTimes.size() + " failures within " + crashLoopWindow
-              + "; next try in " + delay + "; last: " + why);
-      log.error("Shimmy keeps failing; crash-loop breaker open, retrying in {}: {}", delay, why);
+          "crash loop: " + crashTimes.size() + " failures within " + crashLoopWindow.toSeconds()
+              + " s; next try in " + delay.toSeconds() + " s; last: " + why);
+      log.error(
+          "Shimmy keeps failing; crash-loop breaker open, retrying in {} s: {}", delay.toSeconds(), why);
     } else {
       delay = backoff(consecutiveFailures);
       setStatus(BackendStatus.BACKING_OFF, why + "; next try in " + delay.toMillis() + " ms");

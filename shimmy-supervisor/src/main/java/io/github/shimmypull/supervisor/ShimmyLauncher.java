@@ -1,5 +1,6 @@
 package io.github.shimmypull.supervisor;
 
+import io.github.shimmypull.supervisor.internal.ShimmyProcess;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,7 +51,7 @@ public final class ShimmyLauncher {
       "exec 3<&0\n"
           + "\"$@\" </dev/null &\n"
           + "child=$!\n"
-          + "echo \"shimmy-pull watchdog: child $child\" >&2\n"
+          + "echo \"" + ShimmyProcess.WATCHDOG_MARKER + "$child\" >&2\n"
           + "( while read -r _ <&3; do :; done; kill -TERM \"$child\" 2>/dev/null; sleep 5;"
           + " kill -KILL \"$child\" 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n"
           + "guard=$!\n"
@@ -62,9 +63,6 @@ public final class ShimmyLauncher {
           + "done\n"
           + "kill -TERM \"$guard\" 2>/dev/null\n"
           + "exit \"$status\"\n";
-
-  /** The marker line the watchdog prints with the real child's pid. */
-  static final String WATCHDOG_MARKER = "shimmy-pull watchdog: child ";
 
   private final List<String> command;
   private final Supplier<Map<String, String>> environment;
