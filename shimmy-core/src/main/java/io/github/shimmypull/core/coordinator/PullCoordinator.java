@@ -42,6 +42,7 @@ import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -203,6 +204,7 @@ public final class PullCoordinator implements AutoCloseable {
     ModelRef ref = request.ref();
     PullJob job;
     PullJob attachTo = null;
+    PullJob resolveToCompare = null;
     DirectoryLock.Held held = null;
     synchronized (this) {
       if (closed) {
@@ -210,23 +212,29 @@ public final class PullCoordinator implements AutoCloseable {
       }
       PullJob active = running;
       if (active != null) {
-        if (!sameModel(ref, active)) {
+        if (sameModel(ref, active)) {
+          attachTo = active;
+        } else if (active.preparedPull() != null && ref.repo().equalsIgnoreCase(active.ref().repo())) {
+          resolveToCompare = active;
+        } else {
           throw conflict(active);
         }
-        attachTo = active;
         job = active;
       } else {
         if (operation != null) {
           throw busy(operation);
         }
         String id = newJobId();
-        held = lock.tryAcquire(holder("pull", ref.toString(), id));
+        held = tryLock(holder("pull", ref.toString(), id));
         if (held == null) {
           throw otherProcessConflict();
         }
         job = new PullJob(id, ref, request.force(), clock.instant());
         running = job;
       }
+    }
+    if (resolveToCompare != null) {
+      attachTo = sameResolution(request, resolveToCompare);
     }
     if (attachTo != null) {
       LOG.info("attaching a request for {} to running {}", ref, attachTo);
@@ -264,8 +272,10 @@ public final class PullCoordinator implements AutoCloseable {
     try {
       executor.execute(() -> run(job, prepared, held, startNanos));
     } catch (RuntimeException e) {
-      finish(job, held, null, new PullException(Reason.IO, "cannot start the pull: " + e, e), startNanos);
-      throw e;
+      PullException failure =
+          new PullException(closed ? Reason.BACKEND : Reason.IO, "cannot start the pull: " + e, e);
+      finish(job, held, null, failure, startNanos);
+      throw failure;
     }
     return job;
   }
@@ -312,11 +322,13 @@ public final class PullCoordinator implements AutoCloseable {
 
   private PullListener downloadListener(PullJob job, PreparedPull prepared) {
     long alreadyPresent = Math.max(0, prepared.totalSize() - prepared.bytesToDownload());
-    long[] counted = {alreadyPresent};
+    AtomicLong counted = new AtomicLong(alreadyPresent);
     return event -> {
-      if (event instanceof PullEvent.Downloading d && d.overallCompleted() > counted[0]) {
-        metrics.downloaded(d.overallCompleted() - counted[0]);
-        counted[0] = d.overallCompleted();
+      if (event instanceof PullEvent.Downloading d) {
+        long before = counted.getAndAccumulate(d.overallCompleted(), Math::max);
+        if (d.overallCompleted() > before) {
+          metrics.downloaded(d.overallCompleted() - before);
+        }
       }
       if (!(event instanceof PullEvent.Complete) && !(event instanceof PullEvent.Failed)) {
         job.emit(event);
@@ -410,7 +422,7 @@ public final class PullCoordinator implements AutoCloseable {
       if (operation != null) {
         throw busy(operation);
       }
-      held = lock.tryAcquire(holder("delete", id, null));
+      held = tryLock(holder("delete", id, null));
       if (held == null) {
         throw otherProcessConflict();
       }
@@ -580,6 +592,14 @@ public final class PullCoordinator implements AutoCloseable {
     }
   }
 
+  private DirectoryLock.@Nullable Held tryLock(Map<String, Object> holder) {
+    try {
+      return lock.tryAcquire(holder);
+    } catch (UncheckedIOException e) {
+      throw new PullException(Reason.IO, String.valueOf(e.getMessage()), e);
+    }
+  }
+
   private List<String> discoverIds() {
     return discovery.discover(modelDir).stream().map(DiscoveredModel::id).sorted().distinct().toList();
   }
@@ -626,6 +646,25 @@ public final class PullCoordinator implements AutoCloseable {
       message.append("; still serving ").append(state.models());
     }
     return new PullException(Reason.BACKEND, message.toString(), e);
+  }
+
+  /**
+   * Resolves a request for the repo of the running pull written another way ({@code owner/repo}
+   * for its default tag, a file instead of a tag): when it resolves to the same files at the same
+   * commit, the request attaches. Anything else, a failed resolution included, is the conflict the
+   * lock check (which comes before resolution) answers.
+   */
+  private PullJob sameResolution(PullRequest request, PullJob active) {
+    PreparedPull running = Objects.requireNonNull(active.preparedPull());
+    try {
+      PreparedPull asked = puller.prepare(request.ref(), request.force());
+      if (asked.identity().equals(running.identity()) && !active.isDone()) {
+        return active;
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("{} does not resolve while {} runs: {}", request.ref(), active, e.toString());
+    }
+    throw conflict(active);
   }
 
   private static boolean sameModel(ModelRef ref, PullJob job) {
