@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * headers and body, and streamed bodies (SSE, NDJSON) are flushed as core flushes them.
  *
  * <p>Javalin's own result handling is bypassed: compression is disabled for the exchange and
- * Javalin's default {@code Content-Type} is cleared, so only the headers core sets are sent. The
+ * Javalin's default {@code Content-Type} is cleared, so only the headers core sets are sent
+ * ({@code Content-Type}, {@code Date} and {@code Server} replace what Jetty presets). The
  * request body is never read by Javalin (its {@code maxRequestSize} applies only to
  * {@code ctx.body()}), so bodies of any size stream through.
  */
@@ -82,7 +83,15 @@ public final class JavalinExchange implements HttpExchange {
 
   @Override
   public void addResponseHeader(String name, String value) {
-    response.addHeader(name, value);
+    if (name.equalsIgnoreCase("Content-Type")) {
+      // Jetty keeps the content type apart from the header list; adding it would send two.
+      response.setContentType(value);
+    } else if (name.equalsIgnoreCase("Date") || name.equalsIgnoreCase("Server")) {
+      // Single-valued headers Jetty may preset: the upstream's value replaces Jetty's.
+      response.setHeader(name, value);
+    } else {
+      response.addHeader(name, value);
+    }
   }
 
   @Override
