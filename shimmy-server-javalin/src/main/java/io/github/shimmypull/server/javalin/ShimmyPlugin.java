@@ -12,6 +12,7 @@ import io.javalin.http.HandlerType;
 import io.javalin.plugin.Plugin;
 import io.javalin.plugin.PluginPriority;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.http.HttpServletResponse;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -194,17 +195,33 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
   private static void serve(Context ctx, HttpHandler handler, String base, long maxBody)
       throws java.io.IOException {
     ctx.disableCompression();
-    long declared = ctx.req().getContentLengthLong();
-    if (declared > maxBody) {
-      ctx.status(413);
-      ctx.contentType("application/json");
-      ctx.result(
-          ("{\"error\":\"request body larger than " + maxBody + " bytes\",\"code\":\"payload_too_large\"}")
-              .getBytes(StandardCharsets.UTF_8));
+    if (ctx.req().getContentLengthLong() > maxBody) {
+      tooLarge(ctx, maxBody);
       return;
     }
     HttpExchange exchange = new MountedExchange(new JavalinExchange(ctx), base, maxBody);
-    handler.handle(exchange);
+    try {
+      handler.handle(exchange);
+    } catch (MountedExchange.BodyTooLargeException e) {
+      if (ctx.res().isCommitted()) {
+        throw e;
+      }
+      ctx.res().reset();
+      tooLarge(ctx, maxBody);
+    }
+  }
+
+  /** 413 with the JSON error body core uses for its own body limit. */
+  private static void tooLarge(Context ctx, long maxBody) throws java.io.IOException {
+    byte[] body =
+        ("{\"error\":\"request body larger than " + maxBody + " bytes\",\"code\":\"payload_too_large\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    HttpServletResponse res = ctx.res();
+    res.setStatus(413);
+    res.setContentType("application/json");
+    res.setContentLength(body.length);
+    res.getOutputStream().write(body);
+    res.getOutputStream().flush();
   }
 
   private static String normaliseBase(String basePath) {

@@ -88,6 +88,15 @@ public final class MountedExchange implements HttpExchange {
     return delegate.scheme();
   }
 
+  /** A request body grew past the limit while it was read. */
+  public static final class BodyTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    BodyTooLargeException(long limit) {
+      super("request body larger than " + limit + " bytes");
+    }
+  }
+
   /** Counts bytes read and fails past the limit, so an undeclared huge body cannot exhaust memory or disk. */
   private static final class LimitedInputStream extends FilterInputStream {
     private final long limit;
@@ -119,7 +128,7 @@ public final class MountedExchange implements HttpExchange {
     private void count(long n) throws IOException {
       count += n;
       if (count > limit) {
-        throw new IOException("request body larger than " + limit + " bytes");
+        throw new BodyTooLargeException(limit);
       }
     }
   }
