@@ -151,7 +151,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
         config.meterRegistry != null
             ? config.meterRegistry
             : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Supplier<String> scrape =
+    @Nullable Supplier<String> scrape =
         registry instanceof PrometheusMeterRegistry prometheus ? prometheus::scrape : null;
     ShimmyRuntime.Builder builder =
         ShimmyRuntime.builder()
