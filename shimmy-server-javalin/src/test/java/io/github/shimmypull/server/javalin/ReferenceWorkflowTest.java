@@ -140,6 +140,7 @@ class ReferenceWorkflowTest {
     CompletableFuture<List<String>> first = CompletableFuture.supplyAsync(() -> api.streamLines("/v1/api/pull", body, null, l -> {}));
     Api.await("bytes downloaded", Duration.ofSeconds(30), () -> api.get("/v1/api/pull").body().matches("(?s).*\"completed\":[1-9].*"));
 
+    assertThat(api.get("/v1/health").json().path("pull").path("model").asString()).contains(TINYLLAMA_REPO);
     Api.Reply conflict = api.postJson("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\"}");
     assertThat(conflict.status()).isEqualTo(409);
     assertThat(conflict.code()).isEqualTo("pull_in_progress");
@@ -167,6 +168,16 @@ class ReferenceWorkflowTest {
     assertThat(resumed.status()).isEqualTo(200);
     assertThat(resumed.json().path("sha256").asString()).isEqualTo(hub.fake().sha256(TINYLLAMA_REPO, TINYLLAMA_FILE));
     assertThat(hub.fake().cdnDownloads()).isNotEmpty().allSatisfy(r -> assertThat(r.getHeaders().get("Range")).startsWith("bytes=").doesNotStartWith("bytes=0-"));
+    assertThat(metric(api.get("/v1/api/metrics").body(), "shimmy_pull_resumed_bytes_total")).isPositive();
+  }
+
+  /** The value of the first sample of {@code name} in Prometheus text. */
+  private static double metric(String text, String name) {
+    return text.lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " not in metrics"));
   }
 
   @Test
