@@ -5,6 +5,7 @@ import static io.github.shimmypull.server.javalin.support.Hub.TINYLLAMA_ID;
 import static io.github.shimmypull.server.javalin.support.Hub.TINYLLAMA_REF;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.shimmypull.core.internal.DirectoryLock;
 import io.github.shimmypull.server.javalin.support.ChildJvm;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
@@ -104,6 +105,24 @@ class CommandLineTest {
     ChildJvm.Result listed = ChildJvm.run(tmp, env, "list");
     assertThat(listed.exitCode()).isZero();
     assertThat(listed.stdout()).isEqualTo(TINYLLAMA_ID + "\t" + TINYLLAMA_FILE + "\t3.0 MiB\n");
+  }
+
+  @Test
+  void pullWaitsForTheModelDirectoryLockAndGivesUpAfterTheWait() throws Exception {
+    Path models = tmp.resolve("models");
+    DirectoryLock lock = new DirectoryLock(models);
+    try (DirectoryLock.Held held = lock.tryAcquire(Map.of("operation", "pull", "model", "acme/busy"))) {
+      assertThat(held).isNotNull();
+
+      ChildJvm.Result busy =
+          ChildJvm.run(tmp, Map.of(), "pull", TINYLLAMA_REF, "--model-dir", models.toString(), "--hf-endpoint", hub.endpoint(), "--lock-wait", "1s");
+
+      assertThat(busy.exitCode()).isEqualTo(1);
+      assertThat(busy.stderr().lines()).singleElement().asString().startsWith("error: the model directory").contains("acme/busy");
+      assertThat(busy.stdout()).contains("waiting for the model directory");
+    }
+    assertThat(hub.fake().cdnDownloads()).isEmpty();
+    assertThat(models.resolve(TINYLLAMA_FILE)).doesNotExist();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.github.shimmypull.server.javalin.internal;
 
+import io.github.shimmypull.core.internal.DirectoryLock;
 import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.pull.PullCancellation;
@@ -7,13 +8,21 @@ import io.github.shimmypull.core.pull.PullResult;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code pull REF}: downloads, verifies and publishes a model into the model directory; for init containers and CI. */
+/**
+ * {@code pull REF}: downloads, verifies and publishes a model into the model directory; for init
+ * containers and CI. Holds the model directory's lock (the one the server's pulls hold) while it
+ * works, so it never races a server or another pull on the same directory.
+ */
 @Command(
     name = "pull",
     mixinStandardHelpOptions = true,
@@ -48,6 +57,14 @@ public final class PullCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Download again even when the file is present and verified.")
   boolean force;
 
+  @Option(
+      names = "--lock-wait",
+      defaultValue = "60m",
+      paramLabel = "DURATION",
+      converter = ServeCommand.DurationConverter.class,
+      description = "How long to wait while a server or another pull works on the model directory (default ${DEFAULT-VALUE}).")
+  Duration lockWait = Duration.ofMinutes(60);
+
   @Option(names = "--verbose", description = "Log what happens (and print the stack trace of a failure) on stderr.")
   boolean verbose;
 
@@ -65,9 +82,24 @@ public final class PullCommand implements Callable<Integer> {
             .endpoint(hfEndpoint != null ? hfEndpoint : HuggingFacePuller.DEFAULT_ENDPOINT)
             .token(hfToken)
             .build();
+    DirectoryLock lock = new DirectoryLock(modelDir);
+    Map<String, Object> holder = new LinkedHashMap<>();
+    holder.put("operation", "pull");
+    holder.put("model", parsed.toString());
+    holder.put("pid", ProcessHandle.current().pid());
+    holder.put("started_at", Instant.now().toString());
+    DirectoryLock.Held held = lock.tryAcquire(holder);
+    if (held == null) {
+      out.println("waiting for the model directory, busy with " + lock.describeHolder());
+      held = lock.acquire(holder, lockWait);
+      if (held == null) {
+        throw new IllegalStateException(
+            "the model directory " + modelDir + " stayed busy for " + lockWait + ": " + lock.describeHolder());
+      }
+    }
     ProgressPrinter progress = new ProgressPrinter(out, System.console() != null, System::nanoTime);
     PullResult result;
-    try {
+    try (DirectoryLock.Held ignored = held) {
       result = puller.pull(puller.prepare(parsed, force), progress, new PullCancellation());
     } finally {
       progress.finish();
