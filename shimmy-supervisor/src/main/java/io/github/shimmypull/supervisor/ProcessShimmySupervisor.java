@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -37,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import okhttp3.OkHttpClient;
@@ -98,7 +100,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
   private List<String> lastTail = List.of();
   private long generation;
   private boolean operationInProgress;
-  private boolean stopped;
+  private volatile boolean stopped;
   private int consecutiveFailures;
   private final Deque<Long> crashTimes = new ArrayDeque<>();
 
@@ -184,7 +186,26 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       }
       gen = generation;
     }
-    List<String> ids = discoverIds();
+    Optional<String> problem = launcher.executableProblem(modelDir);
+    if (problem.isPresent()) {
+      synchronized (stateLock) {
+        if (gen == generation) {
+          setStatus(BackendStatus.UNAVAILABLE, problem.get());
+        }
+      }
+      return;
+    }
+    List<String> ids;
+    try {
+      ids = discoverIds();
+    } catch (UncheckedIOException e) {
+      synchronized (stateLock) {
+        if (gen == generation) {
+          scheduleRecovery("discovery failed: " + e.getMessage());
+        }
+      }
+      return;
+    }
     synchronized (stateLock) {
       if (gen != generation || live != null || pending != null) {
         return;
@@ -201,11 +222,9 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
   @Override
   public void restart(Collection<String> expectedIds, Duration timeout) {
     Set<String> expected = new TreeSet<>(expectedIds);
-    long gen;
     synchronized (stateLock) {
       ensureNotStopped();
       generation++;
-      gen = generation;
     }
     operations.lock();
     try {
@@ -241,7 +260,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       }
       ShimmyProcess fresh;
       try {
-        fresh = launchAndAwait(expected, timeout, gen);
+        fresh = launchAndAwait(expected, timeout, () -> stopped);
       } catch (SupervisorException e) {
         restartFailed(e, old);
         throw e;
@@ -366,7 +385,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
         return;
       }
       try {
-        makeLive(launchAndAwait(ids, readyTimeout, gen));
+        makeLive(launchAndAwait(ids, readyTimeout, () -> stopped || gen != currentGeneration()));
       } catch (SupervisorException e) {
         synchronized (stateLock) {
           recordFailure(e);
@@ -420,8 +439,12 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       log.warn("Shimmy failed ({}); restarting in {} ms", why, delay.toMillis());
     }
     long gen = generation;
-    timer.schedule(
-        () -> workers.execute(() -> attemptStart(gen)), delay.toNanos(), TimeUnit.NANOSECONDS);
+    try {
+      timer.schedule(
+          () -> workers.execute(() -> attemptStart(gen)), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException stopping) {
+      log.debug("no restart scheduled: the supervisor is stopping");
+    }
   }
 
   /** Exponential backoff with jitter: uniformly between half and all of min(max, initial·2^(n-1)). */
@@ -434,14 +457,15 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
   private void onExit(ShimmyProcess p) {
     Integer code = p.exitCode();
+    instances.remove(p);
+    List<String> tail = p.stopRequested() ? List.of() : p.finalTail();
     synchronized (stateLock) {
-      instances.remove(p);
       if (p.stopRequested() || live != p) {
         return;
       }
       live = null;
       lastExit = code;
-      lastTail = p.finalTail();
+      lastTail = tail;
       String why = "Shimmy pid " + p.pid() + " exited with code " + code;
       log.warn("{} while serving on port {}", why, p.port());
       if (stopped) {
@@ -497,7 +521,13 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     return ids;
   }
 
-  private ShimmyProcess launchAndAwait(Collection<String> expected, Duration timeout, long gen) {
+  /**
+   * Launches an instance and waits until it serves {@code expected}; {@code cancelled} aborts the
+   * wait (stop(), or a restart() superseding a start attempt). Restarts do not cancel each other:
+   * they queue on the operations lock.
+   */
+  private ShimmyProcess launchAndAwait(
+      Collection<String> expected, Duration timeout, BooleanSupplier cancelled) {
     Optional<String> problem = launcher.executableProblem(modelDir);
     if (problem.isPresent()) {
       throw new SupervisorException(Reason.EXECUTABLE_NOT_FOUND, problem.get());
@@ -539,7 +569,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
             expected,
             left,
             pollInterval,
-            () -> gen != currentGeneration(),
+            cancelled,
             warm);
         return p;
       } catch (SupervisorException e) {
@@ -609,7 +639,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
                 }
               }
             });
-      } catch (java.util.concurrent.RejectedExecutionException afterStop) {
+      } catch (RejectedExecutionException afterStop) {
         log.debug("state {} not delivered: supervisor stopped", snapshot.status());
       }
     }
@@ -869,6 +899,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
+    /** The supervisor; nothing runs until {@code start()} or {@code restart(...)}. */
     public ProcessShimmySupervisor build() {
       return new ProcessShimmySupervisor(this);
     }

@@ -88,6 +88,7 @@ public final class ShimmyLauncher {
     return new Builder(ShimmyCommand.parse(command));
   }
 
+  /** A builder holding this launcher's settings, to derive a variant. */
   public Builder newBuilder() {
     Builder b = new Builder(command);
     b.environment = environment;
@@ -271,6 +272,7 @@ public final class ShimmyLauncher {
       return this;
     }
 
+    /** The launcher. */
     public ShimmyLauncher build() {
       return new ShimmyLauncher(this);
     }

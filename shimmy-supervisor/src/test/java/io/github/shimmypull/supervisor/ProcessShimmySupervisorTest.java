@@ -83,7 +83,7 @@ class ProcessShimmySupervisorTest {
     s.restart(Set.of("a"), Duration.ofSeconds(60));
     BackendState before = s.state();
 
-    assertThatThrownBy(() -> s.restart(Set.of("a", "b"), Duration.ofSeconds(2)))
+    assertThatThrownBy(() -> s.restart(Set.of("a", "b"), Duration.ofSeconds(8)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> {
@@ -168,7 +168,7 @@ class ProcessShimmySupervisorTest {
   void aHangingStartTimesOutAndIsKilled() throws Exception {
     ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of(FakeShimmy.READY_NO_BIND, "1"));
     List<BackendState> states = SupervisorFixture.record(s);
-    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(2)))
+    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(6)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> {
@@ -183,6 +183,17 @@ class ProcessShimmySupervisorTest {
     long pid =
         states.stream().map(BackendState::pid).filter(p -> p != null).findFirst().orElseThrow();
     assertThat(awaitGone(pid, Duration.ofSeconds(10))).isTrue();
+  }
+
+  @Test
+  void aStartThatHangsSilentlyTimesOutAndTheBackendRetriesWithBackoff() throws Exception {
+    ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of(FakeShimmy.HANG, "true"));
+    assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(1)))
+        .isInstanceOfSatisfying(
+            SupervisorException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.READY_TIMEOUT));
+    assertThat(s.state().status()).isIn(BackendStatus.BACKING_OFF, BackendStatus.STARTING);
+    assertThat(s.state().reason()).contains("did not answer GET /health");
   }
 
   @Test
@@ -246,6 +257,78 @@ class ProcessShimmySupervisorTest {
     assertThat(awaitGone(pids.get(1), Duration.ofSeconds(20))).isTrue();
   }
 
+  /** Streams a chat completion through the lease in the background; completes with the body. */
+  private static java.util.concurrent.CompletableFuture<String> stream(Lease lease) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          String json = "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+          okhttp3.Request request =
+              new okhttp3.Request.Builder()
+                  .url(lease.baseUrl().resolve("/v1/chat/completions").toString())
+                  .post(okhttp3.RequestBody.create(json, okhttp3.MediaType.get("application/json")))
+                  .build();
+          try (okhttp3.Response r = SupervisorFixture.HTTP.newCall(request).execute()) {
+            return r.body().string();
+          } catch (IOException e) {
+            return "failed: " + e;
+          } finally {
+            lease.close();
+          }
+        });
+  }
+
+  @Test
+  void aLeaseHeldOnTheOldInstanceKeepsItServingUntilClosed() throws Exception {
+    Path dir = models("a.gguf");
+    ProcessShimmySupervisor s =
+        track(builder(dir, Map.of()).drainTimeout(Duration.ofSeconds(60)).build());
+    s.restart(Set.of("a"), Duration.ofSeconds(60));
+    long oldPid = s.state().pid();
+    Lease held = s.acquire();
+    FakeShimmy.writeGguf(dir.resolve("b.gguf"));
+    s.restart(Set.of("a", "b"), Duration.ofSeconds(60));
+    assertThat(s.state().pid()).isNotEqualTo(oldPid);
+    try (Lease fresh = s.acquire()) {
+      assertThat(fresh.baseUrl()).isNotEqualTo(held.baseUrl());
+    }
+    assertThat(alive(oldPid)).isTrue();
+    String streamed = stream(held).get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(streamed).endsWith("data: [DONE]\n\n");
+    assertThat(streamed.split("\n\n")).hasSize(3 + 3);
+    assertThat(awaitGone(oldPid, Duration.ofSeconds(20))).isTrue();
+  }
+
+  @Test
+  void theDrainIsBoundedByItsTimeout() throws Exception {
+    Path dir = models("a.gguf");
+    ProcessShimmySupervisor s =
+        track(
+            builder(dir, Map.of(FakeShimmy.TOKENS, "1000", FakeShimmy.TOKEN_DELAY_MS, "100"))
+                .drainTimeout(Duration.ofMillis(300))
+                .build());
+    s.restart(Set.of("a"), Duration.ofSeconds(60));
+    long oldPid = s.state().pid();
+    Lease held = s.acquire();
+    java.util.concurrent.CompletableFuture<String> body = stream(held);
+    s.restart(Set.of("a"), Duration.ofSeconds(60));
+    assertThat(awaitGone(oldPid, Duration.ofSeconds(20))).isTrue();
+    assertThat(body.get(30, java.util.concurrent.TimeUnit.SECONDS)).doesNotContain("[DONE]");
+  }
+
+  @Test
+  void concurrentRestartsQueueInsteadOfCancellingEachOther() throws Exception {
+    Path dir = models("a.gguf", "b.gguf");
+    ProcessShimmySupervisor s = supervisor(dir, Map.of(FakeShimmy.STARTUP_DELAY_MS, "500"));
+    java.util.concurrent.CompletableFuture<Void> first =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> s.restart(Set.of("a"), Duration.ofSeconds(60)));
+    awaitState(s, st -> st.pid() != null, Duration.ofSeconds(30));
+    s.restart(Set.of("a", "b"), Duration.ofSeconds(60));
+    first.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(s.state().status()).isEqualTo(BackendStatus.READY);
+    assertThat(s.state().restarts()).isEqualTo(1);
+  }
+
   @Test
   void inPlaceRestartReplacesTheInstance() throws Exception {
     Path dir = models("a.gguf");
@@ -305,12 +388,30 @@ class ProcessShimmySupervisorTest {
                 .command("shimmy-does-not-exist-" + System.nanoTime() + " --flag")
                 .build());
     s.start();
-    BackendState state = awaitStatus(s, BackendStatus.UNAVAILABLE);
+    BackendState state = s.state();
+    assertThat(state.status()).isEqualTo(BackendStatus.UNAVAILABLE);
     assertThat(state.reason()).contains("not found").contains("shimmy-does-not-exist-");
     assertThatThrownBy(() -> s.restart(Set.of("a"), Duration.ofSeconds(5)))
         .isInstanceOfSatisfying(
             SupervisorException.class,
             e -> assertThat(e.reason()).isEqualTo(Reason.EXECUTABLE_NOT_FOUND));
+  }
+
+  @Test
+  void aMissingExecutableWinsOverAnEmptyDirectoryAndAFailingCliDiscovery() throws Exception {
+    Path dir = tmp.resolve("empty");
+    java.nio.file.Files.createDirectories(dir);
+    ShimmyLauncher launcher =
+        ShimmyLauncher.newBuilder(List.of("/nonexistent/bin/shimmy")).build();
+    ProcessShimmySupervisor s =
+        track(
+            ProcessShimmySupervisor.newBuilder(dir)
+                .launcher(launcher)
+                .discovery(new CliDiscoveryRunner(launcher, Duration.ofSeconds(10)))
+                .build());
+    s.start();
+    assertThat(s.state().status()).isEqualTo(BackendStatus.UNAVAILABLE);
+    assertThat(s.state().reason()).contains("/nonexistent/bin/shimmy");
   }
 
   @Test

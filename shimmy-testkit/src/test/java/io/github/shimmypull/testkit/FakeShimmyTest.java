@@ -137,6 +137,30 @@ class FakeShimmyTest {
   }
 
   @Test
+  void listAlsoScansHomeCachesCwdModelsAndTheBaseGgufLikeShimmy() throws Exception {
+    FakeShimmy.writeGguf(tmp.resolve("home/models/from-home.gguf"));
+    FakeShimmy.writeGguf(tmp.resolve("models/from-cwd.gguf"));
+    FakeShimmy.writeGguf(tmp.resolve("base/base-file.gguf"));
+    Run run =
+        run(
+            Map.of("SHIMMY_BASE_GGUF", tmp.resolve("base/base-file.gguf").toString()),
+            "list", "-s", "--model-dirs", models().toString());
+    assertThat(run.out().lines())
+        .containsExactly(
+            "base-file", "from-cwd", "from-home", "phi", "tiny-model.q4-k-m", "tinyllama-1.1b");
+  }
+
+  @Test
+  void discoverPrintsTheFoundModelsWithTheirPaths() throws Exception {
+    Path dir = models();
+    Run run = run(Map.of(), "discover", "--model-dirs", dir.toString());
+    assertThat(run.exit()).isZero();
+    assertThat(run.out())
+        .startsWith("🔍 Refreshing model discovery...\n✅ Found 2 models:\n")
+        .contains("  phi [0MB]\n    Base: \"" + dir.resolve("sub/phi-00001-of-00002.gguf") + "\"\n");
+  }
+
+  @Test
   void serveExitsOneWithThePleaseBlockWhenThereAreNoModels() throws Exception {
     Files.createDirectories(tmp.resolve("empty"));
     Run run =
