@@ -292,7 +292,15 @@ public final class PullCoordinator implements AutoCloseable {
           job.id(), result.files(), result.sizeBytes(), result.sha256(), result.revision(), result.downloaded());
       serve(job, result.modelId(), "pull");
     } catch (RuntimeException e) {
-      failure = asPullException(e);
+      PullException f = asPullException(e);
+      if (result != null) {
+        f = new PullException(
+            f.reason(),
+            String.join(", ", result.files()) + " is published in the model directory, but " + f.getMessage(),
+            f,
+            f.details());
+      }
+      failure = f;
     }
     finish(job, held, result, failure, startNanos);
   }

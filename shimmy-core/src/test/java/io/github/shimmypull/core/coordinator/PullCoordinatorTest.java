@@ -248,6 +248,7 @@ class PullCoordinatorTest {
             e -> {
               assertThat(e.reason()).isEqualTo(Reason.BACKEND);
               assertThat(e.getMessage())
+                  .startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up")
                   .contains("exit code 101")
                   .contains("error: unsupported tensor type")
                   .contains("still serving [old-model]");

@@ -163,6 +163,25 @@ class ShimmyHttpApiTest {
   }
 
   @Test
+  void clientThatGoesAwayDoesNotCancelThePull() throws Exception {
+    fx.puller.holdDownloads();
+    HttpResponse<Stream<String>> response =
+        client.send(
+            request("/v1/api/pull").header("Content-Type", "application/json").POST(BodyPublishers.ofString(TINY)).build(),
+            BodyHandlers.ofLines());
+    Stream<String> lines = response.body();
+    assertThat(json(lines.iterator().next())).containsEntry("status", "starting");
+    fx.puller.awaitHeld();
+
+    lines.close();
+    fx.puller.release();
+
+    var job = coordinator.recent().isEmpty() ? coordinator.current().orElseThrow() : coordinator.recent().get(0);
+    assertThat(job.await(Duration.ofSeconds(30)).modelId()).isEqualTo("tiny-q4-k-m");
+    assertThat(fx.supervisor.state().models()).contains("tiny-q4-k-m");
+  }
+
+  @Test
   void errorAfterTheStreamStartedIsTheLastLineWithCodeAndReason() throws Exception {
     fx.supervisor.failRestarts(
         new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited", 1, List.of("error: bad gguf"), null));
