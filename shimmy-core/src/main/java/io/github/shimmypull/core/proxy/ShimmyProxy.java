@@ -205,6 +205,9 @@ public final class ShimmyProxy implements HttpHandler {
       // A stream (SSE, chunked): let the client see the head before the first chunk arrives.
       flushToClient(out, call);
     }
+    // With a known length the front server ends the response by itself on the last byte.
+    long expected = lengthKnown ? body.contentLength() : -1;
+    long written = 0;
     byte[] buffer = ProxyBuffers.get();
     while (true) {
       int read;
@@ -224,11 +227,14 @@ public final class ShimmyProxy implements HttpHandler {
         call.cancel();
         throw e;
       }
-      if (source.getBuffer().size() == 0) {
+      written += read;
+      if (written != expected && source.getBuffer().size() == 0) {
         flushToClient(out, call);
       }
     }
-    flushToClient(out, call);
+    if (written != expected) {
+      flushToClient(out, call);
+    }
   }
 
   private static void flushToClient(OutputStream out, Call call) throws IOException {
