@@ -1,0 +1,67 @@
+package io.github.shimmypull.spring;
+
+import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import okhttp3.OkHttpClient;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Auto-configuration of shimmy-pull: the model puller, discovery, the Shimmy supervisor (a child
+ * process, or an external Shimmy), the pull coordinator, the reverse proxy and the HTTP API, each
+ * replaceable by a bean of the same type, configured by {@link ShimmyProperties}.
+ */
+@AutoConfiguration(
+    afterName =
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration")
+@EnableConfigurationProperties(ShimmyProperties.class)
+public final class ShimmyAutoConfiguration {
+
+  /** Name of the shared OkHttp client bean (Hub downloads, proxy, probes). */
+  public static final String OK_HTTP_CLIENT_BEAN = "shimmyOkHttpClient";
+
+  @Bean(name = OK_HTTP_CLIENT_BEAN)
+  @ConditionalOnMissingBean(name = OK_HTTP_CLIENT_BEAN)
+  OkHttpClient shimmyOkHttpClient() {
+    return ShimmyProxy.defaultClient();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnBooleanProperty(name = "shimmy.proxy.enabled", matchIfMissing = true)
+  ShimmyProxy shimmyProxy(
+      ShimmySupervisor shimmySupervisor,
+      @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
+      ObjectProvider<MeterRegistry> meterRegistry) {
+    ShimmyProxy.Builder builder = ShimmyProxy.builder().supervisor(shimmySupervisor).client(client);
+    meterRegistry.ifAvailable(builder::meterRegistry);
+    return builder.build();
+  }
+
+  /** Fronts an externally managed Shimmy when {@code shimmy.supervisor.enabled=false}. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "shimmy.supervisor.enabled", havingValue = false)
+  static class ExternalShimmyConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(ShimmySupervisor.class)
+    ExternalShimmySupervisor shimmySupervisor(
+        ShimmyProperties properties, @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client) {
+      URI url = properties.getExternalUrl();
+      if (url == null) {
+        throw new IllegalStateException(
+            "shimmy.supervisor.enabled=false needs shimmy.external-url, the URL of the Shimmy to"
+                + " front, e.g. http://shimmy:11435");
+      }
+      return new ExternalShimmySupervisor(url, client);
+    }
+  }
+}
