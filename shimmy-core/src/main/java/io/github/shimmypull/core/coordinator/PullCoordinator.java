@@ -1,0 +1,827 @@
+package io.github.shimmypull.core.coordinator;
+
+import io.github.shimmypull.core.PullException;
+import io.github.shimmypull.core.PullException.Reason;
+import io.github.shimmypull.core.discovery.DiscoveredModel;
+import io.github.shimmypull.core.discovery.DiscoveryRunner;
+import io.github.shimmypull.core.internal.DirectoryLock;
+import io.github.shimmypull.core.internal.ModelDirWatcher;
+import io.github.shimmypull.core.internal.PullMetrics;
+import io.github.shimmypull.core.internal.WireFormat;
+import io.github.shimmypull.core.pull.LocalModel;
+import io.github.shimmypull.core.pull.LocalModels;
+import io.github.shimmypull.core.pull.ModelPuller;
+import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.pull.PreparedPull;
+import io.github.shimmypull.core.pull.PullCancellation;
+import io.github.shimmypull.core.pull.PullEvent;
+import io.github.shimmypull.core.pull.PullListener;
+import io.github.shimmypull.core.pull.PullResult;
+import io.github.shimmypull.core.supervisor.BackendState;
+import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.core.supervisor.SupervisorException;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs pulls on one model directory, one at a time, from the request to the live Shimmy serving
+ * the model: lock → resolve → download, verify, publish → discover → restart → complete. It also
+ * deletes models, reconciles the directory with what Shimmy serves when files come and go by other
+ * means, and preloads declared models before Shimmy starts. Framework-neutral: {@code
+ * ShimmyHttpApi} puts HTTP in front of it.
+ *
+ * <p><b>One operation at a time.</b> A pull, a delete or a reconcile holds the directory lock: an
+ * in-process owner plus a {@link java.nio.channels.FileChannel#tryLock() file lock} on {@code
+ * <model-dir>/.shimmy-pull/pull.lock}, so several processes sharing the directory (replicas on a
+ * shared volume, an init container) never pull at the same time either. A request for another
+ * model while a pull runs fails with {@link Reason#CONFLICT} naming the running job; a request for
+ * the same model attaches to the running job.
+ *
+ * <p><b>Lifecycle.</b> {@link #preload} (optional) → {@link #start()} (starts the supervisor and the
+ * directory watcher) → {@link #submit}… → {@link #close()} (cancels a running pull keeping its
+ * partial, stops the watcher and the supervisor).
+ */
+public final class PullCoordinator implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PullCoordinator.class);
+
+  /** Default for {@link Builder#readyTimeout}: how long Shimmy may take to serve after a restart. */
+  public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(120);
+  /** Default for {@link Builder#recentJobs}: how many ended jobs are kept for status queries. */
+  public static final int DEFAULT_RECENT_JOBS = 10;
+  /** Default for {@link Builder#watchDebounce}: a change must be stable this long. */
+  public static final Duration DEFAULT_WATCH_DEBOUNCE = Duration.ofSeconds(2);
+  /** Default for {@link Builder#scanInterval}: the periodic scan behind the watcher. */
+  public static final Duration DEFAULT_SCAN_INTERVAL = Duration.ofSeconds(30);
+  /** Default for {@link Builder#preloadLockWait}: how long a preload waits for another process. */
+  public static final Duration DEFAULT_PRELOAD_LOCK_WAIT = Duration.ofMinutes(60);
+
+  private final Path modelDir;
+  private final ModelPuller puller;
+  private final DiscoveryRunner discovery;
+  private final ShimmySupervisor supervisor;
+  private final LocalModels localModels;
+  private final Duration readyTimeout;
+  private final int recentJobs;
+  private final Duration watchDebounce;
+  private final Duration scanInterval;
+  private final boolean watch;
+  private final Duration preloadLockWait;
+  private final Clock clock;
+  private final Executor executor;
+  private final @Nullable ExecutorService ownedExecutor;
+  private final PullMetrics metrics;
+  private final DirectoryLock lock;
+
+  private final Deque<PullJob> recent = new ArrayDeque<>();
+  private @Nullable PullJob running;
+  private @Nullable String operation;
+  private @Nullable ModelDirWatcher watcher;
+  private boolean started;
+  private volatile boolean closed;
+
+  private PullCoordinator(Builder b) {
+    this.modelDir = Objects.requireNonNull(b.modelDir, "modelDir").toAbsolutePath().normalize();
+    this.puller = Objects.requireNonNull(b.puller, "puller");
+    this.discovery = Objects.requireNonNull(b.discovery, "discovery");
+    this.supervisor = Objects.requireNonNull(b.supervisor, "supervisor");
+    this.localModels = Objects.requireNonNull(b.localModels, "localModels");
+    this.readyTimeout = b.readyTimeout;
+    this.recentJobs = b.recentJobs;
+    this.watchDebounce = b.watchDebounce;
+    this.scanInterval = b.scanInterval;
+    this.watch = b.watch;
+    this.preloadLockWait = b.preloadLockWait;
+    this.clock = b.clock;
+    if (b.executor != null) {
+      this.executor = b.executor;
+      this.ownedExecutor = null;
+    } else {
+      ExecutorService pool =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "shimmy-pull-job");
+                t.setDaemon(true);
+                return t;
+              });
+      this.executor = pool;
+      this.ownedExecutor = pool;
+    }
+    this.metrics = PullMetrics.of(b.meterRegistry);
+    this.lock = new DirectoryLock(modelDir);
+    try {
+      Files.createDirectories(modelDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create model directory " + modelDir, e);
+    }
+    metrics.bindGauges(supervisor, () -> current().isPresent());
+  }
+
+  /** A new builder; modelDir, puller, discovery, supervisor and localModels are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The model directory (absolute). */
+  public Path modelDir() {
+    return modelDir;
+  }
+
+  /** The supervised backend. */
+  public ShimmySupervisor supervisor() {
+    return supervisor;
+  }
+
+  /** How long Shimmy may take to serve the new model set after a restart. */
+  public Duration readyTimeout() {
+    return readyTimeout;
+  }
+
+  /** Whether {@link #close()} was called: the service is stopping. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Starts the supervisor (which stays idle while the directory holds no model) and the directory
+   * watcher. Call after {@link #preload}. Idempotent.
+   */
+  public synchronized void start() {
+    if (started || closed) {
+      return;
+    }
+    started = true;
+    supervisor.start();
+    if (watch) {
+      ModelDirWatcher w = new ModelDirWatcher(modelDir, watchDebounce, scanInterval, this::reconcile);
+      w.start();
+      watcher = w;
+    }
+    LOG.info("pull coordinator started on {} (ready timeout {})", modelDir, readyTimeout);
+  }
+
+  /** Submits a pull; see {@link #submit(PullRequest)}. */
+  public PullJob submit(ModelRef ref, boolean force) {
+    return submit(new PullRequest(ref, force));
+  }
+
+  /**
+   * Starts a pull, or attaches to the running pull of the same model. Everything that can be
+   * answered with a plain status happens before this returns: the lock (409), resolution against
+   * the Hub (403, 404, 502) and the disk space check (507). The download, verification, discovery
+   * and restart then run in the background; follow them with {@link PullJob#subscribe} or wait with
+   * {@link PullJob#await()}.
+   *
+   * @throws PullException CONFLICT when another model is being pulled here or by another process
+   *     (its {@link PullException#details()} name the running job as {@code running}), or the
+   *     resolution failure of this (or the attached) pull
+   */
+  public PullJob submit(PullRequest request) {
+    ModelRef ref = request.ref();
+    PullJob job;
+    PullJob attachTo = null;
+    DirectoryLock.Held held = null;
+    synchronized (this) {
+      if (closed) {
+        throw new PullException(Reason.BACKEND, "the service is stopping");
+      }
+      PullJob active = running;
+      if (active != null) {
+        if (!sameModel(ref, active)) {
+          throw conflict(active);
+        }
+        attachTo = active;
+        job = active;
+      } else {
+        if (operation != null) {
+          throw busy(operation);
+        }
+        String id = newJobId();
+        held = lock.tryAcquire(holder("pull", ref.toString(), id));
+        if (held == null) {
+          throw otherProcessConflict();
+        }
+        job = new PullJob(id, ref, request.force(), clock.instant());
+        running = job;
+      }
+    }
+    if (attachTo != null) {
+      LOG.info("attaching a request for {} to running {}", ref, attachTo);
+      try {
+        attachTo.awaitPrepared();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PullException(Reason.CANCELLED, "interrupted while waiting for " + attachTo);
+      }
+      return attachTo;
+    }
+    return start(job, Objects.requireNonNull(held));
+  }
+
+  private PullJob start(PullJob job, DirectoryLock.Held held) {
+    long startNanos = System.nanoTime();
+    ModelRef ref = job.ref();
+    job.emit(new PullEvent.Starting(ref.toString()));
+    job.emit(new PullEvent.Resolving(ref.repo(), ref.revisionOrDefault()));
+    PreparedPull prepared;
+    try {
+      prepared = puller.prepare(ref, job.force());
+    } catch (RuntimeException e) {
+      PullException failure = asPullException(e);
+      job.prepareFailed(failure);
+      finish(job, held, null, failure, startNanos);
+      throw failure;
+    }
+    metrics.phase("resolve", Duration.ofNanos(System.nanoTime() - startNanos));
+    job.prepared(prepared);
+    LOG.info(
+        "pull {}: {} resolved to {}@{} ({} file(s), {} bytes to download) as model {}",
+        job.id(), ref, ref.repo(), prepared.commit(), prepared.files().size(),
+        prepared.bytesToDownload(), prepared.modelId());
+    try {
+      executor.execute(() -> run(job, prepared, held, startNanos));
+    } catch (RuntimeException e) {
+      finish(job, held, null, new PullException(Reason.IO, "cannot start the pull: " + e, e), startNanos);
+      throw e;
+    }
+    return job;
+  }
+
+  private void run(PullJob job, PreparedPull prepared, DirectoryLock.Held held, long startNanos) {
+    PullResult result = null;
+    PullException failure = null;
+    try {
+      long phaseStart = System.nanoTime();
+      result = puller.pull(prepared, downloadListener(job, prepared), job.cancellation());
+      metrics.phase("download", Duration.ofNanos(System.nanoTime() - phaseStart));
+      LOG.info(
+          "pull {}: published {} ({} bytes, sha256 {}, commit {}, downloaded: {})",
+          job.id(), result.files(), result.sizeBytes(), result.sha256(), result.revision(), result.downloaded());
+      serve(job, result.modelId(), "pull");
+    } catch (RuntimeException e) {
+      failure = asPullException(e);
+    }
+    finish(job, held, result, failure, startNanos);
+  }
+
+  /** Discovers, restarts Shimmy with the discovered ids and checks it serves {@code modelId}. */
+  private void serve(PullJob job, String modelId, String trigger) {
+    job.emit(new PullEvent.Discovering());
+    long phaseStart = System.nanoTime();
+    List<String> ids = discoverIds();
+    metrics.phase("discover", Duration.ofNanos(System.nanoTime() - phaseStart));
+    if (!ids.contains(modelId)) {
+      throw new PullException(
+          Reason.BACKEND,
+          "Shimmy's discovery does not list the pulled model '" + modelId + "' (it finds " + ids + ")");
+    }
+    job.emit(new PullEvent.Restarting(ids));
+    phaseStart = System.nanoTime();
+    restart(ids, trigger);
+    metrics.phase("restart", Duration.ofNanos(System.nanoTime() - phaseStart));
+    BackendState state = supervisor.state();
+    if (!state.models().contains(modelId)) {
+      throw new PullException(
+          Reason.BACKEND,
+          "Shimmy restarted but does not list '" + modelId + "' (it serves " + state.models() + ")");
+    }
+  }
+
+  private PullListener downloadListener(PullJob job, PreparedPull prepared) {
+    long alreadyPresent = Math.max(0, prepared.totalSize() - prepared.bytesToDownload());
+    long[] counted = {alreadyPresent};
+    return event -> {
+      if (event instanceof PullEvent.Downloading d && d.overallCompleted() > counted[0]) {
+        metrics.downloaded(d.overallCompleted() - counted[0]);
+        counted[0] = d.overallCompleted();
+      }
+      if (!(event instanceof PullEvent.Complete) && !(event instanceof PullEvent.Failed)) {
+        job.emit(event);
+      }
+    };
+  }
+
+  private void finish(
+      PullJob job,
+      DirectoryLock.Held held,
+      @Nullable PullResult result,
+      @Nullable PullException failure,
+      long startNanos) {
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+    ModelDirWatcher w;
+    synchronized (this) {
+      held.close();
+      if (running == job) {
+        running = null;
+      }
+      recent.addFirst(job);
+      while (recent.size() > recentJobs) {
+        recent.removeLast();
+      }
+      w = watcher;
+    }
+    if (w != null && result != null) {
+      w.markHandled();
+    }
+    metrics.pullEnded(failure, elapsed);
+    if (failure == null && result != null) {
+      LOG.info("pull {}: {} is served as '{}' after {} ms", job.id(), job.model(), result.modelId(), elapsed.toMillis());
+      job.complete(result, clock.instant());
+    } else {
+      PullException f =
+          failure != null ? failure : new PullException(Reason.IO, "the pull ended without a result");
+      LOG.warn("pull {}: {} failed after {} ms: {} ({})", job.id(), job.model(), elapsed.toMillis(), f.getMessage(), f.reason().code());
+      job.fail(f, clock.instant());
+    }
+  }
+
+  /** The running pull, if any. */
+  public synchronized Optional<PullJob> current() {
+    return Optional.ofNullable(running);
+  }
+
+  /** The ended jobs kept for status queries, newest first (at most {@code recentJobs}). */
+  public synchronized List<PullJob> recent() {
+    return List.copyOf(recent);
+  }
+
+  /** The job with this id, running or recent. */
+  public synchronized Optional<PullJob> job(String id) {
+    if (running != null && running.id().equals(id)) {
+      return Optional.of(running);
+    }
+    return recent.stream().filter(j -> j.id().equals(id)).findFirst();
+  }
+
+  /**
+   * Cancels the running pull. The partial download stays for a later resume unless {@code
+   * discardPartial}. Returns at once; {@link PullJob#await()} waits for the job's end.
+   *
+   * @throws PullException NOT_FOUND when no pull is running
+   */
+  public PullJob cancel(boolean discardPartial) {
+    PullJob job = current().orElseThrow(() -> new PullException(Reason.NOT_FOUND, "no pull is running"));
+    LOG.info("cancelling {} (discard partial: {})", job, discardPartial);
+    job.cancellation().cancel(discardPartial);
+    return job;
+  }
+
+  /** The models in the model directory, sorted by id. */
+  public List<LocalModel> localModels() {
+    return localModels.list();
+  }
+
+  /**
+   * Deletes a model's files, then restarts Shimmy without it (idle when no model is left).
+   *
+   * @return the deleted model
+   * @throws PullException NOT_FOUND when there is no such model, CONFLICT while a pull runs, BACKEND
+   *     when Shimmy did not come up with the remaining models (the files are gone regardless)
+   */
+  public LocalModel deleteModel(String id) {
+    DirectoryLock.Held held;
+    synchronized (this) {
+      if (running != null) {
+        throw conflict(running);
+      }
+      if (operation != null) {
+        throw busy(operation);
+      }
+      held = lock.tryAcquire(holder("delete", id, null));
+      if (held == null) {
+        throw otherProcessConflict();
+      }
+      operation = "deleting " + id;
+    }
+    try {
+      LocalModel deleted = localModels.delete(id);
+      LOG.info("deleted model {} ({}, {} bytes)", deleted.id(), deleted.files(), deleted.sizeBytes());
+      List<String> ids = discoverIds();
+      restart(ids, "delete");
+      markHandled();
+      return deleted;
+    } catch (SupervisorException e) {
+      throw backendFailure(e);
+    } finally {
+      synchronized (this) {
+        operation = null;
+        held.close();
+      }
+    }
+  }
+
+  /**
+   * Restarts Shimmy when the ids discovered in the model directory differ from the ones it serves,
+   * for files that came or went by other means. Skipped while a pull or another operation runs
+   * (also in another process) or while the backend is starting or restarting.
+   *
+   * @return whether the directory is reconciled (false: try again later)
+   */
+  public boolean reconcile() {
+    DirectoryLock.Held held;
+    synchronized (this) {
+      if (closed || running != null || operation != null) {
+        return false;
+      }
+      held = lock.tryAcquire(holder("reconcile", modelDir.toString(), null));
+      if (held == null) {
+        return false;
+      }
+      operation = "reconciling the model directory";
+    }
+    try {
+      BackendState state = supervisor.state();
+      BackendStatus status = state.status();
+      if (status == BackendStatus.STARTING
+          || status == BackendStatus.RESTARTING
+          || status == BackendStatus.BACKING_OFF) {
+        return false;
+      }
+      if (status == BackendStatus.STOPPED || status == BackendStatus.UNAVAILABLE) {
+        return true;
+      }
+      List<String> ids = discoverIds();
+      List<String> served = status == BackendStatus.IDLE ? List.of() : state.models();
+      if (new HashSet<>(ids).equals(new HashSet<>(served))) {
+        return true;
+      }
+      LOG.info("model directory {} changed: restarting Shimmy to serve {} instead of {}", modelDir, ids, served);
+      restart(ids, "reconcile");
+      return true;
+    } catch (SupervisorException e) {
+      LOG.warn("Shimmy did not come up with the changed model directory: {}", backendFailure(e).getMessage());
+      return true;
+    } finally {
+      synchronized (this) {
+        operation = null;
+        held.close();
+      }
+    }
+  }
+
+  /**
+   * Makes sure each model is present and verified before Shimmy starts (call before {@link
+   * #start()}): pulls what is missing, skips what is present. Shimmy is not restarted. Waits up to
+   * {@code preloadLockWait} for a pull of another process on the same directory. Failures are
+   * logged and reported; the remaining models are still preloaded.
+   */
+  public List<PreloadResult> preload(List<ModelRef> refs) {
+    List<PreloadResult> results = new ArrayList<>();
+    for (ModelRef ref : refs) {
+      long startNanos = System.nanoTime();
+      PullException failure = null;
+      PullResult result = null;
+      DirectoryLock.Held held = null;
+      try {
+        held = lock.acquire(holder("preload", ref.toString(), null), preloadLockWait);
+        if (held == null) {
+          throw new PullException(
+              Reason.CONFLICT,
+              "the model directory stayed busy for " + preloadLockWait + ": " + describe(lock.describeHolder()));
+        }
+        PreparedPull prepared = puller.prepare(ref, false);
+        LOG.info("preload: {} resolved to {}@{}, {} bytes to download", ref, ref.repo(), prepared.commit(), prepared.bytesToDownload());
+        result = puller.pull(prepared, progressLogger(ref), new PullCancellation());
+        LOG.info("preload: {} is present as {} ({} bytes, sha256 {})", ref, result.files(), result.sizeBytes(), result.sha256());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure = new PullException(Reason.CANCELLED, "preload of " + ref + " interrupted");
+      } catch (RuntimeException e) {
+        failure = asPullException(e);
+      } finally {
+        if (held != null) {
+          held.close();
+        }
+      }
+      if (failure != null) {
+        LOG.error("preload: {} failed: {} ({})", ref, failure.getMessage(), failure.reason().code());
+      }
+      metrics.pullEnded(failure, Duration.ofNanos(System.nanoTime() - startNanos));
+      results.add(new PreloadResult(ref, result, failure));
+      if (Thread.currentThread().isInterrupted()) {
+        break;
+      }
+    }
+    return List.copyOf(results);
+  }
+
+  private static PullListener progressLogger(ModelRef ref) {
+    int[] lastDecile = {-1};
+    return event -> {
+      if (event instanceof PullEvent.Downloading d && d.overallTotal() > 0) {
+        int decile = (int) (d.overallCompleted() * 10 / d.overallTotal());
+        if (decile != lastDecile[0]) {
+          lastDecile[0] = decile;
+          LOG.info("preload: {} {}% ({} of {} bytes)", ref, decile * 10, d.overallCompleted(), d.overallTotal());
+        }
+      }
+    };
+  }
+
+  /**
+   * Cancels a running pull (keeping its partial), stops the watcher, the supervisor and the job
+   * threads this coordinator created. Idempotent.
+   */
+  @Override
+  public void close() {
+    ModelDirWatcher w;
+    PullJob job;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      w = watcher;
+      watcher = null;
+      job = running;
+    }
+    if (w != null) {
+      w.close();
+    }
+    if (job != null) {
+      job.cancellation().cancel(false);
+    }
+    supervisor.stop();
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdownNow();
+    }
+  }
+
+  private void markHandled() {
+    ModelDirWatcher w;
+    synchronized (this) {
+      w = watcher;
+    }
+    if (w != null) {
+      w.markHandled();
+    }
+  }
+
+  private List<String> discoverIds() {
+    return discovery.discover(modelDir).stream().map(DiscoveredModel::id).sorted().distinct().toList();
+  }
+
+  private void restart(List<String> ids, String trigger) {
+    LOG.info("restarting Shimmy to serve {} ({})", ids, trigger);
+    try {
+      supervisor.restart(ids, readyTimeout);
+      metrics.restart(trigger, true);
+    } catch (RuntimeException e) {
+      metrics.restart(trigger, false);
+      throw e;
+    }
+  }
+
+  private PullException asPullException(RuntimeException e) {
+    if (e instanceof PullException pe) {
+      return pe;
+    }
+    if (e instanceof SupervisorException se) {
+      return backendFailure(se);
+    }
+    if (e instanceof UncheckedIOException io) {
+      return new PullException(Reason.IO, String.valueOf(io.getCause().getMessage()), e);
+    }
+    LOG.error("unexpected failure", e);
+    return new PullException(Reason.IO, "unexpected failure: " + e, e);
+  }
+
+  /** A supervisor failure in words: what happened, exit code, output tail, what is still served. */
+  private PullException backendFailure(SupervisorException e) {
+    StringBuilder message = new StringBuilder("Shimmy did not come up serving the new model set: ");
+    message.append(e.getMessage());
+    if (e.exitCode() != null) {
+      message.append("; exit code ").append(e.exitCode());
+    }
+    List<String> tail = e.outputTail();
+    if (!tail.isEmpty()) {
+      List<String> last = tail.subList(Math.max(0, tail.size() - 10), tail.size());
+      message.append("; output: ").append(String.join(" | ", last));
+    }
+    BackendState state = supervisor.state();
+    if (state.status() == BackendStatus.READY) {
+      message.append("; still serving ").append(state.models());
+    }
+    return new PullException(Reason.BACKEND, message.toString(), e);
+  }
+
+  private static boolean sameModel(ModelRef ref, PullJob job) {
+    ModelRef other = job.ref();
+    if (ref.equals(other)) {
+      return true;
+    }
+    if (!ref.repo().equalsIgnoreCase(other.repo())) {
+      return false;
+    }
+    PreparedPull prepared = job.preparedPull();
+    String revision = ref.revision();
+    boolean sameRevision =
+        revision == null
+            ? other.revision() == null
+            : revision.equals(other.revision()) || (prepared != null && revision.equals(prepared.commit()));
+    if (!sameRevision) {
+      return false;
+    }
+    String tag = ref.tag();
+    if (ref.file() == null && tag != null && other.file() == null && other.tag() != null) {
+      return tag.equalsIgnoreCase(other.tag());
+    }
+    return ref.file() != null
+        && prepared != null
+        && prepared.files().stream().anyMatch(f -> f.path().equals(ref.file()));
+  }
+
+  private PullException conflict(PullJob active) {
+    PullProgress p = active.progress();
+    String progress =
+        p.overallTotal() > 0
+            ? String.format(Locale.ROOT, ", %d%% of %d bytes", p.overallCompleted() * 100 / p.overallTotal(), p.overallTotal())
+            : "";
+    return new PullException(
+        Reason.CONFLICT,
+        "another pull is running: " + active.model() + " (job " + active.id() + ", " + active.phase() + progress + ")",
+        null,
+        Map.of("running", WireFormat.job(active)));
+  }
+
+  private static PullException busy(String operation) {
+    Map<String, Object> running = new LinkedHashMap<>();
+    running.put("operation", operation);
+    return new PullException(
+        Reason.CONFLICT, "the model directory is busy: " + operation, null, Map.of("running", running));
+  }
+
+  private PullException otherProcessConflict() {
+    Map<String, Object> holder = lock.describeHolder();
+    return new PullException(
+        Reason.CONFLICT,
+        "another process is working on " + modelDir + ": " + describe(holder),
+        null,
+        Map.of("running", holder));
+  }
+
+  private static String describe(Map<String, Object> holder) {
+    if (holder.isEmpty()) {
+      return "unknown holder of the lock file";
+    }
+    return holder.get("operation") + " of " + holder.get("model") + " by pid " + holder.get("pid")
+        + " since " + holder.get("started_at");
+  }
+
+  private Map<String, Object> holder(String op, String model, @Nullable String jobId) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("operation", op);
+    m.put("model", model);
+    if (jobId != null) {
+      m.put("job", jobId);
+    }
+    m.put("pid", ProcessHandle.current().pid());
+    m.put("started_at", clock.instant().toString());
+    return m;
+  }
+
+  private static String newJobId() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Builds a {@link PullCoordinator}. */
+  public static final class Builder {
+    private @Nullable Path modelDir;
+    private @Nullable ModelPuller puller;
+    private @Nullable DiscoveryRunner discovery;
+    private @Nullable ShimmySupervisor supervisor;
+    private @Nullable LocalModels localModels;
+    private Duration readyTimeout = DEFAULT_READY_TIMEOUT;
+    private int recentJobs = DEFAULT_RECENT_JOBS;
+    private Duration watchDebounce = DEFAULT_WATCH_DEBOUNCE;
+    private Duration scanInterval = DEFAULT_SCAN_INTERVAL;
+    private boolean watch = true;
+    private Duration preloadLockWait = DEFAULT_PRELOAD_LOCK_WAIT;
+    private @Nullable MeterRegistry meterRegistry;
+    private @Nullable Executor executor;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The model directory Shimmy scans (created if missing). Required. */
+    public Builder modelDir(Path modelDir) {
+      this.modelDir = modelDir;
+      return this;
+    }
+
+    /** Resolves and downloads models. Required. */
+    public Builder puller(ModelPuller puller) {
+      this.puller = puller;
+      return this;
+    }
+
+    /** Tells which ids Shimmy will serve from the directory. Required. */
+    public Builder discovery(DiscoveryRunner discovery) {
+      this.discovery = discovery;
+      return this;
+    }
+
+    /** The Shimmy backend to restart. Required. */
+    public Builder supervisor(ShimmySupervisor supervisor) {
+      this.supervisor = supervisor;
+      return this;
+    }
+
+    /** Lists and deletes the models of the directory. Required. */
+    public Builder localModels(LocalModels localModels) {
+      this.localModels = localModels;
+      return this;
+    }
+
+    /** How long Shimmy may take to serve after a restart; default 120 s. */
+    public Builder readyTimeout(Duration readyTimeout) {
+      this.readyTimeout = positive(readyTimeout, "readyTimeout");
+      return this;
+    }
+
+    /** How many ended jobs are kept for status queries; default 10. */
+    public Builder recentJobs(int recentJobs) {
+      if (recentJobs < 0) {
+        throw new IllegalArgumentException("recentJobs must be >= 0, not " + recentJobs);
+      }
+      this.recentJobs = recentJobs;
+      return this;
+    }
+
+    /** How long a change in the directory must be stable before it is acted on; default 2 s. */
+    public Builder watchDebounce(Duration watchDebounce) {
+      this.watchDebounce = positive(watchDebounce, "watchDebounce");
+      return this;
+    }
+
+    /** Interval of the periodic scan behind the file watcher; default 30 s. */
+    public Builder scanInterval(Duration scanInterval) {
+      this.scanInterval = positive(scanInterval, "scanInterval");
+      return this;
+    }
+
+    /** Whether the directory is watched and scanned at all (reconcile); default true. */
+    public Builder watch(boolean watch) {
+      this.watch = watch;
+      return this;
+    }
+
+    /** How long a preload waits for an operation of another process; default 60 min. */
+    public Builder preloadLockWait(Duration preloadLockWait) {
+      this.preloadLockWait = positive(preloadLockWait, "preloadLockWait");
+      return this;
+    }
+
+    /** Where the pull meters go; default none. */
+    public Builder meterRegistry(@Nullable MeterRegistry meterRegistry) {
+      this.meterRegistry = meterRegistry;
+      return this;
+    }
+
+    /** Runs the background part of pulls; default a daemon thread per job, shut down on close. */
+    public Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    /** The clock of job timestamps; default UTC system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    public PullCoordinator build() {
+      return new PullCoordinator(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, not " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package io.github.shimmypull.core.internal;
+
+import io.github.shimmypull.core.http.HttpExchange;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An exchange that remembers whether the response was started (so an error can still be answered
+ * as JSON), and can present a rewritten request (path and body) to the next handler.
+ */
+public class ExchangeWrapper implements HttpExchange {
+
+  private final HttpExchange delegate;
+  private volatile boolean committed;
+
+  public ExchangeWrapper(HttpExchange delegate) {
+    this.delegate = delegate;
+  }
+
+  /**
+   * The same exchange with another path and request body; {@code Content-Length} matches the new
+   * body and {@code Transfer-Encoding} is dropped. Response calls go to {@code original}.
+   */
+  public static HttpExchange rewritten(ExchangeWrapper original, String path, byte[] body) {
+    return new ExchangeWrapper(original) {
+      @Override
+      public String path() {
+        return path;
+      }
+
+      @Override
+      public List<String> requestHeaderNames() {
+        List<String> names = new ArrayList<>();
+        for (String name : original.requestHeaderNames()) {
+          if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Transfer-Encoding")) {
+            names.add(name);
+          }
+        }
+        names.add("Content-Length");
+        return names;
+      }
+
+      @Override
+      public List<String> requestHeaders(String name) {
+        if (name.equalsIgnoreCase("Content-Length")) {
+          return List.of(Integer.toString(body.length));
+        }
+        if (name.equalsIgnoreCase("Transfer-Encoding")) {
+          return List.of();
+        }
+        return original.requestHeaders(name);
+      }
+
+      @Override
+      public InputStream requestBody() {
+        return new ByteArrayInputStream(body);
+      }
+    };
+  }
+
+  /** Whether a status or body was sent through this wrapper. */
+  public boolean committed() {
+    return committed;
+  }
+
+  @Override
+  public String method() {
+    return delegate.method();
+  }
+
+  @Override
+  public String path() {
+    return delegate.path();
+  }
+
+  @Override
+  public @Nullable String rawQuery() {
+    return delegate.rawQuery();
+  }
+
+  @Override
+  public List<String> requestHeaderNames() {
+    return delegate.requestHeaderNames();
+  }
+
+  @Override
+  public List<String> requestHeaders(String name) {
+    return delegate.requestHeaders(name);
+  }
+
+  @Override
+  public InputStream requestBody() throws IOException {
+    return delegate.requestBody();
+  }
+
+  @Override
+  public void status(int status) {
+    delegate.status(status);
+  }
+
+  @Override
+  public void addResponseHeader(String name, String value) {
+    delegate.addResponseHeader(name, value);
+  }
+
+  @Override
+  public OutputStream responseBody() throws IOException {
+    committed = true;
+    return delegate.responseBody();
+  }
+}

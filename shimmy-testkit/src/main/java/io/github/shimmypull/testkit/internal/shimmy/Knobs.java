@@ -1,0 +1,42 @@
+package io.github.shimmypull.testkit.internal.shimmy;
+
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** The fake Shimmy's fault-injection settings, read from its environment. */
+public record Knobs(
+    long startupDelayMs,
+    long tokenDelayMs,
+    int tokens,
+    long crashAfterMs,
+    int crashAfterRequests,
+    int crashExitCode,
+    @Nullable Integer refuseStartExitCode,
+    boolean hang,
+    boolean readyNoBind) {
+
+  /** Reads the {@code FAKE_SHIMMY_*} variables; see {@code FakeShimmy} for their meaning. */
+  public static Knobs from(Map<String, String> env) {
+    String refuse = env.get("FAKE_SHIMMY_REFUSE_START");
+    return new Knobs(
+        longOf(env, "FAKE_SHIMMY_STARTUP_DELAY_MS", 0),
+        longOf(env, "FAKE_SHIMMY_TOKEN_DELAY_MS", 0),
+        (int) longOf(env, "FAKE_SHIMMY_TOKENS", 3),
+        longOf(env, "FAKE_SHIMMY_CRASH_AFTER_MS", 0),
+        (int) longOf(env, "FAKE_SHIMMY_CRASH_AFTER_REQUESTS", 0),
+        (int) longOf(env, "FAKE_SHIMMY_CRASH_EXIT_CODE", 101),
+        refuse == null || refuse.isBlank() ? null : Integer.valueOf(refuse.trim()),
+        flag(env, "FAKE_SHIMMY_HANG"),
+        flag(env, "FAKE_SHIMMY_READY_NO_BIND"));
+  }
+
+  private static long longOf(Map<String, String> env, String name, long fallback) {
+    String v = env.get(name);
+    return v == null || v.isBlank() ? fallback : Long.parseLong(v.trim());
+  }
+
+  private static boolean flag(Map<String, String> env, String name) {
+    String v = env.get(name);
+    return v != null && (v.equals("1") || v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes"));
+  }
+}
