@@ -1,6 +1,15 @@
 package io.github.shimmypull.spring;
 
+import io.github.shimmypull.core.coordinator.PullCoordinator;
+import io.github.shimmypull.core.discovery.DiscoveryRunner;
+import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.github.shimmypull.core.pull.LocalModels;
+import io.github.shimmypull.core.pull.ModelPuller;
+import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
+import io.github.shimmypull.spring.internal.ShimmyLifecycle;
+import jakarta.servlet.http.HttpServletRequest;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
@@ -9,10 +18,13 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.web.servlet.DispatcherServlet;
 
 /**
  * Auto-configuration of shimmy-pull: the model puller, discovery, the Shimmy supervisor (a child
@@ -36,6 +48,51 @@ public final class ShimmyAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean
+  PullCoordinator shimmyPullCoordinator(
+      ShimmyProperties properties,
+      ModelPuller modelPuller,
+      DiscoveryRunner discoveryRunner,
+      ShimmySupervisor shimmySupervisor,
+      LocalModels localModels,
+      ObjectProvider<MeterRegistry> meterRegistry) {
+    return PullCoordinator.builder()
+        .modelDir(properties.getModelDir())
+        .puller(modelPuller)
+        .discovery(discoveryRunner)
+        .supervisor(shimmySupervisor)
+        .localModels(localModels)
+        .readyTimeout(properties.getReadyTimeout())
+        .meterRegistry(meterRegistry.getIfAvailable())
+        .build();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  ShimmyHttpApi shimmyHttpApi(
+      ShimmyProperties properties, PullCoordinator pullCoordinator, ObjectProvider<ShimmyProxy> shimmyProxy) {
+    ShimmyHttpApi.Builder builder =
+        ShimmyHttpApi.builder()
+            .coordinator(pullCoordinator)
+            .adminToken(properties.getAdminToken())
+            .serviceVersion(serviceVersion());
+    shimmyProxy.ifAvailable(builder::proxy);
+    return builder.build();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  ShimmyLifecycle shimmyLifecycle(ShimmyProperties properties, PullCoordinator pullCoordinator) {
+    return new ShimmyLifecycle(
+        pullCoordinator, properties.getPull().stream().map(ModelRef::parse).toList());
+  }
+
+  private static String serviceVersion() {
+    String version = ShimmyAutoConfiguration.class.getPackage().getImplementationVersion();
+    return version == null ? "unknown" : version;
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
   @ConditionalOnBooleanProperty(name = "shimmy.proxy.enabled", matchIfMissing = true)
   ShimmyProxy shimmyProxy(
       ShimmySupervisor shimmySupervisor,
@@ -44,6 +101,19 @@ public final class ShimmyAutoConfiguration {
     ShimmyProxy.Builder builder = ShimmyProxy.builder().supervisor(shimmySupervisor).client(client);
     meterRegistry.ifAvailable(builder::meterRegistry);
     return builder.build();
+  }
+
+  /** Mounts the HTTP API (and through it the proxy) in a Spring MVC application. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+  @ConditionalOnClass({DispatcherServlet.class, HttpServletRequest.class})
+  static class WebMvcConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    ShimmyHandlerMapping shimmyHandlerMapping(ShimmyProperties properties, ShimmyHttpApi shimmyHttpApi) {
+      return new ShimmyHandlerMapping(properties.getBasePath(), shimmyHttpApi);
+    }
   }
 
   /** Fronts an externally managed Shimmy when {@code shimmy.supervisor.enabled=false}. */
