@@ -2,9 +2,12 @@ package io.github.shimmypull.spring;
 
 import io.github.shimmypull.core.coordinator.PullCoordinator;
 import io.github.shimmypull.core.discovery.DiscoveryRunner;
+import io.github.shimmypull.core.discovery.ScanDiscoveryRunner;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.LocalModels;
+import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
@@ -44,6 +47,38 @@ public final class ShimmyAutoConfiguration {
   @ConditionalOnMissingBean(name = OK_HTTP_CLIENT_BEAN)
   OkHttpClient shimmyOkHttpClient() {
     return ShimmyProxy.defaultClient();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean(ModelPuller.class)
+  HuggingFacePuller shimmyModelPuller(
+      ShimmyProperties properties,
+      @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
+      ObjectProvider<MeterRegistry> meterRegistry) {
+    HuggingFacePuller.Builder builder =
+        HuggingFacePuller.Builder.fromEnvironment()
+            .modelDir(properties.getModelDir())
+            .client(client)
+            .meterRegistry(meterRegistry.getIfAvailable());
+    if (properties.getHfEndpoint() != null) {
+      builder.endpoint(properties.getHfEndpoint());
+    }
+    if (properties.getHfToken() != null) {
+      builder.token(properties.getHfToken());
+    }
+    return builder.build();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean(LocalModels.class)
+  ModelDirectory shimmyLocalModels(ShimmyProperties properties) {
+    return new ModelDirectory(properties.getModelDir());
+  }
+
+  @Bean
+  @ConditionalOnMissingBean(DiscoveryRunner.class)
+  ScanDiscoveryRunner shimmyDiscoveryRunner() {
+    return new ScanDiscoveryRunner();
   }
 
   @Bean

@@ -9,6 +9,7 @@ import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelPuller;
+import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.spring.TestBackends.NoModels;
@@ -98,6 +99,30 @@ class ShimmyAutoConfigurationTests {
               assertThat(supervisor[0].stops).hasValue(0);
             });
     assertThat(supervisor[0].stops.get()).isPositive();
+  }
+
+  @Test
+  void declaredModelsArePreloadedBeforeTheBackendStarts() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.pull[0]=acme/tiny-GGUF:Q8_0", "shimmy.pull[1]=hf.co/acme/other-GGUF")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              RecordingPuller puller = context.getBean(RecordingPuller.class);
+              assertThat(puller.prepared)
+                  .extracting(ModelRef::repo)
+                  .containsExactly("acme/tiny-GGUF", "acme/other-GGUF");
+              assertThat(context.getBean(RecordingSupervisor.class).starts).hasValue(1);
+            });
+  }
+
+  @Test
+  void anInvalidPreloadReferenceFailsStartupNamingIt() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.pull[0]=not a repo")
+        .run(context -> assertThat(context).getFailure().rootCause().hasMessageContaining("not a repo"));
   }
 
   @Test
