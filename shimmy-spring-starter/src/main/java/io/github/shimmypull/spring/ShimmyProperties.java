@@ -157,7 +157,7 @@ public class ShimmyProperties {
 
     /**
      * Whether requests the pull API does not answer are forwarded to Shimmy; when false they get
-     * a 404 JSON error.
+     * a 503 JSON error with code backend_unavailable.
      */
     private boolean enabled = true;
 
