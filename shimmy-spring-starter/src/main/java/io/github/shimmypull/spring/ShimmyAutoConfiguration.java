@@ -15,7 +15,9 @@ import io.github.shimmypull.spring.internal.ShimmyLifecycle;
 import jakarta.servlet.http.HttpServletRequest;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
 import java.net.URI;
+import java.nio.file.Path;
 import okhttp3.OkHttpClient;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -57,7 +59,7 @@ public final class ShimmyAutoConfiguration {
       ObjectProvider<MeterRegistry> meterRegistry) {
     HuggingFacePuller.Builder builder =
         HuggingFacePuller.Builder.fromEnvironment()
-            .modelDir(properties.getModelDir())
+            .modelDir(modelDir(properties))
             .client(client)
             .meterRegistry(meterRegistry.getIfAvailable());
     if (properties.getHfEndpoint() != null) {
@@ -72,7 +74,7 @@ public final class ShimmyAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(LocalModels.class)
   ModelDirectory shimmyLocalModels(ShimmyProperties properties) {
-    return new ModelDirectory(properties.getModelDir());
+    return new ModelDirectory(modelDir(properties));
   }
 
   @Bean
@@ -91,7 +93,7 @@ public final class ShimmyAutoConfiguration {
       LocalModels localModels,
       ObjectProvider<MeterRegistry> meterRegistry) {
     return PullCoordinator.builder()
-        .modelDir(properties.getModelDir())
+        .modelDir(modelDir(properties))
         .puller(modelPuller)
         .discovery(discoveryRunner)
         .supervisor(shimmySupervisor)
@@ -121,6 +123,10 @@ public final class ShimmyAutoConfiguration {
         pullCoordinator, properties.getPull().stream().map(ModelRef::parse).toList());
   }
 
+  private static Path modelDir(ShimmyProperties properties) {
+    return properties.getModelDir().toAbsolutePath().normalize();
+  }
+
   private static String serviceVersion() {
     String version = ShimmyAutoConfiguration.class.getPackage().getImplementationVersion();
     return version == null ? "unknown" : version;
@@ -148,6 +154,27 @@ public final class ShimmyAutoConfiguration {
     @ConditionalOnMissingBean
     ShimmyHandlerMapping shimmyHandlerMapping(ShimmyProperties properties, ShimmyHttpApi shimmyHttpApi) {
       return new ShimmyHandlerMapping(properties.getBasePath(), shimmyHttpApi);
+    }
+  }
+
+  /** Runs Shimmy as a child process (the default). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnBooleanProperty(name = "shimmy.supervisor.enabled", matchIfMissing = true)
+  static class ProcessShimmyConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(ShimmySupervisor.class)
+    ProcessShimmySupervisor shimmySupervisor(
+        ShimmyProperties properties,
+        DiscoveryRunner discoveryRunner,
+        @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client) {
+      return ProcessShimmySupervisor.newBuilder(modelDir(properties))
+          .command(properties.getShimmyCommand())
+          .restartMode(properties.getRestartMode())
+          .readyTimeout(properties.getReadyTimeout())
+          .discovery(discoveryRunner)
+          .httpClient(client)
+          .build();
     }
   }
 

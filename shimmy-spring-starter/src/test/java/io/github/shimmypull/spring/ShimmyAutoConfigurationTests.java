@@ -7,9 +7,12 @@ import io.github.shimmypull.core.discovery.DiscoveryRunner;
 import io.github.shimmypull.core.discovery.ScanDiscoveryRunner;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.LocalModels;
+import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.spring.TestBackends.NoModels;
@@ -17,6 +20,8 @@ import io.github.shimmypull.spring.TestBackends.RecordingPuller;
 import io.github.shimmypull.spring.TestBackends.RecordingSupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
+import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +56,39 @@ class ShimmyAutoConfigurationTests {
         .withConfiguration(SHIMMY)
         .withUserConfiguration(UserBackend.class)
         .withPropertyValues("shimmy.model-dir=" + modelDir);
+  }
+
+  @Test
+  void byDefaultEveryPieceIsTheLibrarysOwnAndShimmyIsIdleWithoutAModel() {
+    runner()
+        .withPropertyValues("shimmy.shimmy-command=/nonexistent/shimmy")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(HuggingFacePuller.class);
+              assertThat(context).hasSingleBean(ModelDirectory.class);
+              assertThat(context).hasSingleBean(ScanDiscoveryRunner.class);
+              assertThat(context).hasSingleBean(ProcessShimmySupervisor.class);
+              assertThat(context).hasSingleBean(PullCoordinator.class);
+              assertThat(context).hasSingleBean(ShimmyProxy.class);
+              assertThat(context).hasSingleBean(ShimmyHttpApi.class);
+              assertThat(context).hasSingleBean(ShimmyLifecycle.class);
+              assertThat(context).hasBean(ShimmyAutoConfiguration.OK_HTTP_CLIENT_BEAN);
+              assertThat(context.getBean(PullCoordinator.class).modelDir()).isEqualTo(modelDir.toAbsolutePath().normalize());
+              assertThat(context.getBean(ShimmySupervisor.class).state().status()).isEqualTo(BackendStatus.IDLE);
+            });
+  }
+
+  @Test
+  void metersGoToTheApplicationsMeterRegistry() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withBean(SimpleMeterRegistry.class, SimpleMeterRegistry::new)
+        .run(
+            context ->
+                assertThat(context.getBean(SimpleMeterRegistry.class).getMeters())
+                    .extracting(meter -> meter.getId().getName())
+                    .contains("shimmy.backend.state", "shimmy.pull.active"));
   }
 
   @Test
