@@ -278,8 +278,9 @@ public final class FakeHuggingFace extends Dispatcher {
     if (request.getMethod().equals("HEAD")) {
       return response.setHeader("Content-Length", to - from + 1).build();
     }
-    if (fault != null && fault.kind() == HubFault.Kind.TRUNCATE) {
-      response.onResponseEnd(new SocketEffect.CloseSocket());
+    if (fault != null && (fault.kind() == HubFault.Kind.TRUNCATE || fault.kind() == HubFault.Kind.RESET)) {
+      boolean reset = fault.kind() == HubFault.Kind.RESET;
+      response.onResponseEnd(new SocketEffect.CloseSocket(true, reset, reset));
     }
     return response.body(new RangeBody(file, from, to, fault)).build();
   }
@@ -533,9 +534,6 @@ public final class FakeHuggingFace extends Dispatcher {
         written += n;
       }
       sink.flush();
-      if (kind == HubFault.Kind.RESET) {
-        throw new IOException("injected connection reset after " + written + " bytes");
-      }
       if (kind == HubFault.Kind.STALL) {
         long deadline = System.nanoTime() + maxStall.toNanos();
         while (!closed && System.nanoTime() < deadline) {

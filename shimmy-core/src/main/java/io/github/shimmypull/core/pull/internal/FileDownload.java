@@ -345,7 +345,7 @@ public final class FileDownload {
           if (read < 0) {
             break;
           }
-          if (buf.position() >= 64 * 1024 && source.getBuffer().size() == 0) {
+          if (source.getBuffer().size() == 0) {
             break;
           }
         }
@@ -355,6 +355,8 @@ public final class FileDownload {
           throw new EOFException("body of " + name + " ended " + remaining + " bytes early");
         }
         writeFully(ch, buf, pos);
+        buf.flip();
+        hasher.offer(pos, buf);
         pos += got;
         remaining -= got;
         done.addAndGet(part, got);
@@ -469,13 +471,20 @@ public final class FileDownload {
     }
   }
 
-  /** sha256 of the file, computed right behind the contiguous prefix that is on disk. */
+  /**
+   * sha256 of the file, computed right behind the contiguous prefix that is on disk: the worker
+   * whose bytes continue the hashed prefix hashes them from its buffer as they stream ({@link
+   * #offer}); bytes that arrived ahead of the prefix (later parts) are read back from the file,
+   * usually still in the page cache, by this thread once the prefix reaches them.
+   */
   private final class Hasher implements Runnable {
     private final FileChannel ch;
     private final long[] starts;
     private final long[] ends;
     private final AtomicLongArray done;
     private final Object lock = new Object();
+    private final MessageDigest md = sha256();
+    private long hashed;
     private volatile boolean stopped;
     private volatile @Nullable String result;
     private volatile @Nullable IOException error;
@@ -485,6 +494,17 @@ public final class FileDownload {
       this.starts = starts;
       this.ends = ends;
       this.done = done;
+    }
+
+    /** Hashes {@code data} (file bytes from {@code pos}) if they continue the hashed prefix. */
+    void offer(long pos, ByteBuffer data) {
+      synchronized (lock) {
+        if (hashed == pos && !stopped) {
+          int n = data.remaining();
+          md.update(data);
+          hashed += n;
+        }
+      }
     }
 
     void signal() {
@@ -511,32 +531,35 @@ public final class FileDownload {
 
     @Override
     public void run() {
-      MessageDigest md = sha256();
       ByteBuffer buf = ByteBuffer.allocate(HASH_BUFFER);
-      long hashed = 0;
       long size = file.size();
       try {
-        while (hashed < size && !stopped) {
-          long frontier = frontier();
-          if (frontier > hashed) {
-            buf.clear();
-            buf.limit((int) Math.min(buf.capacity(), frontier - hashed));
-            int n = ch.read(buf, hashed);
-            if (n <= 0) {
-              throw new EOFException("partial shorter than its recorded progress");
+        while (!stopped) {
+          long start;
+          synchronized (lock) {
+            start = hashed;
+            if (start >= size) {
+              result = HexFormat.of().formatHex(md.digest());
+              return;
             }
-            md.update(buf.array(), 0, n);
-            hashed += n;
-          } else {
-            synchronized (lock) {
-              if (!stopped && frontier() <= hashed) {
-                lock.wait(50);
-              }
+            if (frontier() <= start) {
+              lock.wait(50);
+              continue;
             }
           }
-        }
-        if (!stopped) {
-          result = HexFormat.of().formatHex(md.digest());
+          long frontier = frontier();
+          buf.clear();
+          buf.limit((int) Math.min(buf.capacity(), frontier - start));
+          int n = ch.read(buf, start);
+          if (n <= 0) {
+            throw new EOFException("partial shorter than its recorded progress");
+          }
+          synchronized (lock) {
+            if (hashed == start) {
+              md.update(buf.array(), 0, n);
+              hashed += n;
+            }
+          }
         }
       } catch (IOException e) {
         if (!stopped) {
