@@ -68,6 +68,7 @@ public final class FakeShimmy {
 
   /** Runs the fake Shimmy; see the class comment. */
   public static void main(String[] args) {
+    FakeShimmyProcess.dieAtOnceOnSignals();
     int code = FakeShimmyProcess.run(args);
     if (code >= 0) {
       System.exit(code);

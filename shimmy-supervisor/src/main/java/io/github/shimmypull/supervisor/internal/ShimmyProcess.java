@@ -399,37 +399,36 @@ public final class ShimmyProcess {
   public void stop(Duration grace) {
     stopRequested = true;
     retiring = true;
+    long t0 = System.nanoTime();
     List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-    tree.add(process.toHandle());
     for (ProcessHandle h : tree) {
       h.destroy();
     }
-    List<CompletableFuture<ProcessHandle>> exits = new ArrayList<>();
-    for (ProcessHandle h : tree) {
-      exits.add(h.onExit());
-    }
+    process.destroy();
     try {
-      CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0]))
-          .get(grace.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      log.warn("shimmy pid={} did not stop within {}; killing it", shimmyPid, grace);
-    } catch (ExecutionException e) {
-      log.debug("waiting for shimmy pid={} failed: {}", shimmyPid, e.toString());
+      if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("shimmy pid={} did not stop within {}; killing it", shimmyPid, grace);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    List<ProcessHandle> left = new ArrayList<>(process.descendants().toList());
-    left.addAll(tree);
+    List<ProcessHandle> left = new ArrayList<>(tree);
+    left.addAll(process.descendants().toList());
     for (ProcessHandle h : left) {
       if (h.isAlive()) {
         h.destroyForcibly();
       }
+    }
+    if (process.isAlive()) {
+      process.destroyForcibly();
     }
     try {
       process.waitFor(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    log.debug(
+        "stopped shimmy pid={} in {} ms", shimmyPid, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     if (watchdogPipe != null) {
       try {
         watchdogPipe.close();

@@ -50,6 +50,20 @@ public final class FakeShimmyProcess {
     this.env = new HashMap<>(env);
   }
 
+  /**
+   * Like Shimmy, which installs no signal handler: SIGTERM and SIGINT end the process at once
+   * (exit status 143 / 130), without the JVM's orderly shutdown.
+   */
+  @SuppressWarnings("removal")
+  public static void dieAtOnceOnSignals() {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> Runtime.getRuntime().halt(143));
+      sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> Runtime.getRuntime().halt(130));
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      // No such signal here (Windows): the JVM's default handling ends the process anyway.
+    }
+  }
+
   /** Runs the fake with these arguments; returns only when the process should exit with the code. */
   public static int run(String[] args) {
     return new FakeShimmyProcess(System.getenv()).execute(args);

@@ -1,0 +1,35 @@
+package io.github.shimmypull.supervisor;
+
+import io.github.shimmypull.core.discovery.DiscoveredModel;
+import io.github.shimmypull.core.discovery.ScanDiscoveryRunner;
+import io.github.shimmypull.testkit.FakeShimmy;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A JVM that supervises the fake Shimmy and then idles, for tests that kill the JVM itself.
+ * Arguments: model directory, {@code watchdog} or {@code no-watchdog}. Prints {@code SHIMMY_PID
+ * <pid>} once Shimmy serves.
+ */
+public final class SupervisorHost {
+
+  private SupervisorHost() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    Path dir = Paths.get(args[0]);
+    ProcessShimmySupervisor supervisor =
+        ProcessShimmySupervisor.newBuilder(dir)
+            .command(FakeShimmy.command())
+            .watchdog(args[1].equals("watchdog"))
+            .stopGrace(Duration.ofSeconds(2))
+            .build();
+    List<String> ids =
+        new ScanDiscoveryRunner().discover(dir).stream().map(DiscoveredModel::id).toList();
+    supervisor.restart(ids, Duration.ofSeconds(60));
+    System.out.println("SHIMMY_PID " + supervisor.state().pid());
+    System.out.flush();
+    Thread.sleep(Long.MAX_VALUE);
+  }
+}
