@@ -42,6 +42,7 @@ import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -312,11 +313,13 @@ public final class PullCoordinator implements AutoCloseable {
 
   private PullListener downloadListener(PullJob job, PreparedPull prepared) {
     long alreadyPresent = Math.max(0, prepared.totalSize() - prepared.bytesToDownload());
-    long[] counted = {alreadyPresent};
+    AtomicLong counted = new AtomicLong(alreadyPresent);
     return event -> {
-      if (event instanceof PullEvent.Downloading d && d.overallCompleted() > counted[0]) {
-        metrics.downloaded(d.overallCompleted() - counted[0]);
-        counted[0] = d.overallCompleted();
+      if (event instanceof PullEvent.Downloading d) {
+        long before = counted.getAndAccumulate(d.overallCompleted(), Math::max);
+        if (d.overallCompleted() > before) {
+          metrics.downloaded(d.overallCompleted() - before);
+        }
       }
       if (!(event instanceof PullEvent.Complete) && !(event instanceof PullEvent.Failed)) {
         job.emit(event);

@@ -47,6 +47,18 @@ import tools.jackson.databind.node.ObjectNode;
  * goes to the fallback handler (the reverse proxy). Both adapters mount this one handler, so a
  * status code, a validation or an event field is decided here only. The wire formats are in
  * docs/api.md.
+ *
+ * <pre>{@code
+ * PullCoordinator coordinator = PullCoordinator.builder()
+ *     .modelDir(dir).puller(puller).discovery(discovery).supervisor(supervisor)
+ *     .localModels(new ModelDirectory(dir)).build();
+ * coordinator.preload(refs);   // optional, before Shimmy starts
+ * coordinator.start();         // starts the supervisor and the directory watcher
+ * HttpHandler api = ShimmyHttpApi.builder()
+ *     .coordinator(coordinator).proxy(shimmyProxy).adminToken(token).serviceVersion(version)
+ *     .metrics(prometheusRegistry::scrape).build();
+ * // adapter: for every request, api.handle(exchange)
+ * }</pre>
  */
 public final class ShimmyHttpApi implements HttpHandler {
 

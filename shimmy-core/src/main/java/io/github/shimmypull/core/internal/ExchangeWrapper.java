@@ -113,4 +113,14 @@ public class ExchangeWrapper implements HttpExchange {
     committed = true;
     return delegate.responseBody();
   }
+
+  @Override
+  public @Nullable String remoteAddress() {
+    return delegate.remoteAddress();
+  }
+
+  @Override
+  public String scheme() {
+    return delegate.scheme();
+  }
 }

@@ -1,0 +1,132 @@
+package io.github.shimmypull.core.doubles;
+
+import com.sun.net.httpserver.HttpServer;
+import io.github.shimmypull.core.http.HttpExchange;
+import io.github.shimmypull.core.http.HttpHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A tiny adapter: the JDK's {@code com.sun.net.httpserver} on 127.0.0.1 handing every request to a
+ * core {@link HttpHandler}, so tests see the real HTTP behaviour (status, headers, chunked
+ * streaming with a flush per write).
+ */
+public final class JdkHttpServer implements AutoCloseable {
+
+  private final HttpServer server;
+  private final ExecutorService threads;
+
+  private JdkHttpServer(HttpServer server, ExecutorService threads) {
+    this.server = server;
+    this.threads = threads;
+  }
+
+  public static JdkHttpServer start(HttpHandler handler) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    ExecutorService threads = Executors.newCachedThreadPool();
+    server.setExecutor(threads);
+    server.createContext(
+        "/",
+        jdk -> {
+          Exchange exchange = new Exchange(jdk);
+          try {
+            handler.handle(exchange);
+            exchange.finish();
+          } finally {
+            try (InputStream unread = jdk.getRequestBody()) {
+              unread.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException ignored) {
+              // the client went away; nothing left to drain
+            }
+            jdk.close();
+          }
+        });
+    server.start();
+    return new JdkHttpServer(server, threads);
+  }
+
+  public URI uri(String pathAndQuery) {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + pathAndQuery);
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    threads.shutdownNow();
+  }
+
+  private static final class Exchange implements HttpExchange {
+    private final com.sun.net.httpserver.HttpExchange jdk;
+    private int status = 200;
+    private boolean sent;
+
+    Exchange(com.sun.net.httpserver.HttpExchange jdk) {
+      this.jdk = jdk;
+    }
+
+    @Override
+    public String method() {
+      return jdk.getRequestMethod();
+    }
+
+    @Override
+    public String path() {
+      return jdk.getRequestURI().getRawPath();
+    }
+
+    @Override
+    public @Nullable String rawQuery() {
+      return jdk.getRequestURI().getRawQuery();
+    }
+
+    @Override
+    public List<String> requestHeaderNames() {
+      return new ArrayList<>(jdk.getRequestHeaders().keySet());
+    }
+
+    @Override
+    public List<String> requestHeaders(String name) {
+      List<String> values = jdk.getRequestHeaders().get(name);
+      return values == null ? List.of() : values;
+    }
+
+    @Override
+    public InputStream requestBody() {
+      return jdk.getRequestBody();
+    }
+
+    @Override
+    public void status(int status) {
+      this.status = status;
+    }
+
+    @Override
+    public void addResponseHeader(String name, String value) {
+      jdk.getResponseHeaders().add(name, value);
+    }
+
+    @Override
+    public OutputStream responseBody() throws IOException {
+      if (!sent) {
+        sent = true;
+        jdk.sendResponseHeaders(status, 0);
+      }
+      return jdk.getResponseBody();
+    }
+
+    void finish() throws IOException {
+      if (!sent) {
+        sent = true;
+        jdk.sendResponseHeaders(status, -1);
+      }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package io.github.shimmypull.core.proxy;
+
+import com.sun.net.httpserver.HttpServer;
+import io.github.shimmypull.core.http.HttpExchange;
+import io.github.shimmypull.core.http.HttpHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A front server for tests: the JDK's HttpServer on 127.0.0.1 handing every request to a core
+ * {@link HttpHandler} through a minimal {@link HttpExchange} adapter. An IOException from the
+ * handler breaks the connection, as a real adapter does.
+ */
+final class JdkFrontServer implements AutoCloseable {
+
+  private final HttpServer server;
+  private final ExecutorService executor = Executors.newCachedThreadPool();
+
+  JdkFrontServer(HttpHandler handler) throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(executor);
+    server.createContext("/", jdk -> {
+      Exchange exchange = new Exchange(jdk);
+      // On an exception the JDK server closes the connection without ending the response.
+      handler.handle(exchange);
+      exchange.responseBody().close();
+      jdk.close();
+    });
+    server.start();
+  }
+
+  URI url(String target) {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + target);
+  }
+
+  int port() {
+    return server.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+
+  private static final class Exchange implements HttpExchange {
+    private final com.sun.net.httpserver.HttpExchange jdk;
+    private int status = 200;
+    private @Nullable OutputStream body;
+
+    Exchange(com.sun.net.httpserver.HttpExchange jdk) {
+      this.jdk = jdk;
+    }
+
+    @Override
+    public String method() {
+      return jdk.getRequestMethod();
+    }
+
+    @Override
+    public String path() {
+      return jdk.getRequestURI().getRawPath();
+    }
+
+    @Override
+    public @Nullable String rawQuery() {
+      return jdk.getRequestURI().getRawQuery();
+    }
+
+    @Override
+    public List<String> requestHeaderNames() {
+      return new ArrayList<>(jdk.getRequestHeaders().keySet());
+    }
+
+    @Override
+    public List<String> requestHeaders(String name) {
+      List<String> values = jdk.getRequestHeaders().get(name);
+      return values == null ? List.of() : values;
+    }
+
+    @Override
+    public InputStream requestBody() {
+      return jdk.getRequestBody();
+    }
+
+    @Override
+    public void status(int status) {
+      this.status = status;
+    }
+
+    @Override
+    public void addResponseHeader(String name, String value) {
+      jdk.getResponseHeaders().add(name, value);
+    }
+
+    @Override
+    public OutputStream responseBody() throws IOException {
+      if (body == null) {
+        String length = jdk.getResponseHeaders().getFirst("Content-Length");
+        long bodyLength;
+        if (method().equals("HEAD") || status == 204 || status == 304) {
+          bodyLength = -1;
+        } else if (length != null) {
+          long declared = Long.parseLong(length);
+          bodyLength = declared == 0 ? -1 : declared;
+        } else {
+          bodyLength = 0;
+        }
+        jdk.sendResponseHeaders(status, bodyLength);
+        body = jdk.getResponseBody();
+      }
+      return body;
+    }
+
+    @Override
+    public @Nullable String remoteAddress() {
+      return jdk.getRemoteAddress().getAddress().getHostAddress();
+    }
+  }
+}

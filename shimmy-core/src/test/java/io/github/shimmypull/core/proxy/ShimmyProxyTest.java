@@ -1,0 +1,629 @@
+package io.github.shimmypull.core.proxy;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSink;
+import okio.BufferedSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ShimmyProxyTest {
+
+  private static final Duration EVENTUALLY = Duration.ofSeconds(20);
+  private static final int MIB = 1024 * 1024;
+
+  private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+  private final OkHttpClient client =
+      new OkHttpClient.Builder()
+          .readTimeout(Duration.ofSeconds(30))
+          .retryOnConnectionFailure(false)
+          .build();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    while (!closeables.isEmpty()) {
+      closeables.pop().close();
+    }
+    threads.shutdownNow();
+    client.connectionPool().evictAll();
+    client.dispatcher().executorService().shutdown();
+  }
+
+  @Test
+  void forwardsMethodPathQueryHeadersAndBodyAndTheUpstreamAnswer() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(
+        new MockResponse.Builder().code(201).addHeader("X-Upstream", "yes")
+            .addHeader("Content-Type", "application/json").body("{\"ok\":true}").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    Request request =
+        new Request.Builder()
+            .url(front.url("/v1/chat/completions?stream=false&q=a%20b").toString())
+            .header("X-Custom", "value-1")
+            .post(RequestBody.create("{\"model\":\"m\"}", MediaType.get("application/json")))
+            .build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(201);
+      assertThat(response.header("X-Upstream")).isEqualTo("yes");
+      assertThat(response.body().string()).isEqualTo("{\"ok\":true}");
+    }
+
+    RecordedRequest recorded = upstream.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getMethod()).isEqualTo("POST");
+    assertThat(recorded.getTarget()).isEqualTo("/v1/chat/completions?stream=false&q=a%20b");
+    assertThat(recorded.getHeaders().get("X-Custom")).isEqualTo("value-1");
+    assertThat(recorded.getHeaders().get("Content-Type")).startsWith("application/json");
+    assertThat(recorded.getHeaders().get("Host")).isEqualTo("127.0.0.1:" + upstream.getPort());
+    assertThat(recorded.getHeaders().get("X-Forwarded-For")).isEqualTo("127.0.0.1");
+    assertThat(recorded.getHeaders().get("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(recorded.getHeaders().get("X-Forwarded-Host")).isEqualTo("127.0.0.1:" + front.port());
+    assertThat(recorded.getBody().utf8()).isEqualTo("{\"model\":\"m\"}");
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void stripsHopByHopHeadersInBothDirections() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(
+        new MockResponse.Builder()
+            .addHeader("Keep-Alive", "timeout=5")
+            .addHeader("Proxy-Authenticate", "Basic")
+            .addHeader("Connection", "X-Upstream-Hop")
+            .addHeader("X-Upstream-Hop", "secret")
+            .addHeader("X-End-To-End", "kept")
+            .body("ok")
+            .build());
+    JdkFrontServer front =
+        front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
+
+    String raw =
+        rawExchange(front.port(),
+            "GET /v1/models HTTP/1.1\r\n"
+                + "Host: front.example\r\n"
+                + "Connection: close\r\n"
+                + "Connection: X-Client-Hop\r\n"
+                + "X-Client-Hop: secret\r\n"
+                + "Keep-Alive: timeout=5\r\n"
+                + "Proxy-Authorization: Basic abc\r\n"
+                + "TE: trailers\r\n"
+                + "Upgrade: websocket\r\n"
+                + "X-End-To-End: kept\r\n"
+                + "\r\n");
+
+    RecordedRequest recorded = upstream.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeaders().get("X-End-To-End")).isEqualTo("kept");
+    assertThat(recorded.getHeaders().names())
+        .map(String::toLowerCase)
+        .doesNotContain("x-client-hop", "keep-alive", "proxy-authorization", "te", "upgrade");
+    assertThat(recorded.getHeaders().get("Host")).isEqualTo("127.0.0.1:" + upstream.getPort());
+    assertThat(recorded.getHeaders().get("X-Forwarded-Host")).isEqualTo("front.example");
+    String head = raw.substring(0, raw.indexOf("\r\n\r\n")).toLowerCase();
+    assertThat(head).startsWith("http/1.1 200").contains("x-end-to-end: kept");
+    assertThat(head).doesNotContain("x-upstream-hop", "keep-alive", "proxy-authenticate");
+    assertThat(raw).endsWith("ok");
+  }
+
+  @Test
+  void streamsTheRequestBodyToTheUpstreamBeforeTheClientHasFinishedSendingIt() throws Exception {
+    CountDownLatch upstreamSawFirstBytes = new CountDownLatch(1);
+    AtomicLong upstreamReceived = new AtomicLong();
+    HttpServer upstream = upstream(jdk -> {
+      byte[] buffer = new byte[64 * 1024];
+      try (InputStream in = jdk.getRequestBody()) {
+        int read;
+        while ((read = in.read(buffer)) != -1) {
+          if (upstreamReceived.addAndGet(read) >= MIB) {
+            upstreamSawFirstBytes.countDown();
+          }
+        }
+      }
+      byte[] answer = Long.toString(upstreamReceived.get()).getBytes(UTF_8);
+      jdk.sendResponseHeaders(200, answer.length);
+      jdk.getResponseBody().write(answer);
+      jdk.close();
+    });
+    JdkFrontServer front =
+        front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
+
+    long total = 64L * MIB;
+    RequestBody body = new RequestBody() {
+      @Override
+      public MediaType contentType() {
+        return MediaType.get("application/octet-stream");
+      }
+
+      @Override
+      public void writeTo(BufferedSink sink) throws IOException {
+        byte[] chunk = new byte[64 * 1024];
+        for (long sent = 0; sent < total; sent += chunk.length) {
+          sink.write(chunk);
+          if (sent + chunk.length == 2L * MIB) {
+            sink.flush();
+            // A proxy that buffers the whole body would never let the upstream see these bytes.
+            if (!await(upstreamSawFirstBytes)) {
+              throw new IOException("the upstream did not receive the first bytes while streaming");
+            }
+          }
+        }
+      }
+    };
+    Request request = new Request.Builder().url(front.url("/upload").toString()).post(body).build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.body().string()).isEqualTo(Long.toString(total));
+    }
+  }
+
+  @Test
+  void streamsALargeResponseBodyToTheClientWhileTheUpstreamIsStillProducingIt() throws Exception {
+    CountDownLatch clientSawFirstBytes = new CountDownLatch(1);
+    long total = 64L * MIB;
+    HttpServer upstream = upstream(jdk -> {
+      jdk.sendResponseHeaders(200, total);
+      byte[] chunk = new byte[64 * 1024];
+      try (OutputStream out = jdk.getResponseBody()) {
+        for (long sent = 0; sent < total; sent += chunk.length) {
+          out.write(chunk);
+          if (sent + chunk.length == MIB) {
+            out.flush();
+            if (!await(clientSawFirstBytes)) {
+              throw new IOException("the client did not see the first MiB while it streamed");
+            }
+          }
+        }
+      }
+    });
+    JdkFrontServer front =
+        front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
+
+    try (Response response =
+        client.newCall(new Request.Builder().url(front.url("/big").toString()).build()).execute()) {
+      assertThat(response.header("Content-Length")).isEqualTo(Long.toString(total));
+      InputStream in = response.body().byteStream();
+      byte[] buffer = new byte[64 * 1024];
+      long received = 0;
+      int read;
+      while ((read = in.read(buffer)) != -1) {
+        received += read;
+        if (received >= MIB) {
+          clientSawFirstBytes.countDown();
+        }
+      }
+      assertThat(received).isEqualTo(total);
+    }
+  }
+
+  @Test
+  void forwardsEachServerSentEventBeforeTheUpstreamStreamHasFinished() throws Exception {
+    CountDownLatch clientReadFirstEvent = new CountDownLatch(1);
+    HttpServer upstream = upstream(jdk -> {
+      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
+      jdk.sendResponseHeaders(200, 0);
+      OutputStream out = jdk.getResponseBody();
+      out.write("data: {\"token\":\"Hel\"}\n\n".getBytes(UTF_8));
+      out.flush();
+      if (!await(clientReadFirstEvent)) {
+        throw new IOException("first event not delivered while the stream was open");
+      }
+      out.write("data: {\"token\":\"lo\"}\n\ndata: [DONE]\n\n".getBytes(UTF_8));
+      out.close();
+      jdk.close();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    Request request = new Request.Builder().url(front.url("/v1/chat/completions").toString())
+        .post(RequestBody.create("{\"stream\":true}", MediaType.get("application/json"))).build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.header("Content-Type")).isEqualTo("text/event-stream");
+      BufferedSource source = response.body().source();
+      CompletableFuture<String> first =
+          CompletableFuture.supplyAsync(() -> readLine(source), threads);
+      assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo("data: {\"token\":\"Hel\"}");
+      assertThat(supervisor.openLeases()).isEqualTo(1);
+      clientReadFirstEvent.countDown();
+      assertThat(source.readUtf8()).isEqualTo("\ndata: {\"token\":\"lo\"}\n\ndata: [DONE]\n\n");
+    }
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void holdsTheLeaseUntilTheResponseBodyIsFullyWritten() throws Exception {
+    CountDownLatch finishBody = new CountDownLatch(1);
+    HttpServer upstream = upstream(jdk -> {
+      jdk.sendResponseHeaders(200, 0);
+      OutputStream out = jdk.getResponseBody();
+      out.write("part one;".getBytes(UTF_8));
+      out.flush();
+      await(finishBody);
+      out.write("part two".getBytes(UTF_8));
+      out.close();
+      jdk.close();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    try (Response response =
+        client.newCall(new Request.Builder().url(front.url("/slow").toString()).build()).execute()) {
+      BufferedSource source = response.body().source();
+      source.require(9);
+      assertThat(source.readUtf8(9)).isEqualTo("part one;");
+      assertThat(supervisor.openLeases()).isEqualTo(1);
+      finishBody.countDown();
+      assertThat(source.readUtf8()).isEqualTo("part two");
+    }
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void cancelsTheUpstreamAndReleasesTheLeaseWhenTheClientDisconnectsMidStream() throws Exception {
+    CountDownLatch upstreamWriteFailed = new CountDownLatch(1);
+    HttpServer upstream = upstream(jdk -> {
+      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
+      jdk.sendResponseHeaders(200, 0);
+      OutputStream out = jdk.getResponseBody();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      try {
+        while (System.nanoTime() < deadline) {
+          out.write("data: token\n\n".getBytes(UTF_8));
+          out.flush();
+          Thread.sleep(5);
+        }
+      } catch (IOException e) {
+        upstreamWriteFailed.countDown();
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    try (Socket socket = new Socket("127.0.0.1", front.port())) {
+      socket.getOutputStream().write(
+          "GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      InputStream in = socket.getInputStream();
+      String seen = "";
+      byte[] buffer = new byte[1024];
+      while (!seen.contains("data: token")) {
+        int read = in.read(buffer);
+        assertThat(read).isPositive();
+        seen += new String(buffer, 0, read, UTF_8);
+      }
+      assertThat(supervisor.openLeases()).isEqualTo(1);
+    }
+
+    awaitThat(() -> supervisor.openLeases() == 0);
+    assertThat(upstreamWriteFailed.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS))
+        .as("the upstream connection was closed").isTrue();
+  }
+
+  @Test
+  void abortsTheResponseAndReleasesTheLeaseWhenTheUpstreamFailsMidBody() throws Exception {
+    ServerSocket upstream = rawUpstream(socket -> {
+      readHead(socket.getInputStream());
+      socket.getOutputStream().write(
+          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+              .getBytes(UTF_8));
+      socket.getOutputStream().flush();
+      socket.setSoLinger(true, 0);
+      socket.close();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    try (Response response =
+        client.newCall(new Request.Builder().url(front.url("/v1/stream").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThatThrownBy(() -> response.body().string())
+          .as("a broken upstream must not look like a complete response")
+          .isInstanceOf(IOException.class);
+    }
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void answers503WithRetryAfterWhenNoInstanceIsLive() throws Exception {
+    LeasingSupervisor supervisor = LeasingSupervisor.none();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    JdkFrontServer front =
+        front(ShimmyProxy.builder().supervisor(supervisor).meterRegistry(meters).build());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/chat/completions").toString())
+            .post(RequestBody.create("{}", MediaType.get("application/json"))).build()).execute()) {
+      assertThat(response.code()).isEqualTo(503);
+      assertThat(response.header("Retry-After")).matches("[1-5]");
+      assertThat(response.header("Content-Type")).isEqualTo("application/json");
+      assertThat(response.body().string())
+          .contains("\"code\":\"backend_unavailable\"").contains("\"error\":\"");
+    }
+    awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "503").count() == 1.0);
+  }
+
+  @Test
+  void answers502WhenTheUpstreamRefusesConnectionsEvenOnAFreshLease() throws Exception {
+    URI dead = deadUrl();
+    LeasingSupervisor supervisor = LeasingSupervisor.live(dead);
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    try (Response response =
+        client.newCall(new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(502);
+      assertThat(response.header("Content-Type")).isEqualTo("application/json");
+      assertThat(response.body().string()).contains("\"code\":\"upstream_error\"");
+    }
+    assertThat(supervisor.acquisitions()).isEqualTo(2);
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void retriesOnceOnAFreshLeaseWhenTheFirstInstanceIsGoneMidSwitch() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(new MockResponse.Builder().body("from the new instance").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.none().thenLive(deadUrl(), base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    Request request = new Request.Builder().url(front.url("/v1/completions").toString())
+        .post(RequestBody.create("{\"prompt\":\"hi\"}", MediaType.get("application/json"))).build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.body().string()).isEqualTo("from the new instance");
+    }
+    assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
+        .isEqualTo("{\"prompt\":\"hi\"}");
+    assertThat(supervisor.acquisitions()).isEqualTo(2);
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void doesNotRetryOnceTheRequestBodyWasSentToAFailingUpstream() throws Exception {
+    ServerSocket failing = rawUpstream(socket -> {
+      InputStream in = socket.getInputStream();
+      readHead(in);
+      in.read(new byte[8]);
+      socket.setSoLinger(true, 0);
+      socket.close();
+    });
+    MockWebServer second = mockUpstream();
+    second.enqueue(new MockResponse.Builder().body("must not be reached").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.none().thenLive(base(failing), base(second));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    byte[] body = new byte[256 * 1024];
+    Request request = new Request.Builder().url(front.url("/v1/completions").toString())
+        .post(RequestBody.create(body, MediaType.get("application/octet-stream"))).build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(502);
+      assertThat(response.body().string()).contains("\"code\":\"upstream_error\"");
+    }
+    assertThat(supervisor.acquisitions()).isEqualTo(1);
+    assertThat(second.getRequestCount()).isZero();
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void waitsForAStartInProgressForUpToTheAcquireWait() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(new MockResponse.Builder().body("{\"data\":[]}").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.starting();
+    JdkFrontServer front = front(
+        ShimmyProxy.builder().supervisor(supervisor).acquireWait(Duration.ofSeconds(30)).build());
+
+    CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
+      try (Response response = client.newCall(
+          new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+        return response.code() + " " + response.body().string();
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    }, threads);
+    awaitThat(() -> supervisor.waiting() == 1);
+    assertThat(answer).isNotDone();
+    supervisor.ready(base(upstream));
+
+    assertThat(answer.get(20, TimeUnit.SECONDS)).isEqualTo("200 {\"data\":[]}");
+    assertThat(supervisor.waits()).containsExactly(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void countsForwardedRequestsByStatus() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(new MockResponse.Builder().code(404).body("{}").build());
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    JdkFrontServer front = front(ShimmyProxy.builder()
+        .supervisor(LeasingSupervisor.live(base(upstream))).meterRegistry(meters).build());
+
+    try (Response response =
+        client.newCall(new Request.Builder().url(front.url("/nope").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(404);
+    }
+    awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "404").count() == 1.0);
+  }
+
+  @Test
+  void refusesToBuildWithoutASupervisorOrWithANegativeWait() {
+    assertThatThrownBy(() -> ShimmyProxy.builder().build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("supervisor");
+    assertThatThrownBy(() -> ShimmyProxy.builder().acquireWait(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void turnsRedirectFollowingOffOnAGivenClient() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(
+        new MockResponse.Builder().code(302).addHeader("Location", "/elsewhere").build());
+    ShimmyProxy proxy = ShimmyProxy.builder()
+        .supervisor(LeasingSupervisor.live(base(upstream))).client(new OkHttpClient()).build();
+    JdkFrontServer front = front(proxy);
+
+    OkHttpClient noRedirects = client.newBuilder().followRedirects(false).build();
+    try (Response response = noRedirects.newCall(
+        new Request.Builder().url(front.url("/old").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(302);
+      assertThat(response.header("Location")).isEqualTo("/elsewhere");
+    }
+    assertThat(upstream.getRequestCount()).isEqualTo(1);
+  }
+
+  // ---- fixtures
+
+  private JdkFrontServer front(ShimmyProxy proxy) throws IOException {
+    JdkFrontServer front = new JdkFrontServer(proxy);
+    closeables.push(front);
+    return front;
+  }
+
+  private MockWebServer mockUpstream() throws IOException {
+    MockWebServer server = new MockWebServer();
+    server.start(InetAddress.getByName("127.0.0.1"), 0);
+    closeables.push(server);
+    return server;
+  }
+
+  private HttpServer upstream(com.sun.net.httpserver.HttpHandler handler) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    ExecutorService executor = Executors.newCachedThreadPool();
+    server.setExecutor(executor);
+    server.createContext("/", handler);
+    server.start();
+    closeables.push(() -> {
+      server.stop(0);
+      executor.shutdownNow();
+    });
+    return server;
+  }
+
+  private interface SocketScript {
+    void run(Socket socket) throws IOException;
+  }
+
+  /** A bare TCP upstream that runs {@code script} on each accepted connection. */
+  private ServerSocket rawUpstream(SocketScript script) throws IOException {
+    ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+    closeables.push(server);
+    threads.submit(() -> {
+      while (!server.isClosed()) {
+        try {
+          Socket socket = server.accept();
+          threads.submit(() -> {
+            try (socket) {
+              script.run(socket);
+            } catch (IOException ignored) {
+              // the script ends connections abruptly on purpose
+            }
+          });
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    return server;
+  }
+
+  private static URI base(MockWebServer server) {
+    return URI.create("http://127.0.0.1:" + server.getPort());
+  }
+
+  private static URI base(HttpServer server) {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  private static URI base(ServerSocket server) {
+    return URI.create("http://127.0.0.1:" + server.getLocalPort());
+  }
+
+  /** A URL on a port nobody listens on. */
+  private static URI deadUrl() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return base(socket);
+    }
+  }
+
+  private static void readHead(InputStream in) throws IOException {
+    int matched = 0;
+    byte[] end = {'\r', '\n', '\r', '\n'};
+    while (matched < 4) {
+      int b = in.read();
+      if (b == -1) {
+        throw new IOException("connection closed in the request head");
+      }
+      matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
+    }
+  }
+
+  /** Sends a raw request and reads the response until the server closes the connection. */
+  private static String rawExchange(int port, String request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(20_000);
+      socket.getOutputStream().write(request.getBytes(UTF_8));
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      socket.getInputStream().transferTo(received);
+      return received.toString(UTF_8);
+    }
+  }
+
+  private static String readLine(BufferedSource source) {
+    try {
+      return source.readUtf8LineStrict();
+    } catch (IOException e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  private static boolean await(CountDownLatch latch) {
+    try {
+      return latch.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static void awaitThat(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + EVENTUALLY.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within " + EVENTUALLY);
+      }
+      Thread.sleep(10);
+    }
+  }
+}
