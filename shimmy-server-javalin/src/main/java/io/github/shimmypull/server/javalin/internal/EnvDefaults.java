@@ -1,0 +1,66 @@
+package io.github.shimmypull.server.javalin.internal;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * Environment variables as defaults of the server jar's options: {@code --model-dir} reads {@code
+ * SHIMMY_PULL_MODEL_DIR}, and so on; {@code --hf-endpoint} and {@code --hf-token} fall back to
+ * Hugging Face's own {@code HF_ENDPOINT} and {@code HF_TOKEN}. A command-line option wins over the
+ * environment, the environment over the built-in default.
+ */
+public final class EnvDefaults implements IDefaultValueProvider {
+
+  /** Every option that has an environment variable, with the variables in the order they are read. */
+  public static final Map<String, List<String>> VARIABLES = variables();
+
+  private final Map<String, String> env;
+
+  public EnvDefaults(Map<String, String> env) {
+    this.env = Map.copyOf(env);
+  }
+
+  @Override
+  public @Nullable String defaultValue(ArgSpec argSpec) {
+    if (!(argSpec instanceof OptionSpec option)) {
+      return null;
+    }
+    for (String variable : VARIABLES.getOrDefault(option.longestName(), List.of())) {
+      String value = env.get(variable);
+      if (value != null && !value.isBlank()) {
+        return value;
+      }
+    }
+    return null;
+  }
+
+  private static Map<String, List<String>> variables() {
+    Map<String, List<String>> map = new LinkedHashMap<>();
+    for (String option :
+        List.of(
+            "--port",
+            "--bind",
+            "--model-dir",
+            "--shimmy-command",
+            "--admin-token",
+            "--restart-mode",
+            "--ready-timeout",
+            "--pull",
+            "--max-body-size")) {
+      map.put(option, List.of(envName(option)));
+    }
+    map.put("--hf-endpoint", List.of(envName("--hf-endpoint"), "HF_ENDPOINT"));
+    map.put("--hf-token", List.of(envName("--hf-token"), "HF_TOKEN"));
+    return Map.copyOf(map);
+  }
+
+  /** {@code --model-dir} → {@code SHIMMY_PULL_MODEL_DIR}. */
+  public static String envName(String option) {
+    return "SHIMMY_PULL_" + option.substring(2).replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+  }
+}
