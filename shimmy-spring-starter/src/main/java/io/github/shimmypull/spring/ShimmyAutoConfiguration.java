@@ -10,12 +10,12 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
-import jakarta.servlet.http.HttpServletRequest;
-import io.github.shimmypull.core.supervisor.ShimmySupervisor;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.nio.file.Path;
 import okhttp3.OkHttpClient;
@@ -29,6 +29,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.web.servlet.DispatcherServlet;
 
 /**
@@ -99,6 +100,8 @@ public final class ShimmyAutoConfiguration {
         .supervisor(shimmySupervisor)
         .localModels(localModels)
         .readyTimeout(properties.getReadyTimeout())
+        // An external Shimmy cannot be restarted for files that come and go by other means.
+        .watch(properties.getSupervisor().isEnabled())
         .meterRegistry(meterRegistry.getIfAvailable())
         .build();
   }
@@ -152,8 +155,11 @@ public final class ShimmyAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    ShimmyHandlerMapping shimmyHandlerMapping(ShimmyProperties properties, ShimmyHttpApi shimmyHttpApi) {
-      return new ShimmyHandlerMapping(properties.getBasePath(), shimmyHttpApi);
+    ShimmyHandlerMapping shimmyHandlerMapping(
+        ShimmyProperties properties, ShimmyHttpApi shimmyHttpApi, Environment environment) {
+      boolean serverCompresses =
+          environment.getProperty("server.compression.enabled", Boolean.class, false);
+      return new ShimmyHandlerMapping(properties.getBasePath(), shimmyHttpApi, serverCompresses);
     }
   }
 

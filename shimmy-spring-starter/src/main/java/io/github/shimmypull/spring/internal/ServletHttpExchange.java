@@ -14,13 +14,17 @@ import org.springframework.web.filter.ShallowEtagHeaderFilter;
 /**
  * An {@link HttpExchange} over a servlet request and response: nothing but translation. The
  * response body is the servlet's own output stream, so every flush from core reaches the client
- * (no buffering wrapper; Spring's ETag content caching is switched off for the exchange).
+ * (no buffering wrapper; Spring's ETag content caching and the server's response compression are
+ * switched off for the exchange).
  */
 public final class ServletHttpExchange implements HttpExchange {
+
+  private static final String CONTENT_ENCODING = "Content-Encoding";
 
   private final HttpServletRequest request;
   private final HttpServletResponse response;
   private final String path;
+  private final boolean suppressCompression;
 
   /**
    * @param mountPrefix the prefix the endpoints are mounted under ({@code ""} or e.g. {@code
@@ -28,9 +32,24 @@ public final class ServletHttpExchange implements HttpExchange {
    */
   public ServletHttpExchange(
       HttpServletRequest request, HttpServletResponse response, String mountPrefix) {
+    this(request, response, mountPrefix, false);
+  }
+
+  /**
+   * @param suppressCompression whether the server compresses responses ({@code
+   *     server.compression.enabled}); the exchange then marks responses that have no {@code
+   *     Content-Encoding} of their own as {@code identity}, which turns Tomcat's compression (and
+   *     its buffering of flushed chunks) off for them
+   */
+  public ServletHttpExchange(
+      HttpServletRequest request,
+      HttpServletResponse response,
+      String mountPrefix,
+      boolean suppressCompression) {
     this.request = request;
     this.response = response;
     this.path = pathWithin(request, mountPrefix);
+    this.suppressCompression = suppressCompression;
   }
 
   /**
@@ -102,6 +121,9 @@ public final class ServletHttpExchange implements HttpExchange {
   @Override
   public OutputStream responseBody() throws IOException {
     ShallowEtagHeaderFilter.disableContentCaching(request);
+    if (suppressCompression && !response.isCommitted() && !response.containsHeader(CONTENT_ENCODING)) {
+      response.setHeader(CONTENT_ENCODING, "identity");
+    }
     return response.getOutputStream();
   }
 }

@@ -20,15 +20,22 @@ public final class ShimmyHandlerMapping extends AbstractHandlerMapping {
   private final String mountPrefix;
   private final HttpRequestHandler handler;
 
+  /** A mapping for a server that does not compress responses. */
+  public ShimmyHandlerMapping(String basePath, HttpHandler api) {
+    this(basePath, api, false);
+  }
+
   /**
    * @param basePath the prefix to mount under, normalised by {@link #normaliseBasePath}
    * @param api the handler answering every request under the prefix
+   * @param serverCompresses whether {@code server.compression.enabled} is on: compression is then
+   *     turned off for these responses so streamed chunks are not held back
    */
-  public ShimmyHandlerMapping(String basePath, HttpHandler api) {
+  public ShimmyHandlerMapping(String basePath, HttpHandler api, boolean serverCompresses) {
     this.mountPrefix = normaliseBasePath(basePath);
     this.handler =
         (request, response) ->
-            api.handle(new ServletHttpExchange(request, response, mountPrefix));
+            api.handle(new ServletHttpExchange(request, response, mountPrefix, serverCompresses));
     setOrder(ORDER);
   }
 

@@ -71,6 +71,23 @@ class ServletHttpExchangeTest {
   }
 
   @Test
+  void whenTheServerCompressesAResponseWithoutItsOwnEncodingIsMarkedIdentity() throws IOException {
+    MockHttpServletResponse plain = new MockHttpServletResponse();
+    MockHttpServletResponse gzipped = new MockHttpServletResponse();
+    MockHttpServletResponse notCompressing = new MockHttpServletResponse();
+
+    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), plain, "", true).responseBody();
+    ServletHttpExchange passthrough = new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), gzipped, "", true);
+    passthrough.addResponseHeader("Content-Encoding", "gzip");
+    passthrough.responseBody();
+    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), notCompressing, "", false).responseBody();
+
+    assertThat(plain.getHeaders("Content-Encoding")).containsExactly("identity");
+    assertThat(gzipped.getHeaders("Content-Encoding")).containsExactly("gzip");
+    assertThat(notCompressing.getHeader("Content-Encoding")).isNull();
+  }
+
+  @Test
   void basePathsAreNormalised() {
     assertThat(ShimmyHandlerMapping.normaliseBasePath("")).isEmpty();
     assertThat(ShimmyHandlerMapping.normaliseBasePath("/")).isEmpty();

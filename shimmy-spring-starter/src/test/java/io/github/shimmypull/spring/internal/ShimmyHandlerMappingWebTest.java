@@ -33,7 +33,12 @@ import org.springframework.web.bind.annotation.RestController;
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     classes = ShimmyHandlerMappingWebTest.App.class,
-    properties = "spring.web.resources.add-mappings=true")
+    properties = {
+      "spring.web.resources.add-mappings=true",
+      "server.compression.enabled=true",
+      "server.compression.mime-types=application/x-ndjson,text/plain,application/json",
+      "server.compression.min-response-size=1"
+    })
 class ShimmyHandlerMappingWebTest {
 
   static final CountDownLatch firstChunkRead = new CountDownLatch(1);
@@ -63,17 +68,32 @@ class ShimmyHandlerMappingWebTest {
   }
 
   @Test
-  void flushedChunksReachTheClientWhileTheHandlerIsStillWriting() throws Exception {
+  void flushedChunksReachTheClientUncompressedWhileTheHandlerIsStillWriting() throws Exception {
     HttpResponse<java.io.InputStream> response =
         http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/stream")).build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/stream"))
+                .header("Accept-Encoding", "gzip")
+                .build(),
             HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(response.headers().firstValue("Content-Encoding")).hasValue("identity");
     try (BufferedReader reader =
         new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
       assertThat(reader.readLine()).isEqualTo("{\"status\":\"starting\"}");
       firstChunkRead.countDown();
       assertThat(reader.readLine()).isEqualTo("{\"status\":\"complete\"}");
     }
+  }
+
+  @Test
+  void aFailureAfterTheResponseStartedBreaksTheConnectionInsteadOfEndingTheBodyCleanly() throws Exception {
+    HttpResponse<java.io.InputStream> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/broken")).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+
+    assertThat(reader.readLine()).isEqualTo("{\"status\":\"starting\"}");
+    org.assertj.core.api.Assertions.assertThatThrownBy(reader::readLine).isInstanceOf(java.io.IOException.class);
   }
 
   private HttpResponse<String> get(String path) throws Exception {
@@ -108,6 +128,14 @@ class ShimmyHandlerMappingWebTest {
               body.flush();
               return;
             }
+            if (exchange.path().equals("/broken")) {
+              exchange.status(200);
+              exchange.addResponseHeader("Content-Type", "application/x-ndjson");
+              OutputStream body = exchange.responseBody();
+              body.write("{\"status\":\"starting\"}\n".getBytes(StandardCharsets.UTF_8));
+              body.flush();
+              throw new java.io.IOException("upstream reset mid-stream");
+            }
             exchange.status(418);
             byte[] text =
                 ("core saw " + exchange.method() + " " + exchange.path()
@@ -115,7 +143,7 @@ class ShimmyHandlerMappingWebTest {
                     .getBytes(StandardCharsets.UTF_8);
             exchange.responseBody().write(text);
           };
-      return new ShimmyHandlerMapping("/api/", core);
+      return new ShimmyHandlerMapping("/api/", core, true);
     }
 
     @RestController
