@@ -1,0 +1,61 @@
+package io.github.shimmypull.examples.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every code block of docs/usage.md that names its source ({@code <!-- from PATH -->}) is a
+ * verbatim excerpt of that file (ignoring indentation), so the usage guide shows code the build
+ * compiles and tests.
+ */
+class UsageSnippetsTest {
+
+  private static final Path ROOT = Path.of("../..");
+  private static final Pattern SNIPPET =
+      Pattern.compile("<!-- from (\\S+) -->\\s*```\\w*\\n(.*?)```", Pattern.DOTALL);
+
+  @Test
+  void everySourcedSnippetIsAnExcerptOfItsSource() throws IOException {
+    String usage = Files.readString(ROOT.resolve("docs/usage.md"));
+    Matcher matcher = SNIPPET.matcher(usage);
+    int snippets = 0;
+    while (matcher.find()) {
+      snippets++;
+      Path source = ROOT.resolve(matcher.group(1));
+      assertThat(source).exists();
+      List<String> snippet = trimmedLines(matcher.group(2));
+      List<String> lines = trimmedLines(Files.readString(source));
+      assertThat(containsInOrder(lines, snippet))
+          .as("snippet from %s is a contiguous excerpt of it:%n%s", source, String.join("\n", snippet))
+          .isTrue();
+    }
+    assertThat(snippets).isGreaterThanOrEqualTo(4);
+  }
+
+  private static List<String> trimmedLines(String text) {
+    List<String> lines = new ArrayList<>();
+    for (String line : text.split("\n")) {
+      if (!line.isBlank()) {
+        lines.add(line.trim());
+      }
+    }
+    return lines;
+  }
+
+  private static boolean containsInOrder(List<String> lines, List<String> snippet) {
+    for (int start = 0; start + snippet.size() <= lines.size(); start++) {
+      if (lines.subList(start, start + snippet.size()).equals(snippet)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

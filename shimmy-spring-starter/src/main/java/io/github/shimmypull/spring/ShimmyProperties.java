@@ -1,0 +1,190 @@
+package io.github.shimmypull.spring;
+
+import io.github.shimmypull.core.supervisor.RestartMode;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The {@code shimmy.*} configuration of the starter: the same settings as the server jar's
+ * {@code serve} options, plus where to mount the endpoints and which parts to switch off.
+ */
+@ConfigurationProperties("shimmy")
+public class ShimmyProperties {
+
+  /** The model directory Shimmy scans; created if missing. */
+  private Path modelDir = Path.of("models");
+
+  /**
+   * How to run Shimmy: an executable, optionally with leading arguments, split like a POSIX shell
+   * would (quotes and backslash escapes, no variable expansion).
+   */
+  private String shimmyCommand = "shimmy";
+
+  /**
+   * Hugging Face endpoint or mirror. When unset, the HF_ENDPOINT environment variable, else
+   * https://huggingface.co.
+   */
+  private @Nullable URI hfEndpoint;
+
+  /** Bearer token for gated or private repositories. When unset, the HF_TOKEN environment variable. */
+  private @Nullable String hfToken;
+
+  /** When set, mutating endpoints need "Authorization: Bearer <token>". */
+  private @Nullable String adminToken;
+
+  /** How Shimmy is restarted to serve a new model set: blue-green (no downtime) or in-place. */
+  private RestartMode restartMode = RestartMode.BLUE_GREEN;
+
+  /** How long to wait for Shimmy to serve after a (re)start. */
+  private Duration readyTimeout = Duration.ofSeconds(120);
+
+  /** Models to ensure present before Shimmy starts (declarative preload), e.g. owner/repo:Q4_K_M. */
+  private List<String> pull = new ArrayList<>();
+
+  /**
+   * Path prefix the endpoints are mounted under, e.g. "/shimmy"; empty mounts them at the root.
+   * The application's own controllers always win over the catch-all proxy.
+   */
+  private String basePath = "";
+
+  /**
+   * URL of an externally managed Shimmy, used when shimmy.supervisor.enabled is false, e.g.
+   * http://shimmy:11435.
+   */
+  private @Nullable URI externalUrl;
+
+  /** The reverse proxy to Shimmy. */
+  private final Proxy proxy = new Proxy();
+
+  /** The Shimmy child process. */
+  private final Supervisor supervisor = new Supervisor();
+
+  public Path getModelDir() {
+    return modelDir;
+  }
+
+  public void setModelDir(Path modelDir) {
+    this.modelDir = modelDir;
+  }
+
+  public String getShimmyCommand() {
+    return shimmyCommand;
+  }
+
+  public void setShimmyCommand(String shimmyCommand) {
+    this.shimmyCommand = shimmyCommand;
+  }
+
+  public @Nullable URI getHfEndpoint() {
+    return hfEndpoint;
+  }
+
+  public void setHfEndpoint(@Nullable URI hfEndpoint) {
+    this.hfEndpoint = hfEndpoint;
+  }
+
+  public @Nullable String getHfToken() {
+    return hfToken;
+  }
+
+  public void setHfToken(@Nullable String hfToken) {
+    this.hfToken = hfToken;
+  }
+
+  public @Nullable String getAdminToken() {
+    return adminToken;
+  }
+
+  public void setAdminToken(@Nullable String adminToken) {
+    this.adminToken = adminToken;
+  }
+
+  public RestartMode getRestartMode() {
+    return restartMode;
+  }
+
+  public void setRestartMode(RestartMode restartMode) {
+    this.restartMode = restartMode;
+  }
+
+  public Duration getReadyTimeout() {
+    return readyTimeout;
+  }
+
+  public void setReadyTimeout(Duration readyTimeout) {
+    this.readyTimeout = readyTimeout;
+  }
+
+  public List<String> getPull() {
+    return pull;
+  }
+
+  public void setPull(List<String> pull) {
+    this.pull = pull;
+  }
+
+  public String getBasePath() {
+    return basePath;
+  }
+
+  public void setBasePath(String basePath) {
+    this.basePath = basePath;
+  }
+
+  public @Nullable URI getExternalUrl() {
+    return externalUrl;
+  }
+
+  public void setExternalUrl(@Nullable URI externalUrl) {
+    this.externalUrl = externalUrl;
+  }
+
+  public Proxy getProxy() {
+    return proxy;
+  }
+
+  public Supervisor getSupervisor() {
+    return supervisor;
+  }
+
+  /** Settings of the reverse proxy. */
+  public static class Proxy {
+
+    /**
+     * Whether requests the pull API does not answer are forwarded to Shimmy; when false they get
+     * a 503 JSON error with code backend_unavailable.
+     */
+    private boolean enabled = true;
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+  }
+
+  /** Settings of the Shimmy child process. */
+  public static class Supervisor {
+
+    /**
+     * Whether Shimmy runs as a child process of the application; when false the starter fronts the
+     * externally managed Shimmy at shimmy.external-url and cannot restart it.
+     */
+    private boolean enabled = true;
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+  }
+}

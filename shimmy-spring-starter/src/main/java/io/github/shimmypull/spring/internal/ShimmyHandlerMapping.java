@@ -1,0 +1,70 @@
+package io.github.shimmypull.spring.internal;
+
+import io.github.shimmypull.core.http.HttpHandler;
+import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
+import org.springframework.core.Ordered;
+import org.springframework.web.HttpRequestHandler;
+import org.springframework.web.servlet.handler.AbstractHandlerMapping;
+
+/**
+ * Hands every request under the mount prefix to core's HTTP API. Ordered after the application's
+ * own mappings (controllers, router functions, view controllers) and before Spring's static
+ * resource mapping, whose {@code /**} would otherwise answer 404 for every proxied path.
+ */
+public final class ShimmyHandlerMapping extends AbstractHandlerMapping {
+
+  /** After every application mapping, before the resource handler mapping at LOWEST - 1. */
+  public static final int ORDER = Ordered.LOWEST_PRECEDENCE - 20;
+
+  private final String mountPrefix;
+  private final HttpRequestHandler handler;
+
+  /** A mapping for a server that does not compress responses. */
+  public ShimmyHandlerMapping(String basePath, HttpHandler api) {
+    this(basePath, api, false);
+  }
+
+  /**
+   * @param basePath the prefix to mount under, normalised by {@link #normaliseBasePath}
+   * @param api the handler answering every request under the prefix
+   * @param serverCompresses whether {@code server.compression.enabled} is on: compression is then
+   *     turned off for these responses so streamed chunks are not held back
+   */
+  public ShimmyHandlerMapping(String basePath, HttpHandler api, boolean serverCompresses) {
+    this.mountPrefix = normaliseBasePath(basePath);
+    this.handler =
+        (request, response) ->
+            api.handle(new ServletHttpExchange(request, response, mountPrefix, serverCompresses));
+    setOrder(ORDER);
+  }
+
+  /** {@code ""}, {@code "/"} → {@code ""}; {@code "shimmy/"} → {@code "/shimmy"}. */
+  public static String normaliseBasePath(String basePath) {
+    String trimmed = basePath.trim();
+    while (trimmed.endsWith("/")) {
+      trimmed = trimmed.substring(0, trimmed.length() - 1);
+    }
+    if (trimmed.isEmpty()) {
+      return "";
+    }
+    return trimmed.startsWith("/") ? trimmed : "/" + trimmed;
+  }
+
+  /** The normalised mount prefix. */
+  public String mountPrefix() {
+    return mountPrefix;
+  }
+
+  @Override
+  protected @Nullable Object getHandlerInternal(HttpServletRequest request) {
+    if (mountPrefix.isEmpty()) {
+      return handler;
+    }
+    String uri = request.getRequestURI().substring(request.getContextPath().length());
+    if (uri.equals(mountPrefix) || uri.startsWith(mountPrefix + "/")) {
+      return handler;
+    }
+    return null;
+  }
+}

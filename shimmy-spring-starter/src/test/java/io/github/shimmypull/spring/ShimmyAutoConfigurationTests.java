@@ -1,0 +1,381 @@
+package io.github.shimmypull.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.shimmypull.core.coordinator.PullCoordinator;
+import io.github.shimmypull.core.discovery.DiscoveryRunner;
+import io.github.shimmypull.core.discovery.ScanDiscoveryRunner;
+import io.github.shimmypull.core.http.ShimmyHttpApi;
+import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.github.shimmypull.core.pull.HuggingFacePuller;
+import io.github.shimmypull.core.pull.LocalModels;
+import io.github.shimmypull.core.pull.ModelDirectory;
+import io.github.shimmypull.core.pull.ModelPuller;
+import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.RestartMode;
+import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.spring.TestBackends.NoModels;
+import io.github.shimmypull.spring.TestBackends.RecordingPuller;
+import io.github.shimmypull.spring.TestBackends.RecordingSupervisor;
+import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
+import io.github.shimmypull.spring.internal.ShimmyLifecycle;
+import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.servlet.DispatcherServlet;
+
+class ShimmyAutoConfigurationTests {
+
+  private static final AutoConfigurations SHIMMY =
+      AutoConfigurations.of(ShimmyAutoConfiguration.class, ShimmyHealthContributorAutoConfiguration.class);
+
+  @TempDir Path modelDir;
+
+  private ApplicationContextRunner runner() {
+    return new ApplicationContextRunner()
+        .withConfiguration(SHIMMY)
+        .withPropertyValues("shimmy.model-dir=" + modelDir);
+  }
+
+  private WebApplicationContextRunner webRunner() {
+    return new WebApplicationContextRunner()
+        .withConfiguration(SHIMMY)
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.model-dir=" + modelDir);
+  }
+
+  @Test
+  void byDefaultEveryPieceIsTheLibrarysOwnAndShimmyIsIdleWithoutAModel() {
+    runner()
+        .withPropertyValues("shimmy.shimmy-command=/nonexistent/shimmy")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(HuggingFacePuller.class);
+              assertThat(context).hasSingleBean(ModelDirectory.class);
+              assertThat(context).hasSingleBean(ScanDiscoveryRunner.class);
+              assertThat(context).hasSingleBean(ProcessShimmySupervisor.class);
+              assertThat(context).hasSingleBean(PullCoordinator.class);
+              assertThat(context).hasSingleBean(ShimmyProxy.class);
+              assertThat(context).hasSingleBean(ShimmyHttpApi.class);
+              assertThat(context).hasSingleBean(ShimmyLifecycle.class);
+              assertThat(context).hasBean(ShimmyAutoConfiguration.OK_HTTP_CLIENT_BEAN);
+              assertThat(context.getBean(PullCoordinator.class).modelDir()).isEqualTo(modelDir.toAbsolutePath().normalize());
+              assertThat(context.getBean(ShimmySupervisor.class).state().status()).isEqualTo(BackendStatus.IDLE);
+            });
+  }
+
+  @Test
+  void metersGoToTheApplicationsMeterRegistry() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withBean(SimpleMeterRegistry.class, SimpleMeterRegistry::new)
+        .run(
+            context ->
+                assertThat(context.getBean(SimpleMeterRegistry.class).getMeters())
+                    .extracting(meter -> meter.getId().getName())
+                    .contains("shimmy.backend.state", "shimmy.pull.active"));
+  }
+
+  @Test
+  void userBeansReplaceEveryPieceAndTheCoordinatorIsBuiltFromThem() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(ShimmySupervisor.class);
+              assertThat(context.getBean(ShimmySupervisor.class)).isInstanceOf(RecordingSupervisor.class);
+              assertThat(context).hasSingleBean(ModelPuller.class);
+              assertThat(context.getBean(ModelPuller.class)).isInstanceOf(RecordingPuller.class);
+              assertThat(context).hasSingleBean(LocalModels.class);
+              assertThat(context.getBean(PullCoordinator.class).supervisor())
+                  .isSameAs(context.getBean(ShimmySupervisor.class));
+              assertThat(context).hasSingleBean(ShimmyProxy.class);
+              assertThat(context).hasSingleBean(ShimmyHttpApi.class);
+            });
+  }
+
+  @Test
+  void aUserCoordinatorProxyAndApiWinToo() {
+    runner()
+        .withUserConfiguration(UserBackend.class, UserFrontEnd.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context.getBean(PullCoordinator.class)).isSameAs(UserFrontEnd.coordinator);
+              assertThat(context).getBean("userProxy").isSameAs(context.getBean(ShimmyProxy.class));
+              assertThat(context).getBean("userApi").isSameAs(context.getBean(ShimmyHttpApi.class));
+              assertThat(context).getBean("shimmyOkHttpClient").isSameAs(UserFrontEnd.client);
+            });
+  }
+
+  @Test
+  void theSupervisorStartsWithTheContextAndStopsWhenItCloses() {
+    RecordingSupervisor[] supervisor = new RecordingSupervisor[1];
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .run(
+            context -> {
+              supervisor[0] = (RecordingSupervisor) context.getBean(ShimmySupervisor.class);
+              assertThat(context.getBean(ShimmyLifecycle.class).isRunning()).isTrue();
+              assertThat(supervisor[0].starts).hasValue(1);
+              assertThat(supervisor[0].stops).hasValue(0);
+            });
+    assertThat(supervisor[0].stops.get()).isPositive();
+  }
+
+  @Test
+  void declaredModelsArePreloadedBeforeTheBackendStarts() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.pull[0]=acme/tiny-GGUF:Q8_0", "shimmy.pull[1]=hf.co/acme/other-GGUF")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              RecordingPuller puller = context.getBean(RecordingPuller.class);
+              assertThat(puller.prepared)
+                  .extracting(ModelRef::repo)
+                  .containsExactly("acme/tiny-GGUF", "acme/other-GGUF");
+              assertThat(context.getBean(RecordingSupervisor.class).starts).hasValue(1);
+            });
+  }
+
+  @Test
+  void anInvalidPreloadReferenceFailsStartupNamingIt() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.pull[0]=not a repo")
+        .run(context -> assertThat(context).getFailure().rootCause().hasMessageContaining("not a repo"));
+  }
+
+  @Test
+  void propertiesBindWithBootsRelaxedRules() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues(
+            "shimmy.shimmy-command=python3 /opt/fake.py",
+            "shimmy.hf-endpoint=http://127.0.0.1:9/hub",
+            "shimmy.hf-token=hf_x",
+            "shimmy.admin-token=secret",
+            "shimmy.restart-mode=in-place",
+            "shimmy.ready-timeout=7s",
+            "shimmy.base-path=/shimmy",
+            "shimmy.proxy.enabled=false",
+            "shimmy.external-url=http://shimmy:11435")
+        .run(
+            context -> {
+              ShimmyProperties properties = context.getBean(ShimmyProperties.class);
+              assertThat(properties.getModelDir()).isEqualTo(modelDir);
+              assertThat(properties.getShimmyCommand()).isEqualTo("python3 /opt/fake.py");
+              assertThat(properties.getHfEndpoint()).isEqualTo(URI.create("http://127.0.0.1:9/hub"));
+              assertThat(properties.getHfToken()).isEqualTo("hf_x");
+              assertThat(properties.getAdminToken()).isEqualTo("secret");
+              assertThat(properties.getRestartMode()).isEqualTo(RestartMode.IN_PLACE);
+              assertThat(properties.getReadyTimeout()).isEqualTo(Duration.ofSeconds(7));
+              assertThat(properties.getBasePath()).isEqualTo("/shimmy");
+              assertThat(properties.getProxy().isEnabled()).isFalse();
+              assertThat(properties.getExternalUrl()).isEqualTo(URI.create("http://shimmy:11435"));
+              assertThat(context.getBean(PullCoordinator.class).readyTimeout()).isEqualTo(Duration.ofSeconds(7));
+            });
+  }
+
+  @Test
+  void propertyDefaultsMatchTheServerJar() {
+    ShimmyProperties defaults = new ShimmyProperties();
+
+    assertThat(defaults.getModelDir()).isEqualTo(Path.of("models"));
+    assertThat(defaults.getShimmyCommand()).isEqualTo("shimmy");
+    assertThat(defaults.getRestartMode()).isEqualTo(RestartMode.BLUE_GREEN);
+    assertThat(defaults.getReadyTimeout()).isEqualTo(Duration.ofSeconds(120));
+    assertThat(defaults.getPull()).isEmpty();
+    assertThat(defaults.getBasePath()).isEmpty();
+    assertThat(defaults.getProxy().isEnabled()).isTrue();
+    assertThat(defaults.getSupervisor().isEnabled()).isTrue();
+    assertThat(defaults.getAdminToken()).isNull();
+  }
+
+  @Test
+  void disablingTheProxyLeavesTheApiWithoutIt() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.proxy.enabled=false")
+        .run(
+            context -> {
+              assertThat(context).doesNotHaveBean(ShimmyProxy.class);
+              assertThat(context).hasSingleBean(ShimmyHttpApi.class);
+            });
+  }
+
+  @Test
+  void withTheSupervisorDisabledTheExternalShimmyIsFronted() {
+    runner()
+        .withUserConfiguration(UserPuller.class)
+        .withPropertyValues("shimmy.supervisor.enabled=false", "shimmy.external-url=http://127.0.0.1:9")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(ExternalShimmySupervisor.class);
+              assertThat(context.getBean(ExternalShimmySupervisor.class).baseUrl())
+                  .isEqualTo(URI.create("http://127.0.0.1:9"));
+            });
+  }
+
+  @Test
+  void withTheSupervisorDisabledAndNoExternalUrlStartupFailsNamingTheProperty() {
+    runner()
+        .withUserConfiguration(UserPuller.class)
+        .withPropertyValues("shimmy.supervisor.enabled=false")
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("shimmy.external-url"));
+  }
+
+  @Test
+  void theHealthIndicatorIsRegisteredAsShimmyWhenActuatorHealthIsPresent() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(ShimmyHealthIndicator.class);
+              assertThat(context).hasBean("shimmyHealthIndicator");
+              HealthIndicator indicator = context.getBean(ShimmyHealthIndicator.class);
+              assertThat(indicator.health().getStatus()).isEqualTo(Status.UP);
+              assertThat(indicator.health().getDetails()).containsEntry("state", "idle");
+            });
+  }
+
+  @Test
+  void theHealthIndicatorCanBeSwitchedOff() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("management.health.shimmy.enabled=false")
+        .run(context -> assertThat(context).doesNotHaveBean(ShimmyHealthIndicator.class));
+  }
+
+  @Test
+  void withoutActuatorHealthThereIsNoIndicatorButEverythingElse() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).doesNotHaveBean(ShimmyHealthIndicator.class);
+              assertThat(context).hasSingleBean(ShimmyHttpApi.class);
+            });
+  }
+
+  @Test
+  void theEndpointsAreMountedInAServletWebApplicationUnderTheBasePath() {
+    webRunner()
+        .withPropertyValues("shimmy.base-path=shimmy/")
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(ShimmyHandlerMapping.class);
+              assertThat(context.getBean(ShimmyHandlerMapping.class).mountPrefix()).isEqualTo("/shimmy");
+            });
+  }
+
+  @Test
+  void outsideAWebApplicationNothingIsMounted() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .run(
+            context -> {
+              assertThat(context).doesNotHaveBean(ShimmyHandlerMapping.class);
+              assertThat(context).hasSingleBean(PullCoordinator.class);
+            });
+  }
+
+  @Test
+  void withoutSpringMvcNothingIsMounted() {
+    webRunner()
+        .withClassLoader(new FilteredClassLoader(DispatcherServlet.class))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).doesNotHaveBean(ShimmyHandlerMapping.class);
+              assertThat(context).hasSingleBean(ShimmyHttpApi.class);
+            });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class UserPuller {
+    @Bean
+    RecordingPuller userPuller() {
+      return new RecordingPuller();
+    }
+
+    @Bean
+    NoModels userLocalModels() {
+      return new NoModels();
+    }
+
+    @Bean
+    DiscoveryRunner userDiscovery() {
+      return new ScanDiscoveryRunner();
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class UserBackend extends UserPuller {
+    @Bean
+    RecordingSupervisor userSupervisor() {
+      return new RecordingSupervisor();
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class UserFrontEnd {
+    static PullCoordinator coordinator;
+    static final OkHttpClient client = new OkHttpClient();
+
+    @Bean
+    PullCoordinator userCoordinator(
+        ModelPuller puller, DiscoveryRunner discovery, ShimmySupervisor supervisor, LocalModels models) {
+      coordinator =
+          PullCoordinator.builder()
+              .modelDir(Path.of(System.getProperty("java.io.tmpdir"), "shimmy-user-coordinator"))
+              .puller(puller)
+              .discovery(discovery)
+              .supervisor(supervisor)
+              .localModels(models)
+              .watch(false)
+              .build();
+      return coordinator;
+    }
+
+    @Bean
+    ShimmyProxy userProxy(ShimmySupervisor supervisor) {
+      return ShimmyProxy.builder().supervisor(supervisor).build();
+    }
+
+    @Bean
+    ShimmyHttpApi userApi(PullCoordinator coordinator) {
+      return ShimmyHttpApi.builder().coordinator(coordinator).build();
+    }
+
+    @Bean(name = "shimmyOkHttpClient")
+    OkHttpClient userClient() {
+      return client;
+    }
+  }
+}
