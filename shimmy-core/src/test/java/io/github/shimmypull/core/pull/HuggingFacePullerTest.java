@@ -488,6 +488,30 @@ class HuggingFacePullerTest {
   }
 
   @Test
+  void progressEventsAreThrottledButTheLastOneIsAlwaysSent() throws Exception {
+    HubFixture f = start(tinyRepo(2 * MIB));
+    f.hub.inject(REPO, Q4, HubFault.resetAfter(MIB), 1);
+    List<PullEvent> slow = new CopyOnWriteArrayList<>();
+
+    f.puller().progressInterval(Duration.ofHours(1)).build().pull(ModelRef.parse(REPO), true, slow::add);
+
+    assertThat(slow).filteredOn(e -> e instanceof PullEvent.Downloading)
+        .containsExactly(new PullEvent.Downloading(Q4, 2 * MIB, 2 * MIB, 2 * MIB, 2 * MIB));
+  }
+
+  @Test
+  void builderFromEnvironmentTakesTokenAndEndpoint() throws Exception {
+    HubFixture f = start(tinyRepo(MIB).token("hf_env").privateRepo(REPO));
+
+    HuggingFacePuller puller = HuggingFacePuller.Builder.fromEnvironment(
+            Map.of("HF_ENDPOINT", f.endpoint() + "/", "HF_TOKEN", "hf_env"))
+        .modelDir(modelDir).diskReserveBytes(0).build();
+    puller.pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+  }
+
+  @Test
   void parallelPartsProduceTheSameBytesAndSha() throws Exception {
     int size = 3 * MIB + 12_345;
     HubFixture f = start(tinyRepo(size));
