@@ -20,8 +20,10 @@ import java.util.stream.Stream;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+@Timeout(60)
 class HuggingFacePullerTest {
 
   static final String REPO = "acme/tiny-GGUF";
@@ -234,7 +236,7 @@ class HuggingFacePullerTest {
 
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
     assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
-    assertThat(f.hub.cdnDownloads()).hasSize(2);
+    assertThat(f.hub.cdnDownloads()).hasSizeGreaterThanOrEqualTo(2);
     assertThat(rangeStart(f.hub.cdnDownloads().get(1))).isGreaterThan(0);
   }
 
