@@ -291,6 +291,17 @@ class HuggingFacePullerTest {
   }
 
   @Test
+  void followsTheHubsRedirectOfARenamedRepoKeepingTheToken() throws Exception {
+    HubFixture f = start(tinyRepo(MIB).renamed("acme/old-name", REPO).token("hf_t").privateRepo(REPO));
+
+    PullResult result = f.puller().token("hf_t").build().pull(ModelRef.parse("acme/old-name:Q4_K_M"), false,
+        PullListener.NONE);
+
+    assertThat(result.sha256()).isEqualTo(f.hub.sha256(REPO, Q4));
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+  }
+
+  @Test
   void gatedRepoFailsAsGated() throws Exception {
     HubFixture f = start(tinyRepo(1000).gated(REPO));
 
