@@ -525,6 +525,33 @@ class HuggingFacePullerTest {
   }
 
   @Test
+  void resumeOfAParallelDownloadFetchesOnlyTheMissingRangeOfEachPart() throws Exception {
+    int part = 256 * 1024;
+    int stalledAfter = 100_000;
+    HubFixture f = start(tinyRepo(2 * MIB));
+    f.hub.inject(REPO, Q4, HubFault.stallAfter(stalledAfter), 1);
+    HuggingFacePuller puller = f.puller().parts(4).partSize(part).build();
+    PullCancellation cancellation = new PullCancellation();
+
+    assertThatThrownBy(() -> puller.pull(puller.prepare(ModelRef.parse(REPO), false), event -> {
+      if (event instanceof PullEvent.Downloading d && d.completed() == 2 * MIB - part + stalledAfter) {
+        cancellation.cancel();
+      }
+    }, cancellation)).isInstanceOfSatisfying(PullException.class,
+        e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
+    f.hub.clearRequests();
+
+    puller.pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+    List<RecordedRequest> resumed = f.hub.cdnDownloads();
+    assertThat(resumed).hasSize(1);
+    long stalledPart = (rangeStart(resumed.get(0)) - stalledAfter) / part;
+    assertThat(resumed.get(0).getHeaders().get("Range"))
+        .isEqualTo("bytes=" + (stalledPart * part + stalledAfter) + "-" + (stalledPart * part + part - 1));
+  }
+
+  @Test
   void parallelPartsProduceTheSameBytesAndSha() throws Exception {
     int size = 3 * MIB + 12_345;
     HubFixture f = start(tinyRepo(size));
