@@ -68,6 +68,7 @@ public final class FakeHuggingFace extends Dispatcher {
   private final Map<String, Repo> repos = new ConcurrentHashMap<>();
   private final Map<String, FakeFile> filesBySha = new ConcurrentHashMap<>();
   private final Map<String, Deque<HubFault>> faults = new ConcurrentHashMap<>();
+  private final Map<String, String> renamed;
   private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
   private final @Nullable String token;
   private final boolean requireToken;
@@ -83,6 +84,7 @@ public final class FakeHuggingFace extends Dispatcher {
     this.cdnBaseUrl = b.cdnBaseUrl;
     this.treePageSize = b.treePageSize;
     this.maxStall = b.maxStall;
+    this.renamed = Map.copyOf(b.renamed);
     for (Map.Entry<String, Map<String, FakeFile>> e : b.files.entrySet()) {
       Repo repo = repoFor(e.getKey());
       commit(e.getKey(), e.getValue());
@@ -179,6 +181,10 @@ public final class FakeHuggingFace extends Dispatcher {
   public MockResponse dispatch(RecordedRequest request) {
     requests.add(request);
     List<String> s = request.getUrl().pathSegments();
+    MockResponse moved = renamedRedirect(request, s);
+    if (moved != null) {
+      return moved;
+    }
     try {
       if (s.size() >= 2 && s.get(0).equals("cdn")) {
         return cdn(request, s.get(1));
@@ -193,6 +199,24 @@ public final class FakeHuggingFace extends Dispatcher {
       return e.response;
     }
     return error(404, "EntryNotFound", "not found: " + request.getUrl().encodedPath());
+  }
+
+  /** A 307 to the new name, relative as the Hub sends it, when the request names a renamed repo. */
+  private @Nullable MockResponse renamedRedirect(RecordedRequest request, List<String> s) {
+    int at = s.size() >= 4 && s.get(0).equals("api") ? 2 : 0;
+    if (s.size() < at + 2) {
+      return null;
+    }
+    String newName = renamed.get(s.get(at) + "/" + s.get(at + 1));
+    if (newName == null) {
+      return null;
+    }
+    String path = request.getUrl().encodedPath();
+    String oldPrefix = (at == 2 ? "/api/models/" : "/") + s.get(at) + "/" + s.get(at + 1);
+    String query = request.getUrl().encodedQuery();
+    String location = (at == 2 ? "/api/models/" : "/") + newName + path.substring(oldPrefix.length())
+        + (query == null ? "" : "?" + query);
+    return new MockResponse.Builder().code(307).setHeader("Location", location).build();
   }
 
   private MockResponse resolve(RecordedRequest request, String repoId, String rev, String path) {
@@ -571,6 +595,7 @@ public final class FakeHuggingFace extends Dispatcher {
     private final Map<String, Map<String, FakeFile>> files = new LinkedHashMap<>();
     private final java.util.Set<String> gated = new java.util.HashSet<>();
     private final java.util.Set<String> privateRepos = new java.util.HashSet<>();
+    private final Map<String, String> renamed = new LinkedHashMap<>();
     private @Nullable String token;
     private boolean requireToken;
     private @Nullable HttpUrl cdnBaseUrl;
@@ -612,6 +637,12 @@ public final class FakeHuggingFace extends Dispatcher {
     /** {@code repo} is invisible without the token: 401 with {@code X-Error-Code: RepoNotFound}. */
     public Builder privateRepo(String repo) {
       privateRepos.add(repo);
+      return this;
+    }
+
+    /** {@code oldRepo} was renamed: its URLs answer 307 to the same path under {@code newRepo}. */
+    public Builder renamed(String oldRepo, String newRepo) {
+      renamed.put(oldRepo, newRepo);
       return this;
     }
 

@@ -93,29 +93,27 @@ public final class ModelDirectory implements LocalModels {
   }
 
   private LocalModel model(String id, List<String> files) {
-    long size = 0;
+    long total = 0;
+    long firstSize = -1;
     for (String f : files) {
       try {
-        size += Files.size(store.published(f));
+        long size = Files.size(store.published(f));
+        total += size;
+        if (firstSize < 0) {
+          firstSize = size;
+        }
       } catch (IOException e) {
         throw PullStore.local("cannot read size of " + f, e);
       }
     }
-    var record = store.readRecord(files.get(0));
-    long firstSize = size;
-    var matching = record.filter(r -> {
-      try {
-        return r.size() == Files.size(store.published(files.get(0)));
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    long expectedFirst = firstSize;
+    var record = store.readRecord(files.get(0)).filter(r -> r.size() == expectedFirst);
     return new LocalModel(
         id,
         files,
-        firstSize,
-        matching.map(PullStore.FileRecord::sha256).orElse(null),
-        matching.map(PullStore.FileRecord::repo).orElse(null),
-        matching.map(PullStore.FileRecord::commit).orElse(null));
+        total,
+        record.map(PullStore.FileRecord::sha256).orElse(null),
+        record.map(PullStore.FileRecord::repo).orElse(null),
+        record.map(PullStore.FileRecord::commit).orElse(null));
   }
 }

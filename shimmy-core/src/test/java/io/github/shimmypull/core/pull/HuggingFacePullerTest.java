@@ -20,8 +20,10 @@ import java.util.stream.Stream;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+@Timeout(60)
 class HuggingFacePullerTest {
 
   static final String REPO = "acme/tiny-GGUF";
@@ -234,7 +236,7 @@ class HuggingFacePullerTest {
 
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
     assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
-    assertThat(f.hub.cdnDownloads()).hasSize(2);
+    assertThat(f.hub.cdnDownloads()).hasSizeGreaterThanOrEqualTo(2);
     assertThat(rangeStart(f.hub.cdnDownloads().get(1))).isGreaterThan(0);
   }
 
@@ -285,6 +287,17 @@ class HuggingFacePullerTest {
     f.puller().build().pull(ModelRef.parse(REPO), false, PullListener.NONE);
 
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(950));
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+  }
+
+  @Test
+  void followsTheHubsRedirectOfARenamedRepoKeepingTheToken() throws Exception {
+    HubFixture f = start(tinyRepo(MIB).renamed("acme/old-name", REPO).token("hf_t").privateRepo(REPO));
+
+    PullResult result = f.puller().token("hf_t").build().pull(ModelRef.parse("acme/old-name:Q4_K_M"), false,
+        PullListener.NONE);
+
+    assertThat(result.sha256()).isEqualTo(f.hub.sha256(REPO, Q4));
     assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
   }
 
@@ -485,6 +498,57 @@ class HuggingFacePullerTest {
 
     assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
     assertThat(rangeStart(f.hub.cdnDownloads().get(0))).isZero();
+  }
+
+  @Test
+  void progressEventsAreThrottledButTheLastOneIsAlwaysSent() throws Exception {
+    HubFixture f = start(tinyRepo(2 * MIB));
+    f.hub.inject(REPO, Q4, HubFault.resetAfter(MIB), 1);
+    List<PullEvent> slow = new CopyOnWriteArrayList<>();
+
+    f.puller().progressInterval(Duration.ofHours(1)).build().pull(ModelRef.parse(REPO), true, slow::add);
+
+    assertThat(slow).filteredOn(e -> e instanceof PullEvent.Downloading)
+        .containsExactly(new PullEvent.Downloading(Q4, 2 * MIB, 2 * MIB, 2 * MIB, 2 * MIB));
+  }
+
+  @Test
+  void builderFromEnvironmentTakesTokenAndEndpoint() throws Exception {
+    HubFixture f = start(tinyRepo(MIB).token("hf_env").privateRepo(REPO));
+
+    HuggingFacePuller puller = HuggingFacePuller.Builder.fromEnvironment(
+            Map.of("HF_ENDPOINT", f.endpoint() + "/", "HF_TOKEN", "hf_env"))
+        .modelDir(modelDir).diskReserveBytes(0).build();
+    puller.pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+  }
+
+  @Test
+  void resumeOfAParallelDownloadFetchesOnlyTheMissingRangeOfEachPart() throws Exception {
+    int part = 256 * 1024;
+    int stalledAfter = 100_000;
+    HubFixture f = start(tinyRepo(2 * MIB));
+    f.hub.inject(REPO, Q4, HubFault.stallAfter(stalledAfter), 1);
+    HuggingFacePuller puller = f.puller().parts(4).partSize(part).build();
+    PullCancellation cancellation = new PullCancellation();
+
+    assertThatThrownBy(() -> puller.pull(puller.prepare(ModelRef.parse(REPO), false), event -> {
+      if (event instanceof PullEvent.Downloading d && d.completed() == 2 * MIB - part + stalledAfter) {
+        cancellation.cancel();
+      }
+    }, cancellation)).isInstanceOfSatisfying(PullException.class,
+        e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
+    f.hub.clearRequests();
+
+    puller.pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+    List<RecordedRequest> resumed = f.hub.cdnDownloads();
+    assertThat(resumed).hasSize(1);
+    long stalledPart = (rangeStart(resumed.get(0)) - stalledAfter) / part;
+    assertThat(resumed.get(0).getHeaders().get("Range"))
+        .isEqualTo("bytes=" + (stalledPart * part + stalledAfter) + "-" + (stalledPart * part + part - 1));
   }
 
   @Test

@@ -13,9 +13,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A pull in a real child JVM is killed with SIGKILL mid-download; the next pull resumes its bytes. */
+@Timeout(180)
 class PullAfterKillTest {
 
   static final int MIB = 1024 * 1024;

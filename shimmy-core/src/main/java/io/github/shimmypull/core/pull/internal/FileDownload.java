@@ -251,7 +251,7 @@ public final class FileDownload {
         boolean interrupted = false;
         while (finished.getCount() > 0) {
           try {
-            finished.await(Math.max(1, tick.toMillis()), TimeUnit.MILLISECONDS);
+            finished.await(Math.max(1, Math.min(100, tick.toMillis())), TimeUnit.MILLISECONDS);
           } catch (InterruptedException e) {
             interrupted = true;
           }
@@ -414,7 +414,7 @@ public final class FileDownload {
   private String awaitHash(Hasher hasher, Thread thread) {
     while (thread.isAlive()) {
       try {
-        thread.join(Math.max(1, tick.toMillis()));
+        thread.join(Math.max(1, Math.min(100, tick.toMillis())));
       } catch (InterruptedException e) {
         hasher.stop();
         Thread.currentThread().interrupt();

@@ -140,24 +140,51 @@ public final class HubClient {
         "HEAD " + repo + "/" + path + "@" + rev,
         () -> Thread.currentThread().isInterrupted(),
         () -> {
-          Request request = authorized(new Request.Builder().url(url).head(), true).build();
-          try (Response r = client.newCall(request).execute()) {
+          try (Response r = sameHostFollowing(url, true)) {
             if (!r.isSuccessful() && !r.isRedirect()) {
               throw failure(r, repo, rev, path);
             }
-            String commit = r.header("X-Repo-Commit");
-            if (commit == null) {
-              throw new PullException(Reason.UPSTREAM, "the Hub sent no X-Repo-Commit for " + repo + "/" + path);
-            }
-            String etag = r.header("X-Linked-Etag");
-            String sizeText = r.header("X-Linked-Size");
-            if (sizeText == null && r.isSuccessful()) {
-              sizeText = r.header("Content-Length");
-            }
-            long size = sizeText == null ? -1 : parseLong(sizeText);
-            return new FileInfo(commit.trim(), sha256FromEtag(etag), size);
+            return fileInfo(r, repo, path);
           }
         });
+  }
+
+  /**
+   * Executes a request to the Hub, following redirects that stay on the same host (a renamed repo
+   * answers 307 to its new name) with the token; a redirect to another host is returned as is.
+   * For HEAD, a redirect carrying {@code X-Repo-Commit} is the answer (the CDN redirect).
+   */
+  private Response sameHostFollowing(HttpUrl url, boolean head) throws IOException {
+    HttpUrl target = url;
+    for (int hop = 0; ; hop++) {
+      Request.Builder rb = authorized(new Request.Builder().url(target), true);
+      if (head) {
+        rb.head().header("Accept-Encoding", "identity");
+      }
+      Response r = client.newCall(rb.build()).execute();
+      String location = r.header("Location");
+      HttpUrl next = r.isRedirect() && location != null ? target.resolve(location) : null;
+      boolean answer = head && r.header("X-Repo-Commit") != null;
+      if (next == null || answer || hop >= MAX_REDIRECTS
+          || !next.host().equalsIgnoreCase(target.host()) || next.port() != target.port()) {
+        return r;
+      }
+      r.close();
+      target = next;
+    }
+  }
+
+  private static FileInfo fileInfo(Response r, String repo, String path) {
+    String commit = r.header("X-Repo-Commit");
+    if (commit == null) {
+      throw new PullException(Reason.UPSTREAM, "the Hub sent no X-Repo-Commit for " + repo + "/" + path);
+    }
+    String sizeText = r.header("X-Linked-Size");
+    if (sizeText == null && r.isSuccessful()) {
+      sizeText = r.header("Content-Length");
+    }
+    long size = sizeText == null ? -1 : parseLong(sizeText);
+    return new FileInfo(commit.trim(), sha256FromEtag(r.header("X-Linked-Etag")), size);
   }
 
   /** The commit a branch, tag or commit id points at ({@code /api/models/{repo}/revision/{rev}}). */
@@ -203,8 +230,7 @@ public final class HubClient {
         "GET " + url.encodedPath(),
         () -> Thread.currentThread().isInterrupted(),
         () -> {
-          Request request = authorized(new Request.Builder().url(url), true).build();
-          try (Response r = client.newCall(request).execute()) {
+          try (Response r = sameHostFollowing(url, false)) {
             if (!r.isSuccessful()) {
               throw failure(r, repo, rev, null);
             }

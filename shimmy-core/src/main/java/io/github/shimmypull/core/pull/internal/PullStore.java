@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -150,12 +149,13 @@ public final class PullStore {
   }
 
   private <T> Optional<T> read(Path path, Class<T> type) {
+    if (!Files.isRegularFile(path)) {
+      return Optional.empty();
+    }
     try {
       return Optional.of(json.readValue(path, type));
     } catch (JacksonException e) {
-      if (e.getCause() instanceof NoSuchFileException || !Files.exists(path)) {
-        return Optional.empty();
-      }
+      // Unreadable or from an incompatible version: treated as absent (a partial restarts).
       return Optional.empty();
     }
   }
