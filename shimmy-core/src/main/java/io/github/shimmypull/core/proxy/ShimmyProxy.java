@@ -150,6 +150,9 @@ public final class ShimmyProxy implements HttpHandler {
     } catch (IllegalArgumentException e) {
       lease.close();
       return error(exchange, 400, "invalid_request", "cannot forward request: " + e.getMessage());
+    } catch (RuntimeException e) {
+      lease.close();
+      throw e;
     } catch (IOException first) {
       lease.close();
       IOException clientFailure = streamingBody != null ? streamingBody.clientFailure() : null;
@@ -169,6 +172,9 @@ public final class ShimmyProxy implements HttpHandler {
       try {
         call = newCall(lease, exchange, headers, body);
         response = call.execute();
+      } catch (RuntimeException e) {
+        lease.close();
+        throw e;
       } catch (IOException second) {
         lease.close();
         clientFailure = streamingBody != null ? streamingBody.clientFailure() : null;
