@@ -395,6 +395,33 @@ class ShimmyProxyTest {
   }
 
   @Test
+  void answersAnEmptyModelListWhileIdleButStill503ForOtherRoutes() throws Exception {
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.none()).build());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.body().string()).isEqualTo("{\"object\":\"list\",\"data\":[]}");
+    }
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models/x").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(503);
+    }
+  }
+
+  @Test
+  void answers503ForTheModelListWhileAStartIsInProgress() throws Exception {
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.starting())
+        .acquireWait(Duration.ofMillis(50)).build());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(503);
+      assertThat(response.body().string()).contains("\"code\":\"backend_unavailable\"");
+    }
+  }
+
+  @Test
   void answers502WhenTheUpstreamRefusesConnectionsEvenOnAFreshLease() throws Exception {
     URI dead = deadUrl();
     LeasingSupervisor supervisor = LeasingSupervisor.live(dead);
