@@ -2,6 +2,7 @@ package io.github.shimmypull.server.javalin.internal;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
@@ -16,6 +17,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
@@ -48,6 +51,7 @@ class JavalinExchangeTest {
       new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(30)).build();
   private Javalin app;
   private HttpServer streamingUpstream;
+  private ServerSocket rawUpstream;
 
   @AfterEach
   void tearDown() {
@@ -56,6 +60,13 @@ class JavalinExchangeTest {
     }
     if (streamingUpstream != null) {
       streamingUpstream.stop(0);
+    }
+    if (rawUpstream != null) {
+      try {
+        rawUpstream.close();
+      } catch (IOException ignored) {
+        // already closed
+      }
     }
     upstream.close();
     threads.shutdownNow();
@@ -150,12 +161,46 @@ class JavalinExchangeTest {
     }
   }
 
+  @Test
+  void breaksTheClientConnectionWhenTheUpstreamFailsMidStream() throws Exception {
+    ServerSocket broken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+    rawUpstream = broken;
+    threads.submit(() -> {
+      try (Socket socket = broken.accept()) {
+        InputStream in = socket.getInputStream();
+        int matched = 0;
+        while (matched < 4) {
+          int b = in.read();
+          if (b == -1) {
+            return null;
+          }
+          matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\nd\r\ndata: first\n\n\r\n").getBytes(UTF_8));
+        socket.getOutputStream().flush();
+        Thread.sleep(200);
+        socket.setSoLinger(true, 0);
+      }
+      return null;
+    });
+    startFront(URI.create("http://127.0.0.1:" + broken.getLocalPort()));
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front("/v1/chat/completions")).build()).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThatThrownBy(() -> response.body().string())
+          .as("a broken upstream must not look like a complete stream to the client")
+          .isInstanceOf(IOException.class);
+    }
+  }
+
   private void startFront(URI backend) {
     ShimmyProxy proxy = ShimmyProxy.builder().supervisor(new OneInstance(backend)).build();
     app = Javalin.create(config -> {
       config.startup.showJavalinBanner = false;
       for (HandlerType type : HandlerType.commonHttp()) {
-        config.routes.addHttpHandler(type, "/*", ctx -> proxy.handle(new JavalinExchange(ctx)));
+        config.routes.addHttpHandler(type, "/*", ctx -> JavalinExchange.handle(ctx, proxy));
       }
     });
     app.start("127.0.0.1", 0);
