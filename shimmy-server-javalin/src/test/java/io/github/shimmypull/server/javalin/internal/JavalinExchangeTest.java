@@ -27,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -195,8 +197,62 @@ class JavalinExchangeTest {
     }
   }
 
+  @Test
+  void releasesTheLeaseAndClosesTheUpstreamWhenTheClientGoesAwayMidStream() throws Exception {
+    CountDownLatch upstreamWriteFailed = new CountDownLatch(1);
+    streamingUpstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    streamingUpstream.setExecutor(threads);
+    streamingUpstream.createContext("/", jdk -> {
+      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
+      jdk.sendResponseHeaders(200, 0);
+      OutputStream out = jdk.getResponseBody();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      try {
+        while (System.nanoTime() < deadline) {
+          out.write("data: token\n\n".getBytes(UTF_8));
+          out.flush();
+          Thread.sleep(5);
+        }
+      } catch (IOException e) {
+        upstreamWriteFailed.countDown();
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    streamingUpstream.start();
+    OneInstance supervisor =
+        new OneInstance(URI.create("http://127.0.0.1:" + streamingUpstream.getAddress().getPort()));
+    startFront(supervisor);
+
+    try (Socket socket = new Socket("127.0.0.1", app.port())) {
+      socket.getOutputStream().write("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      InputStream in = socket.getInputStream();
+      String seen = "";
+      byte[] buffer = new byte[1024];
+      while (!seen.contains("data: token")) {
+        int read = in.read(buffer);
+        assertThat(read).isPositive();
+        seen += new String(buffer, 0, read, UTF_8);
+      }
+      assertThat(supervisor.open.get()).isEqualTo(1);
+    }
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (supervisor.open.get() != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(supervisor.open.get()).as("lease released after the client left").isZero();
+    assertThat(upstreamWriteFailed.await(20, TimeUnit.SECONDS))
+        .as("the upstream connection was closed").isTrue();
+  }
+
   private void startFront(URI backend) {
-    ShimmyProxy proxy = ShimmyProxy.builder().supervisor(new OneInstance(backend)).build();
+    startFront(new OneInstance(backend));
+  }
+
+  private void startFront(ShimmySupervisor supervisor) {
+    ShimmyProxy proxy = ShimmyProxy.builder().supervisor(supervisor).build();
     app = Javalin.create(config -> {
       config.startup.showJavalinBanner = false;
       for (HandlerType type : HandlerType.commonHttp()) {
@@ -210,9 +266,10 @@ class JavalinExchangeTest {
     return "http://127.0.0.1:" + app.port() + target;
   }
 
-  /** Always leases one instance. */
+  /** Always leases one instance, counting open leases. */
   private static final class OneInstance implements ShimmySupervisor {
     private final URI baseUrl;
+    final AtomicInteger open = new AtomicInteger();
 
     OneInstance(URI baseUrl) {
       this.baseUrl = baseUrl;
@@ -220,6 +277,8 @@ class JavalinExchangeTest {
 
     @Override
     public Lease acquire() {
+      open.incrementAndGet();
+      AtomicBoolean closed = new AtomicBoolean();
       return new Lease() {
         @Override
         public URI baseUrl() {
@@ -227,7 +286,11 @@ class JavalinExchangeTest {
         }
 
         @Override
-        public void close() {}
+        public void close() {
+          if (closed.compareAndSet(false, true)) {
+            open.decrementAndGet();
+          }
+        }
       };
     }
 
