@@ -49,11 +49,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failures are answered in JSON {@code {"error": MESSAGE, "code": CODE}}: no live instance gives
  * 503 {@code backend_unavailable} with {@code Retry-After} (except {@code GET /v1/models} while the
- * backend is {@link BackendStatus#IDLE}: no model yet, so an empty list); an upstream that cannot be reached gives
- * 502 {@code upstream_error} (after one retry on a fresh lease when no request body byte was read
- * yet). A failure after the response started aborts the response with an {@link IOException} so the
- * adapter breaks the connection instead of ending it cleanly. A client that goes away mid-stream
- * cancels the upstream call.
+ * backend is {@link BackendStatus#IDLE}: no model yet, so an empty list); an upstream that cannot
+ * be reached gives 502 {@code upstream_error} (after one retry on a fresh lease when no request
+ * body byte was read yet). A failure after the response started ends {@link #handle} with an
+ * {@link IOException}: the adapter must then abort the connection instead of ending the response
+ * cleanly. A client that goes away mid-stream is noticed on the next write and cancels the upstream
+ * call (a silent upstream is bounded by the client's read timeout).
  *
  * <p>Build with {@link #builder()}; instances are thread-safe and meant to be shared.
  */
@@ -99,7 +100,9 @@ public final class ShimmyProxy implements HttpHandler {
    * connections kept 60 s, connect timeout 5 s, read timeout 5 min (the longest silence between two
    * bytes of a response, e.g. while Shimmy processes a long prompt before the first token), write
    * timeout 60 s, no call timeout (streams may last as long as generation does), no redirects
-   * followed. Synchronous calls never use its dispatcher's threads.
+   * followed. Synchronous calls never use its dispatcher's threads. Each call of this method builds
+   * a new client with its own pool: share one through {@link Builder#client(OkHttpClient)} when the
+   * application has one.
    */
   public static OkHttpClient defaultClient() {
     return new OkHttpClient.Builder()
