@@ -98,6 +98,23 @@ class ShimmyProxyTest {
   }
 
   @Test
+  void forwardsHeadRequestsWithoutABody() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(new MockResponse.Builder().addHeader("X-Models", "2").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models").toString()).head().build()).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.header("X-Models")).isEqualTo("2");
+      assertThat(response.body().bytes()).isEmpty();
+    }
+    assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getMethod()).isEqualTo("HEAD");
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
   void stripsHopByHopHeadersInBothDirections() throws Exception {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(
@@ -375,6 +392,33 @@ class ShimmyProxyTest {
           .contains("\"code\":\"backend_unavailable\"").contains("\"error\":\"");
     }
     awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "503").count() == 1.0);
+  }
+
+  @Test
+  void answersAnEmptyModelListWhileIdleButStill503ForOtherRoutes() throws Exception {
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.none()).build());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.body().string()).isEqualTo("{\"object\":\"list\",\"data\":[]}");
+    }
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models/x").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(503);
+    }
+  }
+
+  @Test
+  void answers503ForTheModelListWhileAStartIsInProgress() throws Exception {
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.starting())
+        .acquireWait(Duration.ofMillis(50)).build());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+      assertThat(response.code()).isEqualTo(503);
+      assertThat(response.body().string()).contains("\"code\":\"backend_unavailable\"");
+    }
   }
 
   @Test

@@ -1,9 +1,11 @@
 package io.github.shimmypull.server.javalin.internal;
 
 import io.github.shimmypull.core.http.HttpExchange;
+import io.github.shimmypull.core.http.HttpHandler;
 import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,6 +29,20 @@ public final class JavalinExchange implements HttpExchange {
 
   private final HttpServletRequest request;
   private final HttpServletResponse response;
+
+  /**
+   * Answers {@code ctx} with {@code handler}. An {@link IOException} out of the handler (the client
+   * went away, or the upstream broke after the response started) aborts the connection instead of
+   * letting Javalin end the response normally, so a half-sent stream never looks complete.
+   */
+  public static void handle(Context ctx, HttpHandler handler) {
+    JavalinExchange exchange = new JavalinExchange(ctx);
+    try {
+      handler.handle(exchange);
+    } catch (IOException e) {
+      exchange.abort(e);
+    }
+  }
 
   /** An exchange over {@code ctx}; use it on the request's own thread. */
   public JavalinExchange(Context ctx) {
@@ -107,6 +123,20 @@ public final class JavalinExchange implements HttpExchange {
   @Override
   public String scheme() {
     return request.getScheme();
+  }
+
+  /**
+   * Aborts the HTTP exchange at the connection level: a committed response is cut off (no final
+   * chunk), an uncommitted one is never sent.
+   */
+  public void abort(Throwable cause) {
+    // Jetty's servlet channel (jetty-ee10-servlet comes with Javalin) can abort; the servlet API
+    // alone could only end the response cleanly.
+    ServletContextRequest jettyRequest = ServletContextRequest.getServletContextRequest(request);
+    if (jettyRequest == null) {
+      throw new IllegalStateException("not a Jetty servlet request; cannot abort", cause);
+    }
+    jettyRequest.getServletChannel().getEndPoint().close(cause);
   }
 
   private static List<String> list(@Nullable Enumeration<String> values) {

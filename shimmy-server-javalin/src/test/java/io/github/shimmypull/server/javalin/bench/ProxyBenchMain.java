@@ -44,7 +44,7 @@ public final class ProxyBenchMain {
             exchange.responseBody().write(MODELS);
           });
         } else {
-          config.routes.addHttpHandler(type, "/*", ctx -> proxy.handle(new JavalinExchange(ctx)));
+          config.routes.addHttpHandler(type, "/*", ctx -> JavalinExchange.handle(ctx, proxy));
         }
       }
     });

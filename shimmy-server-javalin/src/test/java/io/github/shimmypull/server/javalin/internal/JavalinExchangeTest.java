@@ -2,6 +2,7 @@ package io.github.shimmypull.server.javalin.internal;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
@@ -16,6 +17,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
@@ -24,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -48,6 +53,7 @@ class JavalinExchangeTest {
       new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(30)).build();
   private Javalin app;
   private HttpServer streamingUpstream;
+  private ServerSocket rawUpstream;
 
   @AfterEach
   void tearDown() {
@@ -56,6 +62,13 @@ class JavalinExchangeTest {
     }
     if (streamingUpstream != null) {
       streamingUpstream.stop(0);
+    }
+    if (rawUpstream != null) {
+      try {
+        rawUpstream.close();
+      } catch (IOException ignored) {
+        // already closed
+      }
     }
     upstream.close();
     threads.shutdownNow();
@@ -150,12 +163,100 @@ class JavalinExchangeTest {
     }
   }
 
+  @Test
+  void breaksTheClientConnectionWhenTheUpstreamFailsMidStream() throws Exception {
+    ServerSocket broken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+    rawUpstream = broken;
+    threads.submit(() -> {
+      try (Socket socket = broken.accept()) {
+        InputStream in = socket.getInputStream();
+        int matched = 0;
+        while (matched < 4) {
+          int b = in.read();
+          if (b == -1) {
+            return null;
+          }
+          matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\nd\r\ndata: first\n\n\r\n").getBytes(UTF_8));
+        socket.getOutputStream().flush();
+        Thread.sleep(200);
+        socket.setSoLinger(true, 0);
+      }
+      return null;
+    });
+    startFront(URI.create("http://127.0.0.1:" + broken.getLocalPort()));
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front("/v1/chat/completions")).build()).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThatThrownBy(() -> response.body().string())
+          .as("a broken upstream must not look like a complete stream to the client")
+          .isInstanceOf(IOException.class);
+    }
+  }
+
+  @Test
+  void releasesTheLeaseAndClosesTheUpstreamWhenTheClientGoesAwayMidStream() throws Exception {
+    CountDownLatch upstreamWriteFailed = new CountDownLatch(1);
+    streamingUpstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    streamingUpstream.setExecutor(threads);
+    streamingUpstream.createContext("/", jdk -> {
+      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
+      jdk.sendResponseHeaders(200, 0);
+      OutputStream out = jdk.getResponseBody();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      try {
+        while (System.nanoTime() < deadline) {
+          out.write("data: token\n\n".getBytes(UTF_8));
+          out.flush();
+          Thread.sleep(5);
+        }
+      } catch (IOException e) {
+        upstreamWriteFailed.countDown();
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    streamingUpstream.start();
+    OneInstance supervisor =
+        new OneInstance(URI.create("http://127.0.0.1:" + streamingUpstream.getAddress().getPort()));
+    startFront(supervisor);
+
+    try (Socket socket = new Socket("127.0.0.1", app.port())) {
+      socket.getOutputStream().write("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      InputStream in = socket.getInputStream();
+      String seen = "";
+      byte[] buffer = new byte[1024];
+      while (!seen.contains("data: token")) {
+        int read = in.read(buffer);
+        assertThat(read).isPositive();
+        seen += new String(buffer, 0, read, UTF_8);
+      }
+      assertThat(supervisor.open.get()).isEqualTo(1);
+    }
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (supervisor.open.get() != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(supervisor.open.get()).as("lease released after the client left").isZero();
+    assertThat(upstreamWriteFailed.await(20, TimeUnit.SECONDS))
+        .as("the upstream connection was closed").isTrue();
+  }
+
   private void startFront(URI backend) {
-    ShimmyProxy proxy = ShimmyProxy.builder().supervisor(new OneInstance(backend)).build();
+    startFront(new OneInstance(backend));
+  }
+
+  private void startFront(ShimmySupervisor supervisor) {
+    ShimmyProxy proxy = ShimmyProxy.builder().supervisor(supervisor).build();
     app = Javalin.create(config -> {
       config.startup.showJavalinBanner = false;
       for (HandlerType type : HandlerType.commonHttp()) {
-        config.routes.addHttpHandler(type, "/*", ctx -> proxy.handle(new JavalinExchange(ctx)));
+        config.routes.addHttpHandler(type, "/*", ctx -> JavalinExchange.handle(ctx, proxy));
       }
     });
     app.start("127.0.0.1", 0);
@@ -165,9 +266,10 @@ class JavalinExchangeTest {
     return "http://127.0.0.1:" + app.port() + target;
   }
 
-  /** Always leases one instance. */
+  /** Always leases one instance, counting open leases. */
   private static final class OneInstance implements ShimmySupervisor {
     private final URI baseUrl;
+    final AtomicInteger open = new AtomicInteger();
 
     OneInstance(URI baseUrl) {
       this.baseUrl = baseUrl;
@@ -175,6 +277,8 @@ class JavalinExchangeTest {
 
     @Override
     public Lease acquire() {
+      open.incrementAndGet();
+      AtomicBoolean closed = new AtomicBoolean();
       return new Lease() {
         @Override
         public URI baseUrl() {
@@ -182,7 +286,11 @@ class JavalinExchangeTest {
         }
 
         @Override
-        public void close() {}
+        public void close() {
+          if (closed.compareAndSet(false, true)) {
+            open.decrementAndGet();
+          }
+        }
       };
     }
 
