@@ -2,11 +2,13 @@
 # Pull benchmark: HuggingFacePuller (verification on, -Xmx64m) against curl -o + sha256sum of the
 # same file from the same local nginx, in the same run. Big files live in $WORK (default /tmp),
 # never in git, and are deleted at the end. Usage: bench/pull-bench.sh [SIZE_MIB] [THROTTLED_MIB]
+# Environment: ROUNDS (loopback rounds, default 3; 0 skips), RATE (nginx limit_rate, default 8m),
+# TPART (part size of the throttled runs, default 16 MiB), WORK, PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-1024}
-THROTTLED_MIB=${2:-256}
-RATE=${RATE:-25m}
+THROTTLED_MIB=${2:-64}
+RATE=${RATE:-8m}
 WORK=${WORK:-/tmp/shimmy-pull-bench}
 PORT=${PORT:-18481}
 TPORT=$((PORT + 1))
@@ -20,7 +22,12 @@ trap cleanup EXIT
 
 ./mvnw -B -q -pl shimmy-testkit,shimmy-core -am -DskipTests test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test >/dev/null
-CP="shimmy-core/target/test-classes:shimmy-core/target/classes:shimmy-testkit/target/classes:$(cat shimmy-core/target/bench-classpath.txt)"
+# Copies of the classes, so a rebuild in the work tree cannot change them under a running benchmark.
+mkdir -p "$WORK/classes"
+cp -r shimmy-core/target/test-classes "$WORK/classes/core-test"
+cp -r shimmy-core/target/classes "$WORK/classes/core"
+cp -r shimmy-testkit/target/classes "$WORK/classes/testkit"
+CP="$WORK/classes/core-test:$WORK/classes/core:$WORK/classes/testkit:$(cat shimmy-core/target/bench-classpath.txt)"
 JAVA="java -Xmx64m -XX:MaxDirectMemorySize=64m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp $CP"
 
 SIZE=$((SIZE_MIB * 1024 * 1024)); TSIZE=$((THROTTLED_MIB * 1024 * 1024))
@@ -42,26 +49,39 @@ http {
 CONF
 nginx -p "$WORK" -c "$WORK/nginx.conf"
 
-peer() { # url file -> seconds for curl -o + sha256sum
-  local t0 t1
+peer() { # url -> "total curl sha256sum" seconds for curl -o + sha256sum
+  local t0 t1 t2
   t0=$(date +%s.%N)
   curl -sf -o "$WORK/models/peer.gguf" "$1"
-  sha256sum "$WORK/models/peer.gguf" >/dev/null
   t1=$(date +%s.%N)
+  sha256sum "$WORK/models/peer.gguf" >/dev/null
+  t2=$(date +%s.%N)
   rm -f "$WORK/models/peer.gguf"
-  echo "$t1 - $t0" | bc -l
+  echo "$(echo "$t2 - $t0" | bc -l) $(echo "$t1 - $t0" | bc -l) $(echo "$t2 - $t1" | bc -l)"
 }
-echo "# loopback, ${SIZE_MIB} MiB, verification on"
-for run in 1 2 3; do
-  sync; echo "peer curl+sha256sum seconds=$(peer "http://127.0.0.1:$PORT/big.gguf")"
-  for cfg in "1 67108864" "4 67108864" "8 67108864" "4 16777216"; do
+pull() { # base size seed parts partSize sha [runs] -> seconds of the last run in one JVM (default 2: warm JIT)
+  $JAVA io.github.shimmypull.core.pull.PullBench pull "$1" "$2" "$3" "$4" "$5" "$WORK/models" "${7:-2}" "$6" | tail -1 |
+    sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*/\1 \2/'
+}
+echo "# loopback, ${SIZE_MIB} MiB, verification on, -Xmx64m"
+for run in $(seq 1 "${ROUNDS:-3}"); do
+  sync; read -r p pc ps < <(peer "http://127.0.0.1:$PORT/big.gguf")
+  for cfg in "1 67108864" "4 67108864" "8 33554432"; do
     set -- $cfg
-    $JAVA io.github.shimmypull.core.pull.PullBench pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$WORK/models" 1
+    read -r secs heap < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$SHA")
+    printf 'round %d parts=%s partSize=%s pull=%.2fs peer=%.2fs (curl %.2fs + sha256sum %.2fs) ratio=%.2f ratio-vs-curl-alone=%.2f peakHeap=%sMiB load=%s\n' \
+      "$run" "$1" "$2" "$secs" "$p" "$pc" "$ps" "$(echo "$secs / $p" | bc -l)" "$(echo "$secs / $pc" | bc -l)" "$heap" \
+      "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
-echo "# nginx limit_rate $RATE per connection, ${THROTTLED_MIB} MiB"
-echo "peer curl+sha256sum seconds=$(peer "http://127.0.0.1:$TPORT/small.gguf")"
-for cfg in "1 16777216" "2 16777216" "4 16777216" "8 16777216"; do
-  set -- $cfg
-  $JAVA io.github.shimmypull.core.pull.PullBench pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$1" "$2" "$WORK/models" 1
+TPART=${TPART:-16777216}
+echo "# nginx limit_rate $RATE per connection, ${THROTTLED_MIB} MiB, parts of $TPART bytes, one run per JVM"
+read -r p pc ps < <(peer "http://127.0.0.1:$TPORT/small.gguf")
+printf 'peer curl+sha256sum %.2fs (curl %.2fs)\n' "$p" "$pc"
+single=""
+for n in 1 2 4 8; do
+  read -r secs heap < <(pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$n" "$TPART" "$TSHA" 1)
+  if [[ -z "$single" ]]; then single=$secs; fi
+  printf 'parts=%d pull=%.2fs speedup=%.2f (target >= %.1f) peakHeap=%sMiB load=%s\n' \
+    "$n" "$secs" "$(echo "$single / $secs" | bc -l)" "$(echo "0.8 * $n" | bc -l)" "$heap" "$(cut -d' ' -f1 /proc/loadavg)"
 done

@@ -37,6 +37,16 @@ public final class FakeFile {
     return new FakeFile(size, seed, null);
   }
 
+  /**
+   * {@link #seeded(long, long)} whose sha256 is already known (e.g. printed by an earlier run), so
+   * a benchmark does not hash a multi-GiB file again at start-up. The value is trusted as given.
+   */
+  public static FakeFile seeded(long size, long seed, String knownSha256) {
+    FakeFile file = seeded(size, seed);
+    file.sha256 = knownSha256;
+    return file;
+  }
+
   /** Exactly these bytes (a copy is kept), e.g. a file without the GGUF magic. */
   public static FakeFile of(byte[] content) {
     return new FakeFile(content.length, 0, content.clone());

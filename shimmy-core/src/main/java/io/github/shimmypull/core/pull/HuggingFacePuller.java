@@ -255,7 +255,7 @@ public final class HuggingFacePuller implements ModelPuller {
               bytesCounter, resumedCounter);
       long base = overallDone;
       download.run(new FileDownload.Listener() {
-        private long last;
+        private long last = System.nanoTime();
 
         @Override
         public void progress(long completed, boolean force) {

@@ -84,8 +84,9 @@ class HuggingFacePullerTest {
   }
 
   @Test
-  void fallsBackToQ8ThenToTheFirstModelFileSkippingProjectors() throws Exception {
+  void fallsBackToQ8ThenToTheFirstModelFileSkippingProjectorsAcrossTreePages() throws Exception {
     HubFixture f = start(FakeHuggingFace.builder()
+        .treePageSize(2)
         .file("a/q8", "mmproj-Q4_K_M.gguf", FakeFile.seeded(1000, 1))
         .file("a/q8", "m.imatrix-Q4_K_M.gguf", FakeFile.seeded(1000, 1))
         .file("a/q8", "m-Q8_0.gguf", FakeFile.seeded(1000, 2))
@@ -469,6 +470,45 @@ class HuggingFacePullerTest {
     PullResult forced = puller.pull(ModelRef.parse(REPO), true, PullListener.NONE);
     assertThat(forced.downloaded()).isTrue();
     assertThat(f.hub.cdnDownloads()).hasSize(1);
+  }
+
+  @Test
+  void aSidecarThatDoesNotDescribeTheFileIsIgnoredAndTheFileDownloadedFresh() throws Exception {
+    HubFixture f = start(tinyRepo(MIB));
+    Path hidden = Files.createDirectories(modelDir.resolve(".shimmy-pull"));
+    Files.write(hidden.resolve(Q4 + ".part"), new byte[MIB]);
+    Files.writeString(hidden.resolve(Q4 + ".part.json"), "{\"repo\":\"" + REPO + "\",\"commit\":\"c\",\"path\":\"" + Q4
+        + "\",\"sha256\":\"" + f.hub.sha256(REPO, Q4) + "\",\"size\":" + MIB
+        + ",\"parts\":[{\"start\":0,\"end\":1000,\"done\":1001}]}");
+
+    f.puller().build().pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+    assertThat(rangeStart(f.hub.cdnDownloads().get(0))).isZero();
+  }
+
+  @Test
+  void progressEventsAreThrottledButTheLastOneIsAlwaysSent() throws Exception {
+    HubFixture f = start(tinyRepo(2 * MIB));
+    f.hub.inject(REPO, Q4, HubFault.resetAfter(MIB), 1);
+    List<PullEvent> slow = new CopyOnWriteArrayList<>();
+
+    f.puller().progressInterval(Duration.ofHours(1)).build().pull(ModelRef.parse(REPO), true, slow::add);
+
+    assertThat(slow).filteredOn(e -> e instanceof PullEvent.Downloading)
+        .containsExactly(new PullEvent.Downloading(Q4, 2 * MIB, 2 * MIB, 2 * MIB, 2 * MIB));
+  }
+
+  @Test
+  void builderFromEnvironmentTakesTokenAndEndpoint() throws Exception {
+    HubFixture f = start(tinyRepo(MIB).token("hf_env").privateRepo(REPO));
+
+    HuggingFacePuller puller = HuggingFacePuller.Builder.fromEnvironment(
+            Map.of("HF_ENDPOINT", f.endpoint() + "/", "HF_TOKEN", "hf_env"))
+        .modelDir(modelDir).diskReserveBytes(0).build();
+    puller.pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
   }
 
   @Test

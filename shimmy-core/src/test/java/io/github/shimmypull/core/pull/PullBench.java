@@ -20,7 +20,7 @@ import okhttp3.HttpUrl;
  * <ul>
  *   <li>{@code generate FILE SIZE SEED}: writes the deterministic GGUF-like file a web server will
  *       serve and prints its sha256;
- *   <li>{@code pull CDN_BASE SIZE SEED PARTS PART_SIZE MODEL_DIR RUNS}: a fake Hub (MockWebServer)
+ *   <li>{@code pull CDN_BASE SIZE SEED PARTS PART_SIZE MODEL_DIR RUNS [SHA256]}: a fake Hub (MockWebServer)
  *       redirects to {@code CDN_BASE/cdn/<sha256>}; pulls the file RUNS times with the given part
  *       settings (verification on) and prints one line per run: seconds and peak heap.
  * </ul>
@@ -39,7 +39,9 @@ public final class PullBench {
       return;
     }
     HttpUrl cdn = HttpUrl.get(args[1]);
-    FakeFile file = FakeFile.seeded(Long.parseLong(args[2]), Long.parseLong(args[3]));
+    FakeFile file = args.length > 8
+        ? FakeFile.seeded(Long.parseLong(args[2]), Long.parseLong(args[3]), args[8])
+        : FakeFile.seeded(Long.parseLong(args[2]), Long.parseLong(args[3]));
     int parts = Integer.parseInt(args[4]);
     long partSize = Long.parseLong(args[5]);
     Path modelDir = Path.of(args[6]);

@@ -138,7 +138,7 @@ public final class FileDownload {
         && Files.isRegularFile(partial)
         && sidecar.sha256().equals(file.sha256())
         && sidecar.size() == file.size()
-        && !sidecar.parts().isEmpty()) {
+        && coversFile(sidecar.parts())) {
       long done = sidecar.bytesDone();
       if (done > 0) {
         log.info("{}: resuming with {} of {} bytes on disk (commit {})", name, done, file.size(), commit);
@@ -159,6 +159,18 @@ public final class FileDownload {
       }
     }
     return parts;
+  }
+
+  /** Whether {@code parts} are contiguous, cover the whole file and claim no more than their length. */
+  private boolean coversFile(List<Part> parts) {
+    long next = 0;
+    for (Part p : parts) {
+      if (p.start() != next || p.end() < p.start() || p.done() < 0 || p.done() > p.length()) {
+        return false;
+      }
+      next = p.end() + 1;
+    }
+    return !parts.isEmpty() && next == file.size();
   }
 
   private void attempt(List<Part> plan, Listener listener) {
@@ -239,7 +251,7 @@ public final class FileDownload {
         boolean interrupted = false;
         while (finished.getCount() > 0) {
           try {
-            finished.await(Math.max(1, tick.toMillis()), TimeUnit.MILLISECONDS);
+            finished.await(Math.max(1, Math.min(100, tick.toMillis())), TimeUnit.MILLISECONDS);
           } catch (InterruptedException e) {
             interrupted = true;
           }
@@ -402,7 +414,7 @@ public final class FileDownload {
   private String awaitHash(Hasher hasher, Thread thread) {
     while (thread.isAlive()) {
       try {
-        thread.join(Math.max(1, tick.toMillis()));
+        thread.join(Math.max(1, Math.min(100, tick.toMillis())));
       } catch (InterruptedException e) {
         hasher.stop();
         Thread.currentThread().interrupt();

@@ -138,7 +138,7 @@ public final class HubClient {
     HttpUrl url = resolveUrl(repo, rev, path);
     return withRetry(
         "HEAD " + repo + "/" + path + "@" + rev,
-        () -> false,
+        () -> Thread.currentThread().isInterrupted(),
         () -> {
           Request request = authorized(new Request.Builder().url(url).head(), true).build();
           try (Response r = client.newCall(request).execute()) {
@@ -201,7 +201,7 @@ public final class HubClient {
   private JsonNode getJson(HttpUrl url, String repo, String rev, @Nullable Consumer<HttpUrl> nextPage) {
     return withRetry(
         "GET " + url.encodedPath(),
-        () -> false,
+        () -> Thread.currentThread().isInterrupted(),
         () -> {
           Request request = authorized(new Request.Builder().url(url), true).build();
           try (Response r = client.newCall(request).execute()) {
