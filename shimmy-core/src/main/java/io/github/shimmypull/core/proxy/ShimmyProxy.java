@@ -135,8 +135,6 @@ public final class ShimmyProxy implements HttpHandler {
       body = EMPTY_BODY;
     }
     Headers headers = requestHeaders(exchange);
-    String rawQuery = exchange.rawQuery();
-    String target = rawQuery == null ? exchange.path() : exchange.path() + '?' + rawQuery;
 
     Lease lease;
     try {
@@ -147,7 +145,7 @@ public final class ShimmyProxy implements HttpHandler {
     Call call;
     Response response;
     try {
-      call = newCall(lease, method, target, headers, body);
+      call = newCall(lease, exchange, headers, body);
       response = call.execute();
     } catch (IllegalArgumentException e) {
       lease.close();
@@ -159,7 +157,7 @@ public final class ShimmyProxy implements HttpHandler {
         throw clientFailure;
       }
       if (streamingBody != null && streamingBody.consumed()) {
-        return upstreamFailed(exchange, method, target, lease, first);
+        return upstreamFailed(exchange, lease, first);
       }
       log.info("upstream {} failed before the request was sent ({}); retrying once on a fresh lease",
           lease.baseUrl(), first.toString());
@@ -169,7 +167,7 @@ public final class ShimmyProxy implements HttpHandler {
         return unavailable(exchange, e);
       }
       try {
-        call = newCall(lease, method, target, headers, body);
+        call = newCall(lease, exchange, headers, body);
         response = call.execute();
       } catch (IOException second) {
         lease.close();
@@ -177,7 +175,7 @@ public final class ShimmyProxy implements HttpHandler {
         if (clientFailure != null) {
           throw clientFailure;
         }
-        return upstreamFailed(exchange, method, target, lease, second);
+        return upstreamFailed(exchange, lease, second);
       }
     }
     Lease held = lease;
@@ -207,6 +205,9 @@ public final class ShimmyProxy implements HttpHandler {
       // A stream (SSE, chunked): let the client see the head before the first chunk arrives.
       flushToClient(out, call);
     }
+    // With a known length the front server ends the response by itself on the last byte.
+    long expected = lengthKnown ? body.contentLength() : -1;
+    long written = 0;
     byte[] buffer = ProxyBuffers.get();
     while (true) {
       int read;
@@ -226,11 +227,14 @@ public final class ShimmyProxy implements HttpHandler {
         call.cancel();
         throw e;
       }
-      if (source.getBuffer().size() == 0) {
+      written += read;
+      if (written != expected && source.getBuffer().size() == 0) {
         flushToClient(out, call);
       }
     }
-    flushToClient(out, call);
+    if (written != expected) {
+      flushToClient(out, call);
+    }
   }
 
   private static void flushToClient(OutputStream out, Call call) throws IOException {
@@ -242,22 +246,25 @@ public final class ShimmyProxy implements HttpHandler {
     }
   }
 
-  private Call newCall(
-      Lease lease, String method, String target, Headers headers, @Nullable RequestBody body) {
+  private Call newCall(Lease lease, HttpExchange exchange, Headers headers,
+      @Nullable RequestBody body) {
     Request request =
-        new Request.Builder().url(url(lease.baseUrl(), target)).headers(headers).method(method, body)
+        new Request.Builder()
+            .url(url(lease.baseUrl(), exchange.path(), exchange.rawQuery()))
+            .headers(headers)
+            .method(exchange.method(), body)
             .build();
     return client.newCall(request);
   }
 
-  private HttpUrl url(URI baseUrl, String target) {
+  private HttpUrl url(URI baseUrl, String path, @Nullable String rawQuery) {
     BaseUrl cached = base;
-    if (cached == null || !cached.uri.equals(baseUrl)) {
-      String text = baseUrl.toString();
-      cached = new BaseUrl(baseUrl, text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+    if (cached == null || (cached.uri != baseUrl && !cached.uri.equals(baseUrl))) {
+      cached = new BaseUrl(baseUrl, HttpUrl.get(baseUrl.toString()));
       base = cached;
     }
-    return HttpUrl.get(cached.prefix + target);
+    // Derived from the parsed base: the host is not canonicalized again for every request.
+    return cached.url.newBuilder().encodedPath(path).encodedQuery(rawQuery).build();
   }
 
   private static Headers requestHeaders(HttpExchange exchange) {
@@ -335,10 +342,10 @@ public final class ShimmyProxy implements HttpHandler {
         "no Shimmy instance is ready (" + reason + "): " + e.getMessage());
   }
 
-  private static int upstreamFailed(
-      HttpExchange exchange, String method, String target, Lease lease, IOException e)
+  private static int upstreamFailed(HttpExchange exchange, Lease lease, IOException e)
       throws IOException {
-    log.warn("upstream {} failed for {} {}: {}", lease.baseUrl(), method, target, e.toString());
+    log.warn("upstream {} failed for {} {}: {}",
+        lease.baseUrl(), exchange.method(), exchange.path(), e.toString());
     return error(exchange, 502, "upstream_error", "Shimmy did not answer: " + e);
   }
 
@@ -395,7 +402,7 @@ public final class ShimmyProxy implements HttpHandler {
     counter.increment();
   }
 
-  private record BaseUrl(URI uri, String prefix) {}
+  private record BaseUrl(URI uri, HttpUrl url) {}
 
   /** Configures a {@link ShimmyProxy}. */
   public static final class Builder {

@@ -98,6 +98,23 @@ class ShimmyProxyTest {
   }
 
   @Test
+  void forwardsHeadRequestsWithoutABody() throws Exception {
+    MockWebServer upstream = mockUpstream();
+    upstream.enqueue(new MockResponse.Builder().addHeader("X-Models", "2").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(front.url("/v1/models").toString()).head().build()).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.header("X-Models")).isEqualTo("2");
+      assertThat(response.body().bytes()).isEmpty();
+    }
+    assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getMethod()).isEqualTo("HEAD");
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
   void stripsHopByHopHeadersInBothDirections() throws Exception {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(
