@@ -106,7 +106,7 @@ class ExternalShimmyEndToEndTest {
     assertThat(pull.statusCode()).isEqualTo(200);
     assertThat(Files.exists(modelDir.resolve("new-Q4_K_M.gguf"))).isTrue();
     String[] lines = pull.body().split("\n");
-    assertThat(lines[lines.length - 1]).contains("\"status\":\"error\"", "restart it");
+    assertThat(lines[lines.length - 1]).contains("\"status\":\"error\"", "\"code\":\"backend_failed\"", "restart it");
   }
 
   private void awaitBackendReady() throws Exception {
