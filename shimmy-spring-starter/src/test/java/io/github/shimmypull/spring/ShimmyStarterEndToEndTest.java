@@ -52,6 +52,7 @@ class ShimmyStarterEndToEndTest {
   private static final String TINY_FILE = "tiny-Q4_K_M.gguf";
   private static final String SLOW_REPO = "acme/slow-GGUF";
   private static final String SLOW_FILE = "slow-Q4_K_M.gguf";
+  private static final String ADMIN_TOKEN = "s3cret";
 
   @TempDir static Path modelDir;
   private static final MockWebServer hubServer = new MockWebServer();
@@ -72,6 +73,7 @@ class ShimmyStarterEndToEndTest {
     registry.add("shimmy.shimmy-command", FakeShimmy::commandLine);
     registry.add("shimmy.hf-endpoint", () -> hubServer.url("/").toString());
     registry.add("shimmy.ready-timeout", () -> "90s");
+    registry.add("shimmy.admin-token", () -> ADMIN_TOKEN);
     registry.add("management.endpoint.health.show-details", () -> "always");
   }
 
@@ -122,6 +124,7 @@ class ShimmyStarterEndToEndTest {
     HttpResponse<String> conflict =
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
                 .build(),
@@ -132,7 +135,9 @@ class ShimmyStarterEndToEndTest {
     assertThat(conflict.body()).contains("\"code\":\"pull_in_progress\"", SLOW_REPO);
 
     HttpResponse<String> cancel =
-        http.send(HttpRequest.newBuilder(url("/v1/api/pull")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        http.send(
+            HttpRequest.newBuilder(url("/v1/api/pull")).header("Authorization", "Bearer " + ADMIN_TOKEN).DELETE().build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(cancel.statusCode()).isEqualTo(200);
     List<String> ending = rest.get(60, TimeUnit.SECONDS);
     assertThat(ending.get(ending.size() - 1)).contains("\"status\":\"error\"", "\"code\":\"cancelled\"");
@@ -143,6 +148,7 @@ class ShimmyStarterEndToEndTest {
     HttpResponse<String> notJson =
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString("x"))
                 .build(),
@@ -150,6 +156,7 @@ class ShimmyStarterEndToEndTest {
     HttpResponse<String> badRef =
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"../etc\"}"))
                 .build(),
@@ -159,6 +166,22 @@ class ShimmyStarterEndToEndTest {
     assertThat(notJson.body()).contains("\"code\":\"unsupported_media_type\"");
     assertThat(badRef.statusCode()).isEqualTo(400);
     assertThat(badRef.body()).contains("\"code\":\"invalid_request\"");
+  }
+
+  @Test
+  void mutatingEndpointsNeedTheAdminToken() throws Exception {
+    HttpResponse<String> anonymous =
+        http.send(
+            HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> reading = get("/v1/api/pull");
+
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    assertThat(anonymous.body()).contains("\"code\":\"unauthorized\"");
+    assertThat(reading.statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -183,6 +206,7 @@ class ShimmyStarterEndToEndTest {
   private HttpResponse<InputStream> postPull(String json) throws Exception {
     return http.send(
         HttpRequest.newBuilder(url("/v1/api/pull"))
+            .header("Authorization", "Bearer " + ADMIN_TOKEN)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json))
             .build(),
