@@ -48,7 +48,8 @@ public class ShimmyProperties {
 
   /**
    * Path prefix the endpoints are mounted under, e.g. "/shimmy"; empty mounts them at the root.
-   * The application's own controllers always win over the catch-all proxy.
+   * The application's own controllers always win over the catch-all proxy; static resources under
+   * the prefix do not.
    */
   private String basePath = "";
 

@@ -21,6 +21,7 @@ import io.github.shimmypull.spring.TestBackends.RecordingSupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
 import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
+import io.github.shimmypull.testkit.FakeShimmy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ class ShimmyAutoConfigurationTests {
   @Test
   void byDefaultEveryPieceIsTheLibrarysOwnAndShimmyIsIdleWithoutAModel() {
     runner()
-        .withPropertyValues("shimmy.shimmy-command=/nonexistent/shimmy")
+        .withPropertyValues("shimmy.shimmy-command=" + FakeShimmy.commandLine())
         .run(
             context -> {
               assertThat(context).hasNotFailed();

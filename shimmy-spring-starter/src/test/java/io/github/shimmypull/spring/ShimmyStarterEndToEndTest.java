@@ -31,6 +31,7 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -41,6 +42,7 @@ import org.springframework.web.bind.annotation.RestController;
  * fake Shimmy as a real child process: the same endpoints, NDJSON and status codes as the Javalin
  * server.
  */
+@DirtiesContext
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     classes = ShimmyStarterEndToEndTest.App.class)
@@ -50,6 +52,7 @@ class ShimmyStarterEndToEndTest {
   private static final String TINY_FILE = "tiny-Q4_K_M.gguf";
   private static final String SLOW_REPO = "acme/slow-GGUF";
   private static final String SLOW_FILE = "slow-Q4_K_M.gguf";
+  private static final String ADMIN_TOKEN = "s3cret";
 
   @TempDir static Path modelDir;
   private static final MockWebServer hubServer = new MockWebServer();
@@ -70,6 +73,7 @@ class ShimmyStarterEndToEndTest {
     registry.add("shimmy.shimmy-command", FakeShimmy::commandLine);
     registry.add("shimmy.hf-endpoint", () -> hubServer.url("/").toString());
     registry.add("shimmy.ready-timeout", () -> "90s");
+    registry.add("shimmy.admin-token", () -> ADMIN_TOKEN);
     registry.add("management.endpoint.health.show-details", () -> "always");
   }
 
@@ -120,6 +124,7 @@ class ShimmyStarterEndToEndTest {
     HttpResponse<String> conflict =
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
                 .build(),
@@ -130,7 +135,9 @@ class ShimmyStarterEndToEndTest {
     assertThat(conflict.body()).contains("\"code\":\"pull_in_progress\"", SLOW_REPO);
 
     HttpResponse<String> cancel =
-        http.send(HttpRequest.newBuilder(url("/v1/api/pull")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        http.send(
+            HttpRequest.newBuilder(url("/v1/api/pull")).header("Authorization", "Bearer " + ADMIN_TOKEN).DELETE().build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(cancel.statusCode()).isEqualTo(200);
     List<String> ending = rest.get(60, TimeUnit.SECONDS);
     assertThat(ending.get(ending.size() - 1)).contains("\"status\":\"error\"", "\"code\":\"cancelled\"");
@@ -141,6 +148,7 @@ class ShimmyStarterEndToEndTest {
     HttpResponse<String> notJson =
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString("x"))
                 .build(),
@@ -148,6 +156,7 @@ class ShimmyStarterEndToEndTest {
     HttpResponse<String> badRef =
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"../etc\"}"))
                 .build(),
@@ -157,6 +166,22 @@ class ShimmyStarterEndToEndTest {
     assertThat(notJson.body()).contains("\"code\":\"unsupported_media_type\"");
     assertThat(badRef.statusCode()).isEqualTo(400);
     assertThat(badRef.body()).contains("\"code\":\"invalid_request\"");
+  }
+
+  @Test
+  void mutatingEndpointsNeedTheAdminToken() throws Exception {
+    HttpResponse<String> anonymous =
+        http.send(
+            HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> reading = get("/v1/api/pull");
+
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    assertThat(anonymous.body()).contains("\"code\":\"unauthorized\"");
+    assertThat(reading.statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -181,6 +206,7 @@ class ShimmyStarterEndToEndTest {
   private HttpResponse<InputStream> postPull(String json) throws Exception {
     return http.send(
         HttpRequest.newBuilder(url("/v1/api/pull"))
+            .header("Authorization", "Bearer " + ADMIN_TOKEN)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json))
             .build(),

@@ -26,7 +26,7 @@ final class TestBackends {
   private TestBackends() {}
 
   /** A supervisor that records start and stop and never has a live instance. */
-  static final class RecordingSupervisor implements ShimmySupervisor {
+  static class RecordingSupervisor implements ShimmySupervisor {
     final AtomicInteger starts = new AtomicInteger();
     final AtomicInteger stops = new AtomicInteger();
     private volatile BackendState state = BackendState.of(BackendStatus.STOPPED, null);

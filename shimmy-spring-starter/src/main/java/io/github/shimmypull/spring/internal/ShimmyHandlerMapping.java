@@ -5,14 +5,17 @@ import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
 import org.springframework.web.HttpRequestHandler;
-import org.springframework.web.servlet.handler.AbstractHandlerMapping;
+import org.springframework.web.servlet.HandlerExecutionChain;
+import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Hands every request under the mount prefix to core's HTTP API. Ordered after the application's
  * own mappings (controllers, router functions, view controllers) and before Spring's static
- * resource mapping, whose {@code /**} would otherwise answer 404 for every proxied path.
+ * resource mapping, whose {@code /**} would otherwise answer 404 for every proxied path. No Spring
+ * MVC interceptor or CORS processing applies: like every other request, a CORS preflight goes to
+ * core (and from there to Shimmy, which answers it), so both adapters behave the same.
  */
-public final class ShimmyHandlerMapping extends AbstractHandlerMapping {
+public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
 
   /** After every application mapping, before the resource handler mapping at LOWEST - 1. */
   public static final int ORDER = Ordered.LOWEST_PRECEDENCE - 20;
@@ -36,7 +39,6 @@ public final class ShimmyHandlerMapping extends AbstractHandlerMapping {
     this.handler =
         (request, response) ->
             api.handle(new ServletHttpExchange(request, response, mountPrefix, serverCompresses));
-    setOrder(ORDER);
   }
 
   /** {@code ""}, {@code "/"} → {@code ""}; {@code "shimmy/"} → {@code "/shimmy"}. */
@@ -57,13 +59,18 @@ public final class ShimmyHandlerMapping extends AbstractHandlerMapping {
   }
 
   @Override
-  protected @Nullable Object getHandlerInternal(HttpServletRequest request) {
+  public int getOrder() {
+    return ORDER;
+  }
+
+  @Override
+  public @Nullable HandlerExecutionChain getHandler(HttpServletRequest request) {
     if (mountPrefix.isEmpty()) {
-      return handler;
+      return new HandlerExecutionChain(handler);
     }
     String uri = request.getRequestURI().substring(request.getContextPath().length());
     if (uri.equals(mountPrefix) || uri.startsWith(mountPrefix + "/")) {
-      return handler;
+      return new HandlerExecutionChain(handler);
     }
     return null;
   }

@@ -58,6 +58,21 @@ class ShimmyHandlerMappingWebTest {
   }
 
   @Test
+  void aCorsPreflightIsHandedToCoreLikeAnyOtherRequest() throws Exception {
+    HttpResponse<String> preflight =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/chat/completions"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "http://example.test")
+                .header("Access-Control-Request-Method", "POST")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(preflight.statusCode()).isEqualTo(418);
+    assertThat(preflight.body()).isEqualTo("core saw OPTIONS /v1/chat/completions");
+  }
+
+  @Test
   void requestsOutsideTheMountPrefixAreNotHandedToCore() throws Exception {
     assertThat(mapping.mountPrefix()).isEqualTo("/api");
 

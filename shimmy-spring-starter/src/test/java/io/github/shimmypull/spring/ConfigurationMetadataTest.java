@@ -1,0 +1,48 @@
+package io.github.shimmypull.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The generated configuration metadata documents every property IDEs will offer. */
+class ConfigurationMetadataTest {
+
+  @Test
+  void everyPropertyHasADescriptionAndTheDocumentedDefaults() throws IOException {
+    Map<String, JsonNode> properties = new HashMap<>();
+    try (InputStream in =
+        getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+      assertThat(in).isNotNull();
+      for (JsonNode property : JsonMapper.builder().build().readTree(in).path("properties")) {
+        properties.put(property.path("name").asString(), property);
+      }
+    }
+
+    assertThat(properties)
+        .containsKeys(
+            "shimmy.model-dir",
+            "shimmy.shimmy-command",
+            "shimmy.hf-endpoint",
+            "shimmy.hf-token",
+            "shimmy.admin-token",
+            "shimmy.restart-mode",
+            "shimmy.ready-timeout",
+            "shimmy.pull",
+            "shimmy.base-path",
+            "shimmy.external-url",
+            "shimmy.proxy.enabled",
+            "shimmy.supervisor.enabled",
+            "management.health.shimmy.enabled");
+    assertThat(properties.values())
+        .allSatisfy(property -> assertThat(property.path("description").asString()).isNotBlank());
+    assertThat(properties.get("shimmy.ready-timeout").path("type").asString()).isEqualTo("java.time.Duration");
+    assertThat(properties.get("shimmy.ready-timeout").path("defaultValue").asString()).isEqualTo("120s");
+    assertThat(properties.get("shimmy.restart-mode").path("defaultValue").asString()).isEqualTo("blue-green");
+  }
+}
