@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every code block of docs/usage.md that names its source ({@code <!-- from PATH -->}) is a
- * verbatim excerpt of that file (ignoring indentation), so the usage guide shows code the build
+ * Every code block of docs/usage.md and README.md that names its source ({@code <!-- from PATH -->})
+ * is a verbatim excerpt of that file (ignoring indentation), so the guides show code the build
  * compiles and tests.
  */
 class UsageSnippetsTest {
@@ -23,8 +23,17 @@ class UsageSnippetsTest {
       Pattern.compile("<!-- from (\\S+) -->\\s*```\\w*\\n(.*?)```", Pattern.DOTALL);
 
   @Test
-  void everySourcedSnippetIsAnExcerptOfItsSource() throws IOException {
-    String usage = Files.readString(ROOT.resolve("docs/usage.md"));
+  void everySourcedSnippetOfTheUsageGuideIsAnExcerptOfItsSource() throws IOException {
+    assertThat(checkSnippets("docs/usage.md")).isGreaterThanOrEqualTo(4);
+  }
+
+  @Test
+  void everySourcedSnippetOfTheReadmeIsAnExcerptOfItsSource() throws IOException {
+    assertThat(checkSnippets("README.md")).isGreaterThanOrEqualTo(4);
+  }
+
+  private static int checkSnippets(String document) throws IOException {
+    String usage = Files.readString(ROOT.resolve(document));
     Matcher matcher = SNIPPET.matcher(usage);
     int snippets = 0;
     while (matcher.find()) {
@@ -37,7 +46,7 @@ class UsageSnippetsTest {
           .as("snippet from %s is a contiguous excerpt of it:%n%s", source, String.join("\n", snippet))
           .isTrue();
     }
-    assertThat(snippets).isGreaterThanOrEqualTo(4);
+    return snippets;
   }
 
   private static List<String> trimmedLines(String text) {
