@@ -66,7 +66,11 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     public List<String> preload = List.of();
     /** Mount prefix such as {@code /shimmy} ({@code ""}, the default, mounts at the root). */
     public String basePath = "";
-    /** Whether requests to other paths under {@link #basePath} are proxied to Shimmy. Default true. */
+    /**
+     * Whether requests to other paths under {@link #basePath} are proxied to Shimmy. Default true.
+     * The catch-all shadows Javalin's static files under the same prefix: apps with static files
+     * mount the plugin under a {@link #basePath}.
+     */
     public boolean proxyEnabled = true;
     /** Largest request body let through to the API and the proxy. Default 32 MiB. */
     public long maxRequestBodyBytes = 32L * 1024 * 1024;
