@@ -681,7 +681,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
         p = live;
         s = status;
       }
-      if (p == null) {
+      if (p == null || !p.isAlive()) {
         throw new SupervisorException(
             Reason.NO_BACKEND, "no Shimmy instance is ready (backend " + s.wireName() + ")");
       }
@@ -704,8 +704,9 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
           boolean coming =
               status == BackendStatus.STARTING
                   || status == BackendStatus.RESTARTING
-                  || status == BackendStatus.BACKING_OFF;
-          if (live != null) {
+                  || status == BackendStatus.BACKING_OFF
+                  || (live != null && !live.isAlive());
+          if (live != null && live.isAlive()) {
             continue;
           }
           if (!coming || left <= 0) {
