@@ -8,13 +8,15 @@ import io.github.shimmypull.server.javalin.internal.MountedExchange;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.config.JavalinState;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.plugin.Plugin;
 import io.javalin.plugin.PluginPriority;
 import io.micrometer.core.instrument.MeterRegistry;
-import jakarta.servlet.http.HttpServletResponse;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,7 +66,11 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     public List<String> preload = List.of();
     /** Mount prefix such as {@code /shimmy} ({@code ""}, the default, mounts at the root). */
     public String basePath = "";
-    /** Whether requests to other paths under {@link #basePath} are proxied to Shimmy. Default true. */
+    /**
+     * Whether requests to other paths under {@link #basePath} are proxied to Shimmy. Default true.
+     * The catch-all shadows Javalin's static files under the same prefix: apps with static files
+     * mount the plugin under a {@link #basePath}.
+     */
     public boolean proxyEnabled = true;
     /** Largest request body let through to the API and the proxy. Default 32 MiB. */
     public long maxRequestBodyBytes = 32L * 1024 * 1024;
@@ -118,7 +124,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     Config config = pluginConfig;
     HttpHandler resolved = resolveHandler(config);
     String base = normaliseBase(config.basePath);
-    io.javalin.http.Handler route = ctx -> serve(ctx, resolved, base, config.maxRequestBodyBytes);
+    Handler route = ctx -> serve(ctx, resolved, base, config.maxRequestBodyBytes);
     String root = base.isEmpty() ? "/" : base;
     state.routes.get(root, route);
     for (String path : List.of("/v1/health", "/v1/api/models", "/v1/api/metrics", "/v1/api/pull")) {
@@ -193,7 +199,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
   }
 
   private static void serve(Context ctx, HttpHandler handler, String base, long maxBody)
-      throws java.io.IOException {
+      throws IOException {
     ctx.disableCompression();
     if (ctx.req().getContentLengthLong() > maxBody) {
       tooLarge(ctx, maxBody);
@@ -212,7 +218,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
   }
 
   /** 413 with the JSON error body core uses for its own body limit. */
-  private static void tooLarge(Context ctx, long maxBody) throws java.io.IOException {
+  private static void tooLarge(Context ctx, long maxBody) throws IOException {
     byte[] body =
         ("{\"error\":\"request body larger than " + maxBody + " bytes\",\"code\":\"payload_too_large\"}")
             .getBytes(StandardCharsets.UTF_8);

@@ -8,6 +8,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -55,7 +56,7 @@ public final class ShimmyServer implements AutoCloseable {
    *
    * @return the exit code
    */
-  public static int execute(String[] args, Map<String, String> env, java.io.PrintStream out, java.io.PrintStream err) {
+  public static int execute(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     return Cli.execute(args, env, out, err);
   }
 

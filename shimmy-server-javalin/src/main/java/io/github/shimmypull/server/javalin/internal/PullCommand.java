@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -74,7 +75,7 @@ public final class PullCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ModelRef parsed = ModelRef.parse(java.util.Objects.requireNonNull(ref), file, revision);
+    ModelRef parsed = ModelRef.parse(Objects.requireNonNull(ref), file, revision);
     Files.createDirectories(modelDir);
     HuggingFacePuller puller =
         HuggingFacePuller.builder()
