@@ -5,7 +5,6 @@ import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
 import io.github.shimmypull.core.proxy.internal.StreamingRequestBody;
-import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
@@ -48,10 +47,10 @@ import org.slf4j.LoggerFactory;
  * whichever instance is live when they start.
  *
  * <p>Failures are answered in JSON {@code {"error": MESSAGE, "code": CODE}}: no live instance gives
- * 503 {@code backend_unavailable} with {@code Retry-After} (except {@code GET /v1/models} while the
- * backend is {@link BackendStatus#IDLE}: no model yet, so an empty list); an upstream that cannot
- * be reached gives 502 {@code upstream_error} (after one retry on a fresh lease when no request
- * body byte was read yet). A failure after the response started ends {@link #handle} with an
+ * 503 {@code backend_unavailable} with {@code Retry-After} ({@link
+ * io.github.shimmypull.core.http.ShimmyHttpApi} answers {@code GET /v1/models} itself while the
+ * backend is idle); an upstream that cannot be reached gives 502 {@code upstream_error} (after
+ * one retry on a fresh lease when no request body byte was read yet). A failure after the response started ends {@link #handle} with an
  * {@link IOException}: the adapter must then abort the connection instead of ending the response
  * cleanly. A client that goes away mid-stream is noticed on the next write and cancels the upstream
  * call (a silent upstream is bounded by the client's read timeout).
@@ -69,7 +68,6 @@ public final class ShimmyProxy implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(ShimmyProxy.class);
   private static final RequestBody EMPTY_BODY = RequestBody.create(new byte[0], null);
   private static final String RETRY_AFTER_SECONDS = "2";
-  private static final String EMPTY_MODEL_LIST = "{\"object\":\"list\",\"data\":[]}";
 
   private final ShimmySupervisor supervisor;
   private final OkHttpClient client;
@@ -344,18 +342,6 @@ public final class ShimmyProxy implements HttpHandler {
   }
 
   private int unavailable(HttpExchange exchange, RuntimeException e) throws IOException {
-    if (exchange.method().equals("GET") && exchange.path().equals("/v1/models")
-        && idle()) {
-      // No model yet, so Shimmy is not started: the truthful answer is an empty model list.
-      byte[] json = EMPTY_MODEL_LIST.getBytes(StandardCharsets.UTF_8);
-      exchange.status(200);
-      exchange.addResponseHeader("Content-Type", "application/json");
-      exchange.addResponseHeader("Content-Length", Integer.toString(json.length));
-      OutputStream out = exchange.responseBody();
-      out.write(json);
-      out.flush();
-      return 200;
-    }
     String reason =
         e instanceof SupervisorException se
             ? se.reason().name().toLowerCase(Locale.ROOT)
@@ -364,14 +350,6 @@ public final class ShimmyProxy implements HttpHandler {
     exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
     return error(exchange, 503, "backend_unavailable",
         "no Shimmy instance is ready (" + reason + "): " + e.getMessage());
-  }
-
-  private boolean idle() {
-    try {
-      return supervisor.state().status() == BackendStatus.IDLE;
-    } catch (RuntimeException e) {
-      return false;
-    }
   }
 
   private static int upstreamFailed(HttpExchange exchange, Lease lease, IOException e)

@@ -395,21 +395,6 @@ class ShimmyProxyTest {
   }
 
   @Test
-  void answersAnEmptyModelListWhileIdleButStill503ForOtherRoutes() throws Exception {
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.none()).build());
-
-    try (Response response = client.newCall(
-        new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
-      assertThat(response.code()).isEqualTo(200);
-      assertThat(response.body().string()).isEqualTo("{\"object\":\"list\",\"data\":[]}");
-    }
-    try (Response response = client.newCall(
-        new Request.Builder().url(front.url("/v1/models/x").toString()).build()).execute()) {
-      assertThat(response.code()).isEqualTo(503);
-    }
-  }
-
-  @Test
   void answers503ForTheModelListWhileAStartIsInProgress() throws Exception {
     JdkFrontServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.starting())
         .acquireWait(Duration.ofMillis(50)).build());
