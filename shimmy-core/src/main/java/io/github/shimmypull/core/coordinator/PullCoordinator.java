@@ -4,7 +4,6 @@ import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.discovery.DiscoveryRunner;
-import io.github.shimmypull.core.internal.DirectoryLock;
 import io.github.shimmypull.core.internal.ModelDirWatcher;
 import io.github.shimmypull.core.internal.PullMetrics;
 import io.github.shimmypull.core.internal.WireFormat;
@@ -95,7 +94,7 @@ public final class PullCoordinator implements AutoCloseable {
   private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
   private final PullMetrics metrics;
-  private final DirectoryLock lock;
+  private final ModelDirectoryLock lock;
 
   private final Deque<PullJob> recent = new ArrayDeque<>();
   private @Nullable PullJob running;
@@ -132,7 +131,7 @@ public final class PullCoordinator implements AutoCloseable {
       this.ownedExecutor = pool;
     }
     this.metrics = PullMetrics.of(b.meterRegistry);
-    this.lock = new DirectoryLock(modelDir);
+    this.lock = new ModelDirectoryLock(modelDir);
     try {
       Files.createDirectories(modelDir);
     } catch (IOException e) {
@@ -205,7 +204,7 @@ public final class PullCoordinator implements AutoCloseable {
     PullJob job;
     PullJob attachTo = null;
     PullJob resolveToCompare = null;
-    DirectoryLock.Held held = null;
+    ModelDirectoryLock.Held held = null;
     synchronized (this) {
       if (closed) {
         throw new PullException(Reason.BACKEND, "the service is stopping");
@@ -249,7 +248,7 @@ public final class PullCoordinator implements AutoCloseable {
     return start(job, Objects.requireNonNull(held));
   }
 
-  private PullJob start(PullJob job, DirectoryLock.Held held) {
+  private PullJob start(PullJob job, ModelDirectoryLock.Held held) {
     long startNanos = System.nanoTime();
     ModelRef ref = job.ref();
     job.emit(new PullEvent.Starting(ref.toString()));
@@ -280,7 +279,7 @@ public final class PullCoordinator implements AutoCloseable {
     return job;
   }
 
-  private void run(PullJob job, PreparedPull prepared, DirectoryLock.Held held, long startNanos) {
+  private void run(PullJob job, PreparedPull prepared, ModelDirectoryLock.Held held, long startNanos) {
     PullResult result = null;
     PullException failure = null;
     try {
@@ -346,7 +345,7 @@ public final class PullCoordinator implements AutoCloseable {
 
   private void finish(
       PullJob job,
-      DirectoryLock.Held held,
+      ModelDirectoryLock.Held held,
       @Nullable PullResult result,
       @Nullable PullException failure,
       long startNanos) {
@@ -422,7 +421,7 @@ public final class PullCoordinator implements AutoCloseable {
    *     when Shimmy did not come up with the remaining models (the files are gone regardless)
    */
   public LocalModel deleteModel(String id) {
-    DirectoryLock.Held held;
+    ModelDirectoryLock.Held held;
     synchronized (this) {
       if (running != null) {
         throw conflict(running);
@@ -461,7 +460,7 @@ public final class PullCoordinator implements AutoCloseable {
    * @return whether the directory is reconciled (false: try again later)
    */
   public boolean reconcile() {
-    DirectoryLock.Held held;
+    ModelDirectoryLock.Held held;
     synchronized (this) {
       if (closed || running != null || operation != null) {
         return false;
@@ -514,7 +513,7 @@ public final class PullCoordinator implements AutoCloseable {
       long startNanos = System.nanoTime();
       PullException failure = null;
       PullResult result = null;
-      DirectoryLock.Held held = null;
+      ModelDirectoryLock.Held held = null;
       try {
         held = lock.acquire(holder("preload", ref.toString(), null), preloadLockWait);
         if (held == null) {
@@ -600,7 +599,7 @@ public final class PullCoordinator implements AutoCloseable {
     }
   }
 
-  private DirectoryLock.@Nullable Held tryLock(Map<String, Object> holder) {
+  private ModelDirectoryLock.@Nullable Held tryLock(Map<String, Object> holder) {
     try {
       return lock.tryAcquire(holder);
     } catch (UncheckedIOException e) {

@@ -5,7 +5,7 @@ import static io.github.shimmypull.server.javalin.support.Hub.TINYLLAMA_ID;
 import static io.github.shimmypull.server.javalin.support.Hub.TINYLLAMA_REF;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.shimmypull.core.internal.DirectoryLock;
+import io.github.shimmypull.core.coordinator.ModelDirectoryLock;
 import io.github.shimmypull.server.javalin.support.ChildJvm;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
@@ -110,8 +110,8 @@ class CommandLineTest {
   @Test
   void pullWaitsForTheModelDirectoryLockAndGivesUpAfterTheWait() throws Exception {
     Path models = tmp.resolve("models");
-    DirectoryLock lock = new DirectoryLock(models);
-    try (DirectoryLock.Held held = lock.tryAcquire(Map.of("operation", "pull", "model", "acme/busy"))) {
+    ModelDirectoryLock lock = new ModelDirectoryLock(models);
+    try (ModelDirectoryLock.Held held = lock.tryAcquire(Map.of("operation", "pull", "model", "acme/busy"))) {
       assertThat(held).isNotNull();
 
       ChildJvm.Result busy =

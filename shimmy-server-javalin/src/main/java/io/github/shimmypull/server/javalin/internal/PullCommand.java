@@ -1,6 +1,6 @@
 package io.github.shimmypull.server.javalin.internal;
 
-import io.github.shimmypull.core.internal.DirectoryLock;
+import io.github.shimmypull.core.coordinator.ModelDirectoryLock;
 import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.pull.PullCancellation;
@@ -83,13 +83,13 @@ public final class PullCommand implements Callable<Integer> {
             .endpoint(hfEndpoint != null ? hfEndpoint : HuggingFacePuller.DEFAULT_ENDPOINT)
             .token(hfToken)
             .build();
-    DirectoryLock lock = new DirectoryLock(modelDir);
+    ModelDirectoryLock lock = new ModelDirectoryLock(modelDir);
     Map<String, Object> holder = new LinkedHashMap<>();
     holder.put("operation", "pull");
     holder.put("model", parsed.toString());
     holder.put("pid", ProcessHandle.current().pid());
     holder.put("started_at", Instant.now().toString());
-    DirectoryLock.Held held = lock.tryAcquire(holder);
+    ModelDirectoryLock.Held held = lock.tryAcquire(holder);
     if (held == null) {
       out.println("waiting for the model directory, busy with " + lock.describeHolder());
       held = lock.acquire(holder, lockWait);
@@ -100,7 +100,7 @@ public final class PullCommand implements Callable<Integer> {
     }
     ProgressPrinter progress = new ProgressPrinter(out, System.console() != null, System::nanoTime);
     PullResult result;
-    try (DirectoryLock.Held ignored = held) {
+    try (ModelDirectoryLock.Held ignored = held) {
       result = puller.pull(puller.prepare(parsed, force), progress, new PullCancellation());
     } finally {
       progress.finish();

@@ -1,5 +1,6 @@
-package io.github.shimmypull.core.internal;
+package io.github.shimmypull.core.coordinator;
 
+import io.github.shimmypull.core.internal.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -19,8 +20,19 @@ import org.jspecify.annotations.Nullable;
  * in-process owner plus {@link FileChannel#tryLock()} on {@code <model-dir>/.shimmy-pull/pull.lock}.
  * While held, the lock file names the holder (pid, what it does, since when) as JSON so that a
  * second process can say who is busy. The file is never deleted (that would race with lockers).
+ *
+ * <p>{@link PullCoordinator} takes it for every pull, delete and preload; a tool that writes into
+ * the same model directory from another process (the server jar's {@code pull} command) takes it
+ * too, so the two never publish at the same time.
+ *
+ * <pre>{@code
+ * ModelDirectoryLock lock = new ModelDirectoryLock(modelDir);
+ * try (ModelDirectoryLock.Held held = lock.acquire(Map.of("operation", "pull"), Duration.ofMinutes(5))) {
+ *   if (held == null) { ... busy with lock.describeHolder() ... }
+ * }
+ * }</pre>
  */
-public final class DirectoryLock {
+public final class ModelDirectoryLock {
 
   /** The directory, under the model directory, that holds everything we write besides models. */
   public static final String STATE_DIR = ".shimmy-pull";
@@ -28,10 +40,12 @@ public final class DirectoryLock {
   private final Path lockFile;
   private @Nullable Held held;
 
-  public DirectoryLock(Path modelDir) {
+  /** The lock of {@code modelDir} (nothing is created until the first acquire). */
+  public ModelDirectoryLock(Path modelDir) {
     this.lockFile = modelDir.resolve(STATE_DIR).resolve("pull.lock");
   }
 
+  /** {@code <model-dir>/.shimmy-pull/pull.lock}. */
   public Path lockFile() {
     return lockFile;
   }
@@ -41,6 +55,7 @@ public final class DirectoryLock {
    *
    * @param holder JSON-friendly facts written into the lock file while held
    * @return the held lock, or null when it is busy
+   * @throws UncheckedIOException when the lock file cannot be created or written
    */
   public synchronized @Nullable Held tryAcquire(Map<String, Object> holder) {
     if (held != null) {
@@ -73,9 +88,15 @@ public final class DirectoryLock {
     }
   }
 
-  /** Polls {@link #tryAcquire} until it succeeds or {@code timeout} passes; null on timeout. */
+  /**
+   * Polls {@link #tryAcquire} (every 100 ms) until it succeeds or {@code timeout} passes; null on
+   * timeout. A zero timeout tries once.
+   */
   public @Nullable Held acquire(Map<String, Object> holder, Duration timeout)
       throws InterruptedException {
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Held lock = tryAcquire(holder);
