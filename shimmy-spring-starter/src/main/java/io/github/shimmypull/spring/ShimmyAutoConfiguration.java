@@ -114,6 +114,7 @@ public final class ShimmyAutoConfiguration {
         ShimmyHttpApi.builder()
             .coordinator(pullCoordinator)
             .adminToken(properties.getAdminToken())
+            .maxBodyBytes(properties.getMaxBodySize().toBytes())
             .serviceVersion(serviceVersion());
     shimmyProxy.ifAvailable(builder::proxy);
     return builder.build();

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The {@code shimmy.*} configuration of the starter: the same settings as the server jar's
@@ -52,6 +53,13 @@ public class ShimmyProperties {
    * the prefix do not.
    */
   private String basePath = "";
+
+  /**
+   * Largest request body accepted on any shimmy-pull route, the proxied ones included: a larger
+   * declared body, or a chunked one that grows past it, is answered 413 payload_too_large. The
+   * pull API's own limit is 64 KiB.
+   */
+  private DataSize maxBodySize = DataSize.ofMegabytes(32);
 
   /**
    * URL of an externally managed Shimmy, used when shimmy.supervisor.enabled is false, e.g.
@@ -135,6 +143,14 @@ public class ShimmyProperties {
 
   public void setBasePath(String basePath) {
     this.basePath = basePath;
+  }
+
+  public DataSize getMaxBodySize() {
+    return maxBodySize;
+  }
+
+  public void setMaxBodySize(DataSize maxBodySize) {
+    this.maxBodySize = maxBodySize;
   }
 
   public @Nullable URI getExternalUrl() {

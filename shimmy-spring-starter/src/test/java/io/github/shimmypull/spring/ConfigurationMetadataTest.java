@@ -35,6 +35,7 @@ class ConfigurationMetadataTest {
             "shimmy.ready-timeout",
             "shimmy.pull",
             "shimmy.base-path",
+            "shimmy.max-body-size",
             "shimmy.external-url",
             "shimmy.proxy.enabled",
             "shimmy.supervisor.enabled",
@@ -43,6 +44,8 @@ class ConfigurationMetadataTest {
         .allSatisfy(property -> assertThat(property.path("description").asString()).isNotBlank());
     assertThat(properties.get("shimmy.ready-timeout").path("type").asString()).isEqualTo("java.time.Duration");
     assertThat(properties.get("shimmy.ready-timeout").path("defaultValue").asString()).isEqualTo("120s");
+    assertThat(properties.get("shimmy.max-body-size").path("type").asString()).isEqualTo("org.springframework.util.unit.DataSize");
+    assertThat(properties.get("shimmy.max-body-size").path("defaultValue").asString()).isEqualTo("32MB");
     assertThat(properties.get("shimmy.restart-mode").path("defaultValue").asString()).isEqualTo("blue-green");
   }
 }

@@ -205,6 +205,7 @@ class ShimmyAutoConfigurationTests {
     assertThat(defaults.getReadyTimeout()).isEqualTo(Duration.ofSeconds(120));
     assertThat(defaults.getPull()).isEmpty();
     assertThat(defaults.getBasePath()).isEmpty();
+    assertThat(defaults.getMaxBodySize().toBytes()).isEqualTo(32L * 1024 * 1024);
     assertThat(defaults.getProxy().isEnabled()).isTrue();
     assertThat(defaults.getSupervisor().isEnabled()).isTrue();
     assertThat(defaults.getAdminToken()).isNull();

@@ -116,6 +116,7 @@ public final class ShimmyRuntime implements AutoCloseable {
             .modelDir(modelDir)
             .adminToken(b.adminToken)
             .serviceVersion(b.serviceVersion)
+            .maxBodyBytes(b.maxBodyBytes)
             .metrics(b.metricsText);
     if (b.proxyEnabled) {
       api.proxy(
@@ -238,6 +239,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     private @Nullable Supplier<String> metricsText;
     private String serviceVersion = "unknown";
     private boolean proxyEnabled = true;
+    private long maxBodyBytes = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
     private @Nullable OkHttpClient httpClient;
     private Map<String, String> env = System.getenv();
     private Consumer<HuggingFacePuller.Builder> pullerCustomizer = puller -> {};
@@ -326,6 +328,18 @@ public final class ShimmyRuntime implements AutoCloseable {
     /** Whether paths the API does not know are proxied to Shimmy. Default true. */
     public Builder proxyEnabled(boolean proxyEnabled) {
       this.proxyEnabled = proxyEnabled;
+      return this;
+    }
+
+    /**
+     * The largest request body on any route, the proxied ones included (413 {@code
+     * payload_too_large} above it; see {@link ShimmyHttpApi.Builder#maxBodyBytes}). Default 32 MiB.
+     */
+    public Builder maxBodyBytes(long maxBodyBytes) {
+      if (maxBodyBytes <= 0) {
+        throw new IllegalArgumentException("maxBodyBytes must be positive, not " + maxBodyBytes);
+      }
+      this.maxBodyBytes = maxBodyBytes;
       return this;
     }
 

@@ -68,6 +68,8 @@ public final class ShimmyHttpApi implements HttpHandler {
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
   /** Default for {@link Builder#maxGenerateBytes}: the largest {@code /v1/generate} body, 16 MiB. */
   public static final long DEFAULT_MAX_GENERATE_BYTES = 16 * 1024 * 1024;
+  /** Default for {@link Builder#maxBodyBytes}: the largest request body on any route, 32 MiB. */
+  public static final long DEFAULT_MAX_BODY_BYTES = 32L * 1024 * 1024;
   /** Default for {@link Builder#cancelWait}: how long a cancel waits for the job to end. */
   public static final Duration DEFAULT_CANCEL_WAIT = Duration.ofSeconds(30);
 
@@ -96,6 +98,7 @@ public final class ShimmyHttpApi implements HttpHandler {
   private final byte @Nullable [] adminTokenDigest;
   private final long maxRequestBytes;
   private final long maxGenerateBytes;
+  private final long maxBodyBytes;
   private final Duration cancelWait;
   private final String serviceVersion;
   private final @Nullable Supplier<String> metrics;
@@ -109,6 +112,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     this.adminTokenDigest = token == null || token.isEmpty() ? null : sha256(token);
     this.maxRequestBytes = b.maxRequestBytes;
     this.maxGenerateBytes = b.maxGenerateBytes;
+    this.maxBodyBytes = b.maxBodyBytes;
     this.cancelWait = b.cancelWait;
     this.serviceVersion = b.serviceVersion;
     this.metrics = b.metrics;
@@ -121,9 +125,13 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
-    ExchangeWrapper ex = new ExchangeWrapper(exchange);
+    ExchangeWrapper ex = new ExchangeWrapper(exchange, maxBodyBytes);
     try {
+      requireDeclaredLengthWithin(ex, maxBodyBytes);
       route(ex);
+    } catch (ExchangeWrapper.BodyTooLargeException e) {
+      // A body without a declared length (chunked) grew past the limit while it was read.
+      answerError(ex, tooLarge(maxBodyBytes));
     } catch (PullException e) {
       if (e.reason().httpStatus() >= 500) {
         LOG.warn("{} {} failed: {} ({})", ex.method(), ex.path(), e.getMessage(), e.reason().code());
@@ -524,6 +532,23 @@ public final class ShimmyHttpApi implements HttpHandler {
     }
   }
 
+  /** 413 before anything is read or forwarded when the declared Content-Length is over {@code limit}. */
+  private static void requireDeclaredLengthWithin(HttpExchange ex, long limit) {
+    String length = ex.requestHeader("Content-Length");
+    if (length == null) {
+      return;
+    }
+    long declared;
+    try {
+      declared = Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      return;
+    }
+    if (declared > limit) {
+      throw tooLarge(limit);
+    }
+  }
+
   /** Reads at most {@code limit} bytes, counting as it reads (Content-Length is only a hint). */
   private static byte[] readBody(HttpExchange ex, long limit) throws IOException {
     String length = ex.requestHeader("Content-Length");
@@ -630,6 +655,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     private @Nullable String adminToken;
     private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
     private long maxGenerateBytes = DEFAULT_MAX_GENERATE_BYTES;
+    private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private Duration cancelWait = DEFAULT_CANCEL_WAIT;
     private String serviceVersion = "unknown";
     private @Nullable Supplier<String> metrics;
@@ -679,6 +705,19 @@ public final class ShimmyHttpApi implements HttpHandler {
     /** The largest accepted {@code /v1/generate} body (held in memory to add {@code stream}); default 16 MiB. */
     public Builder maxGenerateBytes(long maxGenerateBytes) {
       this.maxGenerateBytes = positive(maxGenerateBytes, "maxGenerateBytes");
+      return this;
+    }
+
+    /**
+     * The largest request body on any route, the proxied ones included: a declared {@code
+     * Content-Length} above it is answered 413 {@code payload_too_large} before anything is read or
+     * forwarded; a body without a declared length (chunked) is counted while it streams and cut
+     * when it grows past the limit (413 when the response has not started, else the exchange is
+     * aborted). The pull and {@code /v1/generate} bodies keep their own, lower limits. Default 32
+     * MiB ({@link #DEFAULT_MAX_BODY_BYTES}).
+     */
+    public Builder maxBodyBytes(long maxBodyBytes) {
+      this.maxBodyBytes = positive(maxBodyBytes, "maxBodyBytes");
       return this;
     }
 

@@ -2,6 +2,7 @@ package io.github.shimmypull.core.internal;
 
 import io.github.shimmypull.core.http.HttpExchange;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,15 +12,22 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An exchange that remembers whether the response was started (so an error can still be answered
- * as JSON), and can present a rewritten request (path and body) to the next handler.
+ * as JSON), fails a request body that grows past a limit, and can present a rewritten request
+ * (path and body) to the next handler.
  */
 public class ExchangeWrapper implements HttpExchange {
 
   private final HttpExchange delegate;
+  private final long maxBodyBytes;
   private volatile boolean committed;
 
-  public ExchangeWrapper(HttpExchange delegate) {
+  /**
+   * @param maxBodyBytes the largest request body let through: reading past it throws {@link
+   *     BodyTooLargeException} (a body without a declared length cannot exhaust memory or disk)
+   */
+  public ExchangeWrapper(HttpExchange delegate, long maxBodyBytes) {
     this.delegate = delegate;
+    this.maxBodyBytes = maxBodyBytes;
   }
 
   /**
@@ -27,7 +35,7 @@ public class ExchangeWrapper implements HttpExchange {
    * body and {@code Transfer-Encoding} is dropped. Response calls go to {@code original}.
    */
   public static HttpExchange rewritten(ExchangeWrapper original, String path, byte[] body) {
-    return new ExchangeWrapper(original) {
+    return new ExchangeWrapper(original, body.length) {
       @Override
       public String path() {
         return path;
@@ -95,7 +103,7 @@ public class ExchangeWrapper implements HttpExchange {
 
   @Override
   public InputStream requestBody() throws IOException {
-    return delegate.requestBody();
+    return new LimitedInputStream(delegate.requestBody(), maxBodyBytes);
   }
 
   @Override
@@ -122,5 +130,50 @@ public class ExchangeWrapper implements HttpExchange {
   @Override
   public String scheme() {
     return delegate.scheme();
+  }
+
+  /** A request body grew past the limit while it was read. */
+  public static final class BodyTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    BodyTooLargeException(long limit) {
+      super("request body is larger than " + limit + " bytes");
+    }
+  }
+
+  /** Counts the bytes read and fails past the limit. */
+  private static final class LimitedInputStream extends FilterInputStream {
+    private final long limit;
+    private long count;
+
+    LimitedInputStream(InputStream in, long limit) {
+      super(in);
+      this.limit = limit;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count(n);
+      }
+      return n;
+    }
+
+    private void count(long n) throws IOException {
+      count += n;
+      if (count > limit) {
+        throw new BodyTooLargeException(limit);
+      }
+    }
   }
 }

@@ -17,15 +17,18 @@ import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.SequenceInputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +69,10 @@ class ShimmyHttpApiTest {
   }
 
   private void serve(@Nullable String adminToken) throws IOException {
+    serve(adminToken, ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES);
+  }
+
+  private void serve(@Nullable String adminToken, long maxBodyBytes) throws IOException {
     if (server != null) {
       server.close();
     }
@@ -75,6 +82,7 @@ class ShimmyHttpApiTest {
                 .coordinator(coordinator)
                 .proxy(proxy)
                 .adminToken(adminToken)
+                .maxBodyBytes(maxBodyBytes)
                 .serviceVersion("1.2.3")
                 .metrics(() -> "# TYPE shimmy_pulls_total counter\nshimmy_pulls_total 3.0\n")
                 .build());
@@ -308,6 +316,35 @@ class ShimmyHttpApiTest {
     HttpResponse<String> response = send(chunked);
 
     assertError(response, 413, "payload_too_large");
+  }
+
+  @Test
+  void aProxiedBodyDeclaredOverTheBodyLimitIs413BeforeTheProxyRuns() throws Exception {
+    serve(null, 1000);
+
+    HttpResponse<String> over = post("/v1/chat/completions", "x".repeat(1001));
+
+    assertError(over, 413, "payload_too_large");
+    assertThat(proxy.path).isNull();
+    assertThat(post("/v1/chat/completions", "x".repeat(1000)).body()).isEqualTo("{\"proxied\":true}");
+    assertThat(proxy.body).hasSize(1000);
+  }
+
+  @Test
+  void aChunkedProxiedBodyIsCutAtTheBodyLimitWith413() throws Exception {
+    serve(null, 1000);
+    byte[] chunk = "x".repeat(500).getBytes(StandardCharsets.UTF_8);
+    HttpRequest chunked =
+        request("/v1/chat/completions")
+            .POST(BodyPublishers.ofInputStream(() -> new SequenceInputStream(
+                Collections.enumeration(List.of(
+                    new ByteArrayInputStream(chunk), new ByteArrayInputStream(chunk), new ByteArrayInputStream(chunk))))))
+            .build();
+
+    HttpResponse<String> response = send(chunked);
+
+    assertError(response, 413, "payload_too_large");
+    assertThat(proxy.body).isNull();
   }
 
   @Test

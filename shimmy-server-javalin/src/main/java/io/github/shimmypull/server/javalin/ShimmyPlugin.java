@@ -1,7 +1,7 @@
 package io.github.shimmypull.server.javalin;
 
-import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
+import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.server.javalin.internal.JavalinExchange;
 import io.github.shimmypull.server.javalin.internal.MountedExchange;
@@ -15,9 +15,7 @@ import io.javalin.plugin.PluginPriority;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -72,8 +70,12 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
      * mount the plugin under a {@link #basePath}.
      */
     public boolean proxyEnabled = true;
-    /** Largest request body let through to the API and the proxy. Default 32 MiB. */
-    public long maxRequestBodyBytes = 32L * 1024 * 1024;
+    /**
+     * Largest request body let through to the API and the proxy (413 {@code payload_too_large}
+     * above it, decided by core's {@code ShimmyHttpApi}). Default 32 MiB. Applies to the runtime
+     * the plugin builds; a given {@link #runtime} or {@link #handler} has its own limit.
+     */
+    public long maxRequestBodyBytes = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
     /**
      * Registry for the meters; null creates a {@link PrometheusMeterRegistry}. {@code GET
      * /v1/api/metrics} scrapes it when it is a Prometheus registry.
@@ -124,7 +126,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     Config config = pluginConfig;
     HttpHandler resolved = resolveHandler(config);
     String base = normaliseBase(config.basePath);
-    Handler route = ctx -> serve(ctx, resolved, base, config.maxRequestBodyBytes);
+    Handler route = ctx -> serve(ctx, resolved, base);
     String root = base.isEmpty() ? "/" : base;
     state.routes.get(root, route);
     for (String path : List.of("/v1/health", "/v1/api/models", "/v1/api/metrics", "/v1/api/pull")) {
@@ -169,6 +171,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
             .preload(config.preload)
             .meterRegistry(registry)
             .serviceVersion(config.serviceVersion)
+            .maxBodyBytes(config.maxRequestBodyBytes)
             .proxyEnabled(config.proxyEnabled);
     if (scrape != null) {
       builder.metricsText(scrape);
@@ -198,36 +201,9 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     }
   }
 
-  private static void serve(Context ctx, HttpHandler handler, String base, long maxBody)
-      throws IOException {
+  private static void serve(Context ctx, HttpHandler handler, String base) throws IOException {
     ctx.disableCompression();
-    if (ctx.req().getContentLengthLong() > maxBody) {
-      tooLarge(ctx, maxBody);
-      return;
-    }
-    HttpExchange exchange = new MountedExchange(new JavalinExchange(ctx), base, maxBody);
-    try {
-      handler.handle(exchange);
-    } catch (MountedExchange.BodyTooLargeException e) {
-      if (ctx.res().isCommitted()) {
-        throw e;
-      }
-      ctx.res().reset();
-      tooLarge(ctx, maxBody);
-    }
-  }
-
-  /** 413 with the JSON error body core uses for its own body limit. */
-  private static void tooLarge(Context ctx, long maxBody) throws IOException {
-    byte[] body =
-        ("{\"error\":\"request body larger than " + maxBody + " bytes\",\"code\":\"payload_too_large\"}")
-            .getBytes(StandardCharsets.UTF_8);
-    HttpServletResponse res = ctx.res();
-    res.setStatus(413);
-    res.setContentType("application/json");
-    res.setContentLength(body.length);
-    res.getOutputStream().write(body);
-    res.getOutputStream().flush();
+    handler.handle(new MountedExchange(new JavalinExchange(ctx), base));
   }
 
   private static String normaliseBase(String basePath) {

@@ -97,6 +97,7 @@ public final class ShimmyServer implements AutoCloseable {
             .preload(options.pull)
             .meterRegistry(registry)
             .metricsText(registry::scrape)
+            .maxBodyBytes(options.maxBodySize)
             .serviceVersion(version());
     if (options.hfEndpoint != null) {
       builder.hfEndpoint(options.hfEndpoint);
@@ -119,7 +120,6 @@ public final class ShimmyServer implements AutoCloseable {
                   new ShimmyPlugin(
                       shimmy -> {
                         shimmy.runtime = runtime;
-                        shimmy.maxRequestBodyBytes = options.maxBodySize;
                       }));
             });
     ShimmyServer server = new ShimmyServer(app, runtime, registry, options.bind);

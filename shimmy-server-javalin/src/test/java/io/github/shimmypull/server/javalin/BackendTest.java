@@ -12,6 +12,8 @@ import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
 import io.github.shimmypull.testkit.FakeShimmy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,9 +26,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
+import okio.BufferedSink;
 import okio.BufferedSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -227,5 +231,35 @@ class BackendTest {
     assertThat(chat.status()).isEqualTo(503);
     assertThat(chat.code()).isEqualTo("backend_unavailable");
     assertThat(api.get("/").json().path("name").asString()).isEqualTo("shimmy-pull");
+  }
+
+  @Test
+  void theMaxBodySizeOptionRefusesDeclaredAndChunkedBodiesOverItWith413() {
+    serveWithAModel(Servers.fakeShimmy(), "--max-body-size", "1000");
+    awaitReady();
+    byte[] chunk = "x".repeat(500).getBytes(StandardCharsets.UTF_8);
+    RequestBody chunked =
+        new RequestBody() {
+          @Override
+          public MediaType contentType() {
+            return Api.JSON;
+          }
+
+          @Override
+          public void writeTo(BufferedSink sink) throws IOException {
+            for (int i = 0; i < 3; i++) {
+              sink.write(chunk);
+              sink.flush();
+            }
+          }
+        };
+
+    Api.Reply declared = api.send(new Request.Builder().url(api.url("/v1/chat/completions")).post(RequestBody.create(new byte[1001], Api.JSON)).build());
+    Api.Reply streamed = api.send(new Request.Builder().url(api.url("/v1/chat/completions")).post(chunked).build());
+
+    assertThat(declared.status()).isEqualTo(413);
+    assertThat(declared.code()).isEqualTo("payload_too_large");
+    assertThat(streamed.status()).isEqualTo(413);
+    assertThat(streamed.code()).isEqualTo("payload_too_large");
   }
 }

@@ -36,6 +36,7 @@ class PluginRuntimeTest {
                           shimmy.shimmyCommand = Servers.fakeShimmy();
                           shimmy.hfEndpoint = hub.endpoint();
                           shimmy.basePath = "/ai";
+                          shimmy.maxRequestBodyBytes = 1000;
                         }));
               });
       try {
@@ -48,6 +49,9 @@ class PluginRuntimeTest {
         assertThat(api.get("/ai/v1/api/models").body()).contains("phi-2.q4-k-m");
         assertThat(api.get("/ai/v1/api/metrics").body()).contains("shimmy_backend_state");
         assertThat(api.get("/v1/models").status()).isEqualTo(404);
+        Api.Reply oversize = api.postJson("/ai/v1/chat/completions", "\"" + "x".repeat(1000) + "\"");
+        assertThat(oversize.status()).isEqualTo(413);
+        assertThat(oversize.code()).isEqualTo("payload_too_large");
         pid = api.get("/ai/v1/health").json().path("backend").path("pid").asLong();
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
       } finally {

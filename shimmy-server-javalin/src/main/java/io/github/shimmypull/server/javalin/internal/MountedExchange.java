@@ -1,31 +1,22 @@
 package io.github.shimmypull.server.javalin.internal;
 
 import io.github.shimmypull.core.http.HttpExchange;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/**
- * An exchange seen from below a mount prefix: {@link #path()} without the prefix, and a request
- * body that fails once it grows past a limit (for chunked bodies whose size is not declared).
- */
+/** An exchange seen from below a mount prefix: {@link #path()} without the prefix. */
 public final class MountedExchange implements HttpExchange {
 
   private final HttpExchange delegate;
   private final String basePath;
-  private final long maxBodyBytes;
 
-  /**
-   * @param basePath the mount prefix ({@code ""} for none, else {@code /x} without a trailing slash)
-   * @param maxBodyBytes the largest request body let through
-   */
-  public MountedExchange(HttpExchange delegate, String basePath, long maxBodyBytes) {
+  /** @param basePath the mount prefix ({@code ""} for none, else {@code /x} without a trailing slash) */
+  public MountedExchange(HttpExchange delegate, String basePath) {
     this.delegate = delegate;
     this.basePath = basePath;
-    this.maxBodyBytes = maxBodyBytes;
   }
 
   @Override
@@ -60,7 +51,7 @@ public final class MountedExchange implements HttpExchange {
 
   @Override
   public InputStream requestBody() throws IOException {
-    return new LimitedInputStream(delegate.requestBody(), maxBodyBytes);
+    return delegate.requestBody();
   }
 
   @Override
@@ -86,50 +77,5 @@ public final class MountedExchange implements HttpExchange {
   @Override
   public String scheme() {
     return delegate.scheme();
-  }
-
-  /** A request body grew past the limit while it was read. */
-  public static final class BodyTooLargeException extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    BodyTooLargeException(long limit) {
-      super("request body larger than " + limit + " bytes");
-    }
-  }
-
-  /** Counts bytes read and fails past the limit, so an undeclared huge body cannot exhaust memory or disk. */
-  private static final class LimitedInputStream extends FilterInputStream {
-    private final long limit;
-    private long count;
-
-    LimitedInputStream(InputStream in, long limit) {
-      super(in);
-      this.limit = limit;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count(1);
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count(n);
-      }
-      return n;
-    }
-
-    private void count(long n) throws IOException {
-      count += n;
-      if (count > limit) {
-        throw new BodyTooLargeException(limit);
-      }
-    }
   }
 }
