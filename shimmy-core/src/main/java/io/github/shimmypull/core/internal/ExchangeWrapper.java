@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.internal;
 
+import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpExchange;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
@@ -15,9 +16,8 @@ import org.jspecify.annotations.Nullable;
  * as JSON), fails a request body that grows past a limit, and can present a rewritten request
  * (path and body) to the next handler.
  */
-public class ExchangeWrapper implements HttpExchange {
+public class ExchangeWrapper extends ForwardingHttpExchange {
 
-  private final HttpExchange delegate;
   private final long maxBodyBytes;
   private volatile boolean committed;
 
@@ -26,7 +26,7 @@ public class ExchangeWrapper implements HttpExchange {
    *     BodyTooLargeException} (a body without a declared length cannot exhaust memory or disk)
    */
   public ExchangeWrapper(HttpExchange delegate, long maxBodyBytes) {
-    this.delegate = delegate;
+    super(delegate);
     this.maxBodyBytes = maxBodyBytes;
   }
 
@@ -65,6 +65,12 @@ public class ExchangeWrapper implements HttpExchange {
       }
 
       @Override
+      public @Nullable String requestHeader(String name) {
+        List<String> values = requestHeaders(name);
+        return values.isEmpty() ? null : values.get(0);
+      }
+
+      @Override
       public InputStream requestBody() {
         return new ByteArrayInputStream(body);
       }
@@ -77,59 +83,14 @@ public class ExchangeWrapper implements HttpExchange {
   }
 
   @Override
-  public String method() {
-    return delegate.method();
-  }
-
-  @Override
-  public String path() {
-    return delegate.path();
-  }
-
-  @Override
-  public @Nullable String rawQuery() {
-    return delegate.rawQuery();
-  }
-
-  @Override
-  public List<String> requestHeaderNames() {
-    return delegate.requestHeaderNames();
-  }
-
-  @Override
-  public List<String> requestHeaders(String name) {
-    return delegate.requestHeaders(name);
-  }
-
-  @Override
   public InputStream requestBody() throws IOException {
-    return new LimitedInputStream(delegate.requestBody(), maxBodyBytes);
-  }
-
-  @Override
-  public void status(int status) {
-    delegate.status(status);
-  }
-
-  @Override
-  public void addResponseHeader(String name, String value) {
-    delegate.addResponseHeader(name, value);
+    return new LimitedInputStream(super.requestBody(), maxBodyBytes);
   }
 
   @Override
   public OutputStream responseBody() throws IOException {
     committed = true;
-    return delegate.responseBody();
-  }
-
-  @Override
-  public @Nullable String remoteAddress() {
-    return delegate.remoteAddress();
-  }
-
-  @Override
-  public String scheme() {
-    return delegate.scheme();
+    return super.responseBody();
   }
 
   /** A request body grew past the limit while it was read. */

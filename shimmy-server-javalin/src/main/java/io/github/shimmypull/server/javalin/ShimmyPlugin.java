@@ -1,10 +1,10 @@
 package io.github.shimmypull.server.javalin;
 
+import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.server.javalin.internal.JavalinExchange;
-import io.github.shimmypull.server.javalin.internal.MountedExchange;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.config.JavalinState;
 import io.javalin.http.Context;
@@ -203,7 +203,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
 
   private static void serve(Context ctx, HttpHandler handler, String base) throws IOException {
     ctx.disableCompression();
-    handler.handle(new MountedExchange(new JavalinExchange(ctx), base));
+    handler.handle(ForwardingHttpExchange.belowPrefix(new JavalinExchange(ctx), base));
   }
 
   private static String normaliseBase(String basePath) {

@@ -26,13 +26,9 @@ public final class ServletHttpExchange implements HttpExchange {
   private final String path;
   private final boolean suppressCompression;
 
-  /**
-   * @param mountPrefix the prefix the endpoints are mounted under ({@code ""} or e.g. {@code
-   *     /shimmy}); it and the servlet context path are cut from the exchange's path
-   */
-  public ServletHttpExchange(
-      HttpServletRequest request, HttpServletResponse response, String mountPrefix) {
-    this(request, response, mountPrefix, false);
+  /** An exchange for a server that does not compress responses. */
+  public ServletHttpExchange(HttpServletRequest request, HttpServletResponse response) {
+    this(request, response, false);
   }
 
   /**
@@ -42,28 +38,22 @@ public final class ServletHttpExchange implements HttpExchange {
    *     its buffering of flushed chunks) off for them
    */
   public ServletHttpExchange(
-      HttpServletRequest request,
-      HttpServletResponse response,
-      String mountPrefix,
-      boolean suppressCompression) {
+      HttpServletRequest request, HttpServletResponse response, boolean suppressCompression) {
     this.request = request;
     this.response = response;
-    this.path = pathWithin(request, mountPrefix);
+    this.path = pathWithin(request);
     this.suppressCompression = suppressCompression;
   }
 
   /**
-   * The raw (not decoded) request path below the context path and {@code mountPrefix}, starting
-   * with {@code /}.
+   * The raw (not decoded) request path below the servlet context path, starting with {@code /}; a
+   * mount prefix is cut by {@link io.github.shimmypull.core.http.ForwardingHttpExchange#belowPrefix}.
    */
-  static String pathWithin(HttpServletRequest request, String mountPrefix) {
+  static String pathWithin(HttpServletRequest request) {
     String uri = request.getRequestURI();
     String contextPath = request.getContextPath();
     if (!contextPath.isEmpty() && uri.startsWith(contextPath)) {
       uri = uri.substring(contextPath.length());
-    }
-    if (!mountPrefix.isEmpty() && uri.startsWith(mountPrefix)) {
-      uri = uri.substring(mountPrefix.length());
     }
     return uri.isEmpty() ? "/" : uri;
   }

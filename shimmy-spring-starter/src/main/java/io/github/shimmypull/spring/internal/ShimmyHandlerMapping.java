@@ -1,5 +1,6 @@
 package io.github.shimmypull.spring.internal;
 
+import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
@@ -38,7 +39,9 @@ public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
     this.mountPrefix = normaliseBasePath(basePath);
     this.handler =
         (request, response) ->
-            api.handle(new ServletHttpExchange(request, response, mountPrefix, serverCompresses));
+            api.handle(
+                ForwardingHttpExchange.belowPrefix(
+                    new ServletHttpExchange(request, response, serverCompresses), mountPrefix));
   }
 
   /** {@code ""}, {@code "/"} → {@code ""}; {@code "shimmy/"} → {@code "/shimmy"}. */

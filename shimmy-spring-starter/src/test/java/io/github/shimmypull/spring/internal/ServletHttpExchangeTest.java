@@ -2,6 +2,8 @@ package io.github.shimmypull.spring.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.shimmypull.core.http.ForwardingHttpExchange;
+import io.github.shimmypull.core.http.HttpExchange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +18,8 @@ class ServletHttpExchangeTest {
     MockHttpServletRequest request = new MockHttpServletRequest("DELETE", "/app/shimmy/v1/api/models/a%2Fb");
     request.setContextPath("/app");
 
-    ServletHttpExchange exchange = new ServletHttpExchange(request, new MockHttpServletResponse(), "/shimmy");
+    HttpExchange exchange =
+        ForwardingHttpExchange.belowPrefix(new ServletHttpExchange(request, new MockHttpServletResponse()), "/shimmy");
 
     assertThat(exchange.method()).isEqualTo("DELETE");
     assertThat(exchange.path()).isEqualTo("/v1/api/models/a%2Fb");
@@ -26,7 +29,8 @@ class ServletHttpExchangeTest {
   void theMountPrefixAloneIsTheRootPath() {
     MockHttpServletRequest request = new MockHttpServletRequest("GET", "/shimmy");
 
-    assertThat(new ServletHttpExchange(request, new MockHttpServletResponse(), "/shimmy").path()).isEqualTo("/");
+    assertThat(ForwardingHttpExchange.belowPrefix(new ServletHttpExchange(request, new MockHttpServletResponse()), "/shimmy").path())
+        .isEqualTo("/");
   }
 
   @Test
@@ -40,7 +44,7 @@ class ServletHttpExchangeTest {
     request.setRemoteAddr("10.1.2.3");
     request.setScheme("https");
 
-    ServletHttpExchange exchange = new ServletHttpExchange(request, new MockHttpServletResponse(), "");
+    ServletHttpExchange exchange = new ServletHttpExchange(request, new MockHttpServletResponse());
 
     assertThat(exchange.rawQuery()).isEqualTo("discard=true&x=%20");
     assertThat(exchange.requestHeaders("accept")).containsExactly("application/json", "text/plain");
@@ -55,7 +59,7 @@ class ServletHttpExchangeTest {
   @Test
   void statusHeadersAndFlushedBytesReachTheResponseAtOnce() throws IOException {
     MockHttpServletResponse response = new MockHttpServletResponse();
-    ServletHttpExchange exchange = new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), response, "");
+    ServletHttpExchange exchange = new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), response);
 
     exchange.status(409);
     exchange.addResponseHeader("X-A", "1");
@@ -76,11 +80,11 @@ class ServletHttpExchangeTest {
     MockHttpServletResponse gzipped = new MockHttpServletResponse();
     MockHttpServletResponse notCompressing = new MockHttpServletResponse();
 
-    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), plain, "", true).responseBody();
-    ServletHttpExchange passthrough = new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), gzipped, "", true);
+    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), plain, true).responseBody();
+    ServletHttpExchange passthrough = new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), gzipped, true);
     passthrough.addResponseHeader("Content-Encoding", "gzip");
     passthrough.responseBody();
-    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), notCompressing, "", false).responseBody();
+    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), notCompressing, false).responseBody();
 
     assertThat(plain.getHeaders("Content-Encoding")).containsExactly("identity");
     assertThat(gzipped.getHeaders("Content-Encoding")).containsExactly("gzip");
