@@ -15,9 +15,11 @@ import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
 import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 import okhttp3.OkHttpClient;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -25,6 +27,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -38,13 +41,22 @@ import org.springframework.web.servlet.DispatcherServlet;
  * replaceable by a bean of the same type, configured by {@link ShimmyProperties}.
  */
 @AutoConfiguration(
-    afterName =
-        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration")
+    afterName = {
+      "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+      "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration"
+    })
 @EnableConfigurationProperties(ShimmyProperties.class)
 public final class ShimmyAutoConfiguration {
 
   /** Name of the shared OkHttp client bean (Hub downloads, proxy, probes). */
   public static final String OK_HTTP_CLIENT_BEAN = "shimmyOkHttpClient";
+
+  /**
+   * Name of the {@code Supplier<String>} bean whose Prometheus text {@code GET /v1/api/metrics}
+   * answers; defined when the application has one {@code PrometheusMeterRegistry}. Without it the
+   * endpoint answers 404.
+   */
+  public static final String METRICS_TEXT_BEAN = "shimmyMetricsText";
 
   @Bean(name = OK_HTTP_CLIENT_BEAN)
   @ConditionalOnMissingBean(name = OK_HTTP_CLIENT_BEAN)
@@ -109,7 +121,10 @@ public final class ShimmyAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   ShimmyHttpApi shimmyHttpApi(
-      ShimmyProperties properties, PullCoordinator pullCoordinator, ObjectProvider<ShimmyProxy> shimmyProxy) {
+      ShimmyProperties properties,
+      PullCoordinator pullCoordinator,
+      ObjectProvider<ShimmyProxy> shimmyProxy,
+      @Qualifier(METRICS_TEXT_BEAN) ObjectProvider<Supplier<String>> metricsText) {
     ShimmyHttpApi.Builder builder =
         ShimmyHttpApi.builder()
             .coordinator(pullCoordinator)
@@ -117,6 +132,7 @@ public final class ShimmyAutoConfiguration {
             .maxBodyBytes(properties.getMaxBodySize().toBytes())
             .serviceVersion(serviceVersion());
     shimmyProxy.ifAvailable(builder::proxy);
+    metricsText.ifAvailable(builder::metrics);
     return builder.build();
   }
 
@@ -146,6 +162,19 @@ public final class ShimmyAutoConfiguration {
     ShimmyProxy.Builder builder = ShimmyProxy.builder().supervisor(shimmySupervisor).client(client);
     meterRegistry.ifAvailable(builder::meterRegistry);
     return builder.build();
+  }
+
+  /** {@code GET /v1/api/metrics} scrapes the application's Prometheus registry when it has one. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(PrometheusMeterRegistry.class)
+  static class PrometheusMetricsConfiguration {
+
+    @Bean(name = METRICS_TEXT_BEAN)
+    @ConditionalOnSingleCandidate(PrometheusMeterRegistry.class)
+    @ConditionalOnMissingBean(name = METRICS_TEXT_BEAN)
+    Supplier<String> shimmyMetricsText(PrometheusMeterRegistry registry) {
+      return registry::scrape;
+    }
   }
 
   /** Mounts the HTTP API (and through it the proxy) in a Spring MVC application. */

@@ -3,6 +3,8 @@ package io.github.shimmypull.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.testkit.FakeShimmy;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.io.SequenceInputStream;
 import java.net.URI;
@@ -20,13 +22,15 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * The starter on Tomcat with an empty model directory (Shimmy idle) and a small {@code
- * shimmy.max-body-size}: the answers core decides for every adapter, seen through Spring.
+ * The starter on Tomcat with an empty model directory (Shimmy idle), a small {@code
+ * shimmy.max-body-size} and a Prometheus registry: the answers core decides for every adapter, seen
+ * through Spring.
  */
 @DirtiesContext
 @SpringBootTest(
@@ -94,7 +98,21 @@ class IdleStarterEndToEndTest {
     return URI.create("http://127.0.0.1:" + port + path);
   }
 
+  @Test
+  void theMetricsEndpointAnswersPrometheusTextFromTheApplicationsRegistry() throws Exception {
+    HttpResponse<String> metrics = send(HttpRequest.newBuilder(url("/v1/api/metrics")));
+
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
+    assertThat(metrics.body()).contains("shimmy_backend_state");
+  }
+
   @SpringBootConfiguration
   @EnableAutoConfiguration
-  static class App {}
+  static class App {
+    @Bean
+    PrometheusMeterRegistry prometheusMeterRegistry() {
+      return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+  }
 }

@@ -19,10 +19,13 @@ import io.github.shimmypull.spring.TestBackends.NoModels;
 import io.github.shimmypull.spring.TestBackends.RecordingPuller;
 import io.github.shimmypull.spring.TestBackends.RecordingSupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
+import io.github.shimmypull.spring.internal.ServletHttpExchange;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
 import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +40,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.web.servlet.DispatcherServlet;
 
 class ShimmyAutoConfigurationTests {
@@ -90,6 +95,51 @@ class ShimmyAutoConfigurationTests {
                 assertThat(context.getBean(SimpleMeterRegistry.class).getMeters())
                     .extracting(meter -> meter.getId().getName())
                     .contains("shimmy.backend.state", "shimmy.pull.active"));
+  }
+
+  @Test
+  void theMetricsEndpointScrapesTheApplicationsPrometheusRegistry() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withBean(PrometheusMeterRegistry.class, () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+        .run(
+            context -> {
+              MockHttpServletResponse response = get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics");
+
+              assertThat(response.getStatus()).isEqualTo(200);
+              assertThat(response.getContentType()).startsWith("text/plain");
+              assertThat(response.getContentAsString()).contains("shimmy_backend_state");
+            });
+  }
+
+  @Test
+  void withoutAPrometheusRegistryTheMetricsEndpointIs404() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withBean(SimpleMeterRegistry.class, SimpleMeterRegistry::new)
+        .run(
+            context -> {
+              assertThat(context).doesNotHaveBean(ShimmyAutoConfiguration.METRICS_TEXT_BEAN);
+              assertThat(get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics").getStatus()).isEqualTo(404);
+            });
+  }
+
+  @Test
+  void withoutMicrometersPrometheusRegistryOnTheClasspathTheMetricsEndpointIs404() {
+    runner()
+        .withClassLoader(new FilteredClassLoader(PrometheusMeterRegistry.class))
+        .withUserConfiguration(UserBackend.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics").getStatus()).isEqualTo(404);
+            });
+  }
+
+  private static MockHttpServletResponse get(ShimmyHttpApi api, String path) throws Exception {
+    MockHttpServletResponse response = new MockHttpServletResponse();
+    api.handle(new ServletHttpExchange(new MockHttpServletRequest("GET", path), response));
+    return response;
   }
 
   @Test
