@@ -15,9 +15,11 @@ import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A tiny adapter: the JDK's {@code com.sun.net.httpserver} on 127.0.0.1 handing every request to a
- * core {@link HttpHandler}, so tests see the real HTTP behaviour (status, headers, chunked
- * streaming with a flush per write).
+ * A tiny adapter, the front server of core's tests: the JDK's {@code com.sun.net.httpserver} on
+ * 127.0.0.1 handing every request to a core {@link HttpHandler}, so tests see the real HTTP
+ * behaviour (status, headers, chunked streaming with a flush per write, a fixed length when the
+ * handler declares {@code Content-Length}). An exception from the handler breaks the connection
+ * instead of ending the response, as a real adapter does.
  */
 public final class JdkHttpServer implements AutoCloseable {
 
@@ -37,24 +39,26 @@ public final class JdkHttpServer implements AutoCloseable {
         "/",
         jdk -> {
           Exchange exchange = new Exchange(jdk);
-          try {
-            handler.handle(exchange);
-            exchange.finish();
-          } finally {
-            try (InputStream unread = jdk.getRequestBody()) {
-              unread.transferTo(OutputStream.nullOutputStream());
-            } catch (IOException ignored) {
-              // the client went away; nothing left to drain
-            }
-            jdk.close();
+          // On an exception the JDK server closes the connection without ending the response.
+          handler.handle(exchange);
+          exchange.responseBody().close();
+          try (InputStream unread = jdk.getRequestBody()) {
+            unread.transferTo(OutputStream.nullOutputStream());
+          } catch (IOException ignored) {
+            // the client went away; nothing left to drain
           }
+          jdk.close();
         });
     server.start();
     return new JdkHttpServer(server, threads);
   }
 
   public URI uri(String pathAndQuery) {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + pathAndQuery);
+    return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
   }
 
   @Override
@@ -66,7 +70,7 @@ public final class JdkHttpServer implements AutoCloseable {
   private static final class Exchange implements HttpExchange {
     private final com.sun.net.httpserver.HttpExchange jdk;
     private int status = 200;
-    private boolean sent;
+    private @Nullable OutputStream body;
 
     Exchange(com.sun.net.httpserver.HttpExchange jdk) {
       this.jdk = jdk;
@@ -115,18 +119,26 @@ public final class JdkHttpServer implements AutoCloseable {
 
     @Override
     public OutputStream responseBody() throws IOException {
-      if (!sent) {
-        sent = true;
-        jdk.sendResponseHeaders(status, 0);
+      if (body == null) {
+        String length = jdk.getResponseHeaders().getFirst("Content-Length");
+        long bodyLength;
+        if (method().equals("HEAD") || status == 204 || status == 304) {
+          bodyLength = -1;
+        } else if (length != null) {
+          long declared = Long.parseLong(length);
+          bodyLength = declared == 0 ? -1 : declared;
+        } else {
+          bodyLength = 0;
+        }
+        jdk.sendResponseHeaders(status, bodyLength);
+        body = jdk.getResponseBody();
       }
-      return jdk.getResponseBody();
+      return body;
     }
 
-    void finish() throws IOException {
-      if (!sent) {
-        sent = true;
-        jdk.sendResponseHeaders(status, -1);
-      }
+    @Override
+    public @Nullable String remoteAddress() {
+      return jdk.getRemoteAddress().getAddress().getHostAddress();
     }
   }
 }

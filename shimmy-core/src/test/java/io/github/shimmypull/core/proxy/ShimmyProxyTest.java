@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import io.github.shimmypull.core.doubles.JdkHttpServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -70,11 +71,11 @@ class ShimmyProxyTest {
         new MockResponse.Builder().code(201).addHeader("X-Upstream", "yes")
             .addHeader("Content-Type", "application/json").body("{\"ok\":true}").build());
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     Request request =
         new Request.Builder()
-            .url(front.url("/v1/chat/completions?stream=false&q=a%20b").toString())
+            .url(front.uri("/v1/chat/completions?stream=false&q=a%20b").toString())
             .header("X-Custom", "value-1")
             .post(RequestBody.create("{\"model\":\"m\"}", MediaType.get("application/json")))
             .build();
@@ -102,10 +103,10 @@ class ShimmyProxyTest {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(new MockResponse.Builder().addHeader("X-Models", "2").build());
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     try (Response response = client.newCall(
-        new Request.Builder().url(front.url("/v1/models").toString()).head().build()).execute()) {
+        new Request.Builder().url(front.uri("/v1/models").toString()).head().build()).execute()) {
       assertThat(response.code()).isEqualTo(200);
       assertThat(response.header("X-Models")).isEqualTo("2");
       assertThat(response.body().bytes()).isEmpty();
@@ -126,7 +127,7 @@ class ShimmyProxyTest {
             .addHeader("X-End-To-End", "kept")
             .body("ok")
             .build());
-    JdkFrontServer front =
+    JdkHttpServer front =
         front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
 
     String raw =
@@ -175,7 +176,7 @@ class ShimmyProxyTest {
       jdk.getResponseBody().write(answer);
       jdk.close();
     });
-    JdkFrontServer front =
+    JdkHttpServer front =
         front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
 
     long total = 64L * MIB;
@@ -200,7 +201,7 @@ class ShimmyProxyTest {
         }
       }
     };
-    Request request = new Request.Builder().url(front.url("/upload").toString()).post(body).build();
+    Request request = new Request.Builder().url(front.uri("/upload").toString()).post(body).build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(200);
       assertThat(response.body().string()).isEqualTo(Long.toString(total));
@@ -226,11 +227,11 @@ class ShimmyProxyTest {
         }
       }
     });
-    JdkFrontServer front =
+    JdkHttpServer front =
         front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
 
     try (Response response =
-        client.newCall(new Request.Builder().url(front.url("/big").toString()).build()).execute()) {
+        client.newCall(new Request.Builder().url(front.uri("/big").toString()).build()).execute()) {
       assertThat(response.header("Content-Length")).isEqualTo(Long.toString(total));
       InputStream in = response.body().byteStream();
       byte[] buffer = new byte[64 * 1024];
@@ -263,9 +264,9 @@ class ShimmyProxyTest {
       jdk.close();
     });
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
-    Request request = new Request.Builder().url(front.url("/v1/chat/completions").toString())
+    Request request = new Request.Builder().url(front.uri("/v1/chat/completions").toString())
         .post(RequestBody.create("{\"stream\":true}", MediaType.get("application/json"))).build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.header("Content-Type")).isEqualTo("text/event-stream");
@@ -294,10 +295,10 @@ class ShimmyProxyTest {
       jdk.close();
     });
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     try (Response response =
-        client.newCall(new Request.Builder().url(front.url("/slow").toString()).build()).execute()) {
+        client.newCall(new Request.Builder().url(front.uri("/slow").toString()).build()).execute()) {
       BufferedSource source = response.body().source();
       source.require(9);
       assertThat(source.readUtf8(9)).isEqualTo("part one;");
@@ -330,7 +331,7 @@ class ShimmyProxyTest {
       }
     });
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     try (Socket socket = new Socket("127.0.0.1", front.port())) {
       socket.getOutputStream().write(
@@ -363,10 +364,10 @@ class ShimmyProxyTest {
       socket.close();
     });
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     try (Response response =
-        client.newCall(new Request.Builder().url(front.url("/v1/stream").toString()).build()).execute()) {
+        client.newCall(new Request.Builder().url(front.uri("/v1/stream").toString()).build()).execute()) {
       assertThat(response.code()).isEqualTo(200);
       assertThatThrownBy(() -> response.body().string())
           .as("a broken upstream must not look like a complete response")
@@ -379,11 +380,11 @@ class ShimmyProxyTest {
   void answers503WithRetryAfterWhenNoInstanceIsLive() throws Exception {
     LeasingSupervisor supervisor = LeasingSupervisor.none();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    JdkFrontServer front =
+    JdkHttpServer front =
         front(ShimmyProxy.builder().supervisor(supervisor).meterRegistry(meters).build());
 
     try (Response response = client.newCall(
-        new Request.Builder().url(front.url("/v1/chat/completions").toString())
+        new Request.Builder().url(front.uri("/v1/chat/completions").toString())
             .post(RequestBody.create("{}", MediaType.get("application/json"))).build()).execute()) {
       assertThat(response.code()).isEqualTo(503);
       assertThat(response.header("Retry-After")).matches("[1-5]");
@@ -396,11 +397,11 @@ class ShimmyProxyTest {
 
   @Test
   void answers503ForTheModelListWhileAStartIsInProgress() throws Exception {
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.starting())
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.starting())
         .acquireWait(Duration.ofMillis(50)).build());
 
     try (Response response = client.newCall(
-        new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+        new Request.Builder().url(front.uri("/v1/models").toString()).build()).execute()) {
       assertThat(response.code()).isEqualTo(503);
       assertThat(response.body().string()).contains("\"code\":\"backend_unavailable\"");
     }
@@ -410,10 +411,10 @@ class ShimmyProxyTest {
   void answers502WhenTheUpstreamRefusesConnectionsEvenOnAFreshLease() throws Exception {
     URI dead = deadUrl();
     LeasingSupervisor supervisor = LeasingSupervisor.live(dead);
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     try (Response response =
-        client.newCall(new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+        client.newCall(new Request.Builder().url(front.uri("/v1/models").toString()).build()).execute()) {
       assertThat(response.code()).isEqualTo(502);
       assertThat(response.header("Content-Type")).isEqualTo("application/json");
       assertThat(response.body().string()).contains("\"code\":\"upstream_error\"");
@@ -427,9 +428,9 @@ class ShimmyProxyTest {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(new MockResponse.Builder().body("from the new instance").build());
     LeasingSupervisor supervisor = LeasingSupervisor.none().thenLive(deadUrl(), base(upstream));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
-    Request request = new Request.Builder().url(front.url("/v1/completions").toString())
+    Request request = new Request.Builder().url(front.uri("/v1/completions").toString())
         .post(RequestBody.create("{\"prompt\":\"hi\"}", MediaType.get("application/json"))).build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(200);
@@ -453,10 +454,10 @@ class ShimmyProxyTest {
     MockWebServer second = mockUpstream();
     second.enqueue(new MockResponse.Builder().body("must not be reached").build());
     LeasingSupervisor supervisor = LeasingSupervisor.none().thenLive(base(failing), base(second));
-    JdkFrontServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     byte[] body = new byte[256 * 1024];
-    Request request = new Request.Builder().url(front.url("/v1/completions").toString())
+    Request request = new Request.Builder().url(front.uri("/v1/completions").toString())
         .post(RequestBody.create(body, MediaType.get("application/octet-stream"))).build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(502);
@@ -472,12 +473,12 @@ class ShimmyProxyTest {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(new MockResponse.Builder().body("{\"data\":[]}").build());
     LeasingSupervisor supervisor = LeasingSupervisor.starting();
-    JdkFrontServer front = front(
+    JdkHttpServer front = front(
         ShimmyProxy.builder().supervisor(supervisor).acquireWait(Duration.ofSeconds(30)).build());
 
     CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
       try (Response response = client.newCall(
-          new Request.Builder().url(front.url("/v1/models").toString()).build()).execute()) {
+          new Request.Builder().url(front.uri("/v1/models").toString()).build()).execute()) {
         return response.code() + " " + response.body().string();
       } catch (IOException e) {
         throw new RuntimeException(e);
@@ -496,11 +497,11 @@ class ShimmyProxyTest {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(new MockResponse.Builder().code(404).body("{}").build());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    JdkFrontServer front = front(ShimmyProxy.builder()
+    JdkHttpServer front = front(ShimmyProxy.builder()
         .supervisor(LeasingSupervisor.live(base(upstream))).meterRegistry(meters).build());
 
     try (Response response =
-        client.newCall(new Request.Builder().url(front.url("/nope").toString()).build()).execute()) {
+        client.newCall(new Request.Builder().url(front.uri("/nope").toString()).build()).execute()) {
       assertThat(response.code()).isEqualTo(404);
     }
     awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "404").count() == 1.0);
@@ -521,11 +522,11 @@ class ShimmyProxyTest {
         new MockResponse.Builder().code(302).addHeader("Location", "/elsewhere").build());
     ShimmyProxy proxy = ShimmyProxy.builder()
         .supervisor(LeasingSupervisor.live(base(upstream))).client(new OkHttpClient()).build();
-    JdkFrontServer front = front(proxy);
+    JdkHttpServer front = front(proxy);
 
     OkHttpClient noRedirects = client.newBuilder().followRedirects(false).build();
     try (Response response = noRedirects.newCall(
-        new Request.Builder().url(front.url("/old").toString()).build()).execute()) {
+        new Request.Builder().url(front.uri("/old").toString()).build()).execute()) {
       assertThat(response.code()).isEqualTo(302);
       assertThat(response.header("Location")).isEqualTo("/elsewhere");
     }
@@ -534,8 +535,8 @@ class ShimmyProxyTest {
 
   // ---- fixtures
 
-  private JdkFrontServer front(ShimmyProxy proxy) throws IOException {
-    JdkFrontServer front = new JdkFrontServer(proxy);
+  private JdkHttpServer front(ShimmyProxy proxy) throws IOException {
+    JdkHttpServer front = JdkHttpServer.start(proxy);
     closeables.push(front);
     return front;
   }
