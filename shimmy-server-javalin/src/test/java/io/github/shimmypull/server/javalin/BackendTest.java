@@ -9,7 +9,6 @@ import static io.github.shimmypull.server.javalin.support.Hub.TINYLLAMA_REF;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.server.javalin.support.Api;
-import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.io.IOException;
@@ -32,41 +31,17 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.BufferedSink;
 import okio.BufferedSource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /** The supervised backend seen through the front server: absent, crashing, restarting, streaming. */
-class BackendTest {
+class BackendTest extends FrontServerFixture {
 
   private static final String PHI_ID = "phi-2.q4-k-m";
 
-  @TempDir Path tmp;
-  private Path modelDir;
-  private Hub hub;
-  private ShimmyServer server;
-  private Api api;
-
-  @BeforeEach
-  void hub() {
-    modelDir = tmp.resolve("models");
-    hub = Hub.start();
-  }
-
-  @AfterEach
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
-    hub.close();
-  }
-
   private void serveWithAModel(String shimmyCommand, String... extra) {
     FakeShimmy.writeGguf(modelDir.resolve("phi-2.Q4_K_M.gguf"), 4096);
-    server = Servers.serve(modelDir, hub, shimmyCommand, extra);
-    api = Servers.api(server);
+    startServer(shimmyCommand, extra);
   }
 
   private JsonNode health() {
@@ -209,8 +184,7 @@ class BackendTest {
 
   @Test
   void preloadPullsTheDeclaredModelsBeforeShimmyStarts() {
-    server = Servers.serve(modelDir, hub, Servers.fakeShimmy(), "--pull", TINYLLAMA_REF);
-    api = Servers.api(server);
+    startServer(Servers.fakeShimmy(), "--pull", TINYLLAMA_REF);
 
     assertThat(modelDir.resolve(TINYLLAMA_FILE)).exists();
     assertThat(api.get("/v1/api/models").body()).contains(TINYLLAMA_ID);
@@ -219,8 +193,7 @@ class BackendTest {
 
   @Test
   void anIdleBackendListsNoModelsAndRefusesOtherProxiedRequests() {
-    server = Servers.serve(modelDir, hub, Servers.fakeShimmy());
-    api = Servers.api(server);
+    startServer(Servers.fakeShimmy());
 
     assertThat(health().path("backend").path("state").asString()).isEqualTo("idle");
     assertThat(health().path("status").asString()).isEqualTo("ok");

@@ -23,41 +23,17 @@ import java.util.stream.Stream;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
  * The reference deployment's workflow against the server jar's front server, a fake Hugging Face
  * and the fake Shimmy as a real child process.
  */
-class ReferenceWorkflowTest {
-
-  @TempDir Path tmp;
-  private Path modelDir;
-  private Hub hub;
-  private ShimmyServer server;
-  private Api api;
-
-  @BeforeEach
-  void hub() {
-    modelDir = tmp.resolve("models");
-    hub = Hub.start();
-  }
-
-  @AfterEach
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
-    hub.close();
-  }
+class ReferenceWorkflowTest extends FrontServerFixture {
 
   private void serve(String... extra) {
-    server = Servers.serve(modelDir, hub, Servers.fakeShimmy(), extra);
-    api = Servers.api(server);
+    startServer(Servers.fakeShimmy(), extra);
   }
 
   private List<String> servedIds() {

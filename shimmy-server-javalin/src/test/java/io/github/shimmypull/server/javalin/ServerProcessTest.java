@@ -20,30 +20,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The server jar's main as a separate JVM: killed with SIGKILL mid-pull, stopped with SIGTERM. */
-class ServerProcessTest {
+class ServerProcessTest extends FrontServerFixture {
 
   private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
-
-  @TempDir Path tmp;
-  private Path modelDir;
-  private Hub hub;
-
-  @BeforeEach
-  void hub() {
-    modelDir = tmp.resolve("models");
-    hub = Hub.start();
-  }
-
-  @AfterEach
-  void stop() {
-    hub.close();
-  }
 
   private ChildJvm serve(String... extra) {
     String[] args =

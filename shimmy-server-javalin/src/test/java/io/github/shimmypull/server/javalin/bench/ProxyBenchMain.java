@@ -2,6 +2,7 @@ package io.github.shimmypull.server.javalin.bench;
 
 import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.server.javalin.internal.JavalinExchange;
+import io.github.shimmypull.server.javalin.support.FixedLeaseSupervisor;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
 import java.net.URI;

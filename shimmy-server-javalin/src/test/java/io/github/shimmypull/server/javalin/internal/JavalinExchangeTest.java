@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
-import io.github.shimmypull.core.supervisor.BackendState;
-import io.github.shimmypull.core.supervisor.BackendStatus;
-import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.server.javalin.support.FixedLeaseSupervisor;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
 import java.io.IOException;
@@ -21,15 +19,11 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -221,8 +215,8 @@ class JavalinExchangeTest {
       }
     });
     streamingUpstream.start();
-    OneInstance supervisor =
-        new OneInstance(URI.create("http://127.0.0.1:" + streamingUpstream.getAddress().getPort()));
+    FixedLeaseSupervisor supervisor =
+        new FixedLeaseSupervisor(URI.create("http://127.0.0.1:" + streamingUpstream.getAddress().getPort()));
     startFront(supervisor);
 
     try (Socket socket = new Socket("127.0.0.1", app.port())) {
@@ -235,20 +229,20 @@ class JavalinExchangeTest {
         assertThat(read).isPositive();
         seen += new String(buffer, 0, read, UTF_8);
       }
-      assertThat(supervisor.open.get()).isEqualTo(1);
+      assertThat(supervisor.openLeases()).isEqualTo(1);
     }
 
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (supervisor.open.get() != 0 && System.nanoTime() < deadline) {
+    while (supervisor.openLeases() != 0 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    assertThat(supervisor.open.get()).as("lease released after the client left").isZero();
+    assertThat(supervisor.openLeases()).as("lease released after the client left").isZero();
     assertThat(upstreamWriteFailed.await(20, TimeUnit.SECONDS))
         .as("the upstream connection was closed").isTrue();
   }
 
   private void startFront(URI backend) {
-    startFront(new OneInstance(backend));
+    startFront(new FixedLeaseSupervisor(backend));
   }
 
   private void startFront(ShimmySupervisor supervisor) {
@@ -264,56 +258,5 @@ class JavalinExchangeTest {
 
   private String front(String target) {
     return "http://127.0.0.1:" + app.port() + target;
-  }
-
-  /** Always leases one instance, counting open leases. */
-  private static final class OneInstance implements ShimmySupervisor {
-    private final URI baseUrl;
-    final AtomicInteger open = new AtomicInteger();
-
-    OneInstance(URI baseUrl) {
-      this.baseUrl = baseUrl;
-    }
-
-    @Override
-    public Lease acquire() {
-      open.incrementAndGet();
-      AtomicBoolean closed = new AtomicBoolean();
-      return new Lease() {
-        @Override
-        public URI baseUrl() {
-          return baseUrl;
-        }
-
-        @Override
-        public void close() {
-          if (closed.compareAndSet(false, true)) {
-            open.decrementAndGet();
-          }
-        }
-      };
-    }
-
-    @Override
-    public Lease acquire(Duration wait) {
-      return acquire();
-    }
-
-    @Override
-    public void start() {}
-
-    @Override
-    public void restart(Collection<String> expectedIds, Duration timeout) {}
-
-    @Override
-    public BackendState state() {
-      return BackendState.of(BackendStatus.READY, null);
-    }
-
-    @Override
-    public void addListener(Consumer<BackendState> listener) {}
-
-    @Override
-    public void stop() {}
   }
 }

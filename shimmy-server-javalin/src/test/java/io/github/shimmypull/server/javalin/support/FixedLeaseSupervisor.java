@@ -1,4 +1,4 @@
-package io.github.shimmypull.server.javalin.bench;
+package io.github.shimmypull.server.javalin.support;
 
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
@@ -12,15 +12,21 @@ import java.util.function.Consumer;
 
 /**
  * A supervisor that always leases one fixed, externally run backend, counting leases the way a real
- * supervisor must (one atomic add on acquire and on release), so the benchmark pays that cost too.
+ * supervisor must (one atomic add on acquire and on release), so the proxy benchmark pays that cost
+ * too and tests can see when a lease is released.
  */
-final class FixedLeaseSupervisor implements ShimmySupervisor {
+public final class FixedLeaseSupervisor implements ShimmySupervisor {
 
   private final URI baseUrl;
   private final LongAdder open = new LongAdder();
 
-  FixedLeaseSupervisor(URI baseUrl) {
+  public FixedLeaseSupervisor(URI baseUrl) {
     this.baseUrl = baseUrl;
+  }
+
+  /** Leases acquired and not closed yet. */
+  public long openLeases() {
+    return open.sum();
   }
 
   @Override
