@@ -325,11 +325,14 @@ class FakeShimmyTest {
     assertThat(fine.exit()).isZero();
 
     FakeShimmy.writeGguf(dir.resolve("Broken_Model.Q4_K_M.gguf"));
-    Run run = run(refuse, "serve", "--bind", "127.0.0.1:" + freePort(), "--model-dirs", dir.toString());
+    int port = freePort();
+    Process p = serve(dir, port, refuse);
 
-    assertThat(run.exit()).isEqualTo(1);
-    assertThat(run.err()).startsWith("Error: failed to start with model 'broken-model.q4-k-m'");
-    assertThat(run.out()).doesNotContain("Ready");
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("serve exited").isTrue();
+    assertThat(p.exitValue()).isEqualTo(1);
+    assertThat(Files.readString(tmp.resolve("out-" + port + ".txt")))
+        .startsWith("Error: failed to start with model 'broken-model.q4-k-m'")
+        .doesNotContain("Ready");
   }
 
   @Test
