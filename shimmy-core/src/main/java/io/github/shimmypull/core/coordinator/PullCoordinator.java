@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -294,15 +295,49 @@ public final class PullCoordinator implements AutoCloseable {
     } catch (RuntimeException e) {
       PullException f = asPullException(e);
       if (result != null) {
-        f = new PullException(
-            f.reason(),
-            String.join(", ", result.files()) + " is published in the model directory, but " + f.getMessage(),
-            f,
-            f.details());
+        Path quarantined = e instanceof SupervisorException ? quarantineIfRolledBack(job, result) : null;
+        String where =
+            quarantined != null
+                ? " was moved to " + quarantined + " because Shimmy cannot start with it: "
+                : " is published in the model directory, but ";
+        f = new PullException(f.reason(), String.join(", ", result.files()) + where + f.getMessage(), f, f.details());
       }
       failure = f;
     }
     finish(job, held, result, failure, startNanos);
+  }
+
+  /**
+   * Moves a freshly published model out of Shimmy's sight into {@code
+   * <model-dir>/.shimmy-pull/quarantine/} when the restart with it failed while the previous model
+   * set still serves (so the new files are the cause): the next restart or reconcile then does not
+   * trip on them again. Nothing moves when the backend is not serving the old set (the failure may
+   * have another cause) or a move fails.
+   *
+   * @return the quarantine directory, or null when the files stay published
+   */
+  private @Nullable Path quarantineIfRolledBack(PullJob job, PullResult result) {
+    BackendState state = supervisor.state();
+    if (state.status() != BackendStatus.READY || state.models().contains(result.modelId())) {
+      return null;
+    }
+    Path quarantine = modelDir.resolve(".shimmy-pull").resolve("quarantine");
+    try {
+      Files.createDirectories(quarantine);
+      for (String file : result.files()) {
+        Path published = modelDir.resolve(file);
+        if (Files.exists(published)) {
+          Files.move(published, quarantine.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.warn("pull {}: cannot quarantine {} in {}: {}", job.id(), result.files(), quarantine, e.toString());
+      return null;
+    }
+    LOG.warn(
+        "pull {}: Shimmy did not come up with {} ({}); moved {} to {} and still serving {}",
+        job.id(), result.modelId(), result.revision(), result.files(), quarantine, state.models());
+    return quarantine;
   }
 
   /** Discovers, restarts Shimmy with the discovered ids and checks it serves {@code modelId}. */

@@ -248,7 +248,8 @@ class PullCoordinatorTest {
             e -> {
               assertThat(e.reason()).isEqualTo(Reason.BACKEND);
               assertThat(e.getMessage())
-                  .startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up")
+                  .startsWith("tiny-Q4_K_M.gguf was moved to " + modelDir.resolve(".shimmy-pull/quarantine")
+                      + " because Shimmy cannot start with it: Shimmy did not come up")
                   .contains("exit code 101")
                   .contains("error: unsupported tensor type")
                   .contains("still serving [old-model]");
@@ -257,6 +258,42 @@ class PullCoordinatorTest {
     assertThat(job.events()).last().isInstanceOfSatisfying(
         PullEvent.Failed.class, f -> assertThat(f.reason()).isEqualTo(Reason.BACKEND));
     assertThat(statuses(job.events())).doesNotContain("complete");
+  }
+
+  @Test
+  void aModelShimmyCannotStartWithIsQuarantinedSoTheNextReconcileDoesNotTripOnIt() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    Files.write(modelDir.resolve("old-model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+    fx.supervisor.serving(List.of("old-model"));
+    fx.supervisor.failRestarts(
+        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of("Error: bad model"), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30))).isInstanceOf(PullException.class);
+
+    assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).doesNotExist();
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
+    assertThat(coordinator.localModels()).extracting(m -> m.id()).containsExactly("old-model");
+    int restartsSoFar = fx.supervisor.restarts().size();
+    assertThat(coordinator.reconcile()).isTrue();
+    assertThat(fx.supervisor.restarts()).hasSize(restartsSoFar);
+  }
+
+  @Test
+  void aFailedRestartLeavesTheModelPublishedWhenTheOldSetIsNotServingEither() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.supervisor.inState(BackendStatus.BACKING_OFF, "crashed");
+    fx.supervisor.failRestarts(
+        new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "did not answer GET /health", null, List.of(), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(
+            PullException.class,
+            e -> assertThat(e.getMessage()).startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up"));
+    assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine")).doesNotExist();
   }
 
   @Test
