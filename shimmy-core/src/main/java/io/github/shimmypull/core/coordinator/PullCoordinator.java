@@ -43,7 +43,6 @@ import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -286,7 +285,7 @@ public final class PullCoordinator implements AutoCloseable {
     PullException failure = null;
     try {
       long phaseStart = System.nanoTime();
-      result = puller.pull(prepared, downloadListener(job, prepared), job.cancellation());
+      result = puller.pull(prepared, downloadListener(job), job.cancellation());
       metrics.phase("download", Duration.ofNanos(System.nanoTime() - phaseStart));
       LOG.info(
           "pull {}: published {} ({} bytes, sha256 {}, commit {}, downloaded: {})",
@@ -363,16 +362,9 @@ public final class PullCoordinator implements AutoCloseable {
     }
   }
 
-  private PullListener downloadListener(PullJob job, PreparedPull prepared) {
-    long alreadyPresent = Math.max(0, prepared.totalSize() - prepared.bytesToDownload());
-    AtomicLong counted = new AtomicLong(alreadyPresent);
+  /** Forwards the puller's events to the job (downloaded bytes are the puller's own meter). */
+  private PullListener downloadListener(PullJob job) {
     return event -> {
-      if (event instanceof PullEvent.Downloading d) {
-        long before = counted.getAndAccumulate(d.overallCompleted(), Math::max);
-        if (d.overallCompleted() > before) {
-          metrics.downloaded(d.overallCompleted() - before);
-        }
-      }
       if (!(event instanceof PullEvent.Complete) && !(event instanceof PullEvent.Failed)) {
         job.emit(event);
       }

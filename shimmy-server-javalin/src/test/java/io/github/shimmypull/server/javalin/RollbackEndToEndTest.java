@@ -9,6 +9,7 @@ import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
 import io.github.shimmypull.testkit.FakeShimmy;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ class RollbackEndToEndTest {
   }
 
   @Test
-  void aModelShimmyCannotStartWithEndsTheStreamWithWhyAndTheOldModelKeepsServing() {
+  void aModelShimmyCannotStartWithEndsTheStreamWithWhyAndTheOldModelKeepsServing() throws Exception {
     long pidBefore = api.get("/v1/health").json().path("backend").path("pid").asLong();
 
     List<String> lines = api.streamLines("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\"}", null, line -> {});
@@ -95,5 +96,18 @@ class RollbackEndToEndTest {
     assertThat(modelDir.resolve(OTHER_FILE)).doesNotExist();
     assertThat(modelDir.resolve(".shimmy-pull/quarantine").resolve(OTHER_FILE)).exists();
     assertThat(api.get("/v1/api/models").body()).contains(SERVED_ID).doesNotContain(OTHER_ID);
+
+    String metrics = api.get("/v1/api/metrics").body();
+    assertThat(metric(metrics, "shimmy_pull_bytes_total")).isEqualTo((double) Files.size(modelDir.resolve(".shimmy-pull/quarantine").resolve(OTHER_FILE)));
+    assertThat(metrics).as("downloaded bytes are counted by one meter").doesNotContain("shimmy_pull_downloaded_bytes");
+  }
+
+  /** The value of the first sample of {@code name} in Prometheus text. */
+  private static double metric(String text, String name) {
+    return text.lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " not in metrics"));
   }
 }
