@@ -294,7 +294,10 @@ public final class PullCoordinator implements AutoCloseable {
     } catch (RuntimeException e) {
       PullException f = asPullException(e);
       if (result != null) {
-        Path quarantined = e instanceof SupervisorException ? quarantineIfRolledBack(job, result) : null;
+        Path quarantined =
+            e instanceof SupervisorException se && se.reason() == SupervisorException.Reason.EXITED
+                ? quarantineIfRolledBack(job, result)
+                : null;
         String where =
             quarantined != null
                 ? " was moved to " + quarantined + " because Shimmy cannot start with it: "
@@ -308,10 +311,11 @@ public final class PullCoordinator implements AutoCloseable {
 
   /**
    * Moves a freshly published model out of Shimmy's sight into {@code
-   * <model-dir>/.shimmy-pull/quarantine/} when the restart with it failed while the previous model
-   * set still serves (so the new files are the cause): the next restart or reconcile then does not
-   * trip on them again. Nothing moves when the backend is not serving the old set (the failure may
-   * have another cause) or a move fails.
+   * <model-dir>/.shimmy-pull/quarantine/} when the new Shimmy instance exited before it was ready
+   * while the previous model set still serves (so the new files are the cause): the next restart or
+   * reconcile then does not trip on them again. Nothing moves when the backend is not serving the
+   * old set (the failure may have another cause), for a timeout (a slow or externally managed
+   * Shimmy says nothing about the file) or when a move fails.
    *
    * @return the quarantine directory, or null when the files stay published
    */

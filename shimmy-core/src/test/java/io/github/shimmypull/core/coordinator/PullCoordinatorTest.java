@@ -284,7 +284,24 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.inState(BackendStatus.BACKING_OFF, "crashed");
     fx.supervisor.failRestarts(
-        new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "did not answer GET /health", null, List.of(), null));
+        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of(), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(
+            PullException.class,
+            e -> assertThat(e.getMessage()).startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up"));
+    assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine")).doesNotExist();
+  }
+
+  @Test
+  void aRestartTimeoutLeavesTheModelPublishedSinceItSaysNothingAboutTheFile() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.supervisor.serving(List.of("old-model"));
+    fx.supervisor.failRestarts(
+        new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "the external Shimmy does not serve [tiny-q4-k-m]", null, List.of(), null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
 
