@@ -106,6 +106,26 @@ class ProcessShimmySupervisorTest {
   }
 
   @Test
+  void aRestartWhoseInstanceServesWithoutAnExpectedIdFailsFastInsteadOfWaitingForTheTimeout() {
+    ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of());
+    s.restart(Set.of("a"), Duration.ofSeconds(60));
+    long pid = s.state().pid();
+
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> s.restart(Set.of("a", "b"), Duration.ofSeconds(60)))
+        .isInstanceOfSatisfying(
+            SupervisorException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.READY_TIMEOUT);
+              assertThat(e.getMessage()).contains("is serving [a] without the expected [b]");
+            });
+
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+    assertThat(s.state().status()).isEqualTo(BackendStatus.READY);
+    assertThat(s.state().pid()).isEqualTo(pid);
+  }
+
+  @Test
   void aCrashingStartFailsAtOnceWithItsExitCodeAndOutput() {
     ProcessShimmySupervisor s = supervisor(models("a.gguf"), Map.of(FakeShimmy.REFUSE_START, "3"));
     long t0 = System.nanoTime();

@@ -179,6 +179,15 @@ public final class FakeHuggingFace extends Dispatcher {
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
+    MockResponse response = route(request);
+    if (request.getMethod().equals("HEAD") && response.getBody() != null) {
+      // A HEAD answer has headers only; body bytes would be read as the next response's status line.
+      return new MockResponse.Builder().code(response.getCode()).headers(response.getHeaders()).build();
+    }
+    return response;
+  }
+
+  private MockResponse route(RecordedRequest request) {
     requests.add(request);
     List<String> s = request.getUrl().pathSegments();
     MockResponse moved = renamedRedirect(request, s);
@@ -278,6 +287,9 @@ public final class FakeHuggingFace extends Dispatcher {
     long to = size - 1;
     boolean partial = false;
     String range = request.getHeaders().get("Range");
+    if (range != null && fault != null && fault.kind() == HubFault.Kind.REFUSE_RANGE) {
+      return new MockResponse.Builder().code(416).setHeader("Content-Range", "bytes */" + size).build();
+    }
     if (range != null && (fault == null || fault.kind() != HubFault.Kind.IGNORE_RANGE)) {
       Matcher m = RANGE.matcher(range.trim());
       if (m.matches()) {

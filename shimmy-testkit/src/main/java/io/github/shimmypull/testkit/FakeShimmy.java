@@ -61,6 +61,12 @@ public final class FakeShimmy {
   /** {@code serve} prints the ready lines and then never binds. */
   public static final String READY_NO_BIND = "FAKE_SHIMMY_READY_NO_BIND";
 
+  /**
+   * {@code serve} exits 1 with an error line on stderr when the scan finds a model whose id
+   * contains this text (a model Shimmy cannot start with).
+   */
+  public static final String REFUSE_MODEL = "FAKE_SHIMMY_REFUSE_MODEL";
+
   /** The version {@code --version} reports. */
   public static final String VERSION = FakeShimmyProcess.VERSION;
 

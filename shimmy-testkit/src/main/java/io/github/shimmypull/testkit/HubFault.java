@@ -24,7 +24,9 @@ public final class HubFault {
     /** Answer the resolve GET with 429 and {@code Retry-After: retryAfter} seconds. */
     RATE_LIMIT,
     /** Ignore the Range header: answer 200 with the full body. */
-    IGNORE_RANGE
+    IGNORE_RANGE,
+    /** Answer a CDN GET that carries a Range header with 416 (a resume the server refuses). */
+    REFUSE_RANGE
   }
 
   private final Kind kind;
@@ -66,6 +68,11 @@ public final class HubFault {
 
   public static HubFault ignoreRange() {
     return new HubFault(Kind.IGNORE_RANGE, 0, 0, Duration.ZERO);
+  }
+
+  /** 416 (Range Not Satisfiable) for the next CDN GET of the file when it carries a Range header. */
+  public static HubFault refuseRange() {
+    return new HubFault(Kind.REFUSE_RANGE, 0, 416, Duration.ZERO);
   }
 
   public Kind kind() {

@@ -3,8 +3,10 @@ package io.github.shimmypull.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -72,6 +74,34 @@ class FakeHuggingFaceTest {
     }
     try (Response r = get(cdn, "Authorization", "Bearer hf_t")) {
       assertThat(r.code()).isEqualTo(400);
+    }
+  }
+
+  @Test
+  void headErrorRepliesHaveNoBodySoTheKeepAliveConnectionStaysUsable() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      Request head = new Request.Builder().url("http://127.0.0.1:" + server.getPort() + "/a/g/resolve/main/g.gguf").head().build();
+      try (Response r = client.newCall(head).execute()) {
+        assertThat(r.code()).isEqualTo(401);
+        assertThat(r.header("X-Error-Code")).isEqualTo("GatedRepo");
+        assertThat(r.body().bytes()).isEmpty();
+      }
+    }
+    List<RecordedRequest> heads = hub.requests(r -> r.getMethod().equals("HEAD"));
+    assertThat(heads).hasSize(3);
+    assertThat(heads).extracting(RecordedRequest::getConnectionIndex).containsOnly(heads.get(0).getConnectionIndex());
+  }
+
+  @Test
+  void refuseRangeAnswers416ToTheNextRangedCdnGet() throws Exception {
+    String cdn = "/cdn/" + file.sha256() + "?repo=a/b&path=dir/x-Q4_K_M.gguf";
+    hub.inject("a/b", "dir/x-Q4_K_M.gguf", HubFault.refuseRange(), 1);
+    try (Response r = get(cdn, "Range", "bytes=1000-")) {
+      assertThat(r.code()).isEqualTo(416);
+      assertThat(r.header("Content-Range")).isEqualTo("bytes */200000");
+    }
+    try (Response r = get(cdn, "Range", "bytes=1000-")) {
+      assertThat(r.code()).isEqualTo(206);
     }
   }
 

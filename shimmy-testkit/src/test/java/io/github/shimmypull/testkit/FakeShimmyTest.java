@@ -318,6 +318,32 @@ class FakeShimmyTest {
   }
 
   @Test
+  void refuseModelExitsOneWithAnErrorLineWhenTheScanFindsAMatchingId() throws Exception {
+    Path dir = models();
+    Map<String, String> refuse = Map.of(FakeShimmy.REFUSE_MODEL, "broken");
+    Run fine = run(refuse, "list", "--short", "--model-dirs", dir.toString());
+    assertThat(fine.exit()).isZero();
+
+    FakeShimmy.writeGguf(dir.resolve("Broken_Model.Q4_K_M.gguf"));
+    int port = freePort();
+    Process p = serve(dir, port, refuse);
+
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("serve exited").isTrue();
+    assertThat(p.exitValue()).isEqualTo(1);
+    assertThat(Files.readString(tmp.resolve("out-" + port + ".txt")))
+        .startsWith("Error: failed to start with model 'broken-model.q4-k-m'")
+        .doesNotContain("Ready");
+  }
+
+  @Test
+  void refuseModelServesNormallyWhenNoScannedIdMatches() throws Exception {
+    int port = freePort();
+    Process p = serve(models(), port, Map.of(FakeShimmy.REFUSE_MODEL, "broken"));
+    awaitHealth(port, p);
+    assertThat(get(port, "/v1/models").body()).contains("tiny-model.q4-k-m");
+  }
+
+  @Test
   void readyNoBindPrintsReadyButNeverServes() throws Exception {
     int port = freePort();
     Process p = serve(models(), port, Map.of(FakeShimmy.READY_NO_BIND, "true"));

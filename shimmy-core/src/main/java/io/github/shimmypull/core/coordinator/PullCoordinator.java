@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -41,7 +42,6 @@ import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -284,7 +284,7 @@ public final class PullCoordinator implements AutoCloseable {
     PullException failure = null;
     try {
       long phaseStart = System.nanoTime();
-      result = puller.pull(prepared, downloadListener(job, prepared), job.cancellation());
+      result = puller.pull(prepared, downloadListener(job), job.cancellation());
       metrics.phase("download", Duration.ofNanos(System.nanoTime() - phaseStart));
       LOG.info(
           "pull {}: published {} ({} bytes, sha256 {}, commit {}, downloaded: {})",
@@ -293,15 +293,53 @@ public final class PullCoordinator implements AutoCloseable {
     } catch (RuntimeException e) {
       PullException f = asPullException(e);
       if (result != null) {
-        f = new PullException(
-            f.reason(),
-            String.join(", ", result.files()) + " is published in the model directory, but " + f.getMessage(),
-            f,
-            f.details());
+        Path quarantined =
+            e instanceof SupervisorException se && se.reason() == SupervisorException.Reason.EXITED
+                ? quarantineIfRolledBack(job, result)
+                : null;
+        String where =
+            quarantined != null
+                ? " was moved to " + quarantined + " because Shimmy cannot start with it: "
+                : " is published in the model directory, but ";
+        f = new PullException(f.reason(), String.join(", ", result.files()) + where + f.getMessage(), f, f.details());
       }
       failure = f;
     }
     finish(job, held, result, failure, startNanos);
+  }
+
+  /**
+   * Moves a freshly published model out of Shimmy's sight into {@code
+   * <model-dir>/.shimmy-pull/quarantine/} when the new Shimmy instance exited before it was ready
+   * while the previous model set still serves (so the new files are the cause): the next restart or
+   * reconcile then does not trip on them again. Nothing moves when the backend is not serving the
+   * old set (the failure may have another cause), for a timeout (a slow or externally managed
+   * Shimmy says nothing about the file) or when a move fails.
+   *
+   * @return the quarantine directory, or null when the files stay published
+   */
+  private @Nullable Path quarantineIfRolledBack(PullJob job, PullResult result) {
+    BackendState state = supervisor.state();
+    if (state.status() != BackendStatus.READY || state.models().contains(result.modelId())) {
+      return null;
+    }
+    Path quarantine = modelDir.resolve(".shimmy-pull").resolve("quarantine");
+    try {
+      Files.createDirectories(quarantine);
+      for (String file : result.files()) {
+        Path published = modelDir.resolve(file);
+        if (Files.exists(published)) {
+          Files.move(published, quarantine.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.warn("pull {}: cannot quarantine {} in {}: {}", job.id(), result.files(), quarantine, e.toString());
+      return null;
+    }
+    LOG.warn(
+        "pull {}: Shimmy did not come up with {} ({}); moved {} to {} and still serving {}",
+        job.id(), result.modelId(), result.revision(), result.files(), quarantine, state.models());
+    return quarantine;
   }
 
   /** Discovers, restarts Shimmy with the discovered ids and checks it serves {@code modelId}. */
@@ -327,16 +365,9 @@ public final class PullCoordinator implements AutoCloseable {
     }
   }
 
-  private PullListener downloadListener(PullJob job, PreparedPull prepared) {
-    long alreadyPresent = Math.max(0, prepared.totalSize() - prepared.bytesToDownload());
-    AtomicLong counted = new AtomicLong(alreadyPresent);
+  /** Forwards the puller's events to the job (downloaded bytes are the puller's own meter). */
+  private PullListener downloadListener(PullJob job) {
     return event -> {
-      if (event instanceof PullEvent.Downloading d) {
-        long before = counted.getAndAccumulate(d.overallCompleted(), Math::max);
-        if (d.overallCompleted() > before) {
-          metrics.downloaded(d.overallCompleted() - before);
-        }
-      }
       if (!(event instanceof PullEvent.Complete) && !(event instanceof PullEvent.Failed)) {
         job.emit(event);
       }

@@ -19,11 +19,13 @@ import org.jspecify.annotations.Nullable;
  *       reason} = the error code or {@code none})
  *   <li>{@code shimmy.pull.duration} (timer; tag {@code outcome}) from request to served
  *   <li>{@code shimmy.pull.phase.duration} (timer; tag {@code phase} = resolve|download|discover|restart)
- *   <li>{@code shimmy.pull.downloaded.bytes} (counter, bytes) from the downloading events
  *   <li>{@code shimmy.restarts} (counter; tags {@code trigger} = pull|delete|reconcile, {@code outcome})
  *   <li>{@code shimmy.backend.state} (gauge; tag {@code state}; 1 for the current state, else 0)
  *   <li>{@code shimmy.pull.active} (gauge; 1 while a pull runs)
  * </ul>
+ *
+ * <p>Downloaded bytes are not counted here: {@code HuggingFacePuller} counts them as {@code
+ * shimmy.pull.bytes} on the same registry.
  */
 public final class PullMetrics {
 
@@ -89,18 +91,6 @@ public final class PullMetrics {
         .tag("phase", phase)
         .register(registry)
         .record(elapsed);
-  }
-
-  /** Adds downloaded bytes. */
-  public void downloaded(long bytes) {
-    if (registry == null || bytes <= 0) {
-      return;
-    }
-    Counter.builder("shimmy.pull.downloaded.bytes")
-        .description("Bytes downloaded by pulls")
-        .baseUnit("bytes")
-        .register(registry)
-        .increment(bytes);
   }
 
   /** Counts a restart the coordinator asked for. */

@@ -248,7 +248,8 @@ class PullCoordinatorTest {
             e -> {
               assertThat(e.reason()).isEqualTo(Reason.BACKEND);
               assertThat(e.getMessage())
-                  .startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up")
+                  .startsWith("tiny-Q4_K_M.gguf was moved to " + modelDir.resolve(".shimmy-pull/quarantine")
+                      + " because Shimmy cannot start with it: Shimmy did not come up")
                   .contains("exit code 101")
                   .contains("error: unsupported tensor type")
                   .contains("still serving [old-model]");
@@ -257,6 +258,59 @@ class PullCoordinatorTest {
     assertThat(job.events()).last().isInstanceOfSatisfying(
         PullEvent.Failed.class, f -> assertThat(f.reason()).isEqualTo(Reason.BACKEND));
     assertThat(statuses(job.events())).doesNotContain("complete");
+  }
+
+  @Test
+  void aModelShimmyCannotStartWithIsQuarantinedSoTheNextReconcileDoesNotTripOnIt() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    Files.write(modelDir.resolve("old-model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+    fx.supervisor.serving(List.of("old-model"));
+    fx.supervisor.failRestarts(
+        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of("Error: bad model"), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30))).isInstanceOf(PullException.class);
+
+    assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).doesNotExist();
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
+    assertThat(coordinator.localModels()).extracting(m -> m.id()).containsExactly("old-model");
+    int restartsSoFar = fx.supervisor.restarts().size();
+    assertThat(coordinator.reconcile()).isTrue();
+    assertThat(fx.supervisor.restarts()).hasSize(restartsSoFar);
+  }
+
+  @Test
+  void aFailedRestartLeavesTheModelPublishedWhenTheOldSetIsNotServingEither() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.supervisor.inState(BackendStatus.BACKING_OFF, "crashed");
+    fx.supervisor.failRestarts(
+        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of(), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(
+            PullException.class,
+            e -> assertThat(e.getMessage()).startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up"));
+    assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine")).doesNotExist();
+  }
+
+  @Test
+  void aRestartTimeoutLeavesTheModelPublishedSinceItSaysNothingAboutTheFile() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.supervisor.serving(List.of("old-model"));
+    fx.supervisor.failRestarts(
+        new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "the external Shimmy does not serve [tiny-q4-k-m]", null, List.of(), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(
+            PullException.class,
+            e -> assertThat(e.getMessage()).startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up"));
+    assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine")).doesNotExist();
   }
 
   @Test
@@ -408,7 +462,7 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void metricsCountPullsByOutcomeAndReasonAndDownloadedBytes() throws Exception {
+  void metricsCountPullsByOutcomeAndReasonAndLeaveDownloadedBytesToThePuller() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     fx.puller.failPrepare("acme/missing", new PullException(Reason.NOT_FOUND, "missing"));
     PullCoordinator coordinator = fx.track(fx.builder().meterRegistry(registry).build());
@@ -418,7 +472,7 @@ class PullCoordinatorTest {
 
     assertThat(registry.counter("shimmy.pulls", "outcome", "success", "reason", "none").count()).isEqualTo(1);
     assertThat(registry.counter("shimmy.pulls", "outcome", "failure", "reason", "not_found").count()).isEqualTo(1);
-    assertThat(registry.counter("shimmy.pull.downloaded.bytes").count()).isEqualTo(ScriptedPuller.FILE_SIZE);
+    assertThat(registry.find("shimmy.pull.downloaded.bytes").meters()).as("bytes are the puller's meter, counted once").isEmpty();
     assertThat(registry.counter("shimmy.restarts", "trigger", "pull", "outcome", "success").count()).isEqualTo(1);
     assertThat(registry.get("shimmy.pull.phase.duration").tag("phase", "restart").timer().count()).isEqualTo(1);
     assertThat(registry.get("shimmy.backend.state").tag("state", "ready").gauge().value()).isEqualTo(1.0);

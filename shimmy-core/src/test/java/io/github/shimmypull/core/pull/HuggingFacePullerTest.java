@@ -256,6 +256,22 @@ class HuggingFacePullerTest {
   }
 
   @Test
+  void startsOverFromByteZeroWhenTheServerRefusesTheResumeRangeWith416() throws Exception {
+    HubFixture f = start(tinyRepo(MIB));
+    f.hub.inject(REPO, Q4, HubFault.resetAfter(300_000), 1);
+    f.hub.inject(REPO, Q4, HubFault.refuseRange(), 1);
+
+    PullResult result = f.puller().build().pull(ModelRef.parse(REPO), false, PullListener.NONE);
+
+    assertThat(result.sha256()).isEqualTo(f.hub.sha256(REPO, Q4));
+    assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(f.hub.sha256(REPO, Q4));
+    List<RecordedRequest> downloads = f.hub.cdnDownloads();
+    assertThat(downloads).hasSize(3);
+    assertThat(rangeStart(downloads.get(1))).isGreaterThan(0);
+    assertThat(rangeStart(downloads.get(2))).isZero();
+  }
+
+  @Test
   void retriesServerErrorsThenSucceeds() throws Exception {
     HubFixture f = start(tinyRepo(MIB));
     f.hub.inject(REPO, Q4, HubFault.status(503), 2);
@@ -374,6 +390,18 @@ class HuggingFacePullerTest {
           assertThat(r.getUrl().host()).isEqualTo("localhost");
           assertThat(r.getHeaders().get("Authorization")).isNull();
         });
+  }
+
+  @Test
+  void aTokenTheHubRejectsAsInvalidCredentialsIsForbiddenSayingSo() throws Exception {
+    HubFixture f = start(tinyRepo(1000).token("hf_secret"));
+
+    assertThatThrownBy(() -> f.puller().token("hf_expired").build().prepare(ModelRef.parse(REPO), false))
+        .isInstanceOfSatisfying(PullException.class, e -> {
+          assertThat(e.reason()).isEqualTo(Reason.FORBIDDEN);
+          assertThat(e.getMessage()).contains("rejected the token (401)", "Invalid credentials in Authorization header");
+        });
+    assertThat(f.hub.cdnDownloads()).isEmpty();
   }
 
   @Test

@@ -48,6 +48,12 @@ public final class ShimmyProcess {
   /** The line prefix the launcher's watchdog prints before the real child's pid. */
   public static final String WATCHDOG_MARKER = "shimmy-pull watchdog: child ";
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+  /**
+   * Complete {@code /v1/models} answers without the expected ids after which waiting stops:
+   * Shimmy scans once at start-up, so a missing id never appears later. Two rather than one so a
+   * single odd answer does not decide.
+   */
+  static final int ANSWERS_WITHOUT_EXPECTED_IDS = 2;
 
   private final Process process;
   private final int port;
@@ -239,7 +245,8 @@ public final class ShimmyProcess {
   /**
    * Polls {@code GET /health} until 200 and {@code GET /v1/models} until it lists every expected
    * id, then optionally warms up {@code warmUpModel} with a one-token completion. Fails at once
-   * when the process exits.
+   * when the process exits, and with READY_TIMEOUT as soon as two complete {@code /v1/models}
+   * answers lack an expected id (Shimmy never re-scans, so waiting longer cannot help).
    */
   public void awaitReady(
       OkHttpClient http,
@@ -251,6 +258,7 @@ public final class ShimmyProcess {
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
     boolean healthy = false;
+    int answersWithoutExpected = 0;
     List<String> lastIds = List.of();
     while (true) {
       if (cancelled.getAsBoolean()) {
@@ -284,6 +292,17 @@ public final class ShimmyProcess {
             if (lastIds.containsAll(expected)) {
               ids = lastIds;
               break;
+            }
+            answersWithoutExpected++;
+            if (answersWithoutExpected >= ANSWERS_WITHOUT_EXPECTED_IDS) {
+              throw new SupervisorException(
+                  SupervisorException.Reason.READY_TIMEOUT,
+                  "Shimmy pid " + shimmyPid + " on port " + port + " is serving " + lastIds
+                      + " without the expected " + missing(expected, lastIds)
+                      + " (it scans the model directory once at start-up, so they will not appear)",
+                  null,
+                  tail(),
+                  null);
             }
           }
         }

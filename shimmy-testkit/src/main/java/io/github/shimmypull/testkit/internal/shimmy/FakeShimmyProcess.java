@@ -102,6 +102,13 @@ public final class FakeShimmyProcess {
     }
     switch (command == null ? "" : command) {
       case "serve":
+        String refused = refusedModel(registry, knobs);
+        if (refused != null) {
+          err.println(
+              "Error: failed to start with model '" + refused
+                  + "': unsupported model (FAKE_SHIMMY_REFUSE_MODEL=" + knobs.refuseModel() + ")");
+          return 1;
+        }
         return serve(registry, roots, knobs);
       case "list":
         return list(registry);
@@ -122,6 +129,20 @@ public final class FakeShimmyProcess {
       default:
         return usageError("unrecognized subcommand '" + command + "'");
     }
+  }
+
+  /** The first scanned id containing the {@code FAKE_SHIMMY_REFUSE_MODEL} text, if any. */
+  private static @Nullable String refusedModel(Registry registry, Knobs knobs) {
+    String needle = knobs.refuseModel();
+    if (needle == null) {
+      return null;
+    }
+    for (String id : registry.allIds()) {
+      if (id.contains(needle)) {
+        return id;
+      }
+    }
+    return null;
   }
 
   private @Nullable Integer parse(String[] args) {

@@ -13,7 +13,8 @@ public record Knobs(
     int crashExitCode,
     @Nullable Integer refuseStartExitCode,
     boolean hang,
-    boolean readyNoBind) {
+    boolean readyNoBind,
+    @Nullable String refuseModel) {
 
   /** Reads the {@code FAKE_SHIMMY_*} variables; see {@code FakeShimmy} for their meaning. */
   public static Knobs from(Map<String, String> env) {
@@ -27,12 +28,17 @@ public record Knobs(
         (int) longOf(env, "FAKE_SHIMMY_CRASH_EXIT_CODE", 101),
         refuse == null || refuse.isBlank() ? null : Integer.valueOf(refuse.trim()),
         flag(env, "FAKE_SHIMMY_HANG"),
-        flag(env, "FAKE_SHIMMY_READY_NO_BIND"));
+        flag(env, "FAKE_SHIMMY_READY_NO_BIND"),
+        nonBlank(env.get("FAKE_SHIMMY_REFUSE_MODEL")));
   }
 
   private static long longOf(Map<String, String> env, String name, long fallback) {
     String v = env.get(name);
     return v == null || v.isBlank() ? fallback : Long.parseLong(v.trim());
+  }
+
+  private static @Nullable String nonBlank(@Nullable String v) {
+    return v == null || v.isBlank() ? null : v.trim();
   }
 
   private static boolean flag(Map<String, String> env, String name) {
