@@ -41,12 +41,15 @@ public final class JdkHttpServer implements AutoCloseable {
           Exchange exchange = new Exchange(jdk);
           // On an exception the JDK server closes the connection without ending the response.
           handler.handle(exchange);
-          exchange.responseBody().close();
+          // Drain what the handler left unread before ending the response: the JDK server closes
+          // a connection with more than a little unread request body, and a close with unread
+          // bytes resets it, which can destroy the response the client has not read yet.
           try (InputStream unread = jdk.getRequestBody()) {
             unread.transferTo(OutputStream.nullOutputStream());
           } catch (IOException ignored) {
             // the client went away; nothing left to drain
           }
+          exchange.responseBody().close();
           jdk.close();
         });
     server.start();
