@@ -118,7 +118,7 @@ public final class RestartBenchmark {
     }
   }
 
-  private static double spawnToHealthMillis(Path dir) throws Exception {
+  static double spawnToHealthMillis(Path dir) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
