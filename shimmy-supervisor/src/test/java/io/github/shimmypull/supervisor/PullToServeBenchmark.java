@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import mockwebserver3.MockWebServer;
@@ -90,25 +89,14 @@ public final class PullToServeBenchmark {
           wholePull.add((completed.get() - t0) / 1e6);
         }
       }
-      System.out.printf(
-          "fake shimmy spawn -> /health 200 (direct):       median %.0f ms, min %.0f, max %.0f%n",
-          median(spawn), Collections.min(spawn), Collections.max(spawn));
-      System.out.printf(
-          "pull: download done (discovering) -> complete:  median %.0f ms, min %.0f, max %.0f%n",
-          median(publishedToServed), Collections.min(publishedToServed), Collections.max(publishedToServed));
-      System.out.printf(
-          "pull: submit -> complete (1 MiB model):         median %.0f ms, min %.0f, max %.0f%n",
-          median(wholePull), Collections.min(wholePull), Collections.max(wholePull));
+      System.out.println("fake shimmy spawn -> /health 200 (direct):       " + RestartBenchmark.summary(spawn));
+      System.out.println("pull: download done (discovering) -> complete:  " + RestartBenchmark.summary(publishedToServed));
+      System.out.println("pull: submit -> complete (1 MiB model):         " + RestartBenchmark.summary(wholePull));
+      double served = RestartBenchmark.median(publishedToServed);
+      double startUp = RestartBenchmark.median(spawn);
       System.out.printf(
           "ratio (download done -> served) / (fake Shimmy start-up): %.2f; overhead %.0f ms%n",
-          median(publishedToServed) / median(spawn), median(publishedToServed) - median(spawn));
+          served / startUp, served - startUp);
     }
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 }

@@ -60,15 +60,9 @@ public final class RestartBenchmark {
         blueGreen.add(timeMillis(() -> bg.restart(ids, Duration.ofSeconds(60))));
         inPlace.add(timeMillis(() -> ip.restart(ids, Duration.ofSeconds(60))));
       }
-      System.out.printf(
-          "fake shimmy spawn -> /health 200 (direct): median %.0f ms, min %.0f, max %.0f%n",
-          median(spawn), Collections.min(spawn), Collections.max(spawn));
-      System.out.printf(
-          "restart() blue-green -> serving:          median %.0f ms, min %.0f, max %.0f%n",
-          median(blueGreen), Collections.min(blueGreen), Collections.max(blueGreen));
-      System.out.printf(
-          "restart() in-place -> serving:            median %.0f ms, min %.0f, max %.0f%n",
-          median(inPlace), Collections.min(inPlace), Collections.max(inPlace));
+      System.out.println("fake shimmy spawn -> /health 200 (direct): " + summary(spawn));
+      System.out.println("restart() blue-green -> serving:          " + summary(blueGreen));
+      System.out.println("restart() in-place -> serving:            " + summary(inPlace));
       System.out.printf(
           "supervisor overhead (median blue-green - median spawn): %.0f ms%n",
           median(blueGreen) - median(spawn));
@@ -161,7 +155,13 @@ public final class RestartBenchmark {
     return (System.nanoTime() - t0) / 1e6;
   }
 
-  private static double median(List<Double> values) {
+  /** {@code median X ms, min Y, max Z} of durations in milliseconds. */
+  static String summary(List<Double> millis) {
+    return String.format(
+        "median %.0f ms, min %.0f, max %.0f", median(millis), Collections.min(millis), Collections.max(millis));
+  }
+
+  static double median(List<Double> values) {
     List<Double> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
     int n = sorted.size();
