@@ -118,6 +118,19 @@ public final class ShimmyHttpApi implements HttpHandler {
     this.metrics = b.metrics;
   }
 
+  /**
+   * True for the paths this API answers itself whatever the backend state ({@code /},
+   * {@code /v1/health}, {@code /v1/generate}, {@code /v1/api} and everything under it); every
+   * other path is forwarded to Shimmy while an instance is live. A front that routes before this
+   * handler (e.g. {@link io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know what is ours.
+   */
+  public static boolean answersItself(String path) {
+    return switch (path) {
+      case "/", "/v1/health", "/v1/generate", "/v1/api" -> true;
+      default -> path.startsWith("/v1/api/");
+    };
+  }
+
   /** A new builder; {@code coordinator} is required. */
   public static Builder builder() {
     return new Builder();

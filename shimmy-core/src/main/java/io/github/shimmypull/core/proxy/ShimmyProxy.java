@@ -4,11 +4,11 @@ import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
+import io.github.shimmypull.core.proxy.internal.StatusCounters;
 import io.github.shimmypull.core.proxy.internal.StreamingRequestBody;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -20,7 +20,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import okhttp3.Call;
 import okhttp3.ConnectionPool;
 import okhttp3.Headers;
@@ -72,8 +71,7 @@ public final class ShimmyProxy implements HttpHandler {
   private final ShimmySupervisor supervisor;
   private final OkHttpClient client;
   private final Duration acquireWait;
-  private final @Nullable MeterRegistry meterRegistry;
-  private final AtomicReferenceArray<Counter> counters = new AtomicReferenceArray<>(600);
+  private final StatusCounters counters;
   private volatile @Nullable BaseUrl base;
 
   private ShimmyProxy(Builder builder) {
@@ -85,7 +83,7 @@ public final class ShimmyProxy implements HttpHandler {
             ? given.newBuilder().followRedirects(false).followSslRedirects(false).build()
             : given;
     this.acquireWait = builder.acquireWait;
-    this.meterRegistry = builder.meterRegistry;
+    this.counters = new StatusCounters(builder.meterRegistry, REQUESTS_METER);
   }
 
   /** A new builder; {@link Builder#supervisor(ShimmySupervisor)} is required. */
@@ -124,7 +122,7 @@ public final class ShimmyProxy implements HttpHandler {
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     int status = forward(exchange);
-    count(status);
+    counters.count(status);
   }
 
   private int forward(HttpExchange exchange) throws IOException {
@@ -393,23 +391,6 @@ public final class ShimmyProxy implements HttpHandler {
       }
     }
     return escaped.toString();
-  }
-
-  private void count(int status) {
-    MeterRegistry registry = meterRegistry;
-    if (registry == null || status < 0 || status >= counters.length()) {
-      return;
-    }
-    Counter counter = counters.get(status);
-    if (counter == null) {
-      counter =
-          Counter.builder(REQUESTS_METER)
-              .description("Requests forwarded to Shimmy, by response status")
-              .tag("status", Integer.toString(status))
-              .register(registry);
-      counters.set(status, counter);
-    }
-    counter.increment();
   }
 
   private record BaseUrl(URI uri, HttpUrl url) {}

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.doubles.JdkHttpServer;
+import io.github.shimmypull.core.doubles.LeasingSupervisor;
+import io.github.shimmypull.core.doubles.RawUpstream;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,7 +15,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
@@ -354,7 +355,7 @@ class ShimmyProxyTest {
 
   @Test
   void abortsTheResponseAndReleasesTheLeaseWhenTheUpstreamFailsMidBody() throws Exception {
-    ServerSocket upstream = rawUpstream(socket -> {
+    RawUpstream upstream = rawUpstream(socket -> {
       readHead(socket.getInputStream());
       socket.getOutputStream().write(
           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
@@ -444,7 +445,7 @@ class ShimmyProxyTest {
 
   @Test
   void doesNotRetryOnceTheRequestBodyWasSentToAFailingUpstream() throws Exception {
-    ServerSocket failing = rawUpstream(socket -> {
+    RawUpstream failing = rawUpstream(socket -> {
       InputStream in = socket.getInputStream();
       readHead(in);
       in.read(new byte[8]);
@@ -561,31 +562,11 @@ class ShimmyProxyTest {
     return server;
   }
 
-  private interface SocketScript {
-    void run(Socket socket) throws IOException;
-  }
-
   /** A bare TCP upstream that runs {@code script} on each accepted connection. */
-  private ServerSocket rawUpstream(SocketScript script) throws IOException {
-    ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-    closeables.push(server);
-    threads.submit(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket socket = server.accept();
-          threads.submit(() -> {
-            try (socket) {
-              script.run(socket);
-            } catch (IOException ignored) {
-              // the script ends connections abruptly on purpose
-            }
-          });
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
-    return server;
+  private RawUpstream rawUpstream(RawUpstream.Script script) throws IOException {
+    RawUpstream upstream = RawUpstream.start(script);
+    closeables.push(upstream);
+    return upstream;
   }
 
   private static URI base(MockWebServer server) {
@@ -596,38 +577,20 @@ class ShimmyProxyTest {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
-  private static URI base(ServerSocket server) {
-    return URI.create("http://127.0.0.1:" + server.getLocalPort());
+  private static URI base(RawUpstream server) {
+    return server.uri();
   }
 
-  /** A URL on a port nobody listens on. */
   private static URI deadUrl() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return base(socket);
-    }
+    return RawUpstream.deadUrl();
   }
 
   private static void readHead(InputStream in) throws IOException {
-    int matched = 0;
-    byte[] end = {'\r', '\n', '\r', '\n'};
-    while (matched < 4) {
-      int b = in.read();
-      if (b == -1) {
-        throw new IOException("connection closed in the request head");
-      }
-      matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-    }
+    RawUpstream.readHead(in);
   }
 
-  /** Sends a raw request and reads the response until the server closes the connection. */
   private static String rawExchange(int port, String request) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(20_000);
-      socket.getOutputStream().write(request.getBytes(UTF_8));
-      ByteArrayOutputStream received = new ByteArrayOutputStream();
-      socket.getInputStream().transferTo(received);
-      return received.toString(UTF_8);
-    }
+    return RawUpstream.exchange(port, request);
   }
 
   private static String readLine(BufferedSource source) {

@@ -1,4 +1,4 @@
-package io.github.shimmypull.core.proxy;
+package io.github.shimmypull.core.doubles;
 
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * acquisitions, the waits asked for. With no URL it answers NO_BACKEND; while "starting" it blocks
  * acquire(wait) until {@link #ready(URI)} or the wait ends.
  */
-final class LeasingSupervisor implements ShimmySupervisor {
+public final class LeasingSupervisor implements ShimmySupervisor {
 
   private final Deque<URI> scripted = new ArrayDeque<>();
   private @Nullable URI live;
@@ -33,48 +33,48 @@ final class LeasingSupervisor implements ShimmySupervisor {
   private final AtomicInteger waiting = new AtomicInteger();
   private final List<Duration> waits = new CopyOnWriteArrayList<>();
 
-  static LeasingSupervisor live(URI baseUrl) {
+  public static LeasingSupervisor live(URI baseUrl) {
     LeasingSupervisor supervisor = new LeasingSupervisor();
     supervisor.live = baseUrl;
     return supervisor;
   }
 
-  static LeasingSupervisor none() {
+  public static LeasingSupervisor none() {
     return new LeasingSupervisor();
   }
 
-  static LeasingSupervisor starting() {
+  public static LeasingSupervisor starting() {
     LeasingSupervisor supervisor = new LeasingSupervisor();
     supervisor.starting = true;
     return supervisor;
   }
 
   /** The next acquisitions return these URLs first, in order, then the live one. */
-  synchronized LeasingSupervisor thenLive(URI first, URI live) {
+  public synchronized LeasingSupervisor thenLive(URI first, URI live) {
     scripted.add(first);
     this.live = live;
     return this;
   }
 
-  synchronized void ready(URI baseUrl) {
+  public synchronized void ready(URI baseUrl) {
     live = baseUrl;
     starting = false;
     notifyAll();
   }
 
-  int openLeases() {
+  public int openLeases() {
     return open.get();
   }
 
-  int acquisitions() {
+  public int acquisitions() {
     return acquired.get();
   }
 
-  int waiting() {
+  public int waiting() {
     return waiting.get();
   }
 
-  List<Duration> waits() {
+  public List<Duration> waits() {
     return new ArrayList<>(waits);
   }
 

@@ -1,0 +1,27 @@
+package io.github.shimmypull.core.edge.internal;
+
+import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import java.net.URI;
+import java.time.Duration;
+import java.util.function.IntConsumer;
+import java.util.function.Predicate;
+
+/**
+ * What every edge connection shares: where the application is, what it answers itself, the
+ * supervisor to lease Shimmy from, the limits and timeouts, and the counter of forwarded requests.
+ *
+ * @param app base URL of the application server behind the edge, {@code http://HOST:PORT}
+ * @param answeredByApp paths always handed to the application (its own API)
+ * @param maxDirectBodyBytes requests with a larger declared body go to the application, which
+ *     answers 413
+ * @param countForwarded called with the status of every response Shimmy gave a direct request
+ */
+public record EdgeSettings(
+    ShimmySupervisor supervisor,
+    URI app,
+    Predicate<String> answeredByApp,
+    long maxDirectBodyBytes,
+    Duration connectTimeout,
+    Duration readTimeout,
+    Duration idleTimeout,
+    IntConsumer countForwarded) {}

@@ -1,0 +1,742 @@
+package io.github.shimmypull.core.edge.internal;
+
+import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
+import io.github.shimmypull.core.supervisor.Lease;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of the edge. Each request is routed once, when its head arrives:
+ *
+ * <ul>
+ *   <li>straight to the live Shimmy instance (a lease taken without waiting) when it is a plain
+ *       proxied request: origin-form target, a path the application does not answer itself, no
+ *       {@code Upgrade} or {@code Expect}, and no body or a declared {@code Content-Length} within
+ *       the limit;
+ *   <li>otherwise to the application, which has the complete behaviour: its own API, waiting for a
+ *       start in progress, 503 without an instance, 413, chunked request bodies.
+ * </ul>
+ *
+ * <p>A direct request whose Shimmy connection cannot be opened, or fails before answering a
+ * request without a body, is handed to the application instead (a blue-green switch can retire an
+ * instance between the lease and the connect). Responses stream back chunk by chunk with a flush
+ * per read batch; the lease is released when the last byte is written to the client. Requests on a
+ * connection are answered in order (pipelined ones wait). Both directions apply back-pressure:
+ * reading stops on one side while the other side's socket is full.
+ */
+public final class FrontHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+
+  /** Direct request bodies up to this size are kept until the response starts, to be replayed. */
+  static final long REPLAYABLE_BODY_BYTES = 64 * 1024;
+
+  /** Pipelined messages kept while a response is in progress before reading pauses. */
+  static final int MAX_QUEUED_MESSAGES = 64;
+
+  private final EdgeSettings settings;
+  private final UpstreamPool pool;
+  private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
+  private @Nullable ChannelHandlerContext ctx;
+  private @Nullable Exchange current;
+  private @Nullable String clientAddress;
+
+  public FrontHandler(EdgeSettings settings, UpstreamPool pool) {
+    this.settings = settings;
+    this.pool = pool;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof HttpObject object)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    Exchange exchange = current;
+    if (!queued.isEmpty() || (exchange != null && exchange.requestComplete)) {
+      queued.add(object); // pipelined: answered once the current response is complete
+      if (queued.size() >= MAX_QUEUED_MESSAGES) {
+        updateClientReads();
+      }
+      return;
+    }
+    dispatch(object);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    Exchange exchange = current;
+    if (exchange != null && exchange.upstream != null) {
+      exchange.upstream.flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    Exchange exchange = current;
+    if (exchange != null && exchange.upstream != null && ctx.channel().isWritable()) {
+      exchange.upstream.config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof IdleStateEvent) {
+      if (current == null) {
+        ctx.close(); // an idle keep-alive connection
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(event);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    Exchange exchange = current;
+    current = null;
+    if (exchange != null) {
+      exchange.abandon();
+    }
+    HttpObject message;
+    while ((message = queued.poll()) != null) {
+      ReferenceCountUtil.release(message);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
+    ctx.close();
+  }
+
+  private void dispatch(HttpObject message) {
+    Exchange exchange = current;
+    if (exchange != null) {
+      if (message instanceof HttpContent content) {
+        exchange.requestContent(content);
+      } else {
+        ReferenceCountUtil.release(message);
+      }
+    } else if (message instanceof HttpRequest request) {
+      begin(request);
+    } else {
+      ReferenceCountUtil.release(message); // body of a request already answered
+    }
+  }
+
+  private void begin(HttpRequest request) {
+    DecoderResult decoded = request.decoderResult();
+    if (decoded.isFailure()) {
+      ReferenceCountUtil.release(request);
+      rejectMalformed(decoded.cause());
+      return;
+    }
+    Exchange exchange = new Exchange(request);
+    current = exchange;
+    exchange.start();
+    if (request instanceof HttpContent content) {
+      exchange.requestContent(content);
+    }
+  }
+
+  private void rejectMalformed(Throwable cause) {
+    int status;
+    String message;
+    if (cause instanceof TooLongHttpLineException) {
+      status = 414;
+      message = "request line too long";
+    } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+      status = 431;
+      message = "request headers too large";
+    } else {
+      status = 400;
+      message = "malformed HTTP request";
+    }
+    ChannelHandlerContext context = context();
+    context
+        .writeAndFlush(EdgeResponses.error(status, "invalid_request", message, false))
+        .addListener(ChannelFutureListener.CLOSE);
+    context.channel().config().setAutoRead(false);
+  }
+
+  /**
+   * Reads from the client unless a request body waits for its upstream (connecting, or its socket
+   * full) or too many pipelined messages are queued. Netty only touches the selector when the
+   * value changes, so a keep-alive connection serving one request after another never does.
+   */
+  private void updateClientReads() {
+    Exchange exchange = current;
+    boolean read =
+        queued.size() < MAX_QUEUED_MESSAGES
+            && (exchange == null
+                || exchange.requestComplete
+                || (exchange.upstream != null && exchange.upstream.isWritable()));
+    context().channel().config().setAutoRead(read);
+  }
+
+  private void exchangeDone(Exchange exchange, boolean keepConnection) {
+    if (current != exchange) {
+      return;
+    }
+    current = null;
+    ChannelHandlerContext context = context();
+    if (!keepConnection) {
+      context.close();
+      return;
+    }
+    HttpObject next;
+    while ((current == null || !current.requestComplete) && (next = queued.poll()) != null) {
+      dispatch(next);
+    }
+    Exchange started = current;
+    if (started != null && started.upstream != null) {
+      started.upstream.flush();
+    }
+    updateClientReads();
+  }
+
+  private ChannelHandlerContext context() {
+    ChannelHandlerContext context = ctx;
+    if (context == null) {
+      throw new IllegalStateException("handler not added");
+    }
+    return context;
+  }
+
+  private String clientAddress() {
+    String address = clientAddress;
+    if (address == null) {
+      SocketAddress remote = context().channel().remoteAddress();
+      address =
+          remote instanceof InetSocketAddress inet && inet.getAddress() != null
+              ? inet.getAddress().getHostAddress()
+              : String.valueOf(remote);
+      clientAddress = address;
+    }
+    return address;
+  }
+
+  /** One request and its response. All methods run on the connection's event loop. */
+  private final class Exchange implements UpstreamListener {
+
+    private final HttpRequest request;
+    private final boolean head;
+    private final boolean clientHttp10;
+    private final boolean requestHasBody;
+    private final @Nullable String originalHost;
+    private final @Nullable String originalForwardedHost;
+    private final @Nullable String originalForwardedProto;
+    private boolean clientKeepAlive;
+    private @Nullable Lease lease;
+    private boolean toApp;
+    private @Nullable Channel upstream;
+    private @Nullable List<HttpObject> pending = new ArrayList<>(4);
+    private @Nullable List<HttpContent> replay;
+    private boolean reused;
+    private boolean requestComplete;
+    private boolean responseStarted;
+    private boolean skippingInformational;
+    private boolean upstreamKeepAlive;
+    private int status;
+    private boolean finished;
+
+    Exchange(HttpRequest request) {
+      this.request = request;
+      this.head = request.method().equals(HttpMethod.HEAD);
+      this.clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+      this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+      HttpHeaders headers = request.headers();
+      this.requestHasBody =
+          headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength(request) != 0;
+      this.originalHost = headers.get(HttpHeaderNames.HOST);
+      this.originalForwardedHost = headers.get(X_FORWARDED_HOST);
+      this.originalForwardedProto = headers.get(X_FORWARDED_PROTO);
+    }
+
+    /**
+     * True when the request can still be handed to the application after a failed direct attempt:
+     * nothing of the response came yet, and the body is either empty or small and kept (an idle
+     * pooled connection that Shimmy closed fails only once we write to it).
+     */
+    private boolean replayable() {
+      return !toApp && !responseStarted && (!requestHasBody || replay != null);
+    }
+
+    void start() {
+      toApp = !direct();
+      if (!toApp) {
+        try {
+          lease = settings.supervisor().acquire();
+        } catch (RuntimeException noInstance) {
+          toApp = true; // the application waits for a start in progress or answers 503
+        }
+      }
+      prepareHead();
+      send(forwardedHead());
+      connect();
+    }
+
+    private boolean direct() {
+      String uri = request.uri();
+      if (uri.isEmpty() || uri.charAt(0) != '/') {
+        return false; // absolute-form or '*': the application decides
+      }
+      int query = uri.indexOf('?');
+      String path = query < 0 ? uri : uri.substring(0, query);
+      if (path.indexOf('%') >= 0 || path.indexOf(';') >= 0 || path.contains("//")
+          || path.contains("/.")) {
+        return false; // the application normalises such paths before it routes
+      }
+      if (settings.answeredByApp().test(path)) {
+        return false;
+      }
+      HttpHeaders headers = request.headers();
+      if (headers.contains(HttpHeaderNames.UPGRADE) || headers.contains(HttpHeaderNames.EXPECT)
+          || headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+        return false;
+      }
+      long length = declaredLength(request);
+      return length >= 0 && length <= settings.maxDirectBodyBytes();
+    }
+
+    /** Makes the client's request head the forwarded one, in place: one copy of the headers less. */
+    private void prepareHead() {
+      HttpHeaders headers = request.headers();
+      boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+      String previous = headers.get(X_FORWARDED_FOR);
+      stripHopByHop(headers);
+      if (chunked) {
+        HttpUtil.setTransferEncodingChunked(request, true); // our own framing to the upstream
+      }
+      headers.set(X_FORWARDED_FOR, previous == null ? clientAddress() : previous + ", " + clientAddress());
+      request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** The request head for the current route: Shimmy gets its own Host and X-Forwarded-*. */
+    private HttpRequest forwardedHead() {
+      HttpHeaders headers = request.headers();
+      Lease held = lease;
+      if (!toApp && held != null) {
+        headers.set(HttpHeaderNames.HOST, held.baseUrl().getAuthority());
+        restore(headers, X_FORWARDED_HOST, originalHost);
+        headers.set(X_FORWARDED_PROTO, "http");
+      } else {
+        restore(headers, HttpHeaderNames.HOST, originalHost);
+        restore(headers, X_FORWARDED_HOST, originalForwardedHost);
+        restore(headers, X_FORWARDED_PROTO, originalForwardedProto);
+      }
+      return request;
+    }
+
+    private URI target() {
+      Lease held = lease;
+      return toApp || held == null ? settings.app() : held.baseUrl();
+    }
+
+    private void connect() {
+      URI address = target();
+      Channel pooled = pool.take(address);
+      if (pooled != null) {
+        reused = true;
+        attach(pooled);
+        return;
+      }
+      ChannelHandlerContext context = context();
+      context.channel().config().setAutoRead(false);
+      UpstreamPool upstreamPool = pool;
+      ChannelFuture connecting =
+          new Bootstrap()
+              .group(context.channel().eventLoop())
+              .channel(NioSocketChannel.class)
+              .option(ChannelOption.TCP_NODELAY, true)
+              .option(
+                  ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                  (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+              .handler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                      channel.pipeline().addLast(
+                          new IdleStateHandler(
+                              settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
+                          new HttpClientCodec(),
+                          new UpstreamHandler(upstreamPool, address));
+                    }
+                  })
+              .connect(address.getHost(), address.getPort() < 0 ? 80 : address.getPort());
+      connecting.addListener(
+          (ChannelFuture done) -> {
+            if (finished) {
+              done.channel().close(); // the client left while we connected
+            } else if (done.isSuccess()) {
+              attach(done.channel());
+            } else {
+              connectFailed(address, done.cause());
+            }
+          });
+    }
+
+    private void attach(Channel channel) {
+      upstream = channel;
+      UpstreamHandler.of(channel).bind(this);
+      List<HttpObject> waiting = pending;
+      pending = null;
+      if (waiting != null) {
+        for (HttpObject message : waiting) {
+          keepForReplay(message);
+          channel.write(message);
+        }
+      }
+      channel.flush();
+      updateClientReads();
+    }
+
+    private void connectFailed(URI address, Throwable cause) {
+      if (!toApp) {
+        log.debug("Shimmy at {} refused a connection ({}); handing the request to the application",
+            address, cause.toString());
+        handToApplication();
+        return;
+      }
+      log.warn("the application behind the edge at {} cannot be reached: {}", address, cause.toString());
+      List<HttpObject> waiting = pending;
+      pending = null;
+      if (waiting != null) {
+        waiting.forEach(ReferenceCountUtil::release);
+      }
+      answerError(502, "upstream_error", "the application behind the edge cannot be reached");
+    }
+
+    /** Replaces the direct route by the application; only while no body byte has gone out. */
+    private void handToApplication() {
+      releaseLease();
+      toApp = true;
+      List<HttpObject> waiting = pending;
+      List<HttpContent> kept = replay;
+      replay = null;
+      List<HttpObject> resend = new ArrayList<>(4);
+      resend.add(forwardedHead());
+      if (waiting != null) {
+        resend.addAll(waiting.subList(1, waiting.size()));
+      } else if (kept != null) {
+        resend.addAll(kept);
+      } else if (requestComplete) {
+        resend.add(LastHttpContent.EMPTY_LAST_CONTENT);
+      }
+      pending = resend;
+      upstream = null;
+      connect();
+    }
+
+    void requestContent(HttpContent content) {
+      boolean last = content instanceof LastHttpContent;
+      if (finished) {
+        ReferenceCountUtil.release(content);
+      } else {
+        send(content);
+      }
+      if (last) {
+        requestComplete = true;
+        updateClientReads();
+      } else if (upstream != null && !upstream.isWritable()) {
+        updateClientReads();
+      }
+    }
+
+    private void send(HttpObject message) {
+      List<HttpObject> waiting = pending;
+      if (waiting != null) {
+        waiting.add(message);
+      } else if (upstream != null) {
+        keepForReplay(message);
+        upstream.write(message);
+      } else {
+        ReferenceCountUtil.release(message);
+      }
+    }
+
+    /** Keeps a duplicate of small direct request bodies until the response starts. */
+    private void keepForReplay(HttpObject message) {
+      if (!(message instanceof HttpContent content) || toApp || responseStarted
+          || declaredLength(request) > REPLAYABLE_BODY_BYTES) {
+        return;
+      }
+      List<HttpContent> kept = replay;
+      if (kept == null) {
+        kept = new ArrayList<>(2);
+        replay = kept;
+      }
+      kept.add(content.retainedDuplicate());
+    }
+
+    private void dropReplay() {
+      List<HttpContent> kept = replay;
+      replay = null;
+      if (kept != null) {
+        kept.forEach(ReferenceCountUtil::release);
+      }
+    }
+
+    @Override
+    public void upstreamRead(Object message) {
+      if (finished) {
+        ReferenceCountUtil.release(message);
+        return;
+      }
+      if (message instanceof HttpObject object && object.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(message);
+        upstreamFailed("malformed upstream response: " + object.decoderResult().cause());
+        return;
+      }
+      if (message instanceof HttpResponse response) {
+        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+          // e.g. 100 Continue from the application; its empty end is not the response's end
+          skippingInformational = true;
+          context().writeAndFlush(
+              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status()));
+        } else {
+          respond(response);
+        }
+      }
+      if (message instanceof HttpContent content) {
+        if (skippingInformational) {
+          content.release();
+          if (content instanceof LastHttpContent) {
+            skippingInformational = false;
+          }
+          return;
+        }
+        Channel client = context().channel();
+        if (content instanceof LastHttpContent) {
+          Channel used = upstream;
+          upstream = null;
+          if (used != null) {
+            UpstreamHandler.of(used).unbind(used, upstreamKeepAlive && requestComplete);
+          }
+          boolean keep = clientKeepAlive && requestComplete;
+          client.writeAndFlush(content)
+              .addListener((ChannelFuture written) -> responseWritten(written, keep));
+        } else {
+          client.write(content);
+          Channel from = upstream;
+          if (!client.isWritable() && from != null) {
+            from.config().setAutoRead(false);
+          }
+        }
+      }
+    }
+
+    private void respond(HttpResponse response) {
+      responseStarted = true;
+      dropReplay();
+      status = response.status().code();
+      upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+      HttpHeaders headers = response.headers();
+      stripHopByHop(headers);
+      response.setProtocolVersion(HttpVersion.HTTP_1_1);
+      boolean bodyless = head || status == 204 || status == 304;
+      if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        if (clientHttp10) {
+          clientKeepAlive = false; // the body ends when the connection does
+        } else {
+          HttpUtil.setTransferEncodingChunked(response, true);
+        }
+      }
+      if (!clientKeepAlive) {
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      } else if (clientHttp10) {
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      context().channel().write(response);
+    }
+
+    @Override
+    public void upstreamReadComplete() {
+      context().channel().flush();
+    }
+
+    @Override
+    public void upstreamWritabilityChanged(boolean writable) {
+      updateClientReads();
+    }
+
+    @Override
+    public void upstreamFailed(String why) {
+      if (finished) {
+        return;
+      }
+      Channel failed = upstream;
+      upstream = null;
+      if (failed != null) {
+        failed.close();
+      }
+      if (responseStarted) {
+        log.debug("aborting a response to {} {}: {}", request.method(), request.uri(), why);
+        finish();
+        current = null;
+        context().close(); // the client must see a broken response, not a complete one
+      } else if (replayable() && (reused || !requestHasBody)) {
+        log.debug("Shimmy failed before answering {} {} ({}); handing it to the application",
+            request.method(), request.uri(), why);
+        handToApplication();
+      } else {
+        log.debug("upstream failed before answering {} {}: {}", request.method(), request.uri(), why);
+        answerError(502, "upstream_error", "Shimmy failed before answering");
+      }
+    }
+
+    private void answerError(int code, String errorCode, String message) {
+      status = code;
+      responseStarted = true;
+      boolean keep = clientKeepAlive && requestComplete;
+      context()
+          .writeAndFlush(EdgeResponses.error(code, errorCode, message, keep))
+          .addListener((ChannelFuture written) -> responseWritten(written, keep));
+    }
+
+    private void responseWritten(ChannelFuture written, boolean keepConnection) {
+      finish();
+      if (written.isSuccess()) {
+        exchangeDone(this, keepConnection);
+      } else {
+        exchangeDone(this, false);
+      }
+    }
+
+    /** The client left: drop the upstream connection mid-exchange and release the lease. */
+    void abandon() {
+      Channel used = upstream;
+      upstream = null;
+      if (used != null) {
+        used.close();
+      }
+      List<HttpObject> waiting = pending;
+      pending = null;
+      if (waiting != null) {
+        waiting.forEach(ReferenceCountUtil::release);
+      }
+      finish();
+    }
+
+    private void finish() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      dropReplay();
+      if (!toApp && status > 0) {
+        settings.countForwarded().accept(status);
+      }
+      releaseLease();
+    }
+
+    private void releaseLease() {
+      Lease held = lease;
+      lease = null;
+      if (held != null) {
+        held.close();
+      }
+    }
+  }
+
+  private static long declaredLength(HttpRequest request) {
+    try {
+      return HttpUtil.getContentLength(request, 0L);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static void restore(HttpHeaders headers, CharSequence name, @Nullable String value) {
+    if (value == null) {
+      headers.remove(name);
+    } else {
+      headers.set(name, value);
+    }
+  }
+
+  /**
+   * Removes the hop-by-hop headers (RFC 9110 §7.6.1), in place: the fixed names, every
+   * {@code Proxy-*} and the names the {@code Connection} header lists.
+   */
+  static void stripHopByHop(HttpHeaders headers) {
+    if (headers.contains(HttpHeaderNames.CONNECTION)) {
+      Set<String> listed = HopByHopHeaders.listedInConnection(headers.getAll(HttpHeaderNames.CONNECTION));
+      if (listed != null) {
+        listed.forEach(headers::remove);
+      }
+      headers.remove(HttpHeaderNames.CONNECTION);
+    }
+    headers.remove(HttpHeaderNames.KEEP_ALIVE)
+        .remove(HttpHeaderNames.TE)
+        .remove(HttpHeaderNames.TRAILER)
+        .remove(HttpHeaderNames.UPGRADE)
+        .remove(HttpHeaderNames.TRANSFER_ENCODING);
+    List<CharSequence> proxyHeaders = null;
+    Iterator<Map.Entry<CharSequence, CharSequence>> entries = headers.iteratorCharSequence();
+    while (entries.hasNext()) {
+      CharSequence name = entries.next().getKey();
+      if (name.length() > 6 && AsciiString.regionMatches(name, true, 0, "proxy-", 0, 6)) {
+        if (proxyHeaders == null) {
+          proxyHeaders = new ArrayList<>(2);
+        }
+        proxyHeaders.add(name);
+      }
+    }
+    if (proxyHeaders != null) {
+      proxyHeaders.forEach(headers::remove);
+    }
+  }
+}

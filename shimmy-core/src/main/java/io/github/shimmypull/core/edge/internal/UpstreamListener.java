@@ -1,0 +1,17 @@
+package io.github.shimmypull.core.edge.internal;
+
+/** What an upstream connection reports to the exchange it currently serves (on its event loop). */
+interface UpstreamListener {
+
+  /** A decoded part of the upstream's response ({@code HttpResponse} or {@code HttpContent}). */
+  void upstreamRead(Object message);
+
+  /** The end of one batch of reads: the moment to flush what was written to the client. */
+  void upstreamReadComplete();
+
+  /** The upstream connection can take more (or no more) request bytes. */
+  void upstreamWritabilityChanged(boolean writable);
+
+  /** The upstream connection failed, closed, or was silent longer than the read timeout. */
+  void upstreamFailed(String why);
+}

@@ -1,0 +1,590 @@
+package io.github.shimmypull.core.edge;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.shimmypull.core.doubles.LeasingSupervisor;
+import io.github.shimmypull.core.doubles.RawUpstream;
+import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.Buffer;
+import okio.BufferedSink;
+import okio.BufferedSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * ShimmyEdge against real sockets: a MockWebServer or a scripted TCP server stands for Shimmy,
+ * another MockWebServer for the application behind the edge, and every request crosses real
+ * connections.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ShimmyEdgeTest {
+
+  private static final Duration EVENTUALLY = Duration.ofSeconds(20);
+
+  private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final OkHttpClient client =
+      new OkHttpClient.Builder()
+          .readTimeout(Duration.ofSeconds(30))
+          .retryOnConnectionFailure(false)
+          .build();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    while (!closeables.isEmpty()) {
+      closeables.pop().close();
+    }
+    client.connectionPool().evictAll();
+    client.dispatcher().executorService().shutdown();
+  }
+
+  @Test
+  void forwardsAPlainRequestStraightToShimmyWithItsBodyAndAnswer() throws Exception {
+    MockWebServer shimmy = mockServer();
+    shimmy.enqueue(new MockResponse.Builder().code(201).addHeader("X-Upstream", "yes")
+        .addHeader("Content-Type", "application/json").body("{\"ok\":true}").build());
+    MockWebServer app = mockServer();
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(shimmy));
+    ShimmyEdge edge = edge(supervisor, app);
+
+    Request request = new Request.Builder()
+        .url(edge.url() + "/v1/chat/completions?stream=false&q=a%20b")
+        .header("X-Custom", "value-1")
+        .post(RequestBody.create("{\"model\":\"m\"}", MediaType.get("application/json")))
+        .build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(201);
+      assertThat(response.header("X-Upstream")).isEqualTo("yes");
+      assertThat(response.body().string()).isEqualTo("{\"ok\":true}");
+    }
+
+    RecordedRequest recorded = shimmy.takeRequest();
+    assertThat(recorded.getMethod()).isEqualTo("POST");
+    assertThat(recorded.getTarget()).isEqualTo("/v1/chat/completions?stream=false&q=a%20b");
+    assertThat(recorded.getBody().utf8()).isEqualTo("{\"model\":\"m\"}");
+    assertThat(recorded.getHeaders().get("X-Custom")).isEqualTo("value-1");
+    assertThat(recorded.getHeaders().get("Host")).isEqualTo("127.0.0.1:" + shimmy.getPort());
+    assertThat(recorded.getHeaders().get("X-Forwarded-Host")).isEqualTo(URI.create(edge.url()).getAuthority());
+    assertThat(recorded.getHeaders().get("X-Forwarded-For")).isEqualTo("127.0.0.1");
+    assertThat(recorded.getHeaders().get("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(app.getRequestCount()).isZero();
+    awaitThat(() -> supervisor.openLeases() == 0);
+    assertThat(supervisor.acquisitions()).isEqualTo(1);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/", "/v1/health", "/v1/generate", "/v1/api", "/v1/api/pull",
+      "/v1/api/models/some-model", "/v1/%61pi/pull", "/v1//api/pull", "/v1/./api/pull"})
+  void handsTheApplicationsOwnPathsToTheApplication(String path) throws Exception {
+    MockWebServer shimmy = mockServer();
+    MockWebServer app = mockServer();
+    app.enqueue(new MockResponse.Builder().code(200).body("from the app").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(shimmy));
+    ShimmyEdge edge = edge(supervisor, app);
+
+    assertThat(rawGet(edge, path)).startsWith("HTTP/1.1 200").endsWith("from the app");
+
+    assertThat(app.takeRequest().getTarget()).isEqualTo(path);
+    assertThat(shimmy.getRequestCount()).isZero();
+    assertThat(supervisor.acquisitions()).isZero();
+  }
+
+  @Test
+  void handsRequestsToTheApplicationWhileNoInstanceIsLive() throws Exception {
+    MockWebServer app = mockServer();
+    app.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "2")
+        .body("{\"code\":\"backend_unavailable\"}").build());
+    ShimmyEdge edge = edge(LeasingSupervisor.none(), app);
+
+    try (Response response = get(edge, "/v1/models")) {
+      assertThat(response.code()).isEqualTo(503);
+      assertThat(response.header("Retry-After")).isEqualTo("2");
+      assertThat(response.body().string()).contains("backend_unavailable");
+    }
+    RecordedRequest recorded = app.takeRequest();
+    assertThat(recorded.getTarget()).isEqualTo("/v1/models");
+    assertThat(recorded.getHeaders().get("Host")).isEqualTo(URI.create(edge.url()).getAuthority());
+    assertThat(recorded.getHeaders().get("X-Forwarded-For")).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  void handsChunkedAndOversizedBodiesToTheApplicationWhichEnforcesTheLimit() throws Exception {
+    MockWebServer shimmy = mockServer();
+    MockWebServer app = mockServer();
+    app.enqueue(new MockResponse.Builder().code(200).body("chunked ok").build());
+    app.enqueue(new MockResponse.Builder().code(413).body("{\"code\":\"payload_too_large\"}").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(shimmy));
+    ShimmyEdge edge =
+        track(ShimmyEdge.builder().supervisor(supervisor).app(base(app)).maxDirectBodyBytes(16)
+            .build().start());
+
+    RequestBody chunked = new RequestBody() {
+      @Override
+      public MediaType contentType() {
+        return MediaType.get("text/plain");
+      }
+
+      @Override
+      public void writeTo(BufferedSink sink) throws IOException {
+        sink.writeUtf8("streamed body");
+      }
+    };
+    try (Response response = client.newCall(
+        new Request.Builder().url(edge.url() + "/v1/completions").post(chunked).build()).execute()) {
+      assertThat(response.body().string()).isEqualTo("chunked ok");
+    }
+    RecordedRequest first = app.takeRequest();
+    assertThat(first.getBody().utf8()).isEqualTo("streamed body");
+    assertThat(first.getHeaders().get("Transfer-Encoding")).isEqualTo("chunked");
+
+    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
+        .post(RequestBody.create("x".repeat(17), MediaType.get("text/plain"))).build()).execute()) {
+      assertThat(response.code()).isEqualTo(413);
+    }
+    assertThat(app.takeRequest().getBody().size()).isEqualTo(17);
+    assertThat(shimmy.getRequestCount()).isZero();
+  }
+
+  @Test
+  void forwardsEachServerSentEventBeforeTheUpstreamStreamHasFinished() throws Exception {
+    CountDownLatch firstEventSeen = new CountDownLatch(1);
+    RawUpstream shimmy = raw(socket -> {
+      RawUpstream.readHead(socket.getInputStream());
+      OutputStream out = socket.getOutputStream();
+      out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + chunk("data: one\n\n")).getBytes(UTF_8));
+      out.flush();
+      await(firstEventSeen);
+      out.write((chunk("data: [DONE]\n\n") + "0\r\n\r\n").getBytes(UTF_8));
+      out.flush();
+      socket.getInputStream().read();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = edge(supervisor, mockServer());
+
+    try (Response response = get(edge, "/v1/chat/completions")) {
+      assertThat(response.header("Content-Type")).isEqualTo("text/event-stream");
+      BufferedSource source = response.body().source();
+      assertThat(source.readUtf8LineStrict()).isEqualTo("data: one");
+      assertThat(supervisor.openLeases()).as("the lease is held while the stream runs").isEqualTo(1);
+      firstEventSeen.countDown();
+      source.readUtf8LineStrict();
+      assertThat(source.readUtf8LineStrict()).isEqualTo("data: [DONE]");
+    }
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void abortsTheClientConnectionAndReleasesTheLeaseWhenShimmyFailsMidBody() throws Exception {
+    RawUpstream shimmy = raw(socket -> {
+      RawUpstream.readHead(socket.getInputStream());
+      socket.getOutputStream().write(
+          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nhello"
+              .getBytes(UTF_8));
+      socket.getOutputStream().flush();
+      socket.setSoLinger(true, 0);
+      socket.close();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = edge(supervisor, mockServer());
+
+    try (Response response = get(edge, "/v1/stream")) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThatThrownBy(() -> response.body().string())
+          .as("a broken upstream must not look like a complete response")
+          .isInstanceOf(IOException.class);
+    }
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void releasesTheLeaseAndClosesShimmysConnectionWhenTheClientLeavesMidStream() throws Exception {
+    CountDownLatch upstreamClosed = new CountDownLatch(1);
+    RawUpstream shimmy = raw(socket -> {
+      RawUpstream.readHead(socket.getInputStream());
+      OutputStream out = socket.getOutputStream();
+      out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(UTF_8));
+      out.write(chunk("data: token\n\n").getBytes(UTF_8));
+      out.flush();
+      if (socket.getInputStream().read() == -1) {
+        upstreamClosed.countDown();
+      }
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = edge(supervisor, mockServer());
+
+    try (Socket socket = new Socket("127.0.0.1", edge.port())) {
+      socket.getOutputStream().write("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      assertThat(readUntil(socket.getInputStream(), "data: token")).contains("200 OK");
+      assertThat(supervisor.openLeases()).isEqualTo(1);
+    }
+
+    awaitThat(() -> supervisor.openLeases() == 0);
+    assertThat(await(upstreamClosed)).as("Shimmy's connection was closed").isTrue();
+  }
+
+  @Test
+  void handsTheRequestToTheApplicationWhenShimmyRefusesTheConnection() throws Exception {
+    MockWebServer app = mockServer();
+    app.enqueue(new MockResponse.Builder().code(200).body("answered by the app").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(RawUpstream.deadUrl());
+    ShimmyEdge edge = edge(supervisor, app);
+
+    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
+        .post(RequestBody.create("{\"prompt\":\"hi\"}", MediaType.get("application/json"))).build())
+        .execute()) {
+      assertThat(response.body().string()).isEqualTo("answered by the app");
+    }
+    RecordedRequest recorded = app.takeRequest();
+    assertThat(recorded.getBody().utf8()).isEqualTo("{\"prompt\":\"hi\"}");
+    assertThat(recorded.getHeaders().get("Host")).isEqualTo(URI.create(edge.url()).getAuthority());
+    assertThat(recorded.getHeaders().get("X-Forwarded-Proto")).isNull();
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void replaysASmallBodyToTheApplicationWhenAKeptAliveShimmyConnectionDiesBeforeAnswering()
+      throws Exception {
+    RawUpstream shimmy = raw(socket -> {
+      InputStream in = socket.getInputStream();
+      RawUpstream.readHead(in);
+      socket.getOutputStream().write(
+          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst".getBytes(UTF_8));
+      socket.getOutputStream().flush();
+      RawUpstream.readHead(in); // the second request on the kept-alive connection: no answer
+      socket.setSoLinger(true, 0);
+    });
+    MockWebServer app = mockServer();
+    app.enqueue(new MockResponse.Builder().code(200).body("second, from the app").build());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = edge(supervisor, app);
+
+    try (Response response = get(edge, "/v1/models")) {
+      assertThat(response.body().string()).isEqualTo("first");
+    }
+    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
+        .post(RequestBody.create("{\"prompt\":\"again\"}", MediaType.get("application/json"))).build())
+        .execute()) {
+      assertThat(response.body().string()).isEqualTo("second, from the app");
+    }
+    assertThat(app.takeRequest().getBody().utf8()).isEqualTo("{\"prompt\":\"again\"}");
+    awaitThat(() -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void answers502WhenAFreshShimmyConnectionDiesAfterTakingTheBody() throws Exception {
+    RawUpstream shimmy = raw(socket -> {
+      InputStream in = socket.getInputStream();
+      RawUpstream.readHead(in);
+      in.readNBytes(4);
+      socket.setSoLinger(true, 0);
+    });
+    MockWebServer app = mockServer();
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(supervisor).app(base(app))
+        .meterRegistry(meters).build().start());
+
+    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
+        .post(RequestBody.create("body", MediaType.get("text/plain"))).build()).execute()) {
+      assertThat(response.code()).isEqualTo(502);
+      assertThat(response.header("Content-Type")).isEqualTo("application/json");
+      assertThat(response.body().string()).contains("\"code\":\"upstream_error\"");
+    }
+    assertThat(app.getRequestCount()).as("a request Shimmy may have acted on is not replayed").isZero();
+    awaitThat(() -> supervisor.openLeases() == 0);
+    awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "502").count() == 1);
+  }
+
+  @Test
+  void answersPipelinedRequestsInOrderOnOneConnection() throws Exception {
+    MockWebServer shimmy = mockServer();
+    shimmy.enqueue(new MockResponse.Builder().body("first")
+        .headersDelay(200, TimeUnit.MILLISECONDS).build());
+    shimmy.enqueue(new MockResponse.Builder().body("second").build());
+    ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), mockServer());
+
+    String responses = RawUpstream.exchange(edge.port(),
+        "GET /v1/one HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+    assertThat(responses.indexOf("first")).isPositive().isLessThan(responses.indexOf("second"));
+    assertThat(responses.split("HTTP/1.1 200 OK", -1)).hasSize(3);
+    assertThat(shimmy.takeRequest().getTarget()).isEqualTo("/v1/one");
+    assertThat(shimmy.takeRequest().getTarget()).isEqualTo("/v1/two");
+  }
+
+  @Test
+  void stripsHopByHopHeadersInBothDirections() throws Exception {
+    RawUpstream shimmy = raw(socket -> {
+      String head = RawUpstream.readHead(socket.getInputStream());
+      String body = head.replace("\r\n", "|");
+      socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nConnection: X-Upstream-Secret\r\n"
+          + "X-Upstream-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Authenticate: Basic\r\n"
+          + "X-Kept: yes\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(UTF_8));
+      socket.getOutputStream().flush();
+      socket.getInputStream().read();
+    });
+    ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
+
+    String response = RawUpstream.exchange(edge.port(), "GET /v1/models HTTP/1.1\r\nHost: x\r\n"
+        + "Connection: X-Client-Secret, close\r\nX-Client-Secret: 1\r\nKeep-Alive: 300\r\n"
+        + "Proxy-Authorization: Basic abc\r\nTE: trailers\r\nX-Client-Kept: yes\r\n\r\n");
+
+    String head = response.substring(0, response.indexOf("\r\n\r\n")).toLowerCase();
+    String forwarded = response.substring(response.indexOf("\r\n\r\n") + 4).toLowerCase();
+    assertThat(forwarded).contains("x-client-kept: yes")
+        .doesNotContain("x-client-secret", "keep-alive", "proxy-authorization", "te: trailers");
+    assertThat(head).contains("x-kept: yes", "connection: close")
+        .doesNotContain("x-upstream-secret", "keep-alive", "proxy-authenticate");
+  }
+
+  @Test
+  void forwardsHeadRequestsAndServesHttp10ClientsWithoutChunking() throws Exception {
+    List<String> methods = new CopyOnWriteArrayList<>();
+    RawUpstream shimmy = raw(socket -> {
+      InputStream in = socket.getInputStream();
+      OutputStream out = socket.getOutputStream();
+      while (true) {
+        String head = RawUpstream.readHead(in);
+        methods.add(head.substring(0, head.indexOf(' ')));
+        if (head.startsWith("HEAD ")) {
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n".getBytes(UTF_8));
+        } else {
+          out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + chunk("chunked") + chunk(" body") + "0\r\n\r\n").getBytes(UTF_8));
+        }
+        out.flush();
+      }
+    });
+    ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
+
+    try (Response response = client.newCall(
+        new Request.Builder().url(edge.url() + "/v1/models").head().build()).execute()) {
+      assertThat(response.header("Content-Length")).isEqualTo("11");
+      assertThat(response.body().source().exhausted()).isTrue();
+    }
+    String http10 = RawUpstream.exchange(edge.port(), "GET /v1/models HTTP/1.0\r\n\r\n");
+    assertThat(http10).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nchunked body")
+        .doesNotContainIgnoringCase("transfer-encoding");
+    assertThat(methods).containsExactly("HEAD", "GET");
+  }
+
+  @Test
+  void deliversALargeResponseIntactToASlowReader() throws Exception {
+    byte[] payload = new byte[24 * 1024 * 1024];
+    new Random(7).nextBytes(payload);
+    MockWebServer shimmy = mockServer();
+    shimmy.enqueue(new MockResponse.Builder().body(new Buffer().write(payload)).build());
+    ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), mockServer());
+
+    MessageDigest received = MessageDigest.getInstance("SHA-256");
+    try (Response response = get(edge, "/v1/blob")) {
+      InputStream in = response.body().byteStream();
+      byte[] buffer = new byte[64 * 1024];
+      int read;
+      int reads = 0;
+      while ((read = in.read(buffer)) != -1) {
+        received.update(buffer, 0, read);
+        if (++reads % 64 == 0) {
+          Thread.sleep(5); // slower than loopback: the edge must stop reading Shimmy, not buffer
+        }
+      }
+    }
+    assertThat(HexFormat.of().formatHex(received.digest()))
+        .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload)));
+  }
+
+  @Test
+  void rejectsOversizedHeadersAndMalformedRequestsWithJsonErrors() throws Exception {
+    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(base(mockServer())).maxHeaderBytes(1024).build().start());
+
+    String tooLarge = RawUpstream.exchange(edge.port(),
+        "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(2048) + "\r\n\r\n");
+    assertThat(tooLarge).startsWith("HTTP/1.1 431")
+        .contains("application/json", "\"code\":\"invalid_request\"");
+    String longLine = RawUpstream.exchange(edge.port(),
+        "GET /v1/" + "a".repeat(2048) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(longLine).startsWith("HTTP/1.1 414").contains("\"code\":\"invalid_request\"");
+    String garbage = RawUpstream.exchange(edge.port(), "NOT HTTP AT ALL\r\n\r\n");
+    assertThat(garbage).startsWith("HTTP/1.1 400").contains("\"code\":\"invalid_request\"");
+  }
+
+  @Test
+  void closesIdleKeepAliveConnectionsAfterTheIdleTimeout() throws Exception {
+    MockWebServer shimmy = mockServer();
+    shimmy.enqueue(new MockResponse.Builder().body("ok").build());
+    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.live(base(shimmy)))
+        .app(base(mockServer())).idleTimeout(Duration.ofMillis(300)).build().start());
+
+    try (Socket socket = new Socket("127.0.0.1", edge.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      assertThat(readUntil(socket.getInputStream(), "ok")).startsWith("HTTP/1.1 200");
+      assertThat(socket.getInputStream().read()).as("closed by the edge").isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void closingTheEdgeReleasesTheLeasesOfRequestsInFlight() throws Exception {
+    RawUpstream shimmy = raw(socket -> {
+      RawUpstream.readHead(socket.getInputStream());
+      socket.getOutputStream().write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+          .getBytes(UTF_8));
+      socket.getOutputStream().write(chunk("data: token\n\n").getBytes(UTF_8));
+      socket.getOutputStream().flush();
+      socket.getInputStream().read();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = ShimmyEdge.builder().supervisor(supervisor).app(base(mockServer())).build().start();
+
+    try (Socket socket = new Socket("127.0.0.1", edge.port())) {
+      socket.getOutputStream().write("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      readUntil(socket.getInputStream(), "data: token");
+      assertThat(supervisor.openLeases()).isEqualTo(1);
+      edge.close();
+      assertThat(supervisor.openLeases()).isZero();
+      assertThat(socket.getInputStream().read()).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void countsDirectRequestsByStatusIntoTheProxyMeter() throws Exception {
+    MockWebServer shimmy = mockServer();
+    shimmy.enqueue(new MockResponse.Builder().code(404).body("no").build());
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.live(base(shimmy)))
+        .app(base(mockServer())).meterRegistry(meters).build().start());
+
+    try (Response response = get(edge, "/v1/missing")) {
+      assertThat(response.code()).isEqualTo(404);
+    }
+    awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "404").count() == 1);
+  }
+
+  @Test
+  void refusesToBuildWithoutItsRequiredPartsOrWithBadLimits() {
+    assertThatThrownBy(() -> ShimmyEdge.builder().app(URI.create("http://127.0.0.1:1")).build())
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("supervisor");
+    assertThatThrownBy(() -> ShimmyEdge.builder().supervisor(LeasingSupervisor.none()).build())
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("app");
+    assertThatThrownBy(() -> ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(URI.create("https://127.0.0.1:1")).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ShimmyEdge.builder().idleTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ShimmyEdge.builder().port(70000))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void reportsAPortThatCannotBeBound() throws Exception {
+    ShimmyEdge first = edge(LeasingSupervisor.none(), mockServer());
+    ShimmyEdge second = ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(URI.create("http://127.0.0.1:1")).port(first.port()).build();
+
+    assertThatThrownBy(second::start).isInstanceOf(java.io.UncheckedIOException.class)
+        .hasMessageContaining("cannot bind");
+  }
+
+  private ShimmyEdge edge(LeasingSupervisor supervisor, MockWebServer app) {
+    return track(ShimmyEdge.builder().supervisor(supervisor).app(base(app)).build().start());
+  }
+
+  private ShimmyEdge track(ShimmyEdge edge) {
+    closeables.push(edge);
+    return edge;
+  }
+
+  private Response get(ShimmyEdge edge, String path) throws IOException {
+    return client.newCall(new Request.Builder().url(edge.url() + path).build()).execute();
+  }
+
+  private static String rawGet(ShimmyEdge edge, String path) throws IOException {
+    return RawUpstream.exchange(edge.port(),
+        "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  }
+
+  private MockWebServer mockServer() throws IOException {
+    MockWebServer server = new MockWebServer();
+    server.start(InetAddress.getByName("127.0.0.1"), 0);
+    closeables.push(server);
+    return server;
+  }
+
+  private RawUpstream raw(RawUpstream.Script script) throws IOException {
+    RawUpstream upstream = RawUpstream.start(script);
+    closeables.push(upstream);
+    return upstream;
+  }
+
+  private static URI base(MockWebServer server) {
+    return URI.create("http://127.0.0.1:" + server.getPort());
+  }
+
+  private static String chunk(String data) {
+    return Integer.toHexString(data.getBytes(UTF_8).length) + "\r\n" + data + "\r\n";
+  }
+
+  private static String readUntil(InputStream in, String marker) throws IOException {
+    StringBuilder seen = new StringBuilder();
+    byte[] buffer = new byte[1024];
+    while (seen.indexOf(marker) < 0) {
+      int read = in.read(buffer);
+      if (read == -1) {
+        throw new IOException("closed before '" + marker + "'; got: " + seen);
+      }
+      seen.append(new String(buffer, 0, read, UTF_8));
+    }
+    return seen.toString();
+  }
+
+  private static boolean await(CountDownLatch latch) {
+    try {
+      return latch.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static void awaitThat(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + EVENTUALLY.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within " + EVENTUALLY);
+      }
+      Thread.sleep(10);
+    }
+  }
+}
