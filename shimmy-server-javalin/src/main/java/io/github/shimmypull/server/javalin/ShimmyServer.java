@@ -1,6 +1,8 @@
 package io.github.shimmypull.server.javalin;
 
+import io.github.shimmypull.core.edge.ShimmyEdge;
 import io.github.shimmypull.server.javalin.internal.Cli;
+import io.github.shimmypull.server.javalin.internal.ProxyEngine;
 import io.github.shimmypull.server.javalin.internal.ServeCommand;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.Javalin;
@@ -11,12 +13,14 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,20 +29,29 @@ import org.slf4j.LoggerFactory;
  * docs/server.md), and a running front server started with {@link #start(Map, String...)}.
  *
  * <p>A running server is a Javalin app with {@link ShimmyPlugin} over a {@link ShimmyRuntime} it
- * owns, with a Prometheus registry for {@code GET /v1/api/metrics}. {@link #close()} stops the
- * front server and Shimmy.
+ * owns, with a Prometheus registry for {@code GET /v1/api/metrics}. With {@code --proxy-engine
+ * netty} (the default) a {@link ShimmyEdge} listens on the port: it forwards proxied requests
+ * straight to Shimmy on event loops and hands everything else to the app, which then listens on a
+ * loopback port. {@link #close()} stops the front server and Shimmy.
  */
 public final class ShimmyServer implements AutoCloseable {
 
   private final Javalin app;
+  private final @Nullable ShimmyEdge edge;
   private final ShimmyRuntime runtime;
   private final PrometheusMeterRegistry registry;
   private final String host;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private ShimmyServer(Javalin app, ShimmyRuntime runtime, PrometheusMeterRegistry registry, String host) {
+  private ShimmyServer(
+      Javalin app,
+      @Nullable ShimmyEdge edge,
+      ShimmyRuntime runtime,
+      PrometheusMeterRegistry registry,
+      String host) {
     this.app = app;
+    this.edge = edge;
     this.runtime = runtime;
     this.registry = registry;
     this.host = host;
@@ -108,13 +121,15 @@ public final class ShimmyServer implements AutoCloseable {
     builder.environment(options.environment);
     customizer.accept(builder);
     ShimmyRuntime runtime = builder.build();
+    boolean behindEdge = options.proxyEngine == ProxyEngine.NETTY;
     Javalin app =
         Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
               config.startup.showOldJavalinVersionWarning = false;
-              config.jetty.host = options.bind;
-              config.jetty.port = options.port;
+              // Behind the edge the app listens on loopback only, on a free port.
+              config.jetty.host = behindEdge ? "127.0.0.1" : options.bind;
+              config.jetty.port = behindEdge ? 0 : options.port;
               config.http.maxRequestSize = options.maxBodySize;
               config.registerPlugin(
                   new ShimmyPlugin(
@@ -122,9 +137,29 @@ public final class ShimmyServer implements AutoCloseable {
                         shimmy.runtime = runtime;
                       }));
             });
-    ShimmyServer server = new ShimmyServer(app, runtime, registry, options.bind);
+    ShimmyEdge edge = null;
     try {
       app.start();
+      if (behindEdge) {
+        edge =
+            ShimmyEdge.builder()
+                .supervisor(runtime.supervisor())
+                .app(URI.create("http://127.0.0.1:" + app.port()))
+                .host(options.bind)
+                .port(options.port)
+                .maxDirectBodyBytes(options.maxBodySize)
+                .meterRegistry(registry)
+                .build()
+                .start();
+      }
+    } catch (RuntimeException e) {
+      app.stop();
+      runtime.close();
+      registry.close();
+      throw e;
+    }
+    ShimmyServer server = new ShimmyServer(app, edge, runtime, registry, options.bind);
+    try {
       log.info("listening on {}", server.url());
       warnIfExposed(log, options);
       runtime.start();
@@ -137,7 +172,8 @@ public final class ShimmyServer implements AutoCloseable {
 
   /** The port the front server listens on (the real one when started with port 0). */
   public int port() {
-    return app.port();
+    ShimmyEdge front = edge;
+    return front != null ? front.port() : app.port();
   }
 
   /** {@code http://ADDR:PORT} of the front server. */
@@ -174,6 +210,9 @@ public final class ShimmyServer implements AutoCloseable {
       return;
     }
     try {
+      if (edge != null) {
+        edge.close();
+      }
       app.stop();
     } finally {
       runtime.close();

@@ -4,6 +4,8 @@ import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,9 +36,16 @@ abstract class FrontServerFixture {
     hub.close();
   }
 
+  /** Options every server of this test class starts with (a subclass picks another proxy engine). */
+  List<String> baseOptions() {
+    return List.of();
+  }
+
   /** Starts the server jar's front server in this JVM with {@code shimmyCommand} and {@code extra} options. */
   void startServer(String shimmyCommand, String... extra) {
-    server = Servers.serve(modelDir, hub, shimmyCommand, extra);
+    List<String> options = new ArrayList<>(baseOptions());
+    options.addAll(List.of(extra));
+    server = Servers.serve(modelDir, hub, shimmyCommand, options.toArray(String[]::new));
     api = Servers.api(server);
   }
 }

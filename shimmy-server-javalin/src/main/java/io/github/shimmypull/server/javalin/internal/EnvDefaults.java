@@ -51,7 +51,8 @@ public final class EnvDefaults implements IDefaultValueProvider {
             "--restart-mode",
             "--ready-timeout",
             "--pull",
-            "--max-body-size")) {
+            "--max-body-size",
+            "--proxy-engine")) {
       map.put(option, List.of(envName(option)));
     }
     map.put("--hf-endpoint", List.of(envName("--hf-endpoint"), "HF_ENDPOINT"));

@@ -101,6 +101,14 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Largest request body accepted by the front server (env SHIMMY_PULL_MAX_BODY_SIZE, default ${DEFAULT-VALUE}).")
   public long maxBodySize = 32L * 1024 * 1024;
 
+  @Option(
+      names = "--proxy-engine",
+      defaultValue = "netty",
+      paramLabel = "ENGINE",
+      converter = ProxyEngineConverter.class,
+      description = "netty: a non-blocking edge on the port forwards proxied requests straight to Shimmy and hands the rest to the app on a loopback port; javalin: the app serves the port itself (env SHIMMY_PULL_PROXY_ENGINE, default ${DEFAULT-VALUE}).")
+  public ProxyEngine proxyEngine = ProxyEngine.NETTY;
+
   /** The environment the options' defaults were read from; the runtime reads HF_* from it too. */
   public Map<String, String> environment = Map.of();
 
@@ -117,6 +125,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public RestartMode convert(String value) {
       return RestartMode.parse(value);
+    }
+  }
+
+  static final class ProxyEngineConverter implements ITypeConverter<ProxyEngine> {
+    @Override
+    public ProxyEngine convert(String value) {
+      return ProxyEngine.parse(value);
     }
   }
 

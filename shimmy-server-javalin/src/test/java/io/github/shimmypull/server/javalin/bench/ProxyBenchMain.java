@@ -1,5 +1,6 @@
 package io.github.shimmypull.server.javalin.bench;
 
+import io.github.shimmypull.core.edge.ShimmyEdge;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.server.javalin.internal.JavalinExchange;
 import io.github.shimmypull.server.javalin.support.FixedLeaseSupervisor;
@@ -13,7 +14,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * The proxy benchmark's front server: Javalin 7 + {@link JavalinExchange} + {@link ShimmyProxy}
  * with a fixed-lease supervisor pointing at a backend that runs outside (bench/proxy-bench.sh
  * starts an nginx stand-in). Arguments: {@code PORT BACKEND_URL [MODE] [MAX_THREADS]}; MODE
- * {@code proxy} (default) forwards every request, {@code static} answers a fixed JSON from Javalin
+ * {@code proxy} (default) forwards every request, {@code edge} puts {@link ShimmyEdge} on the port
+ * in front of the proxying Javalin app (the server jar's layout), {@code static} answers a fixed JSON from Javalin
  * itself (the ceiling of the front server alone).
  */
 public final class ProxyBenchMain {
@@ -49,6 +51,23 @@ public final class ProxyBenchMain {
         }
       }
     });
+    if (mode.equals("edge")) {
+      // the server jar's layout: the edge on the public port, the Javalin app on a loopback port
+      app.start("127.0.0.1", 0);
+      ShimmyEdge edge =
+          ShimmyEdge.builder()
+              .supervisor(new FixedLeaseSupervisor(backend))
+              .app(URI.create("http://127.0.0.1:" + app.port()))
+              .port(port)
+              .build()
+              .start();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        edge.close();
+        app.stop();
+      }));
+      System.out.println("bench front (edge) listening on " + edge.url() + " -> " + backend);
+      return;
+    }
     app.start("127.0.0.1", port);
     Runtime.getRuntime().addShutdownHook(new Thread(app::stop));
     System.out.println("bench front (" + mode + ") listening on http://127.0.0.1:" + app.port()

@@ -27,6 +27,7 @@ class ServeOptionsTest {
     assertThat(serve.restartMode).isEqualTo(RestartMode.BLUE_GREEN);
     assertThat(serve.readyTimeout).isEqualTo(Duration.ofSeconds(120));
     assertThat(serve.pull).isEmpty();
+    assertThat(serve.proxyEngine).isEqualTo(ProxyEngine.NETTY);
   }
 
   @Test
@@ -42,7 +43,8 @@ class ServeOptionsTest {
             Map.entry("SHIMMY_PULL_ADMIN_TOKEN", "s3cret"),
             Map.entry("SHIMMY_PULL_RESTART_MODE", "in-place"),
             Map.entry("SHIMMY_PULL_READY_TIMEOUT", "2m"),
-            Map.entry("SHIMMY_PULL_PULL", "a/b:Q4_K_M,c/d:Q8_0"));
+            Map.entry("SHIMMY_PULL_PULL", "a/b:Q4_K_M,c/d:Q8_0"),
+            Map.entry("SHIMMY_PULL_PROXY_ENGINE", "javalin"));
 
     ServeCommand fromEnv = Cli.parseServe(env);
     ServeCommand withOptions = Cli.parseServe(env, "--port", "1234", "--hf-endpoint", "https://other.example", "--pull", "e/f:Q2_K");
@@ -57,6 +59,8 @@ class ServeOptionsTest {
     assertThat(fromEnv.restartMode).isEqualTo(RestartMode.IN_PLACE);
     assertThat(fromEnv.readyTimeout).isEqualTo(Duration.ofMinutes(2));
     assertThat(fromEnv.pull).containsExactly("a/b:Q4_K_M", "c/d:Q8_0");
+    assertThat(fromEnv.proxyEngine).isEqualTo(ProxyEngine.JAVALIN);
+    assertThat(Cli.parseServe(env, "--proxy-engine", "NETTY").proxyEngine).isEqualTo(ProxyEngine.NETTY);
     assertThat(withOptions.port).isEqualTo(1234);
     assertThat(withOptions.hfEndpoint).isEqualTo("https://other.example");
     assertThat(withOptions.pull).containsExactly("e/f:Q2_K");
@@ -91,6 +95,9 @@ class ServeOptionsTest {
     assertThatThrownBy(() -> Cli.parseServe(Map.of(), "--restart-mode", "sideways"))
         .isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("blue-green");
+    assertThatThrownBy(() -> Cli.parseServe(Map.of(), "--proxy-engine", "nginx"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("netty or javalin");
     assertThatThrownBy(() -> Cli.parseServe(Map.of(), "--port", "http"))
         .isInstanceOf(CommandLine.ParameterException.class);
   }
