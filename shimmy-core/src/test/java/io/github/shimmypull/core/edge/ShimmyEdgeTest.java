@@ -285,10 +285,14 @@ class ShimmyEdgeTest {
       socket.setSoLinger(true, 0);
     });
     MockWebServer app = mockServer();
+    app.enqueue(new MockResponse.Builder().code(200).body("healthy").build());
     app.enqueue(new MockResponse.Builder().code(200).body("second, from the app").build());
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
     ShimmyEdge edge = edge(supervisor, app);
 
+    try (Response response = get(edge, "/v1/health")) {
+      assertThat(response.body().string()).as("leaves a kept-alive app connection").isEqualTo("healthy");
+    }
     try (Response response = get(edge, "/v1/models")) {
       assertThat(response.body().string()).isEqualTo("first");
     }
@@ -297,6 +301,7 @@ class ShimmyEdgeTest {
         .execute()) {
       assertThat(response.body().string()).isEqualTo("second, from the app");
     }
+    assertThat(app.takeRequest().getTarget()).isEqualTo("/v1/health");
     assertThat(app.takeRequest().getBody().utf8()).isEqualTo("{\"prompt\":\"again\"}");
     awaitThat(() -> supervisor.openLeases() == 0);
   }

@@ -275,6 +275,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private final boolean head;
     private final boolean clientHttp10;
     private final boolean requestHasBody;
+    private final long declaredLength;
     private final @Nullable String originalHost;
     private final @Nullable String originalForwardedHost;
     private final @Nullable String originalForwardedProto;
@@ -298,8 +299,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       this.clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
       this.clientKeepAlive = HttpUtil.isKeepAlive(request);
       HttpHeaders headers = request.headers();
-      this.requestHasBody =
-          headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength(request) != 0;
+      this.declaredLength = declaredLength(request);
+      this.requestHasBody = headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength != 0;
       this.originalHost = headers.get(HttpHeaderNames.HOST);
       this.originalForwardedHost = headers.get(X_FORWARDED_HOST);
       this.originalForwardedProto = headers.get(X_FORWARDED_PROTO);
@@ -347,8 +348,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           || headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
         return false;
       }
-      long length = declaredLength(request);
-      return length >= 0 && length <= settings.maxDirectBodyBytes();
+      return declaredLength >= 0 && declaredLength <= settings.maxDirectBodyBytes();
     }
 
     /** Makes the client's request head the forwarded one, in place: one copy of the headers less. */
@@ -390,7 +390,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       Channel pooled = pool.take(address);
       if (pooled != null) {
         reused = true;
-        attach(pooled);
+        attach(pooled, false); // the client's read batch ends with a flush of the upstream
         return;
       }
       ChannelHandlerContext context = context();
@@ -421,14 +421,14 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (finished) {
               done.channel().close(); // the client left while we connected
             } else if (done.isSuccess()) {
-              attach(done.channel());
+              attach(done.channel(), true);
             } else {
               connectFailed(address, done.cause());
             }
           });
     }
 
-    private void attach(Channel channel) {
+    private void attach(Channel channel, boolean flush) {
       upstream = channel;
       UpstreamHandler.of(channel).bind(this);
       List<HttpObject> waiting = pending;
@@ -439,7 +439,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           channel.write(message);
         }
       }
-      channel.flush();
+      if (flush) {
+        channel.flush();
+      }
       updateClientReads();
     }
 
@@ -478,6 +480,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       pending = resend;
       upstream = null;
       connect();
+      Channel pooled = upstream;
+      if (pooled != null) {
+        pooled.flush(); // not inside a read of the client's, whose end would flush it
+      }
     }
 
     void requestContent(HttpContent content) {
@@ -510,7 +516,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     /** Keeps a duplicate of small direct request bodies until the response starts. */
     private void keepForReplay(HttpObject message) {
       if (!(message instanceof HttpContent content) || toApp || responseStarted
-          || declaredLength(request) > REPLAYABLE_BODY_BYTES) {
+          || declaredLength > REPLAYABLE_BODY_BYTES) {
         return;
       }
       List<HttpContent> kept = replay;
@@ -709,34 +715,65 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * Removes the hop-by-hop headers (RFC 9110 §7.6.1), in place: the fixed names, every
-   * {@code Proxy-*} and the names the {@code Connection} header lists.
+   * {@code Proxy-*} and the names the {@code Connection} header lists. One pass over the headers;
+   * nothing is allocated unless one is found.
    */
   static void stripHopByHop(HttpHeaders headers) {
-    if (headers.contains(HttpHeaderNames.CONNECTION)) {
-      Set<String> listed = HopByHopHeaders.listedInConnection(headers.getAll(HttpHeaderNames.CONNECTION));
-      if (listed != null) {
-        listed.forEach(headers::remove);
-      }
-      headers.remove(HttpHeaderNames.CONNECTION);
-    }
-    headers.remove(HttpHeaderNames.KEEP_ALIVE)
-        .remove(HttpHeaderNames.TE)
-        .remove(HttpHeaderNames.TRAILER)
-        .remove(HttpHeaderNames.UPGRADE)
-        .remove(HttpHeaderNames.TRANSFER_ENCODING);
-    List<CharSequence> proxyHeaders = null;
+    List<CharSequence> drop = null;
+    Set<String> listed = null;
     Iterator<Map.Entry<CharSequence, CharSequence>> entries = headers.iteratorCharSequence();
     while (entries.hasNext()) {
-      CharSequence name = entries.next().getKey();
-      if (name.length() > 6 && AsciiString.regionMatches(name, true, 0, "proxy-", 0, 6)) {
-        if (proxyHeaders == null) {
-          proxyHeaders = new ArrayList<>(2);
+      Map.Entry<CharSequence, CharSequence> header = entries.next();
+      CharSequence name = header.getKey();
+      if (!isHopByHop(name)) {
+        continue;
+      }
+      if (drop == null) {
+        drop = new ArrayList<>(4);
+      }
+      drop.add(name);
+      CharSequence value = header.getValue();
+      if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
+          && !AsciiString.contentEqualsIgnoreCase(value, HttpHeaderValues.KEEP_ALIVE)
+          && !AsciiString.contentEqualsIgnoreCase(value, HttpHeaderValues.CLOSE)) {
+        Set<String> names = HopByHopHeaders.listedInConnection(List.of(value.toString()));
+        if (names != null) {
+          if (listed == null) {
+            listed = new java.util.TreeSet<>();
+          }
+          listed.addAll(names);
         }
-        proxyHeaders.add(name);
       }
     }
-    if (proxyHeaders != null) {
-      proxyHeaders.forEach(headers::remove);
+    if (drop != null) {
+      drop.forEach(headers::remove);
     }
+    if (listed != null) {
+      listed.forEach(headers::remove);
+    }
+  }
+
+  /** {@link HopByHopHeaders#isHopByHop} for the CharSequence names Netty decodes, without copies. */
+  private static boolean isHopByHop(CharSequence name) {
+    switch (name.length()) {
+      case 2:
+        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TE);
+      case 7:
+        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER)
+            || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE);
+      case 10:
+        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
+            || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE)
+            || startsWithProxy(name);
+      case 17:
+        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRANSFER_ENCODING)
+            || startsWithProxy(name);
+      default:
+        return startsWithProxy(name);
+    }
+  }
+
+  private static boolean startsWithProxy(CharSequence name) {
+    return name.length() > 6 && AsciiString.regionMatches(name, true, 0, "proxy-", 0, 6);
   }
 }
