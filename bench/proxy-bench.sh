@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Proxy benchmark: the same wrk load against (1) the backend directly, (2) nginx proxy_pass with a
-# keepalive upstream, (3) our Javalin + ShimmyProxy front, (4) the same Javalin front answering by
+# keepalive upstream, (3) the server jar's layout: ShimmyEdge (Netty) on the port before the Javalin
+# app, (4) Javalin + ShimmyProxy alone (the embedded plugin), (5) the same Javalin front answering by
 # itself without proxying (the ceiling of the front server), all on 127.0.0.1, in one run.
 # The backend is an nginx stand-in for Shimmy answering a small static GET /v1/models JSON.
 # Needs: nginx, wrk (apt-get install -y nginx wrk), a JDK 17+. Every load run is bounded in time.
-# Usage: bench/proxy-bench.sh [DURATION_S] [CONNECTIONS]   (defaults 10 32; env JAVA_OPTS, FRONT_THREADS, WARMUP_S)
+# Usage: bench/proxy-bench.sh [DURATION_S] [CONNECTIONS]   (defaults 10 32; env JAVA_OPTS, FRONT_THREADS, WARMUP_S, ROUNDS)
 set -euo pipefail
 
 DURATION="${1:-10}"
 CONNECTIONS="${2:-32}"
 FRONT_THREADS="${FRONT_THREADS:-64}"
+ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP_S:-60}"
 JAVA_OPTS="${JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC}"
 BACKEND_PORT=18181
 NGINX_PROXY_PORT=18182
 OUR_PORT=18183
 STATIC_PORT=18184
+EDGE_PORT=18185
 WORK="$(mktemp -d /tmp/shimmy-proxy-bench.XXXXXX)"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PIDS=()
@@ -80,7 +83,7 @@ NGINX
 
 nginx -p "$WORK" -c "$WORK/backend.conf" & BACKEND_PID=$!; PIDS+=($!)
 nginx -p "$WORK" -c "$WORK/proxy.conf" & NGINX_PID=$!; PIDS+=($!)
-for front in "proxy $OUR_PORT" "static $STATIC_PORT"; do
+for front in "edge $EDGE_PORT" "proxy $OUR_PORT" "static $STATIC_PORT"; do
   read -r mode port <<<"$front"
   # shellcheck disable=SC2086
   java $JAVA_OPTS -cp "$CP" io.github.shimmypull.server.javalin.bench.ProxyBenchMain \
@@ -95,7 +98,7 @@ wait_for() {
   done
   echo "nothing answers on port $1" >&2; cat "$WORK"/*.log >&2; exit 1
 }
-wait_for "$BACKEND_PORT"; wait_for "$NGINX_PROXY_PORT"; wait_for "$OUR_PORT"; wait_for "$STATIC_PORT"
+wait_for "$BACKEND_PORT"; wait_for "$NGINX_PROXY_PORT"; wait_for "$OUR_PORT"; wait_for "$STATIC_PORT"; wait_for "$EDGE_PORT"
 
 cpu_ticks() { # pid... -> user+system clock ticks of these processes and their direct children
   local total=0 p
@@ -124,24 +127,47 @@ to_ms() { # wrk prints 431.00us / 1.52ms / 1.01s
 }
 
 echo "warming up (JIT) for ${WARMUP}s per front..." >&2
-for port in "$OUR_PORT" "$STATIC_PORT"; do
+for port in "$EDGE_PORT" "$OUR_PORT" "$STATIC_PORT"; do
   timeout $((WARMUP + 20)) wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$port/v1/models" >/dev/null
 done
 timeout 20 wrk -t2 -c"$CONNECTIONS" -d3s "http://127.0.0.1:$NGINX_PROXY_PORT/v1/models" >/dev/null
 
-read -r b_rps b_p50 b_p99 b_cpu <<<"$(run backend "$BACKEND_PORT" "$BACKEND_PID")"
-read -r n_rps n_p50 n_p99 n_cpu <<<"$(run nginx "$NGINX_PROXY_PORT" "$NGINX_PID")"
-read -r o_rps o_p50 o_p99 o_cpu <<<"$(run ours "$OUR_PORT" "$FRONT_PID_proxy")"
-read -r s_rps s_p50 s_p99 s_cpu <<<"$(run static "$STATIC_PORT" "$FRONT_PID_static")"
+# ROUNDS rounds, each running every peer once in the same order, so background load hits all of
+# them alike; the table shows each peer's median, and the ratios are medians of per-round ratios.
+RESULTS="$WORK/results.txt"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round/$ROUNDS..." >&2
+  echo "$round backend $(run backend "$BACKEND_PORT" "$BACKEND_PID")" >>"$RESULTS"
+  echo "$round nginx $(run nginx "$NGINX_PROXY_PORT" "$NGINX_PID")" >>"$RESULTS"
+  echo "$round edge $(run edge "$EDGE_PORT" "$FRONT_PID_edge")" >>"$RESULTS"
+  echo "$round proxy $(run proxy "$OUR_PORT" "$FRONT_PID_proxy")" >>"$RESULTS"
+  echo "$round static $(run static "$STATIC_PORT" "$FRONT_PID_static")" >>"$RESULTS"
+done
 
-echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s GET /v1/models; $(nproc) cores; load average before: $LOAD; $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS; front threads=$FRONT_THREADS"
-printf '| peer | req/s | p50 ms | p99 ms | req/s vs nginx | CPU us/request (this peer only) |\n|---|---:|---:|---:|---:|---:|\n'
-awk -v b="$b_rps" -v bp="$b_p50" -v bq="$b_p99" -v n="$n_rps" -v np="$n_p50" -v nq="$n_p99" \
-    -v o="$o_rps" -v op="$o_p50" -v oq="$o_p99" -v s="$s_rps" -v sp="$s_p50" -v sq="$s_p99" \
-    -v bc="$b_cpu" -v nc="$n_cpu" -v oc="$o_cpu" -v sc="$s_cpu" 'BEGIN {
-  printf "| backend direct (nginx stand-in) | %.0f | %s | %s | %.2f | %s |\n", b, bp, bq, b / n, bc
-  printf "| nginx proxy_pass, keepalive upstream | %.0f | %s | %s | 1.00 | %s |\n", n, np, nq, nc
-  printf "| Javalin + ShimmyProxy | %.0f | %s | %s | %.2f | %s |\n", o, op, oq, o / n, oc
-  printf "| Javalin alone, no proxying (front ceiling) | %.0f | %s | %s | %.2f | %s |\n", s, sp, sq, s / n, sc
-  printf "\nadded p50 over the backend: nginx %+.2f ms, ShimmyProxy %+.2f ms\n", np - bp, op - bp
-}'
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s GET /v1/models, $ROUNDS rounds; $(nproc) cores; load average before: $LOAD; $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS; front threads=$FRONT_THREADS"
+echo
+echo "per round (req/s; CPU us/request):"
+awk '{ printf "  round %s %-8s %9.0f req/s  p50 %s ms  p99 %s ms  %s us\n", $1, $2, $3, $4, $5, $6 }' "$RESULTS"
+echo
+awk '
+  function median(list,   n, i, j, t, v) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  { rps[$2] = rps[$2] " " $3; p50[$2] = p50[$2] " " $4; p99[$2] = p99[$2] " " $5; cpu[$2] = cpu[$2] " " $6
+    r[$1, $2] = $3; l[$1, $2] = $4; if ($1 > rounds) rounds = $1 }
+  END {
+    for (i = 1; i <= rounds; i++) for (peer in rps) {
+      ratio[peer] = ratio[peer] " " r[i, peer] / r[i, "nginx"]
+      added[peer] = added[peer] " " l[i, peer] - l[i, "backend"]
+    }
+    print "| peer | req/s | p50 ms | p99 ms | req/s vs nginx (median of rounds) | added p50 ms | CPU us/request (this peer only) |"
+    print "|---|---:|---:|---:|---:|---:|---:|"
+    split("backend nginx edge proxy static", order, " ")
+    name["backend"] = "backend direct (nginx stand-in)"; name["nginx"] = "nginx proxy_pass, keepalive upstream"
+    name["edge"] = "**ShimmyEdge + Javalin app (server jar default)**"; name["proxy"] = "Javalin + ShimmyProxy (plugin, --proxy-engine javalin)"
+    name["static"] = "Javalin alone, no proxying"
+    for (k = 1; k <= 5; k++) { peer = order[k]
+      printf "| %s | %.0f | %.2f | %.2f | %.2f | %+.2f | %.1f |\n", name[peer], median(rps[peer]), median(p50[peer]), median(p99[peer]), median(ratio[peer]), median(added[peer]), median(cpu[peer]) }
+  }' "$RESULTS"
