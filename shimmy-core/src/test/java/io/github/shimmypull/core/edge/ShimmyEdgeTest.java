@@ -24,6 +24,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -332,6 +333,87 @@ class ShimmyEdgeTest {
   }
 
   @Test
+  void sendsASmallBodyForTheApplicationInOneGoSoItsEarlyAnswerArrivesIntact() throws Exception {
+    AtomicInteger availableWithTheHead = new AtomicInteger(-1);
+    RawUpstream app = raw(socket -> {
+      InputStream in = socket.getInputStream();
+      String head = RawUpstream.readHead(in);
+      if (head.startsWith("GET ")) { // warms the edge up, so its first read is not late
+        socket.getOutputStream().write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(UTF_8));
+        return;
+      }
+      sleep(100);
+      availableWithTheHead.set(in.available());
+      in.readNBytes(in.available()); // read what has arrived, answer early, close: like Jetty's 413
+      String answer = "{\"code\":\"payload_too_large\"}";
+      socket.getOutputStream().write(("HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + answer.length() + "\r\nConnection: close\r\n\r\n" + answer)
+          .getBytes(UTF_8));
+      socket.getOutputStream().flush();
+    });
+    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(app.uri()).build().start());
+    RequestBody slowBody = new RequestBody() {
+      @Override
+      public MediaType contentType() {
+        return MediaType.get("application/json");
+      }
+
+      @Override
+      public long contentLength() {
+        return 2 * 40_000;
+      }
+
+      @Override
+      public void writeTo(BufferedSink sink) throws IOException {
+        sink.writeUtf8("x".repeat(40_000)).flush();
+        sleep(500);
+        sink.writeUtf8("y".repeat(40_000)).flush();
+      }
+    };
+
+    try (Response warmUp = get(edge, "/v1/health")) {
+      assertThat(warmUp.code()).isEqualTo(204);
+    }
+    try (Response response = client.newCall(
+        new Request.Builder().url(edge.url() + "/v1/api/pull").post(slowBody).build()).execute()) {
+      assertThat(response.code()).isEqualTo(413);
+      assertThat(response.body().string()).contains("payload_too_large");
+    }
+    assertThat(availableWithTheHead.get()).as("the whole body arrived with its head").isEqualTo(80_000);
+  }
+
+  @Test
+  void retriesOnAFreshConnectionWhenAKeptAliveApplicationConnectionDiesBeforeAnswering()
+      throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    RawUpstream app = raw(socket -> {
+      InputStream in = socket.getInputStream();
+      OutputStream out = socket.getOutputStream();
+      boolean first = connections.incrementAndGet() == 1;
+      for (int served = 0; ; served++) {
+        RawUpstream.readHead(in);
+        if (first && served == 1) {
+          socket.setSoLinger(true, 0);
+          return; // closed just as the edge reused it, like an idle timeout racing a request
+        }
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nhealthy".getBytes(UTF_8));
+        out.flush();
+      }
+    });
+    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(app.uri()).build().start());
+
+    for (int i = 0; i < 2; i++) {
+      try (Response response = get(edge, "/v1/health")) {
+        assertThat(response.code()).isEqualTo(200);
+        assertThat(response.body().string()).isEqualTo("healthy");
+      }
+    }
+    assertThat(connections.get()).isEqualTo(2);
+  }
+
+  @Test
   void answersPipelinedRequestsInOrderOnOneConnection() throws Exception {
     MockWebServer shimmy = mockServer();
     shimmy.enqueue(new MockResponse.Builder().body("first")
@@ -572,6 +654,14 @@ class ShimmyEdgeTest {
       seen.append(new String(buffer, 0, read, UTF_8));
     }
     return seen.toString();
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static boolean await(CountDownLatch latch) {

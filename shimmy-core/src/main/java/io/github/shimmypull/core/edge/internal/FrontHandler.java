@@ -77,6 +77,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   /** Direct request bodies up to this size are kept until the response starts, to be replayed. */
   static final long REPLAYABLE_BODY_BYTES = 64 * 1024;
 
+  /** Bodies for the application up to this size are held and sent in one write with the head. */
+  static final long APP_HELD_BODY_BYTES = 1024 * 1024;
+
   /** Pipelined messages kept while a response is in progress before reading pauses. */
   static final int MAX_QUEUED_MESSAGES = 64;
 
@@ -286,6 +289,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private @Nullable List<HttpObject> pending = new ArrayList<>(4);
     private @Nullable List<HttpContent> replay;
     private boolean reused;
+    private boolean retried;
     private boolean requestComplete;
     private boolean responseStarted;
     private boolean skippingInformational;
@@ -307,12 +311,21 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * True when the request can still be handed to the application after a failed direct attempt:
-     * nothing of the response came yet, and the body is either empty or small and kept (an idle
-     * pooled connection that Shimmy closed fails only once we write to it).
+     * True when the request can be sent once more, to the application on a fresh connection,
+     * after its connection failed before any of the response came: a request without a body, or
+     * one whose body is still held or kept, on a kept-alive connection that the other side closed
+     * while we reused it (that failure shows only once we write). A direct request without a body
+     * is also retried on a fresh connection's failure (the instance went away mid-switch); a
+     * request whose body a fresh connection took is not, as Shimmy may have acted on it.
      */
-    private boolean replayable() {
-      return !toApp && !responseStarted && (!requestHasBody || replay != null);
+    private boolean retryable() {
+      if (retried || responseStarted) {
+        return false;
+      }
+      if (reused) {
+        return !requestHasBody || replay != null || pending != null;
+      }
+      return !toApp && !requestHasBody;
     }
 
     void start() {
@@ -326,7 +339,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       prepareHead();
       send(forwardedHead());
-      connect();
+      connect(false);
     }
 
     private boolean direct() {
@@ -385,9 +398,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       return toApp || held == null ? settings.app() : held.baseUrl();
     }
 
-    private void connect() {
+    private void connect(boolean fresh) {
       URI address = target();
-      Channel pooled = pool.take(address);
+      Channel pooled = fresh ? null : pool.take(address);
       if (pooled != null) {
         reused = true;
         attach(pooled, false); // the client's read batch ends with a flush of the upstream
@@ -431,18 +444,45 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private void attach(Channel channel, boolean flush) {
       upstream = channel;
       UpstreamHandler.of(channel).bind(this);
+      if (!holdsBody()) {
+        writePending(flush);
+      }
+      updateClientReads();
+    }
+
+    /**
+     * True while a small body for the application is still arriving: like nginx's request
+     * buffering, it is held and written in one go with its head, so an application that answers
+     * early (413) and closes has already received all of it, and its close is not a reset that
+     * would destroy the answer on its way back.
+     */
+    private boolean holdsBody() {
+      return toApp && !requestComplete && declaredLength > 0
+          && declaredLength <= APP_HELD_BODY_BYTES;
+    }
+
+    private void writePending(boolean flush) {
+      Channel channel = upstream;
       List<HttpObject> waiting = pending;
+      if (channel == null || waiting == null) {
+        return;
+      }
       pending = null;
-      if (waiting != null) {
-        for (HttpObject message : waiting) {
-          keepForReplay(message);
-          channel.write(message);
-        }
+      for (HttpObject message : waiting) {
+        keepForReplay(message);
+        channel.write(message);
       }
       if (flush) {
         channel.flush();
       }
-      updateClientReads();
+    }
+
+    private void releasePending() {
+      List<HttpObject> waiting = pending;
+      pending = null;
+      if (waiting != null) {
+        waiting.forEach(ReferenceCountUtil::release);
+      }
     }
 
     private void connectFailed(URI address, Throwable cause) {
@@ -453,16 +493,15 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       log.warn("the application behind the edge at {} cannot be reached: {}", address, cause.toString());
-      List<HttpObject> waiting = pending;
-      pending = null;
-      if (waiting != null) {
-        waiting.forEach(ReferenceCountUtil::release);
-      }
+      releasePending();
       answerError(502, "upstream_error", "the application behind the edge cannot be reached");
     }
 
     /** Replaces the direct route by the application; only while no body byte has gone out. */
     private void handToApplication() {
+      boolean appFailed = toApp; // then its other pooled connections are suspect too
+      retried = true;
+      reused = false;
       releaseLease();
       toApp = true;
       List<HttpObject> waiting = pending;
@@ -479,7 +518,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       pending = resend;
       upstream = null;
-      connect();
+      connect(appFailed);
       Channel pooled = upstream;
       if (pooled != null) {
         pooled.flush(); // not inside a read of the client's, whose end would flush it
@@ -505,6 +544,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       List<HttpObject> waiting = pending;
       if (waiting != null) {
         waiting.add(message);
+        if (upstream != null && message instanceof LastHttpContent) {
+          writePending(false); // a held body is complete; the client's read batch ends with a flush
+        }
       } else if (upstream != null) {
         keepForReplay(message);
         upstream.write(message);
@@ -513,9 +555,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
     }
 
-    /** Keeps a duplicate of small direct request bodies until the response starts. */
+    /** Keeps a duplicate of small request bodies until the response starts, to retry with. */
     private void keepForReplay(HttpObject message) {
-      if (!(message instanceof HttpContent content) || toApp || responseStarted
+      if (!(message instanceof HttpContent content) || responseStarted || retried
           || declaredLength > REPLAYABLE_BODY_BYTES) {
         return;
       }
@@ -633,13 +675,15 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         finish();
         current = null;
         context().close(); // the client must see a broken response, not a complete one
-      } else if (replayable() && (reused || !requestHasBody)) {
-        log.debug("Shimmy failed before answering {} {} ({}); handing it to the application",
+      } else if (retryable()) {
+        log.debug("upstream failed before answering {} {} ({}); sending it to the application",
             request.method(), request.uri(), why);
         handToApplication();
       } else {
         log.debug("upstream failed before answering {} {}: {}", request.method(), request.uri(), why);
-        answerError(502, "upstream_error", "Shimmy failed before answering");
+        answerError(502, "upstream_error",
+            toApp ? "the application behind the edge failed before answering"
+                : "Shimmy failed before answering");
       }
     }
 
@@ -668,11 +712,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       if (used != null) {
         used.close();
       }
-      List<HttpObject> waiting = pending;
-      pending = null;
-      if (waiting != null) {
-        waiting.forEach(ReferenceCountUtil::release);
-      }
+      releasePending();
       finish();
     }
 
@@ -682,6 +722,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       finished = true;
       dropReplay();
+      releasePending();
       if (!toApp && status > 0) {
         settings.countForwarded().accept(status);
       }
