@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.shimmypull.core.doubles.Eventually;
 import io.github.shimmypull.core.doubles.LeasingSupervisor;
 import io.github.shimmypull.core.doubles.RawUpstream;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
@@ -50,8 +51,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ShimmyEdgeTest {
-
-  private static final Duration EVENTUALLY = Duration.ofSeconds(20);
 
   private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
   private final OkHttpClient client =
@@ -665,21 +664,11 @@ class ShimmyEdgeTest {
   }
 
   private static boolean await(CountDownLatch latch) {
-    try {
-      return latch.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return Eventually.opens(latch);
   }
 
   private static void awaitThat(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + EVENTUALLY.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + EVENTUALLY);
-      }
-      Thread.sleep(10);
-    }
+    Eventually.eventually("the condition holds", condition);
   }
+
 }

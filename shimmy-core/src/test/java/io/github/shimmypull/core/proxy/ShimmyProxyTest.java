@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.doubles.JdkHttpServer;
+import io.github.shimmypull.core.doubles.Eventually;
 import io.github.shimmypull.core.doubles.LeasingSupervisor;
 import io.github.shimmypull.core.doubles.RawUpstream;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -602,21 +603,11 @@ class ShimmyProxyTest {
   }
 
   private static boolean await(CountDownLatch latch) {
-    try {
-      return latch.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return Eventually.opens(latch);
   }
 
   private static void awaitThat(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + EVENTUALLY.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + EVENTUALLY);
-      }
-      Thread.sleep(10);
-    }
+    Eventually.eventually("the condition holds", condition);
   }
+
 }
