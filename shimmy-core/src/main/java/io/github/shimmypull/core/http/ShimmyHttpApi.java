@@ -66,6 +66,10 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   /** Default for {@link Builder#maxRequestBytes}: the largest pull request body, 64 KiB. */
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
+
+  /** Request bodies up to this size are read to their end after an early answer: 1 MiB. */
+  public static final long DRAIN_LIMIT_BYTES = 1024 * 1024;
+
   /** Default for {@link Builder#maxGenerateBytes}: the largest {@code /v1/generate} body, 16 MiB. */
   public static final long DEFAULT_MAX_GENERATE_BYTES = 16 * 1024 * 1024;
   /** Default for {@link Builder#maxBodyBytes}: the largest request body on any route, 32 MiB. */
@@ -158,6 +162,31 @@ public final class ShimmyHttpApi implements HttpHandler {
         throw new IOException("response aborted after an internal error: " + e, e);
       }
       sendJson(ex, 500, WireFormat.error("internal_error", "internal error: " + e.getClass().getSimpleName()));
+    }
+    drainSmallRest(exchange);
+  }
+
+  /**
+   * Reads what an early answer (413, 400) left unread of a request body of up to {@link
+   * #DRAIN_LIMIT_BYTES}, like a server's lingering close: a server that closes a connection with
+   * unread bytes resets it, and the reset can destroy the answer before the client (or a proxy in
+   * front) has read it. Larger leftovers are not read; the server closes the connection.
+   */
+  private static void drainSmallRest(HttpExchange exchange) {
+    String length = exchange.requestHeader("Content-Length");
+    try {
+      if (length != null && Long.parseLong(length.trim()) > DRAIN_LIMIT_BYTES) {
+        return;
+      }
+      InputStream in = exchange.requestBody();
+      byte[] buffer = new byte[8192];
+      long left = DRAIN_LIMIT_BYTES;
+      int read;
+      while (left > 0 && (read = in.read(buffer, 0, (int) Math.min(buffer.length, left))) != -1) {
+        left -= read;
+      }
+    } catch (IOException | NumberFormatException e) {
+      LOG.debug("not draining the rest of a request body: {}", e.toString());
     }
   }
 

@@ -16,7 +16,9 @@ import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,6 +35,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -247,6 +250,50 @@ class ShimmyHttpApiTest {
   }
 
   // ---- checks before streaming ---------------------------------------------------------
+
+  @Test
+  void readsTheRestOfASmallBodyAfterAnEarly413SoTheConnectionEndsWithoutAReset() throws Exception {
+    ShimmyHttpApi api = ShimmyHttpApi.builder().coordinator(coordinator).proxy(proxy).build();
+    AtomicLong leftUnread = new AtomicLong(-1);
+    server.close();
+    server = JdkHttpServer.start(exchange -> {
+      CountingBody counting = new CountingBody(exchange);
+      api.handle(counting);
+      leftUnread.set(Long.parseLong(exchange.requestHeader("Content-Length")) - counting.read);
+    });
+    String oversize = "{\"model\":\"" + "x".repeat(70 * 1024) + "\"}";
+
+    assertError(post("/v1/api/pull", oversize), 413, "payload_too_large");
+    assertThat(leftUnread.get()).as("bytes the API left unread").isZero();
+  }
+
+  /** Counts the request body bytes the handler read. */
+  private static final class CountingBody extends ForwardingHttpExchange {
+    long read;
+
+    CountingBody(HttpExchange delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public InputStream requestBody() throws IOException {
+      return new FilterInputStream(super.requestBody()) {
+        @Override
+        public int read() throws IOException {
+          int b = super.read();
+          read += b < 0 ? 0 : 1;
+          return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+          int n = super.read(buffer, offset, length);
+          read += Math.max(0, n);
+          return n;
+        }
+      };
+    }
+  }
 
   @Test
   void checksHappenInTheDocumentedOrder() throws Exception {
