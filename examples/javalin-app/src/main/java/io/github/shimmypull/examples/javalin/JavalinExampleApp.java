@@ -1,7 +1,11 @@
 package io.github.shimmypull.examples.javalin;
 
+import io.github.shimmypull.core.edge.ShimmyEdge;
+import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.server.javalin.ShimmyPlugin;
+import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.Javalin;
+import java.net.URI;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
@@ -35,5 +39,62 @@ public final class JavalinExampleApp {
                     shimmy.hfEndpoint = hfEndpoint;
                   }));
         });
+  }
+
+  /**
+   * The same application behind a {@link ShimmyEdge}, the layout of the server jar: the edge owns
+   * {@code host:port} and forwards plain proxied requests straight to Shimmy on Netty event loops
+   * (no Jetty thread per request, see docs/benchmarks.md#proxy), while the app listens on a
+   * loopback port and answers everything else. Its own routes must be listed in {@code
+   * answeredByApp}, or the edge would send them to Shimmy while an instance is live.
+   *
+   * <p>The app builds the {@link ShimmyRuntime} itself, to hand its supervisor to the edge; a
+   * runtime given to the plugin is served but neither started nor closed by it, so the returned
+   * {@link AppBehindEdge} starts and closes it.
+   */
+  public static AppBehindEdge startBehindEdge(
+      Path modelDir, String shimmyCommand, @Nullable String hfEndpoint, String host, int port) {
+    ShimmyRuntime runtime =
+        ShimmyRuntime.builder().modelDir(modelDir).shimmyCommand(shimmyCommand).hfEndpoint(hfEndpoint).build();
+    Javalin app =
+        Javalin.create(
+                config -> {
+                  config.routes.get("/hello", ctx -> ctx.result("hello from the application"));
+                  config.registerPlugin(new ShimmyPlugin(shimmy -> shimmy.runtime = runtime));
+                })
+            .start("127.0.0.1", 0);
+    ShimmyEdge edge =
+        ShimmyEdge.builder()
+            .supervisor(runtime.supervisor())
+            .app(URI.create("http://127.0.0.1:" + app.port()))
+            .answeredByApp(path -> ShimmyHttpApi.answersItself(path) || path.equals("/hello"))
+            .host(host)
+            .port(port)
+            .build();
+    AppBehindEdge running = new AppBehindEdge(runtime, app, edge);
+    try {
+      edge.start();
+      runtime.start();
+    } catch (RuntimeException e) {
+      running.close();
+      throw e;
+    }
+    return running;
+  }
+
+  /** The running parts of {@link #startBehindEdge}; {@link #close()} stops Shimmy too. */
+  public record AppBehindEdge(ShimmyRuntime runtime, Javalin app, ShimmyEdge edge)
+      implements AutoCloseable {
+
+    /** Closes the edge first (no new requests), then the app, then the runtime (Shimmy). */
+    @Override
+    public void close() {
+      try {
+        edge.close();
+        app.stop();
+      } finally {
+        runtime.close();
+      }
+    }
   }
 }

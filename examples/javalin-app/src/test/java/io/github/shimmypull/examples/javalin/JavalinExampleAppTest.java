@@ -2,6 +2,7 @@ package io.github.shimmypull.examples.javalin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.shimmypull.examples.javalin.JavalinExampleApp.AppBehindEdge;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import io.github.shimmypull.testkit.FakeShimmy;
@@ -12,6 +13,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 class JavalinExampleAppTest {
 
   @TempDir Path modelDir;
-  private final HttpClient http = HttpClient.newHttpClient();
+  // HTTP/1.1: the JDK client's default h2c upgrade would make the edge hand every request to the app.
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @Test
   void theOwnRouteAndAProxiedRouteBothAnswerAfterAPull() throws Exception {
@@ -49,6 +53,36 @@ class JavalinExampleAppTest {
       } finally {
         app.stop();
       }
+    }
+  }
+
+  @Test
+  void anEdgeInFrontKeepsTheAppsOwnRoutesAndProxiesTheRestToShimmy() throws Exception {
+    FakeShimmy.writeGguf(modelDir.resolve("phi-2.Q4_K_M.gguf"), 4096);
+    try (AppBehindEdge running =
+        JavalinExampleApp.startBehindEdge(modelDir, FakeShimmy.commandLine(), null, "127.0.0.1", 0)) {
+      String base = running.edge().url();
+      awaitBackendReady(base);
+
+      HttpResponse<String> hello = send(HttpRequest.newBuilder(URI.create(base + "/hello")).build());
+      HttpResponse<String> health = send(HttpRequest.newBuilder(URI.create(base + "/v1/health")).build());
+      HttpResponse<String> models = send(HttpRequest.newBuilder(URI.create(base + "/v1/models")).build());
+
+      assertThat(running.edge().port()).isNotEqualTo(running.app().port());
+      assertThat(hello.statusCode()).isEqualTo(200);
+      assertThat(hello.body()).isEqualTo("hello from the application");
+      assertThat(health.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
+      assertThat(health.body()).contains("\"state\":\"ready\"");
+      assertThat(models.statusCode()).isEqualTo(200);
+      assertThat(models.body()).contains("\"id\":\"phi-2.q4-k-m\"");
+    }
+  }
+
+  private void awaitBackendReady(String base) throws Exception {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+    while (!send(HttpRequest.newBuilder(URI.create(base + "/v1/health")).build()).body().contains("\"state\":\"ready\"")) {
+      assertThat(Instant.now()).as("Shimmy ready before the deadline").isBefore(deadline);
+      Thread.sleep(100);
     }
   }
 
