@@ -120,6 +120,37 @@ class ShimmyEdgeTest {
   }
 
   @Test
+  void ignoresAnH2cUpgradeOfferAndForwardsTheRequestStraightToShimmy() throws Exception {
+    MockWebServer shimmy = mockServer();
+    shimmy.enqueue(new MockResponse.Builder().body("from shimmy").build());
+    MockWebServer app = mockServer();
+    ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), app);
+
+    String response = rawGet(edge, "/v1/models", "Connection: Upgrade, HTTP2-Settings",
+        "Upgrade: h2c", "HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAPoAAQAAQAAAAUAAEAAAAYAAAQA");
+
+    assertThat(response).startsWith("HTTP/1.1 200").endsWith("from shimmy");
+    RecordedRequest recorded = shimmy.takeRequest();
+    assertThat(recorded.getHeaders().get("Upgrade")).isNull();
+    assertThat(recorded.getHeaders().get("HTTP2-Settings")).isNull();
+    assertThat(app.getRequestCount()).isZero();
+  }
+
+  @Test
+  void handsAWebSocketUpgradeToTheApplication() throws Exception {
+    MockWebServer shimmy = mockServer();
+    MockWebServer app = mockServer();
+    app.enqueue(new MockResponse.Builder().code(400).body("no websockets here").build());
+    ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), app);
+
+    String response = rawGet(edge, "/ws/generate", "Connection: Upgrade", "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
+
+    assertThat(response).startsWith("HTTP/1.1 400").endsWith("no websockets here");
+    assertThat(shimmy.getRequestCount()).isZero();
+  }
+
+  @Test
   void handsRequestsToTheApplicationWhileNoInstanceIsLive() throws Exception {
     MockWebServer app = mockServer();
     app.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "2")
@@ -616,9 +647,12 @@ class ShimmyEdgeTest {
     return client.newCall(new Request.Builder().url(edge.url() + path).build()).execute();
   }
 
-  private static String rawGet(ShimmyEdge edge, String path) throws IOException {
-    return RawUpstream.exchange(edge.port(),
-        "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  private static String rawGet(ShimmyEdge edge, String path, String... headerLines) throws IOException {
+    StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: x\r\n");
+    for (String line : headerLines) {
+      request.append(line).append("\r\n");
+    }
+    return RawUpstream.exchange(edge.port(), request.append("Connection: close\r\n\r\n").toString());
   }
 
   private MockWebServer mockServer() throws IOException {

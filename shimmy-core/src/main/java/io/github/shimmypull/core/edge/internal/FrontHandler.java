@@ -54,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>straight to the live Shimmy instance (a lease taken without waiting) when it is a plain
  *       proxied request: origin-form target, a path the application does not answer itself, no
- *       {@code Upgrade} or {@code Expect}, and no body or a declared {@code Content-Length} within
- *       the limit;
+ *       {@code Expect} and no {@code Upgrade} other than h2c (which is ignored), and no body or a
+ *       declared {@code Content-Length} within the limit;
  *   <li>otherwise to the application, which has the complete behaviour: its own API, waiting for a
  *       start in progress, 503 without an instance, 413, chunked request bodies.
  * </ul>
@@ -73,6 +73,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
   private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString H2C = AsciiString.cached("h2c");
 
   /** Direct request bodies up to this size are kept until the response starts, to be replayed. */
   static final long REPLAYABLE_BODY_BYTES = 64 * 1024;
@@ -357,8 +358,15 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         return false;
       }
       HttpHeaders headers = request.headers();
-      if (headers.contains(HttpHeaderNames.UPGRADE) || headers.contains(HttpHeaderNames.EXPECT)
+      if (headers.contains(HttpHeaderNames.EXPECT)
           || headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+        return false;
+      }
+      // An h2c upgrade offer (the JDK's HttpClient sends one by default) may be ignored: it is
+      // dropped with the hop-by-hop headers and the request is answered in HTTP/1.1. Other upgrades
+      // (WebSocket) are the application's to refuse.
+      if (headers.contains(HttpHeaderNames.UPGRADE)
+          && !headers.containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
         return false;
       }
       return declaredLength >= 0 && declaredLength <= settings.maxDirectBodyBytes();
