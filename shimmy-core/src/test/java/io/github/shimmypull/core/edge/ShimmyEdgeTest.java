@@ -6,19 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.core.doubles.Eventually;
 import io.github.shimmypull.core.doubles.LeasingSupervisor;
-import io.github.shimmypull.core.doubles.RawUpstream;
+import io.github.shimmypull.testkit.RawUpstream;
+import io.github.shimmypull.core.doubles.TestServers;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -52,7 +50,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ShimmyEdgeTest {
 
-  private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final TestServers servers = new TestServers();
   private final OkHttpClient client =
       new OkHttpClient.Builder()
           .readTimeout(Duration.ofSeconds(30))
@@ -61,9 +59,7 @@ class ShimmyEdgeTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    while (!closeables.isEmpty()) {
-      closeables.pop().close();
-    }
+    servers.close();
     client.connectionPool().evictAll();
     client.dispatcher().executorService().shutdown();
   }
@@ -639,9 +635,9 @@ class ShimmyEdgeTest {
   }
 
   private ShimmyEdge track(ShimmyEdge edge) {
-    closeables.push(edge);
-    return edge;
+    return servers.track(edge);
   }
+
 
   private Response get(ShimmyEdge edge, String path) throws IOException {
     return client.newCall(new Request.Builder().url(edge.url() + path).build()).execute();
@@ -656,20 +652,15 @@ class ShimmyEdgeTest {
   }
 
   private MockWebServer mockServer() throws IOException {
-    MockWebServer server = new MockWebServer();
-    server.start(InetAddress.getByName("127.0.0.1"), 0);
-    closeables.push(server);
-    return server;
+    return servers.mock();
   }
 
   private RawUpstream raw(RawUpstream.Script script) throws IOException {
-    RawUpstream upstream = RawUpstream.start(script);
-    closeables.push(upstream);
-    return upstream;
+    return servers.raw(script);
   }
 
   private static URI base(MockWebServer server) {
-    return URI.create("http://127.0.0.1:" + server.getPort());
+    return TestServers.base(server);
   }
 
   private static String chunk(String data) {

@@ -8,19 +8,17 @@ import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.doubles.JdkHttpServer;
 import io.github.shimmypull.core.doubles.Eventually;
 import io.github.shimmypull.core.doubles.LeasingSupervisor;
-import io.github.shimmypull.core.doubles.RawUpstream;
+import io.github.shimmypull.testkit.RawUpstream;
+import io.github.shimmypull.core.doubles.TestServers;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -48,7 +46,7 @@ class ShimmyProxyTest {
   private static final Duration EVENTUALLY = Duration.ofSeconds(20);
   private static final int MIB = 1024 * 1024;
 
-  private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+  private final TestServers servers = new TestServers();
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final OkHttpClient client =
       new OkHttpClient.Builder()
@@ -58,9 +56,7 @@ class ShimmyProxyTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    while (!closeables.isEmpty()) {
-      closeables.pop().close();
-    }
+    servers.close();
     threads.shutdownNow();
     client.connectionPool().evictAll();
     client.dispatcher().executorService().shutdown();
@@ -539,16 +535,14 @@ class ShimmyProxyTest {
 
   private JdkHttpServer front(ShimmyProxy proxy) throws IOException {
     JdkHttpServer front = JdkHttpServer.start(proxy);
-    closeables.push(front);
+    servers.track(front);
     return front;
   }
 
   private MockWebServer mockUpstream() throws IOException {
-    MockWebServer server = new MockWebServer();
-    server.start(InetAddress.getByName("127.0.0.1"), 0);
-    closeables.push(server);
-    return server;
+    return servers.mock();
   }
+
 
   private HttpServer upstream(com.sun.net.httpserver.HttpHandler handler) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -556,7 +550,7 @@ class ShimmyProxyTest {
     server.setExecutor(executor);
     server.createContext("/", handler);
     server.start();
-    closeables.push(() -> {
+    servers.track(() -> {
       server.stop(0);
       executor.shutdownNow();
     });
@@ -565,13 +559,12 @@ class ShimmyProxyTest {
 
   /** A bare TCP upstream that runs {@code script} on each accepted connection. */
   private RawUpstream rawUpstream(RawUpstream.Script script) throws IOException {
-    RawUpstream upstream = RawUpstream.start(script);
-    closeables.push(upstream);
-    return upstream;
+    return servers.raw(script);
   }
 
+
   private static URI base(MockWebServer server) {
-    return URI.create("http://127.0.0.1:" + server.getPort());
+    return TestServers.base(server);
   }
 
   private static URI base(HttpServer server) {

@@ -1,13 +1,11 @@
 package io.github.shimmypull.server.javalin;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.server.javalin.support.Servers;
 import io.github.shimmypull.testkit.FakeShimmy;
-import java.io.ByteArrayOutputStream;
+import io.github.shimmypull.testkit.RawUpstream;
 import java.io.IOException;
-import java.net.Socket;
 import org.junit.jupiter.api.Test;
 
 /** Which server answers the jar's port with each {@code --proxy-engine}. */
@@ -38,12 +36,7 @@ class ProxyEngineTest extends FrontServerFixture {
   }
 
   private static String rawExchange(int port, String request) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(20_000);
-      socket.getOutputStream().write(request.getBytes(UTF_8));
-      ByteArrayOutputStream received = new ByteArrayOutputStream();
-      socket.getInputStream().transferTo(received);
-      return received.toString(UTF_8);
-    }
+    return RawUpstream.exchange(port, request);
   }
+
 }

@@ -1,4 +1,4 @@
-package io.github.shimmypull.core.doubles;
+package io.github.shimmypull.testkit;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
