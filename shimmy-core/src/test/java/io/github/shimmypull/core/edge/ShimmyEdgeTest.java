@@ -133,17 +133,79 @@ class ShimmyEdgeTest {
   }
 
   @Test
-  void handsAWebSocketUpgradeToTheApplication() throws Exception {
-    MockWebServer shimmy = mockServer();
+  void handsAWebSocketUpgradeToTheApplicationWhileNoInstanceIsLive() throws Exception {
     MockWebServer app = mockServer();
-    app.enqueue(new MockResponse.Builder().code(400).body("no websockets here").build());
-    ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), app);
+    app.enqueue(new MockResponse.Builder().code(503).body("no instance").build());
+    ShimmyEdge edge = edge(LeasingSupervisor.none(), app);
 
     String response = rawGet(edge, "/ws/generate", "Connection: Upgrade", "Upgrade: websocket",
         "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
 
-    assertThat(response).startsWith("HTTP/1.1 400").endsWith("no websockets here");
-    assertThat(shimmy.getRequestCount()).isZero();
+    assertThat(response).startsWith("HTTP/1.1 503").endsWith("no instance");
+    assertThat(app.takeRequest().getHeaders().get("Upgrade")).isNull();
+  }
+
+  @Test
+  void tunnelsAWebSocketToShimmyAndHoldsTheLeaseUntilTheClientCloses() throws Exception {
+    CountDownLatch upstreamSawTheEnd = new CountDownLatch(1);
+    List<String> heads = new CopyOnWriteArrayList<>();
+    RawUpstream shimmy = raw(socket -> {
+      InputStream in = socket.getInputStream();
+      OutputStream out = socket.getOutputStream();
+      heads.add(RawUpstream.readHead(in));
+      out.write(("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(UTF_8));
+      out.flush();
+      byte[] frame = new byte[5];
+      while (in.readNBytes(frame, 0, 5) == 5) { // echoes every 5 bytes in upper case
+        out.write(new String(frame, UTF_8).toUpperCase(java.util.Locale.ROOT).getBytes(UTF_8));
+        out.flush();
+      }
+      upstreamSawTheEnd.countDown();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = edge(supervisor, mockServer());
+
+    try (Socket socket = new Socket("127.0.0.1", edge.port())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+          .getBytes(UTF_8));
+      String head = RawUpstream.readHead(socket.getInputStream());
+      assertThat(head).startsWith("HTTP/1.1 101").containsIgnoringCase("upgrade: websocket")
+          .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+      for (String word : List.of("hello", "again")) {
+        out.write(word.getBytes(UTF_8));
+        assertThat(new String(socket.getInputStream().readNBytes(5), UTF_8))
+            .isEqualTo(word.toUpperCase(java.util.Locale.ROOT));
+      }
+      assertThat(supervisor.openLeases()).as("held while the tunnel is open").isEqualTo(1);
+    }
+
+    awaitThat(() -> supervisor.openLeases() == 0);
+    assertThat(await(upstreamSawTheEnd)).as("Shimmy's side was closed too").isTrue();
+    assertThat(heads.get(0)).containsIgnoringCase("upgrade: websocket")
+        .containsIgnoringCase("connection: upgrade").contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
+  }
+
+  @Test
+  void closesTheClientsTunnelWhenShimmyEndsIt() throws Exception {
+    RawUpstream shimmy = raw(socket -> {
+      RawUpstream.readHead(socket.getInputStream());
+      socket.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
+          + "Upgrade: websocket\r\n\r\n{\"done\":true}").getBytes(UTF_8));
+      socket.getOutputStream().flush();
+    });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = edge(supervisor, mockServer());
+
+    String exchanged = RawUpstream.exchange(edge.port(), "GET /ws/generate HTTP/1.1\r\nHost: x\r\n"
+        + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+
+    assertThat(exchanged).startsWith("HTTP/1.1 101").endsWith("\r\n\r\n{\"done\":true}");
+    awaitThat(() -> supervisor.openLeases() == 0);
   }
 
   @Test

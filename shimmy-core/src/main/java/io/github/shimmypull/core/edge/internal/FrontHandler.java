@@ -3,6 +3,7 @@ package io.github.shimmypull.core.edge.internal;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -24,6 +25,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -103,11 +105,15 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    Exchange exchange = current;
+    if (exchange != null && exchange.tunnel) {
+      exchange.tunnelToUpstream(msg); // WebSocket frames after the 101: raw bytes both ways
+      return;
+    }
     if (!(msg instanceof HttpObject object)) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    Exchange exchange = current;
     if (!queued.isEmpty() || (exchange != null && exchange.requestComplete)) {
       queued.add(object); // pipelined: answered once the current response is complete
       if (queued.size() >= MAX_QUEUED_MESSAGES) {
@@ -223,10 +229,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   private void updateClientReads() {
     Exchange exchange = current;
     boolean read =
-        queued.size() < MAX_QUEUED_MESSAGES
-            && (exchange == null
-                || exchange.requestComplete
-                || (exchange.upstream != null && exchange.upstream.isWritable()));
+        exchange != null && exchange.tunnel
+            ? exchange.upstream != null && exchange.upstream.isWritable()
+            : queued.size() < MAX_QUEUED_MESSAGES
+                && (exchange == null
+                    || exchange.requestComplete
+                    || (exchange.upstream != null && exchange.upstream.isWritable()));
     context().channel().config().setAutoRead(read);
   }
 
@@ -280,6 +288,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private final boolean clientHttp10;
     private final boolean requestHasBody;
     private final long declaredLength;
+    private final boolean webSocket;
+    private boolean tunnel;
     private final @Nullable String originalHost;
     private final @Nullable String originalForwardedHost;
     private final @Nullable String originalForwardedProto;
@@ -306,6 +316,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       HttpHeaders headers = request.headers();
       this.declaredLength = declaredLength(request);
       this.requestHasBody = headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength != 0;
+      this.webSocket =
+          request.method().equals(HttpMethod.GET)
+              && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+              && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
       this.originalHost = headers.get(HttpHeaderNames.HOST);
       this.originalForwardedHost = headers.get(X_FORWARDED_HOST);
       this.originalForwardedProto = headers.get(X_FORWARDED_PROTO);
@@ -362,10 +376,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           || headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
         return false;
       }
-      // An h2c upgrade offer (the JDK's HttpClient sends one by default) may be ignored: it is
-      // dropped with the hop-by-hop headers and the request is answered in HTTP/1.1. Other upgrades
-      // (WebSocket) are the application's to refuse.
-      if (headers.contains(HttpHeaderNames.UPGRADE)
+      // A WebSocket upgrade is tunnelled to Shimmy (/ws/generate). An h2c upgrade offer (the JDK's
+      // HttpClient sends one by default) may be ignored: it is dropped with the hop-by-hop headers
+      // and the request is answered in HTTP/1.1. Other upgrades are the application's to refuse.
+      if (headers.contains(HttpHeaderNames.UPGRADE) && !webSocket
           && !headers.containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
         return false;
       }
@@ -393,7 +407,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         headers.set(HttpHeaderNames.HOST, held.baseUrl().getAuthority());
         restore(headers, X_FORWARDED_HOST, originalHost);
         headers.set(X_FORWARDED_PROTO, "http");
+        if (webSocket) {
+          headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+          headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+        }
       } else {
+        headers.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.UPGRADE);
         restore(headers, HttpHeaderNames.HOST, originalHost);
         restore(headers, X_FORWARDED_HOST, originalForwardedHost);
         restore(headers, X_FORWARDED_PROTO, originalForwardedProto);
@@ -596,7 +615,19 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         upstreamFailed("malformed upstream response: " + object.decoderResult().cause());
         return;
       }
+      if (tunnel) {
+        if (message instanceof ByteBuf bytes) {
+          tunnelToClient(bytes);
+        } else {
+          ReferenceCountUtil.release(message); // the empty end of the 101's head
+        }
+        return;
+      }
       if (message instanceof HttpResponse response) {
+        if (webSocket && !toApp && response.status().code() == 101) {
+          openTunnel(response);
+          return;
+        }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
           // e.g. 100 Continue from the application; its empty end is not the response's end
           skippingInformational = true;
@@ -631,6 +662,60 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
             from.config().setAutoRead(false);
           }
         }
+      }
+    }
+
+    /**
+     * Shimmy accepted the WebSocket upgrade: forward its 101, then take the HTTP codecs out of both
+     * connections and relay raw bytes both ways until either side closes. The lease is held for
+     * the tunnel's life, so a blue-green switch drains it like any stream.
+     */
+    private void openTunnel(HttpResponse switching) {
+      responseStarted = true;
+      dropReplay();
+      status = 101;
+      tunnel = true;
+      stripHopByHop(switching.headers());
+      switching.headers()
+          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+          .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+      switching.setProtocolVersion(HttpVersion.HTTP_1_1);
+      ChannelHandlerContext context = context();
+      context.write(switching);
+      context.write(LastHttpContent.EMPTY_LAST_CONTENT);
+      // Each side's encoder goes before the other side's decoder can hand it raw bytes: bytes that
+      // arrived with the 101 (or, against the rules, before it) pass as they are.
+      Channel from = upstream;
+      HttpClientCodec upstreamCodec = from == null ? null : from.pipeline().get(HttpClientCodec.class);
+      if (upstreamCodec != null) {
+        upstreamCodec.removeOutboundHandler();
+      }
+      context.pipeline().remove(HttpServerCodec.class);
+      if (from != null && upstreamCodec != null) {
+        from.pipeline().remove(upstreamCodec);
+      }
+      context.flush();
+      updateClientReads();
+    }
+
+    void tunnelToUpstream(Object message) {
+      Channel to = upstream;
+      if (to == null || !(message instanceof ByteBuf)) {
+        ReferenceCountUtil.release(message);
+        return;
+      }
+      to.write(message);
+      if (!to.isWritable()) {
+        updateClientReads();
+      }
+    }
+
+    private void tunnelToClient(ByteBuf bytes) {
+      Channel client = context().channel();
+      client.write(bytes);
+      Channel from = upstream;
+      if (!client.isWritable() && from != null) {
+        from.config().setAutoRead(false);
       }
     }
 
