@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * forwards the hot path, plain proxied requests while a Shimmy instance is live, straight to
  * Shimmy without a thread per request, and hands every other request unchanged to the application,
  * which keeps all the behaviour: the pull API, waiting for a start in progress, 503 without an
- * instance, 413 and chunked bodies, {@code Upgrade} and {@code Expect}.
+ * instance, 413 and chunked bodies, {@code Expect}. A WebSocket upgrade (Shimmy's {@code
+ * /ws/generate}) is tunnelled to Shimmy: after its 101 the edge relays bytes both ways.
  *
  * <p>Like {@link ShimmyProxy} it streams both ways (a flush per read, so server-sent events arrive
  * as Shimmy produces them), strips hop-by-hop headers, adds {@code X-Forwarded-*}, holds the

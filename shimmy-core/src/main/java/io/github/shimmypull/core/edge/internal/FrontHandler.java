@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>straight to the live Shimmy instance (a lease taken without waiting) when it is a plain
  *       proxied request: origin-form target, a path the application does not answer itself, no
- *       {@code Expect} and no {@code Upgrade} other than h2c (which is ignored), and no body or a
+ *       {@code Expect} and no {@code Upgrade} other than WebSocket (tunnelled after Shimmy's 101)
+ *       or h2c (ignored), and no body or a
  *       declared {@code Content-Length} within the limit;
  *   <li>otherwise to the application, which has the complete behaviour: its own API, waiting for a
  *       start in progress, 503 without an instance, 413, chunked request bodies.
