@@ -210,7 +210,11 @@ public final class ShimmyEdge implements AutoCloseable {
 
     private Builder() {}
 
-    /** Leases the live Shimmy instance for direct requests (required). */
+    /**
+     * Leases the live Shimmy instance for direct requests (required). Its {@link
+     * ShimmySupervisor#acquire()} runs on the event loops, so it must not block; the process
+     * supervisor's takes a short lock and an atomic count.
+     */
     public Builder supervisor(ShimmySupervisor supervisor) {
       this.supervisor = Objects.requireNonNull(supervisor, "supervisor");
       return this;
