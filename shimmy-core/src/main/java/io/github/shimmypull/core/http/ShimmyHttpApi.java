@@ -175,7 +175,9 @@ public final class ShimmyHttpApi implements HttpHandler {
   private static void drainSmallRest(HttpExchange exchange) {
     String length = exchange.requestHeader("Content-Length");
     try {
-      if (length != null && Long.parseLong(length.trim()) > DRAIN_LIMIT_BYTES) {
+      boolean noBody = length == null && exchange.requestHeader("Transfer-Encoding") == null;
+      long declared = length == null ? -1 : Long.parseLong(length.trim());
+      if (noBody || declared == 0 || declared > DRAIN_LIMIT_BYTES) {
         return;
       }
       InputStream in = exchange.requestBody();
