@@ -618,7 +618,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       if (tunnel) {
         if (message instanceof ByteBuf bytes) {
-          tunnelToClient(bytes);
+          toClient(bytes);
         } else {
           ReferenceCountUtil.release(message); // the empty end of the 101's head
         }
@@ -657,11 +657,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           client.writeAndFlush(content)
               .addListener((ChannelFuture written) -> responseWritten(written, keep));
         } else {
-          client.write(content);
-          Channel from = upstream;
-          if (!client.isWritable() && from != null) {
-            from.config().setAutoRead(false);
-          }
+          toClient(content);
         }
       }
     }
@@ -711,9 +707,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
     }
 
-    private void tunnelToClient(ByteBuf bytes) {
+    /** Writes to the client; stops reading the upstream while the client's socket is full. */
+    private void toClient(Object message) {
       Channel client = context().channel();
-      client.write(bytes);
+      client.write(message);
       Channel from = upstream;
       if (!client.isWritable() && from != null) {
         from.config().setAutoRead(false);
@@ -792,11 +789,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     private void responseWritten(ChannelFuture written, boolean keepConnection) {
       finish();
-      if (written.isSuccess()) {
-        exchangeDone(this, keepConnection);
-      } else {
-        exchangeDone(this, false);
-      }
+      exchangeDone(this, written.isSuccess() && keepConnection);
     }
 
     /** The client left: drop the upstream connection mid-exchange and release the lease. */
@@ -806,7 +799,6 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       if (used != null) {
         used.close();
       }
-      releasePending();
       finish();
     }
 
@@ -860,7 +852,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     while (entries.hasNext()) {
       Map.Entry<CharSequence, CharSequence> header = entries.next();
       CharSequence name = header.getKey();
-      if (!isHopByHop(name)) {
+      if (!HopByHopHeaders.isHopByHop(name)) {
         continue;
       }
       if (drop == null) {
@@ -886,29 +878,5 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     if (listed != null) {
       listed.forEach(headers::remove);
     }
-  }
-
-  /** {@link HopByHopHeaders#isHopByHop} for the CharSequence names Netty decodes, without copies. */
-  private static boolean isHopByHop(CharSequence name) {
-    switch (name.length()) {
-      case 2:
-        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TE);
-      case 7:
-        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER)
-            || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE);
-      case 10:
-        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
-            || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE)
-            || startsWithProxy(name);
-      case 17:
-        return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRANSFER_ENCODING)
-            || startsWithProxy(name);
-      default:
-        return startsWithProxy(name);
-    }
-  }
-
-  private static boolean startsWithProxy(CharSequence name) {
-    return name.length() > 6 && AsciiString.regionMatches(name, true, 0, "proxy-", 0, 6);
   }
 }

@@ -16,26 +16,44 @@ public final class HopByHopHeaders {
 
   /**
    * True for the fixed hop-by-hop headers: {@code Connection}, {@code Keep-Alive}, every
-   * {@code Proxy-*}, {@code TE}, {@code Trailer}, {@code Transfer-Encoding}, {@code Upgrade}.
+   * {@code Proxy-*}, {@code TE}, {@code Trailer}, {@code Transfer-Encoding}, {@code Upgrade}. Takes
+   * any {@link CharSequence}, so Netty's header names are checked without a copy.
    */
-  public static boolean isHopByHop(String name) {
+  public static boolean isHopByHop(CharSequence name) {
     switch (name.length()) {
       case 2:
-        return name.equalsIgnoreCase("te");
+        return startsWithIgnoreCase(name, "te");
       case 7:
-        return name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+        return startsWithIgnoreCase(name, "trailer") || startsWithIgnoreCase(name, "upgrade");
       case 10:
-        return name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive")
+        return startsWithIgnoreCase(name, "connection") || startsWithIgnoreCase(name, "keep-alive")
             || startsWithProxy(name);
       case 17:
-        return name.equalsIgnoreCase("transfer-encoding") || startsWithProxy(name);
+        return startsWithIgnoreCase(name, "transfer-encoding") || startsWithProxy(name);
       default:
         return startsWithProxy(name);
     }
   }
 
-  private static boolean startsWithProxy(String name) {
-    return name.length() > 6 && name.regionMatches(true, 0, "proxy-", 0, 6);
+  private static boolean startsWithProxy(CharSequence name) {
+    return name.length() > 6 && startsWithIgnoreCase(name, "proxy-");
+  }
+
+  /** ASCII case-insensitive prefix test against a lower-case {@code prefix}. */
+  private static boolean startsWithIgnoreCase(CharSequence name, String prefix) {
+    if (name.length() < prefix.length()) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        c = (char) (c + ('a' - 'A'));
+      }
+      if (c != prefix.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
