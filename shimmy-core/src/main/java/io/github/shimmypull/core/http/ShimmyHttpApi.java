@@ -662,15 +662,13 @@ public final class ShimmyHttpApi implements HttpHandler {
     if (ex.committed()) {
       throw new IOException("response aborted: " + e.getMessage(), e);
     }
-    String code =
-        switch (e.reason()) {
-          case NO_BACKEND, EXECUTABLE_NOT_FOUND, STOPPED -> "backend_unavailable";
-          case EXITED, READY_TIMEOUT, FAILED -> "backend_failed";
-        };
+    String code = e.reason().code();
     Map<String, Object> body = WireFormat.error(code, String.valueOf(e.getMessage()));
     body.put("reason", e.reason().name().toLowerCase(Locale.ROOT));
-    ex.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
-    sendJson(ex, 503, body);
+    if (e.reason().httpStatus() == 503) {
+      ex.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
+    }
+    sendJson(ex, e.reason().httpStatus(), body);
   }
 
   private static void sendJson(HttpExchange ex, int status, Map<String, Object> body) throws IOException {

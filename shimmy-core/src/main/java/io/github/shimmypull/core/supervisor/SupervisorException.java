@@ -19,7 +19,26 @@ public class SupervisorException extends RuntimeException {
     /** The supervisor is stopped or stopping. */
     STOPPED,
     /** The crash-loop breaker is open. */
-    FAILED
+    FAILED,
+    /** The request names a model that is not in the model directory (nothing is started). */
+    MODEL_NOT_FOUND,
+    /** No room for the model's instance: the wait queue is full, or the wait ended while queued. */
+    OVERLOADED;
+
+    /** The HTTP status a front answers with: 404 for MODEL_NOT_FOUND, else 503. */
+    public int httpStatus() {
+      return this == MODEL_NOT_FOUND ? 404 : 503;
+    }
+
+    /** The stable wire code of the JSON error. */
+    public String code() {
+      return switch (this) {
+        case NO_BACKEND, EXECUTABLE_NOT_FOUND, STOPPED -> "backend_unavailable";
+        case EXITED, READY_TIMEOUT, FAILED -> "backend_failed";
+        case MODEL_NOT_FOUND -> "model_not_found";
+        case OVERLOADED -> "overloaded";
+      };
+    }
   }
 
   private final Reason reason;
