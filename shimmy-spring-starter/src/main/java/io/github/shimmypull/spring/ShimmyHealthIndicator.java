@@ -1,6 +1,8 @@
 package io.github.shimmypull.spring;
 
 import io.github.shimmypull.core.supervisor.BackendState;
+import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.ServiceHealth;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -43,12 +45,18 @@ public final class ShimmyHealthIndicator extends AbstractHealthIndicator {
     }
   }
 
+  /**
+   * Spring's status for the one health policy ({@link ServiceHealth}) of {@code state}: UP, UNKNOWN
+   * for degraded (both answer 200), DOWN, or OUT_OF_SERVICE when stopped on request (both 503).
+   */
   static Status statusOf(BackendState state) {
-    return switch (state.status()) {
-      case READY, RESTARTING, IDLE -> Status.UP;
-      case STARTING, BACKING_OFF -> Status.UNKNOWN;
-      case FAILED, UNAVAILABLE -> Status.DOWN;
-      case STOPPED -> Status.OUT_OF_SERVICE;
+    if (state.status() == BackendStatus.STOPPED) {
+      return Status.OUT_OF_SERVICE;
+    }
+    return switch (ServiceHealth.of(state.status(), false)) {
+      case OK -> Status.UP;
+      case DEGRADED -> Status.UNKNOWN;
+      case UNAVAILABLE -> Status.DOWN;
     };
   }
 }

@@ -20,15 +20,15 @@ class ShimmyHealthIndicatorTest {
   }
 
   @Test
-  void unknownWhileStartingOrBackingOff() {
+  void unknownWhileDegraded_startingBackingOffOrWithoutAShimmyExecutable() {
     assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.STARTING, null))).isEqualTo(Status.UNKNOWN);
     assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.BACKING_OFF, null))).isEqualTo(Status.UNKNOWN);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.UNAVAILABLE, "not found"))).isEqualTo(Status.UNKNOWN);
   }
 
   @Test
-  void downWhenShimmyFailedForGoodOrCannotRunAndOutOfServiceWhenStopped() {
+  void downWhenShimmyFailedForGoodAndOutOfServiceWhenStopped() {
     assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.FAILED, "crash loop"))).isEqualTo(Status.DOWN);
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.UNAVAILABLE, "not found"))).isEqualTo(Status.DOWN);
     assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.STOPPED, null))).isEqualTo(Status.OUT_OF_SERVICE);
   }
 

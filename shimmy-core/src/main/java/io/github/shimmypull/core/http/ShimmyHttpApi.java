@@ -13,6 +13,7 @@ import io.github.shimmypull.core.pull.PullEvent;
 import io.github.shimmypull.core.pull.PullResult;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.ServiceHealth;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import java.io.ByteArrayOutputStream;
@@ -264,21 +265,10 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   private void health(HttpExchange ex) throws IOException {
     BackendState state = supervisor.state();
-    BackendStatus status = state.status();
-    String overall;
-    int httpStatus;
-    if (coordinator.isClosed() || status == BackendStatus.FAILED || status == BackendStatus.STOPPED) {
-      overall = "unavailable";
-      httpStatus = 503;
-    } else if (status == BackendStatus.READY || status == BackendStatus.IDLE) {
-      overall = "ok";
-      httpStatus = 200;
-    } else {
-      overall = "degraded";
-      httpStatus = 200;
-    }
+    ServiceHealth health = ServiceHealth.of(state.status(), coordinator.isClosed());
+    int httpStatus = health.httpStatus();
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("status", overall);
+    body.put("status", health.wireName());
     body.put("backend", WireFormat.backend(state));
     body.put("models", state.models());
     body.put("model_dir", modelDir.toString());
