@@ -13,6 +13,7 @@ import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
+import io.github.shimmypull.supervisor.ExternalShimmySupervisor;
 import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

@@ -1,4 +1,4 @@
-package io.github.shimmypull.spring;
+package io.github.shimmypull.supervisor;
 
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
@@ -131,7 +131,7 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
             + missing
             + " after "
             + timeout.toSeconds()
-            + " s; it is not managed by this application (shimmy.supervisor.enabled=false), so restart"
+            + " s; it is run outside this service (an external Shimmy), so restart"
             + " it to load the new model");
   }
 

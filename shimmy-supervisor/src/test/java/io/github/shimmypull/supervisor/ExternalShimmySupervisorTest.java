@@ -1,4 +1,4 @@
-package io.github.shimmypull.spring;
+package io.github.shimmypull.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
