@@ -1,0 +1,158 @@
+package io.github.shimmypull.testkit.internal.api;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Member;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The public API of a module as text: one line per public type (its kind, supertypes and type
+ * parameters) and per public or protected member (generic signature), sorted, with every package
+ * named {@code internal} left out. A module's {@code PublicApiTest} compares its compiled classes to
+ * the listing checked in as {@code api/<module>.api}, so an accidental change to the public API
+ * fails the build; a deliberate one is recorded by running the test with {@code
+ * -Dshimmy.api.update=true} and committing the new listing.
+ */
+public final class ApiListing {
+
+  /** The system property that rewrites the checked-in listing instead of comparing with it. */
+  public static final String UPDATE_PROPERTY = "shimmy.api.update";
+
+  private ApiListing() {}
+
+  /** The listing of the classes under {@code classesDir} (a module's {@code target/classes}). */
+  public static List<String> of(Path classesDir) {
+    TreeSet<String> lines = new TreeSet<>();
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    try (Stream<Path> files = Files.walk(classesDir)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        String relative = classesDir.relativize(file).toString().replace('\\', '/');
+        if (!relative.endsWith(".class") || relative.endsWith("package-info.class")
+            || relative.endsWith("module-info.class") || relative.contains("/internal/")) {
+          continue;
+        }
+        String name = relative.substring(0, relative.length() - ".class".length()).replace('/', '.');
+        Class<?> type;
+        try {
+          type = Class.forName(name, false, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+          throw new IllegalStateException("cannot load " + name + " from " + classesDir, e);
+        }
+        if (isVisible(type)) {
+          describe(type, lines);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new ArrayList<>(lines);
+  }
+
+  /**
+   * Compares the listing of {@code classesDir} with the file {@code listing}, or rewrites the file
+   * when {@link #UPDATE_PROPERTY} is {@code true}.
+   *
+   * @throws AssertionError naming the added and removed lines when they differ
+   */
+  public static void check(Path classesDir, Path listing) {
+    List<String> actual = of(classesDir);
+    try {
+      if (Boolean.getBoolean(UPDATE_PROPERTY)) {
+        Files.createDirectories(listing.toAbsolutePath().getParent());
+        Files.write(listing, actual, StandardCharsets.UTF_8);
+        return;
+      }
+      List<String> expected = Files.exists(listing) ? Files.readAllLines(listing, StandardCharsets.UTF_8) : List.of();
+      List<String> added = actual.stream().filter(line -> !expected.contains(line)).toList();
+      List<String> removed = expected.stream().filter(line -> !actual.contains(line)).toList();
+      if (!added.isEmpty() || !removed.isEmpty()) {
+        throw new AssertionError(
+            "the public API differs from " + listing + " (if the change is meant, run this test with -D"
+                + UPDATE_PROPERTY + "=true and commit the listing)"
+                + block("added", added) + block("removed", removed));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String block(String title, List<String> lines) {
+    return lines.isEmpty() ? "" : "\n" + title + ":\n  " + String.join("\n  ", lines);
+  }
+
+  private static boolean isVisible(Class<?> type) {
+    for (Class<?> c = type; c != null; c = c.getDeclaringClass()) {
+      if (!Modifier.isPublic(c.getModifiers()) || c.isAnonymousClass() || c.isSynthetic()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void describe(Class<?> type, TreeSet<String> lines) {
+    String name = type.getName();
+    StringBuilder head = new StringBuilder(name).append(' ').append(kind(type));
+    if (type.getTypeParameters().length > 0) {
+      head.append(' ').append(Arrays.stream(type.getTypeParameters()).map(Type::getTypeName).collect(Collectors.joining(",", "<", ">")));
+    }
+    Type superclass = type.getGenericSuperclass();
+    if (superclass != null && superclass != Object.class && !type.isEnum() && !type.isRecord()) {
+      head.append(" extends ").append(superclass.getTypeName());
+    }
+    Type[] interfaces = type.getGenericInterfaces();
+    if (interfaces.length > 0) {
+      head.append(" implements ").append(Arrays.stream(interfaces).map(Type::getTypeName).collect(Collectors.joining(", ")));
+    }
+    lines.add(head.toString());
+    for (Field field : type.getDeclaredFields()) {
+      if (visible(field) && !field.isSynthetic()) {
+        lines.add(name + " field " + field.toGenericString());
+      }
+    }
+    for (Constructor<?> constructor : type.getDeclaredConstructors()) {
+      if (visible(constructor) && !constructor.isSynthetic()) {
+        lines.add(name + " constructor " + constructor.toGenericString());
+      }
+    }
+    for (Method method : type.getDeclaredMethods()) {
+      if (visible(method) && !method.isSynthetic() && !method.isBridge()) {
+        lines.add(name + " method " + method.toGenericString());
+      }
+    }
+  }
+
+  private static boolean visible(Member member) {
+    int modifiers = member.getModifiers();
+    return Modifier.isPublic(modifiers) || Modifier.isProtected(modifiers);
+  }
+
+  private static String kind(Class<?> type) {
+    if (type.isAnnotation()) {
+      return "@interface";
+    }
+    if (type.isInterface()) {
+      return (type.isSealed() ? "sealed " : "") + "interface";
+    }
+    if (type.isEnum()) {
+      return "enum";
+    }
+    if (type.isRecord()) {
+      return "record";
+    }
+    String modifiers = Modifier.isAbstract(type.getModifiers()) ? "abstract " : Modifier.isFinal(type.getModifiers()) ? "final " : "";
+    return modifiers + (type.isSealed() ? "sealed " : "") + "class";
+  }
+}
