@@ -345,12 +345,12 @@ public final class OllamaApi implements HttpHandler {
   private void delete(HttpExchange ex, JsonNode request) throws IOException {
     String name = modelName(request);
     LocalModel model = names.find(name);
+    PullJob running = coordinator.current().orElse(null);
+    if (running != null && ((model != null && model.id().equals(running.modelId())) || pulledBy(running, name))) {
+      throw new Failure(409, "model '" + name + "' is being pulled (" + running + "); delete it when the pull has ended");
+    }
     if (model == null) {
       throw notFound(name);
-    }
-    PullJob running = coordinator.current().orElse(null);
-    if (running != null && model.id().equals(running.modelId())) {
-      throw new Failure(409, "model '" + name + "' is being pulled (" + running + "); delete it when the pull has ended");
     }
     String forgotten = names.forget(name);
     if (forgotten != null && names.isNamed(model.id())) {
@@ -612,6 +612,24 @@ public final class OllamaApi implements HttpHandler {
     if (node.isNumber()) {
       to.set(as, node);
     }
+  }
+
+  /** Whether {@code job} pulls what {@code name} names (same repo and tag, any case). */
+  private static boolean pulledBy(PullJob job, String name) {
+    ModelRef ref;
+    try {
+      ref = ModelRef.parse(withoutLatest(name));
+    } catch (PullException notAReference) {
+      return false;
+    }
+    ModelRef running = job.ref();
+    return ref.repo().equalsIgnoreCase(running.repo())
+        && Objects.equals(lower(ref.tag()), lower(running.tag()))
+        && Objects.equals(ref.file(), running.file());
+  }
+
+  private static @Nullable String lower(@Nullable String s) {
+    return s == null ? null : s.toLowerCase(Locale.ROOT);
   }
 
   private static String withoutLatest(String name) {
