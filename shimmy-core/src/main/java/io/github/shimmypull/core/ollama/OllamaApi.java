@@ -426,44 +426,65 @@ public final class OllamaApi implements HttpHandler {
     byte[] body = Json.writeBytes(upstream);
 
     Lease lease = supervisor.acquire(model.id(), acquireWait);
+    try {
+      answer(ex, lease, name, model, dialect, stream, body, numPredict, promptChars, start);
+    } finally {
+      lease.close();
+      if (isZero(request.path("keep_alive"))) {
+        unloadQuietly(model.id());
+      }
+    }
+  }
+
+  private void answer(
+      ExchangeWrapper ex, Lease lease, String name, LocalModel model, ShimmyStream.Dialect dialect, boolean stream,
+      byte[] body, long numPredict, int promptChars, long start)
+      throws IOException {
     long loaded = System.nanoTime();
-    try (lease) {
-      Generation generation = new Generation(ex, name, dialect, stream);
-      ShimmyStream.Outcome outcome;
-      try {
-        outcome = shimmy.run(lease.baseUrl(), dialect, body, generation::token);
-      } catch (ShimmyStream.Refused refused) {
-        if (ex.committed()) {
-          throw new IOException(refused.getMessage(), refused);
-        }
-        int status = refused.status() == 404 ? 404 : refused.status() >= 500 || refused.status() < 400 ? 502 : refused.status();
-        throw new Failure(status, refused.getMessage());
-      } catch (IOException e) {
-        if (ex.committed()) {
-          throw e;
-        }
-        throw new Failure(502, "Shimmy (" + model.id() + ") did not answer: " + e.getMessage());
+    Generation generation = new Generation(ex, name, dialect, stream);
+    ShimmyStream.Outcome outcome;
+    try {
+      outcome = shimmy.run(lease.baseUrl(), dialect, body, generation::token);
+    } catch (ShimmyStream.Refused refused) {
+      if (ex.committed()) {
+        throw new IOException(refused.getMessage(), refused);
       }
-      long end = System.nanoTime();
-      if (outcome.error() != null) {
-        LOG.warn("{} on {} ({}) broke off after {} tokens: {}", dialect.path(), model.id(), name, outcome.tokens(), outcome.error());
-        if (!stream && !ex.committed()) {
-          throw new Failure(502, outcome.error());
-        }
-        generation.error(outcome.error());
-        return;
+      int status = refused.status() == 404 ? 404 : refused.status() >= 500 || refused.status() < 400 ? 502 : refused.status();
+      throw new Failure(status, refused.getMessage());
+    } catch (IOException e) {
+      if (ex.committed()) {
+        throw e;
       }
-      Map<String, Object> last = generation.message(stream ? "" : generation.text.toString());
-      last.put("done", true);
-      String reason = "length".equals(outcome.finishReason()) || (numPredict > 0 && outcome.tokens() >= numPredict) ? "length" : "stop";
-      last.put("done_reason", reason);
-      last.put("total_duration", end - start);
-      last.put("load_duration", loaded - start);
-      last.put("prompt_eval_count", Math.max(1, (promptChars + 3) / 4));
-      last.put("prompt_eval_duration", Math.max(0, outcome.firstTokenNanos() - loaded));
-      last.put("eval_count", outcome.tokens());
-      last.put("eval_duration", Math.max(0, end - outcome.firstTokenNanos()));
-      generation.finish(last);
+      throw new Failure(502, "Shimmy (" + model.id() + ") did not answer: " + e.getMessage());
+    }
+    long end = System.nanoTime();
+    if (outcome.error() != null) {
+      LOG.warn("{} on {} ({}) broke off after {} tokens: {}", dialect.path(), model.id(), name, outcome.tokens(), outcome.error());
+      if (!stream && !ex.committed()) {
+        throw new Failure(502, outcome.error());
+      }
+      generation.error(outcome.error());
+      return;
+    }
+    Map<String, Object> last = generation.message(stream ? "" : generation.text.toString());
+    last.put("done", true);
+    String reason = "length".equals(outcome.finishReason()) || (numPredict > 0 && outcome.tokens() >= numPredict) ? "length" : "stop";
+    last.put("done_reason", reason);
+    last.put("total_duration", end - start);
+    last.put("load_duration", loaded - start);
+    last.put("prompt_eval_count", Math.max(1, (promptChars + 3) / 4));
+    last.put("prompt_eval_duration", Math.max(0, outcome.firstTokenNanos() - loaded));
+    last.put("eval_count", outcome.tokens());
+    last.put("eval_duration", Math.max(0, end - outcome.firstTokenNanos()));
+    generation.finish(last);
+  }
+
+  /** {@code keep_alive: 0}: stop the model's instance once the answer is sent. */
+  private void unloadQuietly(String id) {
+    try {
+      supervisor.unload(id);
+    } catch (RuntimeException e) {
+      LOG.warn("cannot unload {} after a keep_alive 0 request: {}", id, e.toString());
     }
   }
 

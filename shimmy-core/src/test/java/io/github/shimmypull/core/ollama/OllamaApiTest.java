@@ -572,6 +572,51 @@ class OllamaApiTest {
     assertThat(shimmy.getRequestCount()).isZero();
   }
 
+  @Test
+  void keepAliveZeroStopsTheInstanceOnceTheAnswerIsSentAndOtherValuesAreIgnored() throws Exception {
+    pulled(TINY);
+    shimmy.enqueue(sse(chunk("a", null), "[DONE]"));
+    shimmy.enqueue(sse(chunk("b", null), "[DONE]"));
+
+    post("/api/chat", "{\"model\":\"" + TINY + "\",\"stream\":false,\"keep_alive\":\"10m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    assertThat(instances.unloaded()).isEmpty();
+    post("/api/chat", "{\"model\":\"" + TINY + "\",\"stream\":false,\"keep_alive\":\"0s\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    assertThat(instances.unloaded()).containsExactly(TINY_ID);
+  }
+
+  @Test
+  void aClientThatGoesAwayMidStreamReleasesTheInstanceAndTheShimmyResponse() throws Exception {
+    pulled(TINY);
+    StringBuilder events = new StringBuilder();
+    for (int i = 0; i < 2000; i++) {
+      events.append("data: ").append(chunk("token" + i, null)).append("\n\n");
+    }
+    shimmy.enqueue(new MockResponse.Builder().addHeader("Content-Type", "text/event-stream")
+        .body(events.toString()).throttleBody(512, 20, TimeUnit.MILLISECONDS).build());
+
+    HttpResponse<java.io.InputStream> response =
+        client.send(
+            HttpRequest.newBuilder(server.uri("/api/chat"))
+                .POST(BodyPublishers.ofString("{\"model\":\"" + TINY + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
+                .build(),
+            BodyHandlers.ofInputStream());
+    try (java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      assertThat(json(reader.readLine())).containsEntry("message", Map.of("role", "assistant", "content", "token0"));
+    }
+
+    eventually("the lease is released", () -> instances.openLeases() == 0);
+  }
+
+  @Test
+  void pullingAPresentModelByANameThatIsNoHubReferenceSucceedsAtOnce() throws Exception {
+    Files.write(modelDir.resolve("copied-Q8_0.gguf"), new byte[100]);
+
+    HttpResponse<String> response = post("/api/pull", "{\"model\":\"copied-q8-0:latest\"}");
+
+    assertThat(lines(response)).containsExactly(Map.of("status", "success"));
+    assertThat(fx.puller.prepareCalls()).isZero();
+  }
+
   private interface Call<T> {
     T call() throws Exception;
   }
