@@ -95,6 +95,8 @@ public final class ShimmyHttpApi implements HttpHandler {
           "DELETE /v1/api/models/{id}",
           "GET /v1/api/metrics",
           "POST /v1/generate",
+          "POST /api/pull, GET /api/tags, POST /api/show, POST /api/chat, POST /api/generate,"
+              + " DELETE /api/delete, GET /api/ps, GET /api/version (Ollama's API)",
           "* /v1/* (proxied to Shimmy)");
 
   private final PullCoordinator coordinator;
