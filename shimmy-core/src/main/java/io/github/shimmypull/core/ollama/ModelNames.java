@@ -118,15 +118,21 @@ public final class ModelNames {
   }
 
   /**
-   * Records that {@code pulledName} names model {@code id} (replacing what it named before).
+   * Records that {@code pulledName} names model {@code id} (replacing what it named before), and
+   * forgets the names of models no longer in the directory.
    *
    * @return the name as it is listed: {@code pulledName} trimmed, {@code :latest} added without tag
    */
   public synchronized String record(String pulledName, String id) {
     String display = displayName(pulledName);
     load();
+    java.util.Set<String> present = new java.util.HashSet<>();
+    models.get().forEach(m -> present.add(m.id()));
     Map<String, String> next = new LinkedHashMap<>(names);
     next.keySet().removeIf(n -> key(n).equals(key(display)));
+    // Names of models deleted by other means (another API, a file removed) go too, so they never
+    // come back attached to a later model with the same id.
+    next.values().removeIf(named -> !present.contains(named));
     next.put(display, id);
     save(next);
     return display;
