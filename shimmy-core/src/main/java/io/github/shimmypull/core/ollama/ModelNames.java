@@ -5,6 +5,7 @@ import io.github.shimmypull.core.ollama.internal.ModelFacts;
 import io.github.shimmypull.core.pull.LocalModel;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -15,11 +16,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -126,7 +129,7 @@ public final class ModelNames {
   public synchronized String record(String pulledName, String id) {
     String display = displayName(pulledName);
     load();
-    java.util.Set<String> present = new java.util.HashSet<>();
+    Set<String> present = new HashSet<>();
     models.get().forEach(m -> present.add(m.id()));
     Map<String, String> next = new LinkedHashMap<>(names);
     next.keySet().removeIf(n -> key(n).equals(key(display)));
@@ -287,7 +290,7 @@ public final class ModelNames {
       loadedModified = Files.getLastModifiedTime(file);
       loadedSize = Files.size(file);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot write " + file, e);
+      throw new UncheckedIOException("cannot write " + file, e);
     }
   }
 }

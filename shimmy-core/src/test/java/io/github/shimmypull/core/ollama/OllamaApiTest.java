@@ -2,6 +2,15 @@ package io.github.shimmypull.core.ollama;
 
 import static io.github.shimmypull.core.doubles.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+import io.github.shimmypull.core.pull.LocalModel;
+import io.github.shimmypull.core.pull.LocalModels;
+import io.github.shimmypull.core.supervisor.SupervisorException;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.util.Collections;
+import java.util.stream.Stream;
 
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.coordinator.PullCoordinator;
@@ -199,8 +208,9 @@ class OllamaApiTest {
     assertThat(lines.get(1))
         .containsEntry("status", "pulling " + sha256.substring(0, 12))
         .containsEntry("digest", "sha256:" + sha256)
-        .containsEntry("total", ScriptedPuller.FILE_SIZE)
-        .containsEntry("completed", ScriptedPuller.FILE_SIZE / 2);
+        .containsEntry("total", ScriptedPuller.FILE_SIZE);
+    assertThat(lines).filteredOn(m -> m.containsKey("digest")).last()
+        .satisfies(m -> assertThat(m).containsEntry("completed", ScriptedPuller.FILE_SIZE));
     assertThat(lines).extracting(m -> m.get("status"))
         .containsSubsequence("pulling manifest", "pulling " + sha256.substring(0, 12), "verifying sha256 digest", "writing manifest", "success")
         .last().isEqualTo("success");
@@ -217,6 +227,28 @@ class OllamaApiTest {
     assertThat(models.get(0).get("details")).isEqualTo(Map.of(
         "parent_model", "", "format", "gguf", "family", "", "families", List.of(),
         "parameter_size", "7K", "quantization_level", "Q4_K_M"));
+  }
+
+  @Test
+  void pullProgressLinesAreFlushedWhileTheDownloadRuns() throws Exception {
+    fx.puller.holdDownloads();
+    HttpResponse<InputStream> response =
+        client.send(
+            HttpRequest.newBuilder(server.uri("/api/pull")).POST(BodyPublishers.ofString("{\"model\":\"" + TINY + "\"}")).build(),
+            BodyHandlers.ofInputStream());
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      assertThat(json(reader.readLine())).isEqualTo(Map.of("status", "pulling manifest"));
+      Map<String, Object> progress = json(reader.readLine());
+      assertThat(progress).containsEntry("completed", ScriptedPuller.FILE_SIZE / 2).containsEntry("total", ScriptedPuller.FILE_SIZE);
+      assertThat(coordinator.current()).as("still downloading").isPresent();
+
+      fx.puller.release();
+      String last = null;
+      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+        last = line;
+      }
+      assertThat(last).isEqualTo("{\"status\":\"success\"}");
+    }
   }
 
   @Test
@@ -270,8 +302,8 @@ class OllamaApiTest {
 
   @Test
   void anErrorAfterTheStreamStartedIsTheLastLineAndThereIsNoSuccess() throws Exception {
-    fx.supervisor.failRestarts(new io.github.shimmypull.core.supervisor.SupervisorException(
-        io.github.shimmypull.core.supervisor.SupervisorException.Reason.READY_TIMEOUT, "Shimmy did not come up"));
+    fx.supervisor.failRestarts(new SupervisorException(
+        SupervisorException.Reason.READY_TIMEOUT, "Shimmy did not come up"));
 
     HttpResponse<String> response = post("/api/pull", "{\"model\":\"" + TINY + "\"}");
 
@@ -293,7 +325,7 @@ class OllamaApiTest {
     HttpRequest again =
         HttpRequest.newBuilder(server.uri("/api/pull")).POST(BodyPublishers.ofString("{\"model\":\"acme/tiny:Q4_K_M\"}")).build();
     // The headers come once the second request is attached to the running job.
-    HttpResponse<java.util.stream.Stream<String>> second = client.sendAsync(again, BodyHandlers.ofLines()).get(60, TimeUnit.SECONDS);
+    HttpResponse<Stream<String>> second = client.sendAsync(again, BodyHandlers.ofLines()).get(60, TimeUnit.SECONDS);
     fx.puller.release();
 
     List<String> secondLines = second.body().toList();
@@ -342,18 +374,18 @@ class OllamaApiTest {
     Files.write(modelDir.resolve("copied-Q8_0.gguf"), new byte[100]);
     Files.write(modelDir.resolve("other-Q5_K_M.gguf"), new byte[100]);
     coordinator.close();
-    io.github.shimmypull.core.pull.LocalModels withRepo = new io.github.shimmypull.core.pull.LocalModels() {
+    LocalModels withRepo = new LocalModels() {
       @Override
-      public List<io.github.shimmypull.core.pull.LocalModel> list() {
+      public List<LocalModel> list() {
         return fx.localModels.list().stream()
             .map(m -> m.id().equals("other-q5-k-m")
-                ? new io.github.shimmypull.core.pull.LocalModel(m.id(), m.files(), m.sizeBytes(), "ab".repeat(32), "acme/other-GGUF", "c0ffee")
+                ? new LocalModel(m.id(), m.files(), m.sizeBytes(), "ab".repeat(32), "acme/other-GGUF", "c0ffee")
                 : m)
             .toList();
       }
 
       @Override
-      public io.github.shimmypull.core.pull.LocalModel delete(String id) {
+      public LocalModel delete(String id) {
         return fx.localModels.delete(id);
       }
     };
@@ -381,7 +413,7 @@ class OllamaApiTest {
             .uint64("general.parameter_count", 1_100_048_384L)
             .uint32("general.file_type", 10)
             .uint32("llama.context_length", 2048)
-            .strings("tokenizer.ggml.tokens", java.util.Collections.nCopies(100, "t"))
+            .strings("tokenizer.ggml.tokens", Collections.nCopies(100, "t"))
             .string("tokenizer.chat_template", "<|user|>{{ content }}")
             .build());
 
@@ -550,7 +582,7 @@ class OllamaApiTest {
     assertError(refused, 502);
     assertThat(refused.body()).contains("Shimmy answered 500");
 
-    instances.serve(TINY_ID, java.net.URI.create("http://127.0.0.1:1"));
+    instances.serve(TINY_ID, URI.create("http://127.0.0.1:1"));
     assertError(post("/api/generate", "{\"model\":\"" + TINY + "\",\"prompt\":\"x\",\"stream\":false}"), 502);
 
     Files.write(modelDir.resolve("lonely-Q4_K_M.gguf"), new byte[10]);
@@ -594,13 +626,13 @@ class OllamaApiTest {
     shimmy.enqueue(new MockResponse.Builder().addHeader("Content-Type", "text/event-stream")
         .body(events.toString()).throttleBody(512, 20, TimeUnit.MILLISECONDS).build());
 
-    HttpResponse<java.io.InputStream> response =
+    HttpResponse<InputStream> response =
         client.send(
             HttpRequest.newBuilder(server.uri("/api/chat"))
                 .POST(BodyPublishers.ofString("{\"model\":\"" + TINY + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
                 .build(),
             BodyHandlers.ofInputStream());
-    try (java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
       assertThat(json(reader.readLine())).containsEntry("message", Map.of("role", "assistant", "content", "token0"));
     }
 

@@ -8,9 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,16 +80,16 @@ public final class GgufReader {
     public static final Metadata EMPTY = new Metadata(0, Map.of(), false);
 
     public Metadata {
-      values = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values));
+      values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
     }
 
     /** A string value, or null when absent or not a string. */
-    public @org.jspecify.annotations.Nullable String string(String key) {
+    public @Nullable String string(String key) {
       return values.get(key) instanceof String s ? s : null;
     }
 
     /** An integer value, or null when absent or not an integer. */
-    public @org.jspecify.annotations.Nullable Long integer(String key) {
+    public @Nullable Long integer(String key) {
       return values.get(key) instanceof Long l ? l : null;
     }
   }
@@ -110,7 +113,7 @@ public final class GgufReader {
     int version = 0;
     try {
       byte[] magic = input.bytes(4);
-      if (!java.util.Arrays.equals(magic, MAGIC)) {
+      if (!Arrays.equals(magic, MAGIC)) {
         return Metadata.EMPTY;
       }
       version = (int) input.u32();
@@ -142,7 +145,7 @@ public final class GgufReader {
     }
   }
 
-  private static @org.jspecify.annotations.Nullable Object value(Input in, int type, int depth)
+  private static @Nullable Object value(Input in, int type, int depth)
       throws IOException {
     return switch (type) {
       case UINT8 -> (long) in.u8();
@@ -267,7 +270,7 @@ public final class GgufReader {
     }
 
     /** A string of at most {@code max} bytes; null (skipped) when longer than {@code keep}. */
-    @org.jspecify.annotations.Nullable String string(long max, long keep) throws IOException {
+    @Nullable String string(long max, long keep) throws IOException {
       long length = u64();
       if (length < 0 || length > max) {
         throw new BadHeader("string of " + Long.toUnsignedString(length) + " bytes");

@@ -4,6 +4,7 @@ import io.github.shimmypull.core.internal.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import okhttp3.Call;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -103,7 +104,7 @@ public final class ShimmyStream {
         throw new Refused(response.code(), errorText(response.code(), responseBody));
       }
       String contentType = response.header("Content-Type", "");
-      if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream")) {
+      if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
         return whole(dialect, responseBody, sink);
       }
       return events(dialect, responseBody.source(), sink);
