@@ -6,6 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Servers;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.stream.StreamSupport;
 import okhttp3.Request;
@@ -28,8 +34,19 @@ class OllamaApiEndToEndTest extends FrontServerFixture {
     return StreamSupport.stream(tags.json().path("models").spliterator(), false).map(m -> m.path("name").asString()).toList();
   }
 
+  /** {@code /api/show} with a chunked body (no Content-Length), as some clients send it. */
+  private HttpResponse<String> chunkedShow() throws Exception {
+    byte[] body = ("{\"name\":\"" + NAME + "\"}").getBytes(StandardCharsets.UTF_8);
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(api.url("/api/show")))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
   @Test
-  void anOllamaClientPullsByHfCoNameChatsBothWaysAndDeletes() {
+  void anOllamaClientPullsByHfCoNameChatsBothWaysAndDeletes() throws Exception {
     startServer(Servers.fakeShimmy());
     assertThat(api.get("/api/tags").body()).isEqualTo("{\"models\":[]}");
     assertThat(api.get("/api/version").json().path("version").asString()).isNotBlank();
@@ -40,6 +57,7 @@ class OllamaApiEndToEndTest extends FrontServerFixture {
     assertThat(modelDir.resolve(TINYLLAMA_FILE)).exists();
     assertThat(tagNames()).containsExactly(NAME);
     assertThat(api.postJson("/api/show", "{\"model\":\"" + NAME + "\"}").json().path("details").path("format").asString()).isEqualTo("gguf");
+    assertThat(chunkedShow().statusCode()).isEqualTo(200);
 
     List<String> chat =
         api.streamLines("/api/chat", "{\"model\":\"" + NAME + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null, line -> {});
