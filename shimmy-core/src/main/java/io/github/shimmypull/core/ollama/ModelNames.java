@@ -81,7 +81,7 @@ public final class ModelNames {
   }
 
   /** The model named {@code name}, or null when none is. */
-  public @Nullable LocalModel find(String name) {
+  @Nullable LocalModel find(String name) {
     if (name.isBlank()) {
       return null;
     }
@@ -104,7 +104,7 @@ public final class ModelNames {
   }
 
   /** The names {@code model} is listed under: the ones it was pulled by, else its derived name. */
-  public List<String> namesOf(LocalModel model) {
+  List<String> namesOf(LocalModel model) {
     List<String> result = new ArrayList<>();
     synchronized (this) {
       load();
@@ -126,7 +126,7 @@ public final class ModelNames {
    *
    * @return the name as it is listed: {@code pulledName} trimmed, {@code :latest} added without tag
    */
-  public synchronized String record(String pulledName, String id) {
+  synchronized String record(String pulledName, String id) {
     String display = displayName(pulledName);
     load();
     Set<String> present = new HashSet<>();
@@ -146,7 +146,7 @@ public final class ModelNames {
    *
    * @return the id it named, or null when it was not a recorded name
    */
-  public synchronized @Nullable String forget(String name) {
+  synchronized @Nullable String forget(String name) {
     load();
     String key = key(name);
     String id = null;
@@ -165,7 +165,7 @@ public final class ModelNames {
   }
 
   /** Forgets every recorded name of model {@code id}. */
-  public synchronized void forgetModel(String id) {
+  synchronized void forgetModel(String id) {
     load();
     Map<String, String> next = new LinkedHashMap<>(names);
     if (next.values().removeIf(id::equals)) {
@@ -174,13 +174,13 @@ public final class ModelNames {
   }
 
   /** Whether some recorded name still names model {@code id}. */
-  public synchronized boolean isNamed(String id) {
+  synchronized boolean isNamed(String id) {
     load();
     return names.containsValue(id);
   }
 
   /** The form a pulled name is listed under: trimmed, with {@code :latest} when it has no tag. */
-  public static String displayName(String name) {
+  static String displayName(String name) {
     String trimmed = name.strip();
     return hasTag(trimmed) ? trimmed : trimmed + LATEST;
   }

@@ -477,6 +477,9 @@ public final class OllamaApi implements HttpHandler {
     last.put("eval_count", outcome.tokens());
     last.put("eval_duration", Math.max(0, end - outcome.firstTokenNanos()));
     generation.finish(last);
+    LOG.debug(
+        "{} {} ({}): {} tokens in {} ms, {} ms to the instance", dialect.path(), model.id(), name, outcome.tokens(),
+        (end - start) / 1_000_000, (loaded - start) / 1_000_000);
   }
 
   /** {@code keep_alive: 0}: stop the model's instance once the answer is sent. */
