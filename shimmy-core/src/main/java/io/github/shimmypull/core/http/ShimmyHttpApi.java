@@ -8,10 +8,10 @@ import io.github.shimmypull.core.internal.ExchangeWrapper;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.internal.WireFormat;
 import io.github.shimmypull.core.ollama.OllamaApi;
+import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.pull.PullEvent;
-import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.core.pull.PullResult;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
@@ -137,9 +137,9 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   /**
    * True for the paths this API answers itself whatever the backend state ({@code /},
-   * {@code /v1/health}, {@code /v1/generate}, {@code /v1/api} and everything under it, and
-   * Ollama's routes, {@link OllamaApi#PATHS}); every
-   * other path is forwarded to Shimmy while an instance is live. A front that routes before this
+   * {@code /v1/health}, {@code /v1/generate}, {@code /v1/api} and everything under it, and Ollama's
+   * routes, {@link OllamaApi#PATHS}); every other path is forwarded to Shimmy while an instance is
+   * live. A front that routes before this
    * handler (e.g. {@link io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know what is ours.
    */
   public static boolean answersItself(String path) {
