@@ -139,8 +139,8 @@ public final class ShimmyHttpApi implements HttpHandler {
    * True for the paths this API answers itself whatever the backend state ({@code /},
    * {@code /v1/health}, {@code /v1/generate}, {@code /v1/api} and everything under it, and Ollama's
    * routes, {@link OllamaApi#PATHS}); every other path is forwarded to Shimmy while an instance is
-   * live. A front that routes before this
-   * handler (e.g. {@link io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know what is ours.
+   * live. A front that routes before this handler (e.g. {@link
+   * io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know what is ours.
    */
   public static boolean answersItself(String path) {
     return switch (path) {
