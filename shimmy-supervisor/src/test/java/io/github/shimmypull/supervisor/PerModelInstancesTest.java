@@ -56,11 +56,13 @@ class PerModelInstancesTest {
   }
 
   static InstanceState instance(ProcessShimmySupervisor s, String model) {
-    return s.instances().stream().filter(i -> i.model().equals(model)).findFirst().orElseThrow();
+    return find(s, model).orElseThrow(() -> new AssertionError("no running instance of " + model + ": " + s.instances()));
   }
 
   static Optional<InstanceState> find(ProcessShimmySupervisor s, String model) {
-    return s.instances().stream().filter(i -> i.model().equals(model)).findFirst();
+    return s.instances().stream()
+        .filter(i -> i.model().equals(model) && i.status() != BackendStatus.STOPPED)
+        .findFirst();
   }
 
   static InstanceState awaitInstance(

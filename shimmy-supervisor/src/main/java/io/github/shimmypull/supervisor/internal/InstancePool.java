@@ -507,7 +507,11 @@ public final class InstancePool {
 
   private List<ModelInstance> occupying() {
     List<ModelInstance> all = new ArrayList<>(active.values());
-    all.addAll(retiring);
+    for (ModelInstance r : retiring) {
+      if (!r.terminating) {
+        all.add(r);
+      }
+    }
     return all;
   }
 
@@ -792,7 +796,9 @@ public final class InstancePool {
   public List<InstanceState> instances() {
     synchronized (lock) {
       List<InstanceState> out = new ArrayList<>();
-      for (ModelInstance inst : occupying()) {
+      List<ModelInstance> all = new ArrayList<>(active.values());
+      all.addAll(retiring);
+      for (ModelInstance inst : all) {
         out.add(inst.snapshot());
       }
       return InstanceState.sorted(out);

@@ -71,6 +71,8 @@ public final class ModelInstance {
   /** Acquirers waiting for this instance to become ready (they keep it from being evicted). */
   int waiters;
   boolean retired;
+  /** Retired, drained and being stopped: it no longer holds room. */
+  boolean terminating;
   private @Nullable String retireWhy;
   private boolean replacing;
   private long generation;
@@ -590,7 +592,11 @@ public final class ModelInstance {
     generation++;
   }
 
-  /** Drains and stops every process of a retired instance (on a worker thread). */
+  /**
+   * Drains and stops every process of a retired instance (on a worker thread). Once drained it is
+   * {@link #terminating}: its process gets SIGTERM and no longer holds room (Shimmy has no signal
+   * handling and dies at once), so a swap does not wait for the process to be reaped.
+   */
   void shutDown() {
     ShimmyProcess p;
     Path dir;
@@ -600,8 +606,15 @@ public final class ModelInstance {
       dir = liveDir;
       old = new ArrayList<>(draining);
     }
+    if (p != null && !p.drain(settings.drainTimeout())) {
+      log.warn("{} of {} still had {} requests in flight after the {} drain; stopping it anyway", p, model, p.inFlight(), settings.drainTimeout());
+    }
+    synchronized (pool.lock) {
+      terminating = true;
+      pool.changed();
+    }
     if (p != null) {
-      retireProcess(p, dir);
+      stopProcess(p, dir);
     }
     for (ShimmyProcess d : old) {
       d.stop(settings.stopGrace());
