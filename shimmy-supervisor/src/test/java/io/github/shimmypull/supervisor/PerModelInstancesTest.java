@@ -110,6 +110,7 @@ class PerModelInstancesTest {
     try (Lease lease = s.acquire("big-q8-0", Duration.ofSeconds(60))) {
       assertThat(get(lease, "/v1/models")).contains("\"id\":\"big-q8-0\"").doesNotContain("other");
       assertThat(chat(lease, "big-q8-0")).contains("Hello from big-q8-0");
+      assertThat(get(lease, "/api/models")).as("both shards").contains("\"size_bytes\":300");
     }
     InstanceState big = instance(s, "big-q8-0");
     assertThat(big.sizeBytes()).isEqualTo(300);
