@@ -369,9 +369,12 @@ public final class InstancePool {
               throw e != null
                   ? copy(e)
                   : new SupervisorException(
-                      Reason.NO_BACKEND,
+                      Reason.READY_TIMEOUT,
                       "the instance of " + model + " did not become ready within " + wait.toMillis()
-                          + " ms (" + inst.status.wireName() + ")");
+                          + " ms (" + inst.status.wireName() + ")",
+                      null,
+                      inst.tail(),
+                      null);
             }
             await(left);
             continue;
