@@ -187,6 +187,10 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     return pool.acquireAny();
   }
 
+  /**
+   * Leases the most recently used ready instance, waiting up to {@code wait} while one starts;
+   * when nothing runs and the directory holds exactly one model, starts that model's instance.
+   */
   @Override
   public Lease acquire(Duration wait) {
     return pool.acquireAny(wait);

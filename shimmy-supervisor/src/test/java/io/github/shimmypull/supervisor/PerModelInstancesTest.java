@@ -165,6 +165,22 @@ class PerModelInstancesTest {
   }
 
   @Test
+  void aRequestWithoutAModelStartsTheOnlyModelButNotOneOfSeveral() throws Exception {
+    ProcessShimmySupervisor one = track(builder(models("a.gguf"), Map.of()).build());
+    try (Lease lease = one.acquire(Duration.ofSeconds(60))) {
+      assertThat(lease.model()).isEqualTo("a");
+    }
+    Path two = tmp.resolve("two");
+    FakeShimmy.writeGguf(two.resolve("a.gguf"));
+    FakeShimmy.writeGguf(two.resolve("b.gguf"));
+    ProcessShimmySupervisor several = track(builder(two, Map.of()).build());
+    assertThatThrownBy(() -> several.acquire(Duration.ofSeconds(1)))
+        .isInstanceOfSatisfying(
+            SupervisorException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_BACKEND));
+    assertThat(several.instances()).isEmpty();
+  }
+
+  @Test
   void instancesShowEveryFieldAndTheAggregateFollowsTheMostRecentlyUsed() throws Exception {
     ProcessShimmySupervisor s =
         track(builder(models("a.gguf", "b.gguf"), Map.of()).maxLoadedModels(2)

@@ -288,9 +288,23 @@ public final class InstancePool {
         Reason.NO_BACKEND, "no Shimmy instance is ready (backend " + state().status().wireName() + ")");
   }
 
-  /** A lease on any ready instance, waiting up to {@code wait} while one is starting. */
+  /**
+   * A lease on any ready instance, waiting up to {@code wait} while one is starting. When nothing
+   * runs or starts and the directory holds exactly one model, that model's instance is started (a
+   * request that names no model goes to the only model).
+   */
   public Lease acquireAny(Duration wait) {
+    ensureStarted();
     long deadline = deadline(wait);
+    String only = null;
+    synchronized (lock) {
+      if (active.isEmpty() && discovered.size() == 1) {
+        only = discovered.keySet().iterator().next();
+      }
+    }
+    if (only != null) {
+      return acquire(only, wait);
+    }
     synchronized (lock) {
       while (true) {
         ensureNotStopped();
