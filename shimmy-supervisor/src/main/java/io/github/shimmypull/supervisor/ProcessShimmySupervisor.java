@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  *       {@code /bin/sh} watchdog per instance that kills it when this JVM dies, even by SIGKILL.
  * </ul>
  *
- * <p>Create it with {@link #newBuilder(Path)}; {@link #start()} discovers the directory and starts
- * nothing: instances start on the first request for their model (or {@link #load}, or a {@code
- * warm} id of {@link #refresh}).
+ * <p>Create it with {@link #newBuilder(Path)}; {@link #start()} discovers the directory and launches
+ * the instances of the first models that fit the capacity (see {@link Builder#warmAtStart}); other
+ * instances start on the first request for their model (or {@link #load}, or a {@code warm} id of
+ * {@link #refresh}).
  */
 public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
@@ -102,6 +103,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
                 b.livenessInterval,
                 b.livenessTimeout,
                 b.livenessMisses,
+                b.warmAtStart,
                 b.events));
     if (ShimmyLauncher.shimmySkipsDirectory(modelDir)) {
       log.warn(
@@ -131,7 +133,9 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
   /**
    * Removes stale instance directories, checks the executable (state {@code unavailable} when it
-   * cannot be run) and discovers the model directory. Starts no instance. Idempotent.
+   * cannot be run), discovers the model directory and (by default) launches the instances of the
+   * first models that fit the capacity, without waiting for them (state {@code idle} when the
+   * directory holds no model). Idempotent.
    */
   @Override
   public void start() {
@@ -242,6 +246,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     private Duration livenessTimeout = Duration.ofSeconds(5);
     private int livenessMisses = 3;
     private SupervisorEvents events = SupervisorEvents.NONE;
+    private boolean warmAtStart = true;
 
     private Builder(Path modelDir) {
       this.modelDir = modelDir;
@@ -439,6 +444,17 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
         throw new IllegalArgumentException("livenessMisses must be at least 1, not " + livenessMisses);
       }
       this.livenessMisses = livenessMisses;
+      return this;
+    }
+
+    /**
+     * Whether {@code start()} launches instances right away (default true): those of the first
+     * models, in id order, that fit the capacity, in the background (Shimmy loads weights on the
+     * first request, so an idle instance costs little, and the first request skips the process
+     * start). With false, every instance starts on demand.
+     */
+    public Builder warmAtStart(boolean warmAtStart) {
+      this.warmAtStart = warmAtStart;
       return this;
     }
 

@@ -92,6 +92,17 @@ class ProcessShimmySupervisorTest {
   }
 
   @Test
+  void byDefaultStartLaunchesTheFirstModelsThatFitWithoutWaiting() throws Exception {
+    ProcessShimmySupervisor s =
+        track(builder(models("b.gguf", "a.gguf", "c.gguf"), Map.of()).maxLoadedModels(2).warmAtStart(true).build());
+    s.start();
+    assertThat(s.state().status()).isIn(BackendStatus.STARTING, BackendStatus.READY);
+    awaitStatus(s, BackendStatus.READY);
+    PerModelInstancesTest.awaitInstance(s, "b", i -> i.status() == BackendStatus.READY, Duration.ofSeconds(60));
+    assertThat(running(s)).containsExactly("a", "b");
+  }
+
+  @Test
   void restartIsARefreshThatWarmsTheExpectedIdsAndRejectsAnUndiscoveredOne() throws Exception {
     Path dir = models("a.gguf");
     ProcessShimmySupervisor s = supervisor(dir, Map.of());

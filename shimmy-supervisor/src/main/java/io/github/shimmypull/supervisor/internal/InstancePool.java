@@ -117,8 +117,9 @@ public final class InstancePool {
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * Removes stale instance directories, checks the executable, discovers the model directory and
-   * starts the liveness probe; starts no instance (they start on demand). Idempotent.
+   * Removes stale instance directories, checks the executable, discovers the model directory,
+   * starts the liveness probe and, with {@code warmAtStart}, launches the instances of the first
+   * models (by id) that fit the capacity without waiting for them. Idempotent.
    */
   public void start() {
     synchronized (lock) {
@@ -139,6 +140,16 @@ public final class InstancePool {
       synchronized (lock) {
         discoveryProblem = "discovery failed: " + e.getMessage();
         changed();
+      }
+    }
+    if (settings.warmAtStart() && problem.isEmpty()) {
+      synchronized (lock) {
+        for (DiscoveredModel spec : new TreeMap<>(discovered).values()) {
+          if (!fits(spec, occupying())) {
+            break;
+          }
+          create(spec);
+        }
       }
     }
     if (settings.livenessEnabled()) {

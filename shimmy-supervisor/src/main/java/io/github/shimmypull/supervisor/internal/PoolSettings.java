@@ -40,6 +40,7 @@ public record PoolSettings(
     Duration livenessInterval,
     Duration livenessTimeout,
     int livenessMisses,
+    boolean warmAtStart,
     SupervisorEvents events) {
 
   /** Whether idle instances are ever stopped by keep-alive (a negative keep-alive means never). */
