@@ -70,7 +70,7 @@ public final class ModelInstance {
   volatile boolean admitting = true;
   /** Acquirers waiting for this instance to become ready (they keep it from being evicted). */
   int waiters;
-  boolean retired;
+  volatile boolean retired;
   /** Retired, drained and being stopped: it no longer holds room. */
   boolean terminating;
   private @Nullable String retireWhy;
