@@ -220,7 +220,7 @@ class ProcessShimmySupervisorTest {
   @Test
   void aHangingStartTimesOutAndIsKilled() throws Exception {
     ProcessShimmySupervisor s =
-        track(builder(models("a.gguf"), Map.of(FakeShimmy.READY_NO_BIND, "1")).readyTimeout(Duration.ofSeconds(4)).build());
+        track(builder(models("a.gguf"), Map.of(FakeShimmy.READY_NO_BIND, "1")).readyTimeout(Duration.ofSeconds(2)).build());
     List<BackendState> states = SupervisorFixture.record(s);
     assertThatThrownBy(() -> s.load("a", Duration.ofSeconds(30)))
         .isInstanceOfSatisfying(

@@ -16,7 +16,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -951,13 +950,6 @@ public final class InstancePool {
           });
     } catch (RejectedExecutionException afterStop) {
       log.debug("state {} not delivered: supervisor stopped", snapshot.status());
-    }
-  }
-
-  /** Ids of the models with a running or starting instance (for tests and logs). */
-  public Set<String> running() {
-    synchronized (lock) {
-      return new HashSet<>(active.keySet());
     }
   }
 }
