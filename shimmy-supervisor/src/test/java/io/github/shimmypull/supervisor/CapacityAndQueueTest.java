@@ -84,6 +84,28 @@ class CapacityAndQueueTest {
   }
 
   @Test
+  void startsEvictionsAndQueueRejectionsAreCountedPerModelOnTheMeterRegistry() throws Exception {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    ProcessShimmySupervisor s =
+        track(
+            builder(models("a.gguf", "b.gguf"), Map.of())
+                .queueTimeout(Duration.ZERO)
+                .events(io.github.shimmypull.supervisor.internal.SupervisorMetrics.on(registry))
+                .build());
+    use(s, "a");
+    try (Lease held = s.acquire("a", Duration.ofSeconds(5))) {
+      assertThatThrownBy(() -> s.acquire("b", Duration.ofSeconds(5))).isInstanceOf(SupervisorException.class);
+    }
+    use(s, "b");
+
+    assertThat(registry.get("shimmy.instance.starts").tags("model", "a", "outcome", "success").counter().count()).isEqualTo(1);
+    assertThat(registry.get("shimmy.instance.cold.start").tags("model", "b").timer().count()).isEqualTo(1);
+    assertThat(registry.get("shimmy.instance.stops").tags("model", "a", "reason", "capacity").counter().count()).isEqualTo(1);
+    assertThat(registry.get("shimmy.queue.rejections").tags("model", "b", "reason", "queue-timeout").counter().count()).isEqualTo(1);
+  }
+
+  @Test
   void maxLoadedBytesCountsTheModelsFileSizes() throws Exception {
     Path dir = tmp.resolve("models");
     FakeShimmy.writeGguf(dir.resolve("a.gguf"), 100);

@@ -434,7 +434,11 @@ public final class InstancePool {
               continue;
             }
           }
-          long left = Math.min(deadline, queueDeadline) - System.nanoTime();
+          // An idle instance already being stopped for us is not a wait for a busy one: only the
+          // caller's own wait bounds it, not the queue timeout.
+          boolean roomComing =
+              inst == null && queue.peekFirst() == entry && fits(spec, new ArrayList<>(active.values()));
+          long left = (roomComing ? deadline : Math.min(deadline, queueDeadline)) - System.nanoTime();
           if (left <= 0) {
             settings.events().queueRejected(model, "queue-timeout");
             throw new SupervisorException(
