@@ -87,6 +87,7 @@ public final class FakeHuggingFace extends Dispatcher {
   private final long treeBodyBytes;
   private final Duration metadataDelay;
   private final @Nullable String commitIdOverride;
+  private final long cdnBytesPerSecond;
   private volatile boolean closed;
   private int commitCounter;
 
@@ -101,6 +102,7 @@ public final class FakeHuggingFace extends Dispatcher {
     this.treeBodyBytes = b.treeBodyBytes;
     this.metadataDelay = b.metadataDelay;
     this.commitIdOverride = b.commitIdOverride;
+    this.cdnBytesPerSecond = b.cdnBytesPerSecond;
     this.renamed = Map.copyOf(b.renamed);
     for (Map.Entry<String, Map<String, FakeFile>> e : b.files.entrySet()) {
       Repo repo = repoFor(e.getKey());
@@ -345,6 +347,9 @@ public final class FakeHuggingFace extends Dispatcher {
     }
     if (request.getMethod().equals("HEAD")) {
       return response.setHeader("Content-Length", to - from + 1).build();
+    }
+    if (cdnBytesPerSecond > 0) {
+      response.throttleBody(Math.max(1, cdnBytesPerSecond / 10), 100, TimeUnit.MILLISECONDS);
     }
     if (fault != null && (fault.kind() == HubFault.Kind.TRUNCATE || fault.kind() == HubFault.Kind.RESET)) {
       boolean reset = fault.kind() == HubFault.Kind.RESET;
@@ -697,8 +702,15 @@ public final class FakeHuggingFace extends Dispatcher {
     private long treeBodyBytes;
     private Duration metadataDelay = Duration.ZERO;
     private @Nullable String commitIdOverride;
+    private long cdnBytesPerSecond;
 
     private Builder() {}
+
+    /** A slow CDN: file bodies are sent at about this rate (default unthrottled). */
+    public Builder cdnBytesPerSecond(long cdnBytesPerSecond) {
+      this.cdnBytesPerSecond = cdnBytesPerSecond;
+      return this;
+    }
 
     /** Hostile: tree pagination links point at {@code host} (same port), e.g. the other loopback name. */
     public Builder treeNextLinkHost(String host) {

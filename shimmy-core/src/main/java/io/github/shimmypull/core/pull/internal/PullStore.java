@@ -204,6 +204,11 @@ public final class PullStore {
       Files.write(tmp, json.writeValueAsBytes(value));
       atomicMove(tmp, path);
     } catch (IOException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // the write failed already (a full disk); the temporary file is overwritten next time
+      }
       throw local("cannot write " + path, e);
     }
   }
