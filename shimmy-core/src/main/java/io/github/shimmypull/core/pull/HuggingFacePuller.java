@@ -71,6 +71,11 @@ public final class HuggingFacePuller implements ModelPuller {
   public static final long DEFAULT_MAX_METADATA_BYTES = 16L * 1024 * 1024;
   /** Default cap of tree API pages of one listing: {@value} (100,000 entries at the Hub's 1000 per page). */
   public static final int DEFAULT_MAX_TREE_PAGES = 100;
+  /**
+   * Default bytes written between two background fsyncs of a partial download: 32 MiB, so the
+   * fsync before publishing finds little left to write.
+   */
+  public static final long DEFAULT_SYNC_EVERY_BYTES = 32L * 1024 * 1024;
   /** Default interval between two progress events of a file. */
   public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofMillis(200);
 
@@ -81,6 +86,7 @@ public final class HuggingFacePuller implements ModelPuller {
   private final long diskReserveBytes;
   private final long maxPullBytes;
   private final Duration progressInterval;
+  private final long syncEveryBytes;
   private final @Nullable Counter bytesCounter;
   private final @Nullable Counter resumedCounter;
 
@@ -121,6 +127,7 @@ public final class HuggingFacePuller implements ModelPuller {
     this.diskReserveBytes = b.diskReserveBytes;
     this.maxPullBytes = b.maxPullBytes;
     this.progressInterval = b.progressInterval;
+    this.syncEveryBytes = b.syncEveryBytes;
   }
 
   /** A builder with every default; see {@link Builder#fromEnvironment()} for HF_TOKEN/HF_ENDPOINT. */
@@ -290,7 +297,7 @@ public final class HuggingFacePuller implements ModelPuller {
       long fileStarted = System.nanoTime();
       FileDownload download =
           new FileDownload(hub, store, repo, pull.commit(), f, parts, partSize, progressInterval, cancellation,
-              bytesCounter, resumedCounter);
+              syncEveryBytes, bytesCounter, resumedCounter);
       long base = overallDone;
       download.run(new FileDownload.Listener() {
         private long last = System.nanoTime();
@@ -393,6 +400,7 @@ public final class HuggingFacePuller implements ModelPuller {
     private long maxPullBytes = DEFAULT_MAX_PULL_BYTES;
     private long maxMetadataBytes = DEFAULT_MAX_METADATA_BYTES;
     private int maxTreePages = DEFAULT_MAX_TREE_PAGES;
+    private long syncEveryBytes = DEFAULT_SYNC_EVERY_BYTES;
     private Duration progressInterval = DEFAULT_PROGRESS_INTERVAL;
     private @Nullable MeterRegistry meterRegistry;
 
@@ -549,6 +557,18 @@ public final class HuggingFacePuller implements ModelPuller {
         throw new IllegalArgumentException("maxTreePages must be >= 1");
       }
       this.maxTreePages = maxTreePages;
+      return this;
+    }
+
+    /**
+     * Bytes written between two background fsyncs of a partial download (progressive sync, so the
+     * fsync before publishing is short); 0 syncs only once, at the end. Default 32 MiB.
+     */
+    public Builder syncEveryBytes(long syncEveryBytes) {
+      if (syncEveryBytes < 0) {
+        throw new IllegalArgumentException("syncEveryBytes must be >= 0");
+      }
+      this.syncEveryBytes = syncEveryBytes;
       return this;
     }
 

@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * Downloads one file into its partial under {@code .shimmy-pull/}: resumes the parts recorded in
  * the sidecar, fetches the missing ranges over up to {@code connections} parallel connections
  * (each part retried on transient failures, continuing from its last byte), hashes the file with
- * sha256 right behind the contiguous downloaded prefix and fsyncs in the background every {@link
- * #SYNC_EVERY_BYTES}, then checks size, sha256 and GGUF magic.
+ * sha256 right behind the contiguous downloaded prefix and fsyncs in the background every {@code
+ * syncEveryBytes}, then checks size, sha256 and GGUF magic.
  * On a mismatch the partial is deleted (INTEGRITY); on cancel or failure it is kept for a resume.
  */
 public final class FileDownload {
@@ -55,11 +55,7 @@ public final class FileDownload {
   private static final int IO_BUFFER = 256 * 1024;
   private static final int HASH_BUFFER = 1024 * 1024;
   private static final long SIDECAR_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
-  /**
-   * Bytes written between two background fsyncs of the partial: syncing progressively while the
-   * download runs leaves little for the final fsync (which on a 2 GiB file cost seconds).
-   */
-  static final long SYNC_EVERY_BYTES = 32L * 1024 * 1024;
+
   private static final byte[] MAGIC = "GGUF".getBytes(StandardCharsets.US_ASCII);
 
   /** Called on the pulling thread: progress ticks (throttled by the caller) and phase changes. */
@@ -80,6 +76,7 @@ public final class FileDownload {
   private final PullCancellation cancellation;
   private final @Nullable Counter bytesCounter;
   private final @Nullable Counter resumedCounter;
+  private final long syncEveryBytes;
   private final String name;
   private final AtomicLong completed = new AtomicLong();
 
@@ -93,6 +90,7 @@ public final class FileDownload {
       long partSize,
       java.time.Duration tick,
       PullCancellation cancellation,
+      long syncEveryBytes,
       @Nullable Counter bytesCounter,
       @Nullable Counter resumedCounter) {
     this.hub = hub;
@@ -104,6 +102,7 @@ public final class FileDownload {
     this.partSize = Math.max(1, partSize);
     this.tick = tick;
     this.cancellation = cancellation;
+    this.syncEveryBytes = syncEveryBytes;
     this.bytesCounter = bytesCounter;
     this.resumedCounter = resumedCounter;
     this.name = file.localName();
@@ -496,7 +495,7 @@ public final class FileDownload {
   }
 
   /**
-   * fsyncs the partial in the background each time {@link #SYNC_EVERY_BYTES} more were written, so
+   * fsyncs the partial in the background each time {@code syncEveryBytes} more were written, so
    * the final fsync finds little dirty data. Stopped by a flag, never interrupted (an interrupt
    * during {@code force} would close the shared channel). A failure here is left to the final
    * {@code force}, which reports it.
@@ -521,9 +520,9 @@ public final class FileDownload {
     public void run() {
       long synced = completed.get();
       try {
-        while (!stopped) {
+        while (!stopped && syncEveryBytes > 0) {
           long written = completed.get();
-          if (written - synced >= SYNC_EVERY_BYTES) {
+          if (written - synced >= syncEveryBytes) {
             ch.force(false);
             synced = written;
             continue;
