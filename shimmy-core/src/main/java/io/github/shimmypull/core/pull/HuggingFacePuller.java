@@ -205,12 +205,14 @@ public final class HuggingFacePuller implements ModelPuller {
           Map.of("size", total, "max", maxPullBytes));
     }
     long toDownload = 0;
+    long toAllocate = 0;
     for (RemoteFile f : files) {
       if (force || !isPresent(f)) {
         toDownload += f.size() - store.resumableBytes(f.localName(), f.sha256(), f.size());
+        toAllocate += f.size() - store.allocatedBytes(f.localName(), f.sha256(), f.size());
       }
     }
-    checkDiskSpace(toDownload);
+    checkDiskSpace(toAllocate);
     String modelId = ShimmyModelIds.idForModelFile(files.get(0).localName());
     log.info("resolved {} to commit {}: {} ({} bytes, {} to download)", ref, commit,
         files.stream().map(RemoteFile::path).collect(Collectors.joining(", ")), total, toDownload);
@@ -245,6 +247,7 @@ public final class HuggingFacePuller implements ModelPuller {
     return new RemoteFile(path, info.size(), info.sha256());
   }
 
+  /** 507 unless {@code toDownload} more bytes fit on the model directory's disk, reserve kept. */
   private void checkDiskSpace(long toDownload) {
     store.ensureDirs();
     long usable;

@@ -153,6 +153,30 @@ public final class PullStore {
         .orElse(0L);
   }
 
+  /**
+   * Bytes a resumable partial already occupies on disk, which its download will overwrite rather
+   * than add: its length when it was written by one connection (contiguous from byte 0, possibly
+   * past the recorded progress, e.g. after a disk-full), else the recorded progress (parallel
+   * parts leave holes).
+   */
+  public long allocatedBytes(String localName, String sha256, long size) {
+    long recorded = resumableBytes(localName, sha256, size);
+    if (recorded == 0 && !Files.isRegularFile(partial(localName))) {
+      return 0;
+    }
+    boolean onePart = readSidecar(localName)
+        .filter(s -> s.sha256().equals(sha256) && s.size() == size && s.parts().size() == 1)
+        .isPresent();
+    if (!onePart) {
+      return recorded;
+    }
+    try {
+      return Math.max(recorded, Math.min(size, Files.size(partial(localName))));
+    } catch (IOException e) {
+      return recorded;
+    }
+  }
+
   /** Deletes a partial download and its sidecar. */
   public void discardPartial(String localName) {
     deleteQuietly(partial(localName));
