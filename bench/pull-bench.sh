@@ -3,7 +3,9 @@
 # same file from the same local nginx, in the same run. Big files live in $WORK (default /tmp),
 # never in git, and are deleted at the end. Usage: bench/pull-bench.sh [SIZE_MIB] [THROTTLED_MIB]
 # Environment: ROUNDS (loopback rounds, default 3; 0 skips), RATE (nginx limit_rate, default 8m),
-# TPART (part size of the throttled runs, default 16 MiB), WORK, PORT.
+# TPART (part size of the throttled runs, default 16 MiB), WORK, PORT, CONFIGS (loopback
+# "parts partSize [syncEveryBytes]" entries, comma-separated, default "1 67108864,4 67108864,8 33554432"), HASH (the
+# peer's verifier: sha256sum (default) or "openssl sha256"). THROTTLED_MIB=0 skips the throttled runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-1024}
@@ -32,7 +34,7 @@ JAVA="java -Xmx64m -XX:MaxDirectMemorySize=64m -Dorg.slf4j.simpleLogger.defaultL
 
 SIZE=$((SIZE_MIB * 1024 * 1024)); TSIZE=$((THROTTLED_MIB * 1024 * 1024))
 SHA=$($JAVA io.github.shimmypull.core.pull.PullBench generate "$WORK/www/big.gguf" "$SIZE" 7)
-TSHA=$($JAVA io.github.shimmypull.core.pull.PullBench generate "$WORK/www/small.gguf" "$TSIZE" 8)
+TSHA=$($JAVA io.github.shimmypull.core.pull.PullBench generate "$WORK/www/small.gguf" "$((TSIZE > 0 ? TSIZE : 1024))" 8)
 ln -s ../big.gguf "$WORK/www/cdn/$SHA"; ln -s ../small.gguf "$WORK/www/cdn/$TSHA"
 
 cat > "$WORK/nginx.conf" <<CONF
@@ -54,26 +56,28 @@ peer() { # url -> "total curl sha256sum" seconds for curl -o + sha256sum
   t0=$(date +%s.%N)
   curl -sf -o "$WORK/models/peer.gguf" "$1"
   t1=$(date +%s.%N)
-  sha256sum "$WORK/models/peer.gguf" >/dev/null
+  ${HASH:-sha256sum} "$WORK/models/peer.gguf" >/dev/null
   t2=$(date +%s.%N)
   rm -f "$WORK/models/peer.gguf"
   echo "$(echo "$t2 - $t0" | bc -l) $(echo "$t1 - $t0" | bc -l) $(echo "$t2 - $t1" | bc -l)"
 }
-pull() { # base size seed parts partSize sha [runs] -> seconds of the last run in one JVM (default 2: warm JIT)
-  $JAVA io.github.shimmypull.core.pull.PullBench pull "$1" "$2" "$3" "$4" "$5" "$WORK/models" "${7:-2}" "$6" | tail -1 |
+pull() { # base size seed parts partSize sha [runs [syncEvery]] -> seconds of the last run in one JVM (default 2: warm JIT)
+  $JAVA io.github.shimmypull.core.pull.PullBench pull "$1" "$2" "$3" "$4" "$5" "$WORK/models" "${7:-2}" "$6" ${8:+"$8"} | tail -1 |
     sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*/\1 \2/'
 }
 echo "# loopback, ${SIZE_MIB} MiB, verification on, -Xmx64m"
 for run in $(seq 1 "${ROUNDS:-3}"); do
   sync; read -r p pc ps < <(peer "http://127.0.0.1:$PORT/big.gguf")
-  for cfg in "1 67108864" "4 67108864" "8 33554432"; do
+  IFS=, read -r -a cfgs <<< "${CONFIGS:-1 67108864,4 67108864,8 33554432}"
+  for cfg in "${cfgs[@]}"; do
     set -- $cfg
-    read -r secs heap < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$SHA")
-    printf 'round %d parts=%s partSize=%s pull=%.2fs peer=%.2fs (curl %.2fs + sha256sum %.2fs) ratio=%.2f ratio-vs-curl-alone=%.2f peakHeap=%sMiB load=%s\n' \
-      "$run" "$1" "$2" "$secs" "$p" "$pc" "$ps" "$(echo "$secs / $p" | bc -l)" "$(echo "$secs / $pc" | bc -l)" "$heap" \
+    read -r secs heap < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$SHA" 2 "${3:-}")
+    printf 'round %d parts=%s partSize=%s syncEvery=%s pull=%.2fs peer=%.2fs (curl %.2fs + hash %.2fs) ratio=%.2f ratio-vs-curl-alone=%.2f peakHeap=%sMiB load=%s\n' \
+      "$run" "$1" "$2" "${3:-default}" "$secs" "$p" "$pc" "$ps" "$(echo "$secs / $p" | bc -l)" "$(echo "$secs / $pc" | bc -l)" "$heap" \
       "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
+if [[ "$THROTTLED_MIB" == 0 ]]; then exit 0; fi
 TPART=${TPART:-16777216}
 echo "# nginx limit_rate $RATE per connection, ${THROTTLED_MIB} MiB, parts of $TPART bytes, one run per JVM"
 read -r p pc ps < <(peer "http://127.0.0.1:$TPORT/small.gguf")

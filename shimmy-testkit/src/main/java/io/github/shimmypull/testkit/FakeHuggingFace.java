@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,6 +52,12 @@ import org.jspecify.annotations.Nullable;
  * {@code main} while a pull runs. {@link #inject} scripts faults for the next requests of a file,
  * and {@link #requests()} records every request.
  *
+ * <p>A hostile Hub, for hardening tests: {@link Builder#treeNextLinkHost} (pagination to another
+ * host), {@link Builder#endlessTree} (a {@code Link: rel=next} on every page), {@link
+ * Builder#treeBodyBytes} (a huge, streamed tree page), {@link Builder#metadataDelay} (slow API
+ * answers), {@link Builder#commitIdOverride} (a bad commit id) and the faults {@link
+ * HubFault#redirectTo} and {@link HubFault#contentRange}.
+ *
  * <pre>{@code
  * MockWebServer server = new MockWebServer();
  * FakeHuggingFace hub = FakeHuggingFace.builder()
@@ -75,6 +82,12 @@ public final class FakeHuggingFace extends Dispatcher {
   private final @Nullable HttpUrl cdnBaseUrl;
   private final int treePageSize;
   private final Duration maxStall;
+  private final @Nullable String treeNextLinkHost;
+  private final boolean endlessTree;
+  private final long treeBodyBytes;
+  private final Duration metadataDelay;
+  private final @Nullable String commitIdOverride;
+  private final long cdnBytesPerSecond;
   private volatile boolean closed;
   private int commitCounter;
 
@@ -84,6 +97,12 @@ public final class FakeHuggingFace extends Dispatcher {
     this.cdnBaseUrl = b.cdnBaseUrl;
     this.treePageSize = b.treePageSize;
     this.maxStall = b.maxStall;
+    this.treeNextLinkHost = b.treeNextLinkHost;
+    this.endlessTree = b.endlessTree;
+    this.treeBodyBytes = b.treeBodyBytes;
+    this.metadataDelay = b.metadataDelay;
+    this.commitIdOverride = b.commitIdOverride;
+    this.cdnBytesPerSecond = b.cdnBytesPerSecond;
     this.renamed = Map.copyOf(b.renamed);
     for (Map.Entry<String, Map<String, FakeFile>> e : b.files.entrySet()) {
       Repo repo = repoFor(e.getKey());
@@ -194,6 +213,14 @@ public final class FakeHuggingFace extends Dispatcher {
     if (moved != null) {
       return moved;
     }
+    if (commitIdOverride != null && s.size() >= 4 && !s.get(0).equals("api") && !s.get(0).equals("cdn")) {
+      // URLs built from the bad commit id: answer as the real commit so only the id itself is wrong.
+      String head = repos.containsKey(s.get(0) + "/" + s.get(1)) ? head(s.get(0) + "/" + s.get(1)) : null;
+      if (head != null && s.get(3).equals(commitIdOverride)) {
+        s = new ArrayList<>(s);
+        s.set(3, head);
+      }
+    }
     try {
       if (s.size() >= 2 && s.get(0).equals("cdn")) {
         return cdn(request, s.get(1));
@@ -243,6 +270,10 @@ public final class FakeHuggingFace extends Dispatcher {
       if (fault != null && fault.kind() == HubFault.Kind.STATUS) {
         return new MockResponse.Builder().code(fault.status()).body("injected " + fault.status()).build();
       }
+      if (fault != null && fault.kind() == HubFault.Kind.REDIRECT) {
+        return new MockResponse.Builder().code(302).setHeader("Location", fault.text())
+            .setHeader("X-Repo-Commit", reported(commit)).build();
+      }
       if (fault != null) {
         return new MockResponse.Builder()
             .code(429)
@@ -264,7 +295,7 @@ public final class FakeHuggingFace extends Dispatcher {
     return new MockResponse.Builder()
         .code(302)
         .setHeader("Location", location.toString())
-        .setHeader("X-Repo-Commit", commit)
+        .setHeader("X-Repo-Commit", reported(commit))
         .setHeader("X-Linked-Etag", "\"" + file.sha256() + "\"")
         .setHeader("X-Linked-Size", file.size())
         .setHeader("ETag", "\"" + gitOid(path + commit) + "\"")
@@ -311,8 +342,14 @@ public final class FakeHuggingFace extends Dispatcher {
     if (partial) {
       response.setHeader("Content-Range", "bytes " + from + "-" + to + "/" + size);
     }
+    if (fault != null && fault.kind() == HubFault.Kind.CONTENT_RANGE) {
+      response.code(206).setHeader("Content-Range", fault.text());
+    }
     if (request.getMethod().equals("HEAD")) {
       return response.setHeader("Content-Length", to - from + 1).build();
+    }
+    if (cdnBytesPerSecond > 0) {
+      response.throttleBody(Math.max(1, cdnBytesPerSecond / 10), 100, TimeUnit.MILLISECONDS);
     }
     if (fault != null && (fault.kind() == HubFault.Kind.TRUNCATE || fault.kind() == HubFault.Kind.RESET)) {
       boolean reset = fault.kind() == HubFault.Kind.RESET;
@@ -336,7 +373,8 @@ public final class FakeHuggingFace extends Dispatcher {
       tree = repo.commits.get(commit);
     }
     if (op.equals("revision")) {
-      StringBuilder sb = new StringBuilder("{\"id\":").append(quote(repoId)).append(",\"sha\":").append(quote(commit));
+      StringBuilder sb = new StringBuilder("{\"id\":").append(quote(repoId)).append(",\"sha\":")
+          .append(quote(reported(commit)));
       sb.append(",\"siblings\":[");
       String sep = "";
       for (String path : tree.keySet()) {
@@ -351,15 +389,25 @@ public final class FakeHuggingFace extends Dispatcher {
       List<String> entries = treeEntries(tree, prefix, recursive);
       String cursor = request.getUrl().queryParameter("cursor");
       int start = cursor == null ? 0 : Integer.parseInt(cursor);
+      int from = Math.min(entries.size(), start);
       int end = Math.min(entries.size(), start + treePageSize);
       MockResponse.Builder response =
           new MockResponse.Builder()
               .code(200)
               .setHeader("Content-Type", "application/json")
-              .body("[" + String.join(",", entries.subList(start, end)) + "]");
-      if (end < entries.size()) {
-        HttpUrl next = request.getUrl().newBuilder().setQueryParameter("cursor", Integer.toString(end)).build();
-        response.setHeader("Link", "<" + next + ">; rel=\"next\"");
+              .headersDelay(metadataDelay.toMillis(), TimeUnit.MILLISECONDS);
+      if (treeBodyBytes > 0) {
+        response.body(new HugeJsonArray(treeBodyBytes));
+      } else {
+        response.body("[" + String.join(",", entries.subList(from, end)) + "]");
+      }
+      if (end < entries.size() || endlessTree) {
+        HttpUrl.Builder next = request.getUrl().newBuilder()
+            .setQueryParameter("cursor", Integer.toString(start + treePageSize));
+        if (treeNextLinkHost != null) {
+          next.host(treeNextLinkHost);
+        }
+        response.setHeader("Link", "<" + next.build() + ">; rel=\"next\"");
       }
       return response.build();
     }
@@ -420,6 +468,11 @@ public final class FakeHuggingFace extends Dispatcher {
           .append(quote(prefix + e.getKey())).append(",\"targetCommit\":").append(quote(e.getValue())).append('}');
       sep = ",";
     }
+  }
+
+  /** The commit id the fake reports: the real one, or the override of a hostile Hub. */
+  private String reported(String commit) {
+    return commitIdOverride != null ? commitIdOverride : commit;
   }
 
   private Repo access(RecordedRequest request, String repoId, boolean content) {
@@ -585,6 +638,37 @@ public final class FakeHuggingFace extends Dispatcher {
     }
   }
 
+  /** A valid JSON array of file entries of about {@code size} bytes, streamed (chunked, no length). */
+  private final class HugeJsonArray implements MockResponseBody {
+    private final long size;
+
+    HugeJsonArray(long size) {
+      this.size = size;
+    }
+
+    @Override
+    public long getContentLength() {
+      return -1;
+    }
+
+    @Override
+    public void writeTo(BufferedSink sink) throws IOException {
+      byte[] entry = ("{\"type\":\"file\",\"size\":1,\"path\":\"padding-" + "x".repeat(900) + ".bin\"}")
+          .getBytes(StandardCharsets.UTF_8);
+      sink.writeUtf8("[");
+      long written = 1;
+      String sep = "";
+      while (written < size && !closed) {
+        sink.writeUtf8(sep);
+        sink.write(entry);
+        written += entry.length + sep.length();
+        sep = ",";
+      }
+      sink.writeUtf8("]");
+      sink.flush();
+    }
+  }
+
   private static final class Repo {
     final Map<String, Map<String, FakeFile>> commits = new LinkedHashMap<>();
     final Map<String, String> branches = new TreeMap<>();
@@ -613,8 +697,50 @@ public final class FakeHuggingFace extends Dispatcher {
     private @Nullable HttpUrl cdnBaseUrl;
     private int treePageSize = 1000;
     private Duration maxStall = Duration.ofSeconds(60);
+    private @Nullable String treeNextLinkHost;
+    private boolean endlessTree;
+    private long treeBodyBytes;
+    private Duration metadataDelay = Duration.ZERO;
+    private @Nullable String commitIdOverride;
+    private long cdnBytesPerSecond;
 
     private Builder() {}
+
+    /** A slow CDN: file bodies are sent at about this rate (default unthrottled). */
+    public Builder cdnBytesPerSecond(long cdnBytesPerSecond) {
+      this.cdnBytesPerSecond = cdnBytesPerSecond;
+      return this;
+    }
+
+    /** Hostile: tree pagination links point at {@code host} (same port), e.g. the other loopback name. */
+    public Builder treeNextLinkHost(String host) {
+      this.treeNextLinkHost = host;
+      return this;
+    }
+
+    /** Hostile: every tree page, even an empty one past the end, links to a next page. */
+    public Builder endlessTree(boolean endlessTree) {
+      this.endlessTree = endlessTree;
+      return this;
+    }
+
+    /** Hostile: every tree page is a valid JSON array of about this many bytes, streamed (chunked). */
+    public Builder treeBodyBytes(long treeBodyBytes) {
+      this.treeBodyBytes = treeBodyBytes;
+      return this;
+    }
+
+    /** Slow Hub: tree pages answer their headers after this delay (default none). */
+    public Builder metadataDelay(Duration metadataDelay) {
+      this.metadataDelay = metadataDelay;
+      return this;
+    }
+
+    /** Hostile: the revision API and {@code X-Repo-Commit} report this commit id instead of the real one. */
+    public Builder commitIdOverride(String commitIdOverride) {
+      this.commitIdOverride = commitIdOverride;
+      return this;
+    }
 
     /** Adds {@code path} with {@code content} to the first commit of {@code repo}. */
     public Builder file(String repo, String path, FakeFile content) {

@@ -26,19 +26,29 @@ public final class HubFault {
     /** Ignore the Range header: answer 200 with the full body. */
     IGNORE_RANGE,
     /** Answer a CDN GET that carries a Range header with 416 (a resume the server refuses). */
-    REFUSE_RANGE
+    REFUSE_RANGE,
+    /** Answer the resolve GET with 302 to {@code text} (e.g. {@code file:///etc/passwd}). */
+    REDIRECT,
+    /** Answer the CDN GET with 206 and {@code Content-Range: text} (e.g. an absurd number). */
+    CONTENT_RANGE
   }
 
   private final Kind kind;
   private final long bytes;
   private final int status;
   private final Duration retryAfter;
+  private final String text;
 
   private HubFault(Kind kind, long bytes, int status, Duration retryAfter) {
+    this(kind, bytes, status, retryAfter, "");
+  }
+
+  private HubFault(Kind kind, long bytes, int status, Duration retryAfter, String text) {
     this.kind = kind;
     this.bytes = bytes;
     this.status = status;
     this.retryAfter = retryAfter;
+    this.text = text;
   }
 
   public static HubFault resetAfter(long bytes) {
@@ -75,6 +85,21 @@ public final class HubFault {
     return new HubFault(Kind.REFUSE_RANGE, 0, 416, Duration.ZERO);
   }
 
+  /** 302 from the Hub's resolve GET to {@code location}, verbatim (any scheme). */
+  public static HubFault redirectTo(String location) {
+    return new HubFault(Kind.REDIRECT, 0, 302, Duration.ZERO, location);
+  }
+
+  /** 206 from the CDN with this {@code Content-Range} header, verbatim, and the requested bytes. */
+  public static HubFault contentRange(String header) {
+    return new HubFault(Kind.CONTENT_RANGE, 0, 206, Duration.ZERO, header);
+  }
+
+  /** The Location of {@link Kind#REDIRECT} or the header of {@link Kind#CONTENT_RANGE}; else empty. */
+  public String text() {
+    return text;
+  }
+
   public Kind kind() {
     return kind;
   }
@@ -92,11 +117,12 @@ public final class HubFault {
   }
 
   boolean atResolve() {
-    return kind == Kind.STATUS || kind == Kind.RATE_LIMIT;
+    return kind == Kind.STATUS || kind == Kind.RATE_LIMIT || kind == Kind.REDIRECT;
   }
 
   @Override
   public String toString() {
-    return kind + (kind == Kind.STATUS ? "(" + status + ")" : bytes > 0 ? "(" + bytes + ")" : "");
+    return kind + (kind == Kind.STATUS ? "(" + status + ")" : bytes > 0 ? "(" + bytes + ")"
+        : text.isEmpty() ? "" : "(" + text + ")");
   }
 }

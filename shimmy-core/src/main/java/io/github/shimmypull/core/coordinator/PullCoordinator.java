@@ -255,7 +255,7 @@ public final class PullCoordinator implements AutoCloseable {
     job.emit(new PullEvent.Resolving(ref.repo(), ref.revisionOrDefault()));
     PreparedPull prepared;
     try {
-      prepared = puller.prepare(ref, job.force());
+      prepared = puller.prepare(ref, job.force(), job.cancellation());
     } catch (RuntimeException e) {
       PullException failure = asPullException(e);
       job.prepareFailed(failure);

@@ -64,6 +64,18 @@ public final class HuggingFacePuller implements ModelPuller {
   public static final long DEFAULT_DISK_RESERVE_BYTES = 1024L * 1024 * 1024;
   /** Default per-pull size cap: none ({@link Long#MAX_VALUE}). */
   public static final long DEFAULT_MAX_PULL_BYTES = Long.MAX_VALUE;
+  /**
+   * Default cap of one Hub metadata answer (revision, tree page): 16 MiB. A real tree page of 1000
+   * entries is about 300 KiB; a larger answer fails with UPSTREAM (502) instead of filling the heap.
+   */
+  public static final long DEFAULT_MAX_METADATA_BYTES = 16L * 1024 * 1024;
+  /** Default cap of tree API pages of one listing: {@value} (100,000 entries at the Hub's 1000 per page). */
+  public static final int DEFAULT_MAX_TREE_PAGES = 100;
+  /**
+   * Default bytes written between two background fsyncs of a partial download: 32 MiB, so the
+   * fsync before publishing finds little left to write.
+   */
+  public static final long DEFAULT_SYNC_EVERY_BYTES = 32L * 1024 * 1024;
   /** Default interval between two progress events of a file. */
   public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofMillis(200);
 
@@ -74,6 +86,7 @@ public final class HuggingFacePuller implements ModelPuller {
   private final long diskReserveBytes;
   private final long maxPullBytes;
   private final Duration progressInterval;
+  private final long syncEveryBytes;
   private final @Nullable Counter bytesCounter;
   private final @Nullable Counter resumedCounter;
 
@@ -107,12 +120,14 @@ public final class HuggingFacePuller implements ModelPuller {
       this.resumedCounter = null;
     }
     String token = b.token == null || b.token.isBlank() ? null : b.token.trim();
-    this.hub = new HubClient(client, endpoint, token, b.maxAttempts, b.initialBackoff, b.maxBackoff, retries);
+    this.hub = new HubClient(client, endpoint, token, b.maxMetadataBytes, b.maxTreePages, b.maxAttempts,
+        b.initialBackoff, b.maxBackoff, retries);
     this.parts = b.parts;
     this.partSize = b.partSize;
     this.diskReserveBytes = b.diskReserveBytes;
     this.maxPullBytes = b.maxPullBytes;
     this.progressInterval = b.progressInterval;
+    this.syncEveryBytes = b.syncEveryBytes;
   }
 
   /** A builder with every default; see {@link Builder#fromEnvironment()} for HF_TOKEN/HF_ENDPOINT. */
@@ -130,38 +145,53 @@ public final class HuggingFacePuller implements ModelPuller {
     return prepare(ref, force, PullListener.NONE);
   }
 
+  @Override
+  public PreparedPull prepare(ModelRef ref, boolean force, PullCancellation cancellation) {
+    return prepare(ref, force, PullListener.NONE, cancellation);
+  }
+
   /** {@link #prepare(ModelRef, boolean)}, announcing {@link PullEvent.Resolving} to {@code listener}. */
   public PreparedPull prepare(ModelRef ref, boolean force, PullListener listener) {
+    return prepare(ref, force, listener, new PullCancellation());
+  }
+
+  /**
+   * {@link #prepare(ModelRef, boolean, PullListener)} that {@code cancellation} stops: it is checked
+   * between Hub requests and tree pages, and cancels the request in flight (CANCELLED).
+   */
+  public PreparedPull prepare(ModelRef ref, boolean force, PullListener listener, PullCancellation cancellation) {
     String rev = ref.revisionOrDefault();
     listener.onEvent(new PullEvent.Resolving(ref.repo(), rev));
     String commit;
     List<RemoteFile> files = new ArrayList<>();
     if (ref.file() != null) {
-      HubClient.FileInfo info = hub.head(ref.repo(), rev, ref.file());
+      HubClient.FileInfo info = hub.head(ref.repo(), rev, ref.file(), cancellation);
       commit = info.commit();
       List<String> wanted = List.of(ref.file());
       List<HubClient.TreeFile> tree = null;
       if (ShimmyModelIds.shard(ref.file()).isPresent() || info.sha256() == null || info.size() < 0) {
-        tree = hub.tree(ref.repo(), commit);
+        tree = hub.tree(ref.repo(), commit, cancellation);
         List<String> paths = tree.stream().map(HubClient.TreeFile::path).toList();
         wanted = QuantSelector.withShards(ref.repo(), ref.file(), paths);
+        wanted.forEach(path -> validateHubFile(ref.repo(), path));
       }
       for (String path : wanted) {
         if (tree == null) {
           files.add(new RemoteFile(path, info.size(), info.sha256()));
         } else {
-          files.add(remoteFile(ref.repo(), commit, tree, path));
+          files.add(remoteFile(ref.repo(), commit, tree, path, cancellation));
         }
       }
     } else {
-      commit = hub.resolveCommit(ref.repo(), rev);
-      List<HubClient.TreeFile> tree = hub.tree(ref.repo(), commit);
+      commit = hub.resolveCommit(ref.repo(), rev, cancellation);
+      List<HubClient.TreeFile> tree = hub.tree(ref.repo(), commit, cancellation);
       List<String> chosen =
           QuantSelector.select(ref.repo(), tree.stream().map(HubClient.TreeFile::path).toList(), ref.tag());
+      chosen.forEach(path -> validateHubFile(ref.repo(), path));
       for (String path : chosen) {
-        files.add(remoteFile(ref.repo(), commit, tree, path));
+        files.add(remoteFile(ref.repo(), commit, tree, path, cancellation));
       }
-      hub.head(ref.repo(), commit, chosen.get(0));
+      hub.head(ref.repo(), commit, chosen.get(0), cancellation);
     }
     for (RemoteFile f : files) {
       ModelRefs.validateFile(f.path());
@@ -175,24 +205,41 @@ public final class HuggingFacePuller implements ModelPuller {
           Map.of("size", total, "max", maxPullBytes));
     }
     long toDownload = 0;
+    long toAllocate = 0;
     for (RemoteFile f : files) {
       if (force || !isPresent(f)) {
         toDownload += f.size() - store.resumableBytes(f.localName(), f.sha256(), f.size());
+        toAllocate += f.size() - store.allocatedBytes(f.localName(), f.sha256(), f.size());
       }
     }
-    checkDiskSpace(toDownload);
+    checkDiskSpace(toAllocate);
     String modelId = ShimmyModelIds.idForModelFile(files.get(0).localName());
     log.info("resolved {} to commit {}: {} ({} bytes, {} to download)", ref, commit,
         files.stream().map(RemoteFile::path).collect(Collectors.joining(", ")), total, toDownload);
     return new PreparedPull(ref, commit, files, modelId, force, toDownload);
   }
 
-  private RemoteFile remoteFile(String repo, String commit, List<HubClient.TreeFile> tree, String path) {
+  /**
+   * A file name the Hub listed must pass the same checks as one a user gives (no traversal, a
+   * {@code .gguf} name of at most 255 bytes...) before it is used in any request or path; a bad one
+   * is the Hub's fault (UPSTREAM, 502).
+   */
+  private static void validateHubFile(String repo, String path) {
+    try {
+      ModelRefs.validateFile(path);
+    } catch (PullException e) {
+      throw new PullException(Reason.UPSTREAM, "the Hub listed a file of " + repo + " that cannot be pulled: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private RemoteFile remoteFile(
+      String repo, String commit, List<HubClient.TreeFile> tree, String path, PullCancellation cancellation) {
     HubClient.TreeFile entry = tree.stream().filter(t -> t.path().equals(path)).findFirst().orElseThrow();
     if (entry.sha256() != null && entry.size() >= 0) {
       return new RemoteFile(path, entry.size(), entry.sha256());
     }
-    HubClient.FileInfo info = hub.head(repo, commit, path);
+    HubClient.FileInfo info = hub.head(repo, commit, path, cancellation);
     if (info.sha256() == null || info.size() < 0) {
       throw new PullException(
           Reason.UPSTREAM, "the Hub publishes no sha256 for " + repo + "/" + path + " (not an LFS file)");
@@ -200,6 +247,7 @@ public final class HuggingFacePuller implements ModelPuller {
     return new RemoteFile(path, info.size(), info.sha256());
   }
 
+  /** 507 unless {@code toDownload} more bytes fit on the model directory's disk, reserve kept. */
   private void checkDiskSpace(long toDownload) {
     store.ensureDirs();
     long usable;
@@ -252,7 +300,7 @@ public final class HuggingFacePuller implements ModelPuller {
       long fileStarted = System.nanoTime();
       FileDownload download =
           new FileDownload(hub, store, repo, pull.commit(), f, parts, partSize, progressInterval, cancellation,
-              bytesCounter, resumedCounter);
+              syncEveryBytes, bytesCounter, resumedCounter);
       long base = overallDone;
       download.run(new FileDownload.Listener() {
         private long last = System.nanoTime();
@@ -353,6 +401,9 @@ public final class HuggingFacePuller implements ModelPuller {
     private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
     private long diskReserveBytes = DEFAULT_DISK_RESERVE_BYTES;
     private long maxPullBytes = DEFAULT_MAX_PULL_BYTES;
+    private long maxMetadataBytes = DEFAULT_MAX_METADATA_BYTES;
+    private int maxTreePages = DEFAULT_MAX_TREE_PAGES;
+    private long syncEveryBytes = DEFAULT_SYNC_EVERY_BYTES;
     private Duration progressInterval = DEFAULT_PROGRESS_INTERVAL;
     private @Nullable MeterRegistry meterRegistry;
 
@@ -400,7 +451,10 @@ public final class HuggingFacePuller implements ModelPuller {
       return endpoint(endpoint.toString());
     }
 
-    /** Bearer token for gated and private repos (sent to the Hub only, never to the CDN); default none. */
+    /**
+     * Bearer token for gated and private repos; default none. It is sent only to the endpoint's
+     * origin (scheme, host, port), on every request there, never to the CDN or any other host.
+     */
     public Builder token(@Nullable String token) {
       this.token = token;
       return this;
@@ -485,6 +539,39 @@ public final class HuggingFacePuller implements ModelPuller {
         throw new IllegalArgumentException("maxPullBytes must be >= 1");
       }
       this.maxPullBytes = maxPullBytes;
+      return this;
+    }
+
+    /**
+     * Largest Hub metadata answer (revision, one tree page) read; a larger one fails with UPSTREAM
+     * (502) while it streams in, never buffered whole. Default 16 MiB.
+     */
+    public Builder maxMetadataBytes(long maxMetadataBytes) {
+      if (maxMetadataBytes < 1) {
+        throw new IllegalArgumentException("maxMetadataBytes must be >= 1");
+      }
+      this.maxMetadataBytes = maxMetadataBytes;
+      return this;
+    }
+
+    /** Most tree API pages followed for one listing (UPSTREAM, 502, beyond). Default {@value #DEFAULT_MAX_TREE_PAGES}. */
+    public Builder maxTreePages(int maxTreePages) {
+      if (maxTreePages < 1) {
+        throw new IllegalArgumentException("maxTreePages must be >= 1");
+      }
+      this.maxTreePages = maxTreePages;
+      return this;
+    }
+
+    /**
+     * Bytes written between two background fsyncs of a partial download (progressive sync, so the
+     * fsync before publishing is short); 0 syncs only once, at the end. Default 32 MiB.
+     */
+    public Builder syncEveryBytes(long syncEveryBytes) {
+      if (syncEveryBytes < 0) {
+        throw new IllegalArgumentException("syncEveryBytes must be >= 0");
+      }
+      this.syncEveryBytes = syncEveryBytes;
       return this;
     }
 

@@ -16,6 +16,14 @@ public interface ModelPuller {
   PreparedPull prepare(ModelRef ref, boolean force);
 
   /**
+   * {@link #prepare(ModelRef, boolean)} that {@code cancellation} can stop while it resolves
+   * (CANCELLED). The default ignores the cancellation.
+   */
+  default PreparedPull prepare(ModelRef ref, boolean force, PullCancellation cancellation) {
+    return prepare(ref, force);
+  }
+
+  /**
    * Downloads (resuming from partial bytes on disk), verifies and publishes the prepared files,
    * reporting progress to {@code listener}. Files already present and verified are skipped unless
    * the pull was prepared with {@code force}.

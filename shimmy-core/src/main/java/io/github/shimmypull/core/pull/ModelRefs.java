@@ -171,8 +171,8 @@ final class ModelRefs {
       if (segment.equals("..") || segment.equals(".")) {
         throw invalid("invalid file name '" + file + "': '" + segment + "' segments are not allowed");
       }
-      if (segment.length() > 255) {
-        throw invalid("invalid file name '" + file + "': a path segment is longer than 255 characters");
+      if (segment.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+        throw invalid("invalid file name '" + file + "': a path segment is longer than 255 bytes (the file system limit)");
       }
     }
     String local = file.substring(file.lastIndexOf('/') + 1);

@@ -20,9 +20,11 @@ import okhttp3.HttpUrl;
  * <ul>
  *   <li>{@code generate FILE SIZE SEED}: writes the deterministic GGUF-like file a web server will
  *       serve and prints its sha256;
- *   <li>{@code pull CDN_BASE SIZE SEED PARTS PART_SIZE MODEL_DIR RUNS [SHA256]}: a fake Hub (MockWebServer)
- *       redirects to {@code CDN_BASE/cdn/<sha256>}; pulls the file RUNS times with the given part
- *       settings (verification on) and prints one line per run: seconds and peak heap.
+ *   <li>{@code pull CDN_BASE SIZE SEED PARTS PART_SIZE MODEL_DIR RUNS [SHA256 [SYNC_EVERY]]}: a fake
+ *       Hub (MockWebServer) redirects to {@code CDN_BASE/cdn/<sha256>}; pulls the file RUNS times
+ *       with the given part settings (verification on; background fsync every SYNC_EVERY bytes,
+ *       default the puller's, 0 = only the final fsync) and prints one line per run: seconds and
+ *       peak heap.
  * </ul>
  */
 public final class PullBench {
@@ -56,6 +58,7 @@ public final class PullBench {
           .parts(parts)
           .partSize(partSize)
           .diskReserveBytes(0)
+          .syncEveryBytes(args.length > 9 ? Long.parseLong(args[9]) : HuggingFacePuller.DEFAULT_SYNC_EVERY_BYTES)
           .build();
       for (int run = 0; run < runs; run++) {
         Files.deleteIfExists(modelDir.resolve("bench-Q4_K_M.gguf"));
@@ -67,8 +70,8 @@ public final class PullBench {
         if (!result.sha256().equals(file.sha256())) {
           throw new IllegalStateException("sha mismatch");
         }
-        System.out.printf(Locale.ROOT, "pull parts=%d partSize=%d seconds=%.3f MiB/s=%.1f peakHeapMiB=%.1f%n", parts,
-            partSize, seconds, file.size() / seconds / 1048576, peakHeap() / 1048576.0);
+        System.out.printf(Locale.ROOT, "pull parts=%d partSize=%d syncEvery=%s seconds=%.3f MiB/s=%.1f peakHeapMiB=%.1f%n", parts,
+            partSize, args.length > 9 ? args[9] : "default", seconds, file.size() / seconds / 1048576, peakHeap() / 1048576.0);
       }
       Files.deleteIfExists(modelDir.resolve("bench-Q4_K_M.gguf"));
     }

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * Downloads one file into its partial under {@code .shimmy-pull/}: resumes the parts recorded in
  * the sidecar, fetches the missing ranges over up to {@code connections} parallel connections
  * (each part retried on transient failures, continuing from its last byte), hashes the file with
- * sha256 right behind the contiguous downloaded prefix, then checks size, sha256 and GGUF magic.
+ * sha256 right behind the contiguous downloaded prefix and fsyncs in the background every {@code
+ * syncEveryBytes}, then checks size, sha256 and GGUF magic.
  * On a mismatch the partial is deleted (INTEGRITY); on cancel or failure it is kept for a resume.
  */
 public final class FileDownload {
@@ -54,6 +55,7 @@ public final class FileDownload {
   private static final int IO_BUFFER = 256 * 1024;
   private static final int HASH_BUFFER = 1024 * 1024;
   private static final long SIDECAR_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private static final byte[] MAGIC = "GGUF".getBytes(StandardCharsets.US_ASCII);
 
   /** Called on the pulling thread: progress ticks (throttled by the caller) and phase changes. */
@@ -74,6 +76,7 @@ public final class FileDownload {
   private final PullCancellation cancellation;
   private final @Nullable Counter bytesCounter;
   private final @Nullable Counter resumedCounter;
+  private final long syncEveryBytes;
   private final String name;
   private final AtomicLong completed = new AtomicLong();
 
@@ -87,6 +90,7 @@ public final class FileDownload {
       long partSize,
       java.time.Duration tick,
       PullCancellation cancellation,
+      long syncEveryBytes,
       @Nullable Counter bytesCounter,
       @Nullable Counter resumedCounter) {
     this.hub = hub;
@@ -98,6 +102,7 @@ public final class FileDownload {
     this.partSize = Math.max(1, partSize);
     this.tick = tick;
     this.cancellation = cancellation;
+    this.syncEveryBytes = syncEveryBytes;
     this.bytesCounter = bytesCounter;
     this.resumedCounter = resumedCounter;
     this.name = file.localName();
@@ -199,6 +204,10 @@ public final class FileDownload {
       Thread hashThread = new Thread(hasher, "shimmy-pull-sha256-" + name);
       hashThread.setDaemon(true);
       hashThread.start();
+      Syncer syncer = new Syncer(ch);
+      Thread syncThread = new Thread(syncer, "shimmy-pull-fsync-" + name);
+      syncThread.setDaemon(true);
+      syncThread.start();
       ConcurrentLinkedQueue<Integer> queue = new ConcurrentLinkedQueue<>();
       for (int i = 0; i < n; i++) {
         if (done.get(i) < ends[i] - starts[i] + 1) {
@@ -289,10 +298,12 @@ public final class FileDownload {
         listener.verifying();
         String sha = awaitHash(hasher, hashThread);
         verify(ch, sha);
+        syncer.stop();
         ch.force(true);
       } finally {
         pool.shutdownNow();
         hasher.stop();
+        syncer.stop();
       }
     } catch (IOException e) {
       throw PullStore.local("cannot write " + partial, e);
@@ -315,8 +326,7 @@ public final class FileDownload {
             });
         return;
       } catch (PullException e) {
-        boolean transientFailure = e.reason() == Reason.UPSTREAM || e.reason() == Reason.RATE_LIMITED;
-        if (transientFailure && done.get(part) > before && !cancellation.isCancelled()) {
+        if (e.reason().transientFailure() && done.get(part) > before && !cancellation.isCancelled()) {
           log.info("{}: attempts made progress ({} bytes), retrying again", what, done.get(part) - before);
           continue;
         }
@@ -333,7 +343,7 @@ public final class FileDownload {
     if (pos > end) {
       return;
     }
-    try (Response r = hub.openDownload(repo, commit, file.path(), pos, end, calls)) {
+    try (Response r = hub.openDownload(repo, commit, file.path(), pos, end, cancellation, calls)) {
       if (r.code() == 200) {
         if (pos != 0 || end != file.size() - 1) {
           throw new StartOverException("the server ignored Range (200 instead of 206)");
@@ -390,10 +400,11 @@ public final class FileDownload {
     if (m == null || !m.matches()) {
       throw new StartOverException("206 without a valid Content-Range (" + header + ")");
     }
-    if (Long.parseLong(m.group(1)) != pos) {
+    if (HubClient.size(m.group(1), "Content-Range (" + header + ")") != pos) {
       throw new StartOverException("206 for the wrong range (" + header + ", wanted " + pos + "-)");
     }
-    if (!m.group(3).equals("*") && Long.parseLong(m.group(3)) != file.size()) {
+    HubClient.size(m.group(2), "Content-Range (" + header + ")");
+    if (!m.group(3).equals("*") && HubClient.size(m.group(3), "Content-Range (" + header + ")") != file.size()) {
       throw new PullException(
           Reason.INTEGRITY,
           name + " is " + m.group(3) + " bytes on the CDN but the Hub announced " + file.size());
@@ -480,6 +491,53 @@ public final class FileDownload {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * fsyncs the partial in the background each time {@code syncEveryBytes} more were written, so
+   * the final fsync finds little dirty data. Stopped by a flag, never interrupted (an interrupt
+   * during {@code force} would close the shared channel). A failure here is left to the final
+   * {@code force}, which reports it.
+   */
+  private final class Syncer implements Runnable {
+    private final FileChannel ch;
+    private final Object lock = new Object();
+    private volatile boolean stopped;
+
+    Syncer(FileChannel ch) {
+      this.ch = ch;
+    }
+
+    void stop() {
+      stopped = true;
+      synchronized (lock) {
+        lock.notifyAll();
+      }
+    }
+
+    @Override
+    public void run() {
+      long synced = completed.get();
+      try {
+        while (!stopped && syncEveryBytes > 0) {
+          long written = completed.get();
+          if (written - synced >= syncEveryBytes) {
+            ch.force(false);
+            synced = written;
+            continue;
+          }
+          synchronized (lock) {
+            lock.wait(20);
+          }
+        }
+      } catch (IOException e) {
+        if (!stopped) {
+          log.debug("{}: background fsync failed ({}); the final fsync will report it", name, e.toString());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

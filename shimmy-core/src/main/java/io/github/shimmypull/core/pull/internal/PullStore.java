@@ -4,11 +4,15 @@ import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -19,12 +23,18 @@ import tools.jackson.databind.json.JsonMapper;
  * What the puller keeps under {@code <model-dir>/.shimmy-pull/}, a hidden directory Shimmy's scan
  * skips: for a file being downloaded {@code <name>.part} (never ending in .gguf) and its resume
  * sidecar {@code <name>.part.json}; for a published file its record {@code <name>.meta.json}. JSON
- * files are written to a temporary file and renamed, so they are never half-written.
+ * files are written to a temporary file and renamed, so they are never half-written. A name too
+ * long for the suffixes within the file system's 255-byte limit is stored under a short internal
+ * name instead ({@link #internalName}); the published file keeps its name.
  */
 public final class PullStore {
 
   /** Name of the hidden directory inside the model directory. */
   public static final String DIR = ".shimmy-pull";
+  /** Longest name a file system takes (ext4, xfs, tmpfs, btrfs...): 255 bytes. */
+  public static final int MAX_NAME_BYTES = 255;
+  /** The longest suffix added under {@link #DIR}: {@code .part.json} plus the temporary {@code .tmp}. */
+  private static final int LONGEST_SUFFIX = ".part.json.tmp".length();
 
   /** A byte range of the file and how many of its bytes (from its start) are on disk. */
   public record Part(long start, long end, long done) {
@@ -64,16 +74,43 @@ public final class PullStore {
     return dir;
   }
 
+  /**
+   * The name a published file's partial, sidecar and record use under {@link #DIR}: the file's own
+   * name when it fits the 255-byte limit with every suffix, else its first characters (at most 100
+   * bytes), {@code ~} and 32 hex of its sha256 (stable, unique per name, short).
+   */
+  public static String internalName(String localName) {
+    if (localName.getBytes(StandardCharsets.UTF_8).length + LONGEST_SUFFIX <= MAX_NAME_BYTES) {
+      return localName;
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(localName.getBytes(StandardCharsets.UTF_8));
+      StringBuilder prefix = new StringBuilder();
+      int bytes = 0;
+      for (int cp : localName.codePoints().toArray()) {
+        int length = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+        if (bytes + length > 100) {
+          break;
+        }
+        prefix.appendCodePoint(cp);
+        bytes += length;
+      }
+      return prefix + "~" + HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public Path partial(String localName) {
-    return dir.resolve(localName + ".part");
+    return dir.resolve(internalName(localName) + ".part");
   }
 
   public Path sidecarPath(String localName) {
-    return dir.resolve(localName + ".part.json");
+    return dir.resolve(internalName(localName) + ".part.json");
   }
 
   public Path recordPath(String localName) {
-    return dir.resolve(localName + ".meta.json");
+    return dir.resolve(internalName(localName) + ".meta.json");
   }
 
   public Path published(String localName) {
@@ -114,6 +151,30 @@ public final class PullStore {
         .filter(s -> s.sha256().equals(sha256) && s.size() == size)
         .map(Sidecar::bytesDone)
         .orElse(0L);
+  }
+
+  /**
+   * Bytes a resumable partial already occupies on disk, which its download will overwrite rather
+   * than add: its length when it was written by one connection (contiguous from byte 0, possibly
+   * past the recorded progress, e.g. after a disk-full), else the recorded progress (parallel
+   * parts leave holes).
+   */
+  public long allocatedBytes(String localName, String sha256, long size) {
+    long recorded = resumableBytes(localName, sha256, size);
+    if (recorded == 0 && !Files.isRegularFile(partial(localName))) {
+      return 0;
+    }
+    boolean onePart = readSidecar(localName)
+        .filter(s -> s.sha256().equals(sha256) && s.size() == size && s.parts().size() == 1)
+        .isPresent();
+    if (!onePart) {
+      return recorded;
+    }
+    try {
+      return Math.max(recorded, Math.min(size, Files.size(partial(localName))));
+    } catch (IOException e) {
+      return recorded;
+    }
   }
 
   /** Deletes a partial download and its sidecar. */
@@ -167,6 +228,11 @@ public final class PullStore {
       Files.write(tmp, json.writeValueAsBytes(value));
       atomicMove(tmp, path);
     } catch (IOException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // the write failed already (a full disk); the temporary file is overwritten next time
+      }
       throw local("cannot write " + path, e);
     }
   }
