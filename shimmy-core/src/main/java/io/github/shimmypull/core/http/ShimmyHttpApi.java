@@ -4,6 +4,7 @@ import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.coordinator.PullCoordinator;
 import io.github.shimmypull.core.coordinator.PullJob;
+import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.internal.ExchangeWrapper;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.internal.WireFormat;
@@ -464,7 +465,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     LocalModel deleted = coordinator.deleteModel(id);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("deleted", WireFormat.localModel(deleted));
-    body.put("models", supervisor.state().models());
+    body.put("models", supervisor.models().stream().map(DiscoveredModel::id).toList());
     sendJson(ex, 200, body);
   }
 

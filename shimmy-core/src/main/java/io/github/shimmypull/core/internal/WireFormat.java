@@ -42,8 +42,9 @@ public final class WireFormat {
       m.put("file", v.file());
     } else if (event instanceof PullEvent.Published) {
       return null;
-    } else if (event instanceof PullEvent.Restarting r) {
-      m.put("models", r.expectedIds());
+    } else if (event instanceof PullEvent.MakingServable r) {
+      m.put("model", r.model());
+      m.put("models", r.models());
     } else if (event instanceof PullEvent.Complete c) {
       m.putAll(result(c.result()));
     } else if (event instanceof PullEvent.Failed f) {

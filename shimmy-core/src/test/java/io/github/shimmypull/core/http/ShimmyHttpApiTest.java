@@ -194,7 +194,7 @@ class ShimmyHttpApiTest {
 
   @Test
   void errorAfterTheStreamStartedIsTheLastLineWithCodeAndReason() throws Exception {
-    fx.supervisor.failRestarts(
+    fx.supervisor.failRefreshes(
         new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited", 1, List.of("error: bad gguf"), null));
 
     HttpResponse<String> response = post("/v1/api/pull", TINY);
@@ -218,7 +218,7 @@ class ShimmyHttpApiTest {
 
   @Test
   void pullWithStreamFalseAnswersTheStatusOfALaterFailure() throws Exception {
-    fx.supervisor.failRestarts(new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "not ready in 5s"));
+    fx.supervisor.failRefreshes(new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "not ready in 5s"));
 
     HttpResponse<String> response = post("/v1/api/pull", "{\"model\":\"acme/tiny:Q4_K_M\",\"stream\":false}");
 
@@ -437,6 +437,9 @@ class ShimmyHttpApiTest {
 
     assertError(response, status, code);
     assertThat(coordinator.current()).isEmpty();
+    HttpResponse<String> jobs = get("/v1/api/pull");
+    assertThat(jobs.statusCode()).as("the failed job is listed: " + jobs.body()).isEqualTo(200);
+    assertThat(json(jobs).get("recent")).asString().contains("state=failed").contains("model_id=null").contains(code);
   }
 
   // ---- jobs, cancel, models ------------------------------------------------------------
@@ -488,7 +491,7 @@ class ShimmyHttpApiTest {
   }
 
   @Test
-  void listsModelsAndDeletesOneThenRestartsWithoutIt() throws Exception {
+  void listsModelsAndDeletesOneThenStopsOnlyItsInstance() throws Exception {
     Files.write(modelDir.resolve("alpha.gguf"), new byte[10]);
     Files.write(modelDir.resolve("Beta_Model.gguf"), new byte[20]);
     fx.supervisor.serving(List.of("alpha", "beta-model"));
@@ -499,7 +502,8 @@ class ShimmyHttpApiTest {
     assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
     assertThat(deleted.body()).contains("\"file\":\"Beta_Model.gguf\"");
     assertThat(modelDir.resolve("Beta_Model.gguf")).doesNotExist();
-    assertThat(fx.supervisor.restarts()).containsExactly(List.of("alpha"));
+    assertThat(fx.supervisor.refreshes()).containsExactly(List.of());
+    assertThat(fx.supervisor.running()).containsExactly("alpha");
     assertThat(json(deleted)).containsEntry("models", List.of("alpha"));
   }
 
@@ -512,7 +516,7 @@ class ShimmyHttpApiTest {
       assertError(delete("/v1/api/models/%2E%2E"), 400, "invalid_request");
       assertError(delete("/v1/api/models/a%5Cb"), 400, "invalid_request");
       assertThat(modelDir.getParent().resolve("outside.gguf")).exists();
-      assertThat(fx.supervisor.restarts()).isEmpty();
+      assertThat(fx.supervisor.refreshes()).isEmpty();
     } finally {
       Files.delete(modelDir.getParent().resolve("outside.gguf"));
     }
