@@ -60,6 +60,7 @@ public final class ShimmyRuntime implements AutoCloseable {
   private final Path modelDir;
   private final List<ModelRef> preload;
   private final Duration readyTimeout;
+  private final @Nullable String defaultModel;
   private final OkHttpClient httpClient;
   private final boolean ownsClient;
   private final HuggingFacePuller puller;
@@ -74,6 +75,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.modelDir = b.modelDir.toAbsolutePath().normalize();
     this.preload = b.preload.stream().map(ModelRef::parse).toList();
     this.readyTimeout = b.readyTimeout;
+    this.defaultModel = b.defaultModel;
     this.ownsClient = b.httpClient == null;
     this.httpClient = b.httpClient != null ? b.httpClient : ShimmyProxy.defaultClient();
     MeterRegistry registry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
@@ -193,6 +195,14 @@ public final class ShimmyRuntime implements AutoCloseable {
     return modelDir;
   }
 
+  /**
+   * The model that answers requests naming none ({@code --default-model}), or null: then the
+   * only model answers them, and with several models they get 400.
+   */
+  public @Nullable String defaultModel() {
+    return defaultModel;
+  }
+
   /** The one HTTP client every part shares. */
   public OkHttpClient httpClient() {
     return httpClient;
@@ -238,14 +248,59 @@ public final class ShimmyRuntime implements AutoCloseable {
     private @Nullable MeterRegistry meterRegistry;
     private @Nullable Supplier<String> metricsText;
     private String serviceVersion = "unknown";
+    private @Nullable String defaultModel;
     private boolean proxyEnabled = true;
     private long maxBodyBytes = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
     private @Nullable OkHttpClient httpClient;
     private Map<String, String> env = System.getenv();
     private Consumer<HuggingFacePuller.Builder> pullerCustomizer = puller -> {};
     private @Nullable DiscoveryRunner discovery;
+    private int maxLoadedModels = 1;
+    private long maxLoadedBytes = 0;
+    private int maxQueue = 64;
+    private Duration queueTimeout = Duration.ofSeconds(60);
+    private Duration keepAlive = Duration.ofSeconds(-1);
 
     private Builder() {}
+
+    /** How many models (one Shimmy instance each) may run at once. Default 1. */
+    public Builder maxLoadedModels(int maxLoadedModels) {
+      if (maxLoadedModels < 1) {
+        throw new IllegalArgumentException("maxLoadedModels must be at least 1, not " + maxLoadedModels);
+      }
+      this.maxLoadedModels = maxLoadedModels;
+      return this;
+    }
+
+    /** The most bytes of model files loaded at once (0 or negative: no limit). Default no limit. */
+    public Builder maxLoadedBytes(long maxLoadedBytes) {
+      this.maxLoadedBytes = Math.max(0, maxLoadedBytes);
+      return this;
+    }
+
+    /** How many requests may wait for room at once; more get 503. Default 64. */
+    public Builder maxQueue(int maxQueue) {
+      if (maxQueue < 0) {
+        throw new IllegalArgumentException("maxQueue must not be negative, not " + maxQueue);
+      }
+      this.maxQueue = maxQueue;
+      return this;
+    }
+
+    /** The longest a request waits in the queue for room before a 503. Default 60 s. */
+    public Builder queueTimeout(Duration queueTimeout) {
+      if (queueTimeout.isNegative()) {
+        throw new IllegalArgumentException("queueTimeout must not be negative: " + queueTimeout);
+      }
+      this.queueTimeout = queueTimeout;
+      return this;
+    }
+
+    /** How long an idle instance keeps running: negative = forever, 0 = stop when idle. Default forever. */
+    public Builder keepAlive(Duration keepAlive) {
+      this.keepAlive = Objects.requireNonNull(keepAlive, "keepAlive");
+      return this;
+    }
 
     /** The model directory Shimmy scans; created by {@link #start()}. Default {@code ./models}. */
     public Builder modelDir(Path modelDir) {
@@ -322,6 +377,15 @@ public final class ShimmyRuntime implements AutoCloseable {
     /** The version {@code GET /} reports. Default {@code unknown}. */
     public Builder serviceVersion(String serviceVersion) {
       this.serviceVersion = Objects.requireNonNull(serviceVersion, "serviceVersion");
+      return this;
+    }
+
+    /**
+     * The model id for requests that name no model. Default none: the only model answers them,
+     * and with several models they get 400 {@code model_required}.
+     */
+    public Builder defaultModel(@Nullable String defaultModel) {
+      this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel.strip();
       return this;
     }
 
