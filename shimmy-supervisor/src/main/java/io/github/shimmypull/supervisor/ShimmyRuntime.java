@@ -15,6 +15,7 @@ import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.supervisor.internal.SupervisorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -93,6 +94,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.puller = pullerBuilder.build();
     this.localModels = new ModelDirectory(modelDir);
     DiscoveryRunner discovery = b.discovery != null ? b.discovery : new ScanDiscoveryRunner();
+    SupervisorMetrics supervisorMetrics = SupervisorMetrics.on(registry);
     this.supervisor =
         ProcessShimmySupervisor.newBuilder(modelDir)
             .command(command)
@@ -100,7 +102,14 @@ public final class ShimmyRuntime implements AutoCloseable {
             .readyTimeout(readyTimeout)
             .discovery(discovery)
             .httpClient(httpClient)
+            .maxLoadedModels(b.maxLoadedModels)
+            .maxLoadedBytes(b.maxLoadedBytes)
+            .maxQueue(b.maxQueue)
+            .queueTimeout(b.queueTimeout)
+            .keepAlive(b.keepAlive)
+            .events(supervisorMetrics)
             .build();
+    supervisorMetrics.bindGauges(supervisor);
     this.coordinator =
         PullCoordinator.builder()
             .modelDir(modelDir)
