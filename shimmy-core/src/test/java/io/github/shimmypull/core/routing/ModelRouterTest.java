@@ -71,6 +71,9 @@ class ModelRouterTest {
         .isEqualTo("{ \"model\" : \"alpha\" , \"n\":[1] \n,\"stream\":false}");
     assertThat(forwarded("{\"model\":\"alpha\"}\n", null, false)).isEqualTo("{\"model\":\"alpha\"}\n");
     assertThat(forwarded("not json", null, true)).isEqualTo("not json");
+    assertThat(forwarded("{\"prompt\":\"hi\"}", "alpha", false))
+        .isEqualTo("{\"model\":\"alpha\",\"prompt\":\"hi\"}");
+    assertThat(forwarded(" {}", "alpha", true)).isEqualTo(" {\"model\":\"alpha\",\"stream\":false}");
   }
 
   @Test

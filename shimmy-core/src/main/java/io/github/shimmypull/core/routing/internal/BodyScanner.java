@@ -4,6 +4,9 @@ import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.routing.RoutingException;
 import io.github.shimmypull.core.routing.RoutingException.Reason;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
@@ -24,6 +27,7 @@ public final class BodyScanner {
 
   private static final JsonFactory FACTORY = new JsonFactory();
   private static final byte[] STREAM_FALSE = "\"stream\":false".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] MODEL_KEY = "\"model\":".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] COMMA_STREAM_FALSE = ",\"stream\":false".getBytes(StandardCharsets.US_ASCII);
 
   private final JsonParser parser;
@@ -39,6 +43,7 @@ public final class BodyScanner {
   private boolean hasStream;
   private boolean hasFields;
   private long rootEnd = -1;
+  private long rootStart = -1;
   private long modelStart = -1;
   private long modelEnd = -1;
 
@@ -92,6 +97,8 @@ public final class BodyScanner {
         started = true;
         if (token != JsonToken.START_OBJECT) {
           fail(); // not an object: there is no model to read
+        } else {
+          rootStart = parser.currentLocation().getByteOffset() - 1;
         }
         continue;
       }
@@ -193,55 +200,82 @@ public final class BodyScanner {
   }
 
   /**
-   * The bytes {@code [base, base + length)} of the body as they are forwarded: the {@code model}
-   * value replaced by {@code model} when that is not null (the id the request was resolved to,
-   * when it named it another way), and {@code "stream":false} inserted before the closing brace
-   * when {@code insertStream} and the body has no {@code stream}. Call after the bytes were fed.
+   * The bytes {@code [base, base + length)} of the body as they are forwarded to the instance of
+   * {@code model}: the body's {@code model} value replaced by {@code model} when it named it
+   * another way (case, alias), or {@code "model"} inserted after the opening brace when it named
+   * none; and {@code "stream":false} inserted before the closing brace when {@code insertStream}
+   * and the body has no {@code stream}. Call after the bytes were fed; a body that is not a JSON
+   * object is forwarded unchanged.
    *
-   * @return {@code bytes} itself when nothing changes in the range and it is the whole array
+   * @param model the id the request was resolved to, or null to leave {@code model} alone
+   * @return {@code bytes} itself when nothing changes and the range is the whole array
    */
   public byte[] forwarded(
       byte[] bytes, int offset, int length, long base, @Nullable String model, boolean insertStream) {
     long end = base + length;
-    boolean replace = model != null && modelStart >= base && modelEnd <= end && modelEnd > modelStart
-        && bytes[offset + (int) (modelStart - base)] == '"';
-    long insertAt = insertStream && !hasStream ? insertionOffset() : -1;
-    boolean insert = insertAt >= base && insertAt < end;
-    if (!replace && !insert) {
+    List<Edit> edits = edits(model, insertStream);
+    edits.removeIf(edit -> edit.at < base || edit.at >= end || edit.to > end);
+    if (edits.isEmpty()) {
       if (offset == 0 && length == bytes.length) {
         return bytes;
       }
-      return java.util.Arrays.copyOfRange(bytes, offset, offset + length);
+      return Arrays.copyOfRange(bytes, offset, offset + length);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(length + 64);
     int position = offset;
-    if (replace) {
-      int start = offset + (int) (modelStart - base);
-      out.write(bytes, position, start - position);
-      byte[] quoted = Json.writeBytes(model);
-      out.write(quoted, 0, quoted.length);
-      position = offset + (int) (modelEnd - base);
-    }
-    if (insert) {
-      int at = offset + (int) (insertAt - base);
+    for (Edit edit : edits) {
+      int at = offset + (int) (edit.at - base);
       out.write(bytes, position, at - position);
-      byte[] field = hasFields ? COMMA_STREAM_FALSE : STREAM_FALSE;
-      out.write(field, 0, field.length);
-      position = at;
+      out.write(edit.insert, 0, edit.insert.length);
+      position = offset + (int) (edit.to - base);
     }
     out.write(bytes, position, offset + length - position);
     return out.toByteArray();
   }
 
-  /** How many bytes {@link #forwarded} adds for a model replacement and the inserted field. */
+  /** How many bytes {@link #forwarded} adds to the whole body (negative when it shrinks). */
   public int growth(@Nullable String model, boolean insertStream) {
     int grows = 0;
-    if (model != null && modelEnd > modelStart) {
-      grows += Json.writeBytes(model).length - (int) (modelEnd - modelStart);
-    }
-    if (insertStream && !hasStream && insertionOffset() >= 0) {
-      grows += (hasFields ? COMMA_STREAM_FALSE : STREAM_FALSE).length;
+    for (Edit edit : edits(model, insertStream)) {
+      grows += edit.insert.length - (int) (edit.to - edit.at);
     }
     return grows;
   }
+
+  /** True when {@link #forwarded} may still insert {@code stream} past what was fed so far. */
+  public boolean streamInsertionPending(boolean insertStream) {
+    return insertStream && !malformed && !hasStream && rootEnd < 0;
+  }
+
+  private List<Edit> edits(@Nullable String target, boolean insertStream) {
+    List<Edit> edits = new ArrayList<>(2);
+    if (malformed) {
+      return edits;
+    }
+    boolean fields = hasFields;
+    if (target != null) {
+      byte[] quoted = Json.writeBytes(target);
+      if (modelEnd > modelStart) {
+        if (!target.equals(model)) {
+          edits.add(new Edit(modelStart, modelEnd, quoted));
+        }
+      } else if (!modelFound && rootStart >= 0 && done) {
+        byte[] field = new byte[MODEL_KEY.length + quoted.length + (fields ? 1 : 0)];
+        System.arraycopy(MODEL_KEY, 0, field, 0, MODEL_KEY.length);
+        System.arraycopy(quoted, 0, field, MODEL_KEY.length, quoted.length);
+        if (fields) {
+          field[field.length - 1] = ',';
+        }
+        edits.add(new Edit(rootStart + 1, rootStart + 1, field));
+        fields = true;
+      }
+    }
+    if (insertStream && !hasStream && rootEnd >= 0) {
+      edits.add(new Edit(rootEnd, rootEnd, fields ? COMMA_STREAM_FALSE : STREAM_FALSE));
+    }
+    return edits;
+  }
+
+  /** Replace the bytes {@code [at, to)} of the body by {@code insert}. */
+  private record Edit(long at, long to, byte[] insert) {}
 }
