@@ -6,6 +6,7 @@ import io.github.shimmypull.core.edge.internal.UpstreamPool;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -38,11 +39,17 @@ import org.slf4j.LoggerFactory;
 /**
  * A non-blocking HTTP/1.1 front (Netty event loops) that sits on the public port before an
  * application serving {@link ShimmyHttpApi} and {@link ShimmyProxy} on a loopback port. It
- * forwards the hot path, plain proxied requests while a Shimmy instance is live, straight to
- * Shimmy without a thread per request, and hands every other request unchanged to the application,
- * which keeps all the behaviour: the pull API, waiting for a start in progress, 503 without an
- * instance, 413 and chunked bodies, {@code Expect}. A WebSocket upgrade (Shimmy's {@code
- * /ws/generate}) is tunnelled to Shimmy: after its 101 the edge relays bytes both ways.
+ * forwards the hot path straight to Shimmy without a thread per request: a generation POST (see
+ * {@link ModelRouter}) whose body fits the routing prefix is held until complete, its {@code model}
+ * is read and resolved with the same {@link ModelRouter} as the proxy's, and when the instance of
+ * that model is ready ({@link ShimmySupervisor#tryAcquire(String)}) the request goes to it, its
+ * body rewritten as the proxy would ({@code "stream":false}, the resolved id); other proxied
+ * requests go to any ready instance. Every other request goes unchanged to the application, which
+ * keeps all the behaviour: the pull API, starting an instance on demand and waiting for it (a
+ * cold start, the queue), unknown and missing models, 503 without an instance, 413 and chunked
+ * bodies, {@code Expect}. A WebSocket upgrade (Shimmy's {@code /ws/generate}) is tunnelled to the
+ * instance of the default or only model (its first frame is not read): after its 101 the edge
+ * relays bytes both ways.
  *
  * <p>Like {@link ShimmyProxy} it streams both ways (a flush per read, so server-sent events arrive
  * as Shimmy produces them), strips hop-by-hop headers, adds {@code X-Forwarded-*}, holds the
@@ -93,6 +100,7 @@ public final class ShimmyEdge implements AutoCloseable {
     this.settings =
         new EdgeSettings(
             supervisor,
+            builder.router,
             app,
             builder.answeredByApp,
             builder.maxDirectBodyBytes,
@@ -207,13 +215,23 @@ public final class ShimmyEdge implements AutoCloseable {
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
     private @Nullable MeterRegistry meterRegistry;
+    private ModelRouter router = ModelRouter.defaults();
 
     private Builder() {}
 
     /**
-     * Leases the live Shimmy instance for direct requests (required). Its {@link
-     * ShimmySupervisor#acquire()} runs on the event loops, so it must not block; the process
-     * supervisor's takes a short lock and an atomic count.
+     * How generation requests are routed by their model; default {@link ModelRouter#defaults()}.
+     * Give it the same router as the application's {@link ShimmyProxy}.
+     */
+    public Builder router(ModelRouter router) {
+      this.router = Objects.requireNonNull(router, "router");
+      return this;
+    }
+
+    /**
+     * Leases Shimmy instances for direct requests (required). Its {@link
+     * ShimmySupervisor#tryAcquire(String)}, {@link ShimmySupervisor#acquire()} and {@link
+     * ShimmySupervisor#models()} run on the event loops, so they must not block.
      */
     public Builder supervisor(ShimmySupervisor supervisor) {
       this.supervisor = Objects.requireNonNull(supervisor, "supervisor");

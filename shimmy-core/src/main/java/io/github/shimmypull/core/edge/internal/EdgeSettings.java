@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.edge.internal;
 
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import java.net.URI;
 import java.time.Duration;
@@ -15,9 +16,11 @@ import java.util.function.Predicate;
  * @param maxDirectBodyBytes requests with a larger declared body go to the application, which
  *     answers 413
  * @param countForwarded called with the status of every response Shimmy gave a direct request
+ * @param router reads the model of a routed request (the same decision as the application's proxy)
  */
 public record EdgeSettings(
     ShimmySupervisor supervisor,
+    ModelRouter router,
     URI app,
     Predicate<String> answeredByApp,
     long maxDirectBodyBytes,

@@ -1,9 +1,14 @@
 package io.github.shimmypull.core.edge.internal;
 
+import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
+import io.github.shimmypull.core.routing.ModelRouter;
+import io.github.shimmypull.core.routing.RoutingException;
+import io.github.shimmypull.core.routing.internal.BodyScanner;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -16,6 +21,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -235,6 +241,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
             : queued.size() < MAX_QUEUED_MESSAGES
                 && (exchange == null
                     || exchange.requestComplete
+                    || exchange.routing != null // a body within the routing prefix is held
                     || (exchange.upstream != null && exchange.upstream.isWritable()));
     context().channel().config().setAutoRead(read);
   }
@@ -308,6 +315,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private boolean upstreamKeepAlive;
     private int status;
     private boolean finished;
+    /** A routed POST whose body is held until its model is known (then the route is chosen). */
+    private @Nullable List<HttpContent> routing;
 
     Exchange(HttpRequest request) {
       this.request = request;
@@ -346,16 +355,92 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     void start() {
       toApp = !direct();
-      if (!toApp) {
-        try {
-          lease = settings.supervisor().acquire();
-        } catch (RuntimeException noInstance) {
-          toApp = true; // the application waits for a start in progress or answers 503
-        }
-      }
       prepareHead();
+      if (!toApp && ModelRouter.isRoutedPath(path()) && request.method().equals(HttpMethod.POST)) {
+        if (declaredLength > 0 && declaredLength <= settings.router().maxPrefixBytes()) {
+          routing = new ArrayList<>(2); // chosen once the body is complete: see route()
+          return;
+        }
+        toApp = true; // no body, or one past the prefix: the application routes it
+      } else if (!toApp) {
+        try {
+          lease = webSocket ? webSocketLease() : settings.supervisor().acquire();
+        } catch (RuntimeException noInstance) {
+          lease = null;
+        }
+        toApp = lease == null; // the application waits for a start in progress or answers 503
+      }
       send(forwardedHead());
       connect(false);
+    }
+
+    /**
+     * The held body of a routed POST is complete: its model decides. A ready instance of it gets
+     * the request directly (its body rewritten as the proxy would: the resolved id, {@code
+     * "stream":false}); everything else (unknown or missing model, no ready instance: a cold
+     * start, a queue) goes unchanged to the application, whose proxy decides and answers the same
+     * way for every front.
+     */
+    private void route(List<HttpContent> body) {
+      routing = null;
+      int length = 0;
+      for (HttpContent content : body) {
+        length += content.content().readableBytes();
+      }
+      byte[] bytes = new byte[length];
+      int at = 0;
+      for (HttpContent content : body) {
+        ByteBuf buffer = content.content();
+        int readable = buffer.readableBytes();
+        buffer.getBytes(buffer.readerIndex(), bytes, at, readable);
+        at += readable;
+      }
+      BodyScanner scanner = new BodyScanner();
+      scanner.feed(bytes, 0, length);
+      scanner.end();
+      String model = null;
+      try {
+        model = settings.router().resolve(scanner.requestedModel(), modelIds());
+      } catch (RoutingException refused) {
+        log.debug("handing {} {} to the application: {}", request.method(), request.uri(),
+            refused.getMessage());
+      }
+      lease = model == null ? null : settings.supervisor().tryAcquire(model);
+      toApp = lease == null;
+      List<HttpContent> forwarded = body;
+      if (!toApp) {
+        byte[] rewritten =
+            scanner.forwarded(bytes, 0, length, 0, model, ModelRouter.defaultsToNonStreaming(path()));
+        if (rewritten != bytes) {
+          body.forEach(ReferenceCountUtil::release);
+          request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
+          forwarded = List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten)));
+        }
+      }
+      send(forwardedHead());
+      forwarded.forEach(this::send);
+      connect(false);
+    }
+
+    /** A WebSocket upgrade goes to the default or only model (its first frame is not read). */
+    private @Nullable Lease webSocketLease() {
+      String model = settings.router().resolve(null, modelIds());
+      return model == null ? settings.supervisor().acquire() : settings.supervisor().tryAcquire(model);
+    }
+
+    private List<String> modelIds() {
+      List<DiscoveredModel> models = settings.supervisor().models();
+      List<String> ids = new ArrayList<>(models.size());
+      for (DiscoveredModel model : models) {
+        ids.add(model.id());
+      }
+      return ids;
+    }
+
+    private String path() {
+      String uri = request.uri();
+      int query = uri.indexOf('?');
+      return query < 0 ? uri : uri.substring(0, query);
     }
 
     private boolean direct() {
@@ -506,6 +591,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void releasePending() {
+      List<HttpContent> held = routing;
+      routing = null;
+      if (held != null) {
+        held.forEach(ReferenceCountUtil::release);
+      }
       List<HttpObject> waiting = pending;
       pending = null;
       if (waiting != null) {
@@ -555,6 +645,16 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     void requestContent(HttpContent content) {
       boolean last = content instanceof LastHttpContent;
+      List<HttpContent> held = routing;
+      if (held != null && !finished) {
+        held.add(content);
+        if (last) {
+          requestComplete = true;
+          route(held);
+          updateClientReads();
+        }
+        return;
+      }
       if (finished) {
         ReferenceCountUtil.release(content);
       } else {
