@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -48,8 +49,10 @@ import org.slf4j.LoggerFactory;
  * keeps all the behaviour: the pull API, starting an instance on demand and waiting for it (a
  * cold start, the queue), unknown and missing models, 503 without an instance, 413 and chunked
  * bodies, {@code Expect}. A WebSocket upgrade (Shimmy's {@code /ws/generate}) is tunnelled to the
- * instance of the default or only model (its first frame is not read): after its 101 the edge
- * relays bytes both ways.
+ * instance of the model its first frame names: with one model the upgrade goes straight to it;
+ * with several the edge accepts the upgrade itself, reads the first frame (within the routing
+ * prefix), leases the instance of its model (starting it off the event loops when needed), sends
+ * the upgrade and that frame to it, and after its 101 relays bytes both ways.
  *
  * <p>Like {@link ShimmyProxy} it streams both ways (a flush per read, so server-sent events arrive
  * as Shimmy produces them), strips hop-by-hop headers, adds {@code X-Forwarded-*}, holds the
@@ -107,7 +110,9 @@ public final class ShimmyEdge implements AutoCloseable {
             builder.connectTimeout,
             builder.readTimeout,
             builder.idleTimeout,
-            counters::count);
+            counters::count,
+            builder.acquireWait,
+            Executors.newCachedThreadPool(new DefaultThreadFactory("shimmy-edge-acquire", true)));
     this.host = builder.host;
     this.port = builder.port;
     this.eventLoops = builder.eventLoops;
@@ -216,8 +221,23 @@ public final class ShimmyEdge implements AutoCloseable {
     private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
     private @Nullable MeterRegistry meterRegistry;
     private ModelRouter router = ModelRouter.defaults();
+    private Duration acquireWait = ShimmyProxy.DEFAULT_ACQUIRE_WAIT;
 
     private Builder() {}
+
+    /**
+     * How long a WebSocket upgrade whose first frame names a model that is not running waits for
+     * its instance to start (on a thread of its own, never on the event loops); default {@link
+     * ShimmyProxy#DEFAULT_ACQUIRE_WAIT}, like the proxy's.
+     */
+    public Builder acquireWait(Duration acquireWait) {
+      Objects.requireNonNull(acquireWait, "acquireWait");
+      if (acquireWait.isNegative()) {
+        throw new IllegalArgumentException("acquireWait must not be negative: " + acquireWait);
+      }
+      this.acquireWait = acquireWait;
+      return this;
+    }
 
     /**
      * How generation requests are routed by their model; default {@link ModelRouter#defaults()}.

@@ -181,6 +181,87 @@ class ShimmyEdgeRoutingTest {
     assertThat(heads).hasSize(1);
   }
 
+  @Test
+  void withSeveralModelsAWebSocketGoesToTheModelItsFirstFrameNamesStartingItWhenCold() throws Exception {
+    List<byte[]> betaReceived = new CopyOnWriteArrayList<>();
+    List<String> betaHeads = new CopyOnWriteArrayList<>();
+    RawUpstream alpha = servers.raw(socket -> socket.getInputStream().read());
+    RawUpstream beta = servers.raw(socket -> {
+      InputStream in = socket.getInputStream();
+      OutputStream out = socket.getOutputStream();
+      betaHeads.add(RawUpstream.readHead(in));
+      out.write(("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(UTF_8));
+      out.flush();
+      betaReceived.add(in.readNBytes(FRAME.length));
+      out.write("from beta".getBytes(UTF_8));
+      out.flush();
+      in.read();
+    });
+    ModelSupervisor supervisor = new ModelSupervisor().running("alpha", alpha.uri()).cold("beta", beta.uri());
+    ShimmyEdge edge = edge(supervisor, ModelRouter.defaults());
+
+    try (Socket socket = upgrade(edge)) {
+      String head = RawUpstream.readHead(socket.getInputStream());
+      assertThat(head).startsWith("HTTP/1.1 101").containsIgnoringCase("upgrade: websocket")
+          .contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+      socket.getOutputStream().write(FRAME);
+      assertThat(new String(socket.getInputStream().readNBytes(9), UTF_8)).isEqualTo("from beta");
+      assertThat(supervisor.openLeases()).as("held while the tunnel is open").isEqualTo(1);
+    }
+    assertThat(betaReceived.get(0)).isEqualTo(FRAME);
+    assertThat(betaHeads.get(0)).containsIgnoringCase("upgrade: websocket")
+        .contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")
+        .doesNotContainIgnoringCase("sec-websocket-extensions");
+    assertThat(supervisor.acquiredModels()).containsExactly("beta");
+    awaitLeasesReleased(supervisor);
+  }
+
+  @Test
+  void aWebSocketWhoseFirstFrameNamesAnUnknownModelGetsAnErrorFrameAndStartsNothing() throws Exception {
+    RawUpstream alpha = servers.raw(socket -> socket.getInputStream().read());
+    RawUpstream beta = servers.raw(socket -> socket.getInputStream().read());
+    ModelSupervisor supervisor = new ModelSupervisor().running("alpha", alpha.uri()).cold("beta", beta.uri());
+    ShimmyEdge edge = edge(supervisor, ModelRouter.defaults());
+
+    try (Socket socket = upgrade(edge)) {
+      RawUpstream.readHead(socket.getInputStream());
+      socket.getOutputStream().write(frame("{\"model\":\"delta\",\"prompt\":\"hi\"}"));
+      byte[] answer = socket.getInputStream().readAllBytes();
+      assertThat(answer[0] & 0xFF).as("a final text frame").isEqualTo(0x81);
+      assertThat(new String(answer, 2, answer[1], UTF_8))
+          .isEqualTo("{\"error\":\"Model 'delta' not found. Available models: [\\\"alpha\\\", \\\"beta\\\"]\"}");
+      assertThat(answer[2 + answer[1]] & 0xFF).as("then a close frame").isEqualTo(0x88);
+    }
+    assertThat(supervisor.acquiredModels()).isEmpty();
+    assertThat(supervisor.triedModels()).isEmpty();
+  }
+
+  private static final byte[] FRAME = frame("{\"model\":\"beta\",\"prompt\":\"hi\"}");
+
+  /** A masked client text frame. */
+  private static byte[] frame(String text) {
+    byte[] payload = text.getBytes(UTF_8);
+    byte[] mask = {0x11, 0x22, 0x33, 0x44};
+    byte[] frame = new byte[6 + payload.length];
+    frame[0] = (byte) 0x81;
+    frame[1] = (byte) (0x80 | payload.length);
+    System.arraycopy(mask, 0, frame, 2, 4);
+    for (int i = 0; i < payload.length; i++) {
+      frame[6 + i] = (byte) (payload[i] ^ mask[i & 3]);
+    }
+    return frame;
+  }
+
+  private static Socket upgrade(ShimmyEdge edge) throws IOException {
+    Socket socket = new Socket("127.0.0.1", edge.port());
+    socket.setSoTimeout(10_000);
+    socket.getOutputStream().write(("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+        + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n").getBytes(UTF_8));
+    return socket;
+  }
+
   private ShimmyEdge edge(ModelSupervisor supervisor, ModelRouter router) throws IOException {
     ShimmyProxy proxy = ShimmyProxy.builder().supervisor(supervisor).router(router).build();
     HttpHandler counted = exchange -> {

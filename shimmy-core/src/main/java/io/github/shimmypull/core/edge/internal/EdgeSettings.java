@@ -4,6 +4,7 @@ import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.function.IntConsumer;
 import java.util.function.Predicate;
 
@@ -17,6 +18,8 @@ import java.util.function.Predicate;
  *     answers 413
  * @param countForwarded called with the status of every response Shimmy gave a direct request
  * @param router reads the model of a routed request (the same decision as the application's proxy)
+ * @param acquireWait how long a WebSocket whose model is not running waits for its instance
+ * @param blocking runs that wait off the event loops
  */
 public record EdgeSettings(
     ShimmySupervisor supervisor,
@@ -27,4 +30,6 @@ public record EdgeSettings(
     Duration connectTimeout,
     Duration readTimeout,
     Duration idleTimeout,
-    IntConsumer countForwarded) {}
+    IntConsumer countForwarded,
+    Duration acquireWait,
+    Executor blocking) {}

@@ -1,11 +1,13 @@
 package io.github.shimmypull.core.edge.internal;
 
 import io.github.shimmypull.core.discovery.DiscoveredModel;
+import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.routing.RoutingException;
 import io.github.shimmypull.core.routing.internal.BodyScanner;
 import io.github.shimmypull.core.supervisor.Lease;
+import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -20,7 +22,10 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
@@ -57,7 +62,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection of the edge. Each request is routed once, when its head arrives:
+ * One client connection of the edge. A generation POST within the routing prefix is held until its
+ * body is complete and routed by its {@code model} (the ready instance of it, else the
+ * application); a WebSocket upgrade with several models is accepted here and routed by its first
+ * frame. Every other request is routed once, when its head arrives:
  *
  * <ul>
  *   <li>straight to the live Shimmy instance (a lease taken without waiting) when it is a plain
@@ -115,6 +123,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     Exchange exchange = current;
     if (exchange != null && exchange.tunnel) {
       exchange.tunnelToUpstream(msg); // WebSocket frames after the 101: raw bytes both ways
+      return;
+    }
+    if (exchange != null && exchange.firstFrame != null && !(msg instanceof HttpObject)) {
+      exchange.webSocketBytes(msg); // after our own 101: the first frame decides the model
       return;
     }
     if (!(msg instanceof HttpObject object)) {
@@ -238,6 +250,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     boolean read =
         exchange != null && exchange.tunnel
             ? exchange.upstream != null && exchange.upstream.isWritable()
+            : exchange != null && exchange.firstFrame != null
+            ? !exchange.frameRead // until the first frame is complete, then until the tunnel opens
             : queued.size() < MAX_QUEUED_MESSAGES
                 && (exchange == null
                     || exchange.requestComplete
@@ -317,6 +331,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private boolean finished;
     /** A routed POST whose body is held until its model is known (then the route is chosen). */
     private @Nullable List<HttpContent> routing;
+    /** The client's bytes after the edge accepted a WebSocket itself, until the tunnel opens. */
+    private @Nullable ByteBuf firstFrame;
+    private boolean selfAccepted;
+    private boolean frameRead;
 
     Exchange(HttpRequest request) {
       this.request = request;
@@ -363,6 +381,13 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
         toApp = true; // no body, or one past the prefix: the application routes it
       } else if (!toApp) {
+        if (webSocket && request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
+            && modelIds().size() > 1) {
+          selfAccepted = true; // the 101 goes out once the upgrade request is complete
+          responseStarted = true;
+          status = 101;
+          return;
+        }
         try {
           lease = webSocket ? webSocketLease() : settings.supervisor().acquire();
         } catch (RuntimeException noInstance) {
@@ -422,7 +447,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       connect(false);
     }
 
-    /** A WebSocket upgrade goes to the default or only model (its first frame is not read). */
+    /** A WebSocket upgrade with one model (or none) goes straight to its instance. */
     private @Nullable Lease webSocketLease() {
       String model = settings.router().resolve(null, modelIds());
       return model == null ? settings.supervisor().acquire() : settings.supervisor().tryAcquire(model);
@@ -604,6 +629,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void connectFailed(URI address, Throwable cause) {
+      if (selfAccepted) {
+        closeWebSocket("the instance cannot be reached", 1011);
+        return;
+      }
       if (!toApp) {
         log.debug("Shimmy at {} refused a connection ({}); handing the request to the application",
             address, cause.toString());
@@ -645,6 +674,15 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     void requestContent(HttpContent content) {
       boolean last = content instanceof LastHttpContent;
+      if (selfAccepted) {
+        ReferenceCountUtil.release(content); // an upgrade request has no body
+        if (last && !requestComplete) {
+          requestComplete = true;
+          // after the decoder's read is over: it must not parse the frames that follow as HTTP
+          context().channel().eventLoop().execute(this::switchProtocols);
+        }
+        return;
+      }
       List<HttpContent> held = routing;
       if (held != null && !finished) {
         held.add(content);
@@ -729,6 +767,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           openTunnel(response);
           return;
         }
+        if (selfAccepted) {
+          ReferenceCountUtil.release(message);
+          closeWebSocket("Shimmy refused the WebSocket (" + response.status().code() + ")", 1011);
+          return;
+        }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
           // e.g. 100 Continue from the application; its empty end is not the response's end
           skippingInformational = true;
@@ -768,6 +811,25 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
      * the tunnel's life, so a blue-green switch drains it like any stream.
      */
     private void openTunnel(HttpResponse switching) {
+      if (selfAccepted) {
+        // The client has our 101 already: drop Shimmy's, then hand it the held first frame.
+        tunnel = true;
+        ReferenceCountUtil.release(switching);
+        Channel to = upstream;
+        HttpClientCodec codec = to == null ? null : to.pipeline().get(HttpClientCodec.class);
+        if (to != null && codec != null) {
+          to.pipeline().remove(codec);
+        }
+        ByteBuf held = firstFrame;
+        firstFrame = null;
+        if (to != null && held != null && held.isReadable()) {
+          to.writeAndFlush(held);
+        } else if (held != null) {
+          held.release();
+        }
+        updateClientReads();
+        return;
+      }
       responseStarted = true;
       dropReplay();
       status = 101;
@@ -793,6 +855,128 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       context.flush();
       updateClientReads();
+    }
+
+    /** Answers the WebSocket upgrade itself, then reads raw bytes from the client. */
+    private void switchProtocols() {
+      if (finished) {
+        return;
+      }
+      String key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY, "");
+      HttpResponse switching =
+          new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+      switching.headers()
+          .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
+          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+          .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, WebSocketFrames.accept(key));
+      // We answered for Shimmy: no extension it might accept is known to the client.
+      request.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
+      ChannelHandlerContext context = context();
+      firstFrame = context.alloc().buffer();
+      context.write(switching);
+      context.write(LastHttpContent.EMPTY_LAST_CONTENT);
+      context.pipeline().remove(HttpServerCodec.class);
+      context.flush();
+      updateClientReads();
+    }
+
+    /** Client bytes after our 101: once the first frame is complete, its model decides. */
+    void webSocketBytes(Object message) {
+      ByteBuf held = firstFrame;
+      if (held == null || finished || !(message instanceof ByteBuf bytes)) {
+        ReferenceCountUtil.release(message);
+        return;
+      }
+      held.writeBytes(bytes);
+      bytes.release();
+      if (frameRead) {
+        return; // kept for the instance, sent after its 101
+      }
+      WebSocketFrames.Frame frame;
+      try {
+        frame = WebSocketFrames.first(held, settings.router().maxPrefixBytes());
+      } catch (WebSocketFrames.TooLarge e) {
+        closeWebSocket("the first frame is larger than " + settings.router().maxPrefixBytes()
+            + " bytes", 1009);
+        return;
+      }
+      if (frame == null) {
+        return;
+      }
+      frameRead = true;
+      updateClientReads();
+      String model;
+      try {
+        String requested = null;
+        if (frame.fin() && (frame.opcode() == 1 || frame.opcode() == 2)) {
+          BodyScanner scanner = new BodyScanner();
+          scanner.feed(frame.payload(), 0, frame.payload().length);
+          scanner.end();
+          requested = scanner.requestedModel();
+        }
+        model = settings.router().resolve(requested, modelIds());
+      } catch (RoutingException refused) {
+        closeWebSocket(String.valueOf(refused.getMessage()), 1008);
+        return;
+      }
+      if (model == null) {
+        closeWebSocket("no model is served", 1011);
+        return;
+      }
+      Lease ready = settings.supervisor().tryAcquire(model);
+      if (ready != null) {
+        leased(ready);
+        return;
+      }
+      String wanted = model;
+      EventLoop loop = context().channel().eventLoop();
+      settings.blocking().execute(() -> {
+        try {
+          Lease started = settings.supervisor().acquire(wanted, settings.acquireWait());
+          loop.execute(() -> leased(started));
+        } catch (RuntimeException e) {
+          String why = e instanceof SupervisorException se
+              ? "the instance of " + wanted + " is not ready (" + se.reason().code() + "): " + e.getMessage()
+              : "the instance of " + wanted + " is not ready: " + e;
+          loop.execute(() -> closeWebSocket(why, 1013));
+        }
+      });
+    }
+
+    /** The instance of the first frame's model: send it the upgrade, then that frame. */
+    private void leased(Lease leased) {
+      if (finished) {
+        leased.close();
+        return;
+      }
+      lease = leased;
+      toApp = false;
+      pending = new ArrayList<>(2);
+      send(forwardedHead());
+      send(LastHttpContent.EMPTY_LAST_CONTENT);
+      connect(false);
+      Channel pooled = upstream;
+      if (pooled != null) {
+        pooled.flush(); // not inside a read of the client's
+      }
+    }
+
+    /** Ends a WebSocket we accepted: Shimmy's error frame, a close frame, then the connection. */
+    private void closeWebSocket(String message, int code) {
+      Channel used = upstream;
+      upstream = null;
+      if (used != null) {
+        used.close();
+      }
+      log.debug("closing a WebSocket to {}: {}", request.uri(), message);
+      ChannelHandlerContext context = context();
+      ByteBuf frames = WebSocketFrames.errorAndClose(
+          context.alloc(), Json.write(Map.of("error", message)), code);
+      finish();
+      if (current == this) {
+        current = null;
+      }
+      context.writeAndFlush(frames).addListener(ChannelFutureListener.CLOSE);
     }
 
     void tunnelToUpstream(Object message) {
@@ -861,7 +1045,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       if (failed != null) {
         failed.close();
       }
-      if (responseStarted) {
+      if (selfAccepted && !tunnel) {
+        closeWebSocket("the instance failed before accepting the WebSocket", 1011);
+      } else if (responseStarted) {
         log.debug("aborting a response to {} {}: {}", request.method(), request.uri(), why);
         finish();
         current = null;
@@ -908,6 +1094,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       finished = true;
       dropReplay();
+      ByteBuf held = firstFrame;
+      firstFrame = null;
+      if (held != null) {
+        held.release();
+      }
       releasePending();
       if (!toApp && status > 0) {
         settings.countForwarded().accept(status);
