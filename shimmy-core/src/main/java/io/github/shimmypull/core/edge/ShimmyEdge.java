@@ -5,6 +5,7 @@ import io.github.shimmypull.core.edge.internal.FrontHandler;
 import io.github.shimmypull.core.edge.internal.UpstreamPool;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.github.shimmypull.core.proxy.internal.ModelCounters;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
@@ -112,7 +113,8 @@ public final class ShimmyEdge implements AutoCloseable {
             builder.idleTimeout,
             counters::count,
             builder.acquireWait,
-            Executors.newCachedThreadPool(new DefaultThreadFactory("shimmy-edge-acquire", true)));
+            Executors.newCachedThreadPool(new DefaultThreadFactory("shimmy-edge-acquire", true)),
+            new ModelCounters(builder.meterRegistry)::count);
     this.host = builder.host;
     this.port = builder.port;
     this.eventLoops = builder.eventLoops;
@@ -340,7 +342,10 @@ public final class ShimmyEdge implements AutoCloseable {
       return this;
     }
 
-    /** Counts direct requests by status into {@link ShimmyProxy#REQUESTS_METER}. */
+    /**
+     * Counts direct requests by status into {@link ShimmyProxy#REQUESTS_METER}, and routed ones by
+     * model into {@code shimmy.proxy.model.requests}.
+     */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
       return this;

@@ -5,6 +5,7 @@ import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.proxy.internal.ClientRequestBody;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
+import io.github.shimmypull.core.proxy.internal.ModelCounters;
 import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
 import io.github.shimmypull.core.proxy.internal.RoutedRequestBody;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
@@ -90,6 +91,7 @@ public final class ShimmyProxy implements HttpHandler {
   private final Duration acquireWait;
   private final ModelRouter router;
   private final StatusCounters counters;
+  private final ModelCounters modelCounters;
   private volatile @Nullable BaseUrl base;
 
   private ShimmyProxy(Builder builder) {
@@ -103,6 +105,7 @@ public final class ShimmyProxy implements HttpHandler {
     this.acquireWait = builder.acquireWait;
     this.router = builder.router;
     this.counters = new StatusCounters(builder.meterRegistry, REQUESTS_METER);
+    this.modelCounters = new ModelCounters(builder.meterRegistry);
   }
 
   /** A new builder; {@link Builder#supervisor(ShimmySupervisor)} is required. */
@@ -216,6 +219,9 @@ public final class ShimmyProxy implements HttpHandler {
         }
         return upstreamFailed(exchange, lease, second);
       }
+    }
+    if (model != null) {
+      modelCounters.count(model);
     }
     Lease held = lease;
     Response upstream = response;
@@ -566,7 +572,10 @@ public final class ShimmyProxy implements HttpHandler {
       return this;
     }
 
-    /** Where to count requests ({@value #REQUESTS_METER}, tagged {@code status}); default none. */
+    /**
+     * Where to count requests ({@value #REQUESTS_METER}, tagged {@code status}) and routed requests
+     * by model ({@code shimmy.proxy.model.requests}, tagged {@code model}); default none.
+     */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
       return this;

@@ -7,6 +7,7 @@ import io.github.shimmypull.core.doubles.JdkHttpServer;
 import io.github.shimmypull.core.doubles.ModelSupervisor;
 import io.github.shimmypull.core.doubles.TestServers;
 import io.github.shimmypull.core.routing.ModelRouter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -232,6 +233,21 @@ class ShimmyProxyRoutingTest {
     }
     assertThat(upstreams.get("gamma").takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
         .isEqualTo("{\"model\":\"gamma\",\"prompt\":\"p\",\"stream\":false}");
+  }
+
+  @Test
+  void routedRequestsAreCountedByModel() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(threeModels()).meterRegistry(meters).build());
+
+    post(front, "/v1/completions", "{\"model\":\"beta\",\"prompt\":\"p\"}").close();
+    post(front, "/v1/completions", "{\"model\":\"beta\",\"prompt\":\"p\"}").close();
+    post(front, "/v1/completions", "{\"model\":\"gamma\",\"prompt\":\"p\"}").close();
+    post(front, "/v1/completions", "{\"model\":\"delta\",\"prompt\":\"p\"}").close();
+
+    assertThat(meters.counter("shimmy.proxy.model.requests", "model", "beta").count()).isEqualTo(2.0);
+    assertThat(meters.counter("shimmy.proxy.model.requests", "model", "gamma").count()).isEqualTo(1.0);
+    assertThat(meters.find("shimmy.proxy.model.requests").tag("model", "delta").counter()).isNull();
   }
 
   private ModelSupervisor threeModels() throws IOException {

@@ -5,6 +5,7 @@ import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import java.util.function.Predicate;
 
@@ -20,6 +21,7 @@ import java.util.function.Predicate;
  * @param router reads the model of a routed request (the same decision as the application's proxy)
  * @param acquireWait how long a WebSocket whose model is not running waits for its instance
  * @param blocking runs that wait off the event loops
+ * @param countRouted called with the model of every routed request sent to its instance directly
  */
 public record EdgeSettings(
     ShimmySupervisor supervisor,
@@ -32,4 +34,5 @@ public record EdgeSettings(
     Duration idleTimeout,
     IntConsumer countForwarded,
     Duration acquireWait,
-    Executor blocking) {}
+    Executor blocking,
+    Consumer<String> countRouted) {}

@@ -432,6 +432,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       lease = model == null ? null : settings.supervisor().tryAcquire(model);
       toApp = lease == null;
+      if (model != null && !toApp) {
+        settings.countRouted().accept(model);
+      }
       List<HttpContent> forwarded = body;
       if (!toApp) {
         byte[] rewritten =
