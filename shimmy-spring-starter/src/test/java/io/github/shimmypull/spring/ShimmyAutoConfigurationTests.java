@@ -12,6 +12,7 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
@@ -294,6 +295,36 @@ class ShimmyAutoConfigurationTests {
         .withUserConfiguration(UserBackend.class)
         .withPropertyValues("shimmy.keep-alive=-1")
         .run(context -> assertThat(context.getBean(ShimmyProperties.class).getKeepAlive()).isEqualTo(Duration.ofSeconds(-1)));
+  }
+
+  @Test
+  void theDefaultModelReachesTheProxysRouter() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.default-model=alpha")
+        .run(context -> assertThat(context.getBean(ModelRouter.class).defaultModel()).isEqualTo("alpha"));
+  }
+
+  @Test
+  void maxLoadedModelsReachesTheSupervisor() throws Exception {
+    FakeShimmy.writeGguf(modelDir.resolve("alpha.gguf"));
+    FakeShimmy.writeGguf(modelDir.resolve("beta.gguf"));
+    for (int capacity : new int[] {1, 2}) {
+      runner()
+          .withPropertyValues(
+              "shimmy.shimmy-command=" + FakeShimmy.commandLine(), "shimmy.max-loaded-models=" + capacity)
+          .run(
+              context -> {
+                ShimmySupervisor supervisor = context.getBean(ShimmySupervisor.class);
+                supervisor.load("alpha", Duration.ofSeconds(60));
+                supervisor.load("beta", Duration.ofSeconds(60));
+                assertThat(supervisor.instances())
+                    .as("instances running with capacity " + capacity)
+                    .extracting(i -> i.model())
+                    .endsWith("beta")
+                    .hasSize(capacity);
+              });
+    }
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.supervisor.internal.SupervisorMetrics;
@@ -62,6 +63,7 @@ public final class ShimmyRuntime implements AutoCloseable {
   private final List<ModelRef> preload;
   private final Duration readyTimeout;
   private final @Nullable String defaultModel;
+  private final ModelRouter router;
   private final OkHttpClient httpClient;
   private final boolean ownsClient;
   private final HuggingFacePuller puller;
@@ -77,6 +79,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.preload = b.preload.stream().map(ModelRef::parse).toList();
     this.readyTimeout = b.readyTimeout;
     this.defaultModel = b.defaultModel;
+    this.router = ModelRouter.builder().defaultModel(b.defaultModel).build();
     this.ownsClient = b.httpClient == null;
     this.httpClient = b.httpClient != null ? b.httpClient : ShimmyProxy.defaultClient();
     MeterRegistry registry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
@@ -133,6 +136,7 @@ public final class ShimmyRuntime implements AutoCloseable {
       api.proxy(
           ShimmyProxy.builder()
               .supervisor(supervisor)
+              .router(router)
               .client(httpClient)
               .meterRegistry(registry)
               .build());
@@ -210,6 +214,11 @@ public final class ShimmyRuntime implements AutoCloseable {
    */
   public @Nullable String defaultModel() {
     return defaultModel;
+  }
+
+  /** How requests are routed by their model (with the default model); share it with a ShimmyEdge. */
+  public ModelRouter router() {
+    return router;
   }
 
   /** The one HTTP client every part shares. */

@@ -152,6 +152,7 @@ public final class ShimmyServer implements AutoCloseable {
         edge =
             ShimmyEdge.builder()
                 .supervisor(runtime.supervisor())
+                .router(runtime.router())
                 .app(URI.create("http://127.0.0.1:" + app.port()))
                 .host(options.bind)
                 .port(options.port)
