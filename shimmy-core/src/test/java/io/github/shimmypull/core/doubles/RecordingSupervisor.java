@@ -78,7 +78,10 @@ public final class RecordingSupervisor implements ShimmySupervisor {
     this.modelDir = modelDir;
   }
 
-  /** A supervisor without a directory: it discovers what it serves plus what it is asked to warm. */
+  /**
+   * A supervisor without a directory: it discovers what it serves plus what it is asked to warm
+   * (with a directory, {@link #models()} lists the directory's models plus the served ones).
+   */
   public RecordingSupervisor() {
     this.modelDir = null;
   }
@@ -155,7 +158,10 @@ public final class RecordingSupervisor implements ShimmySupervisor {
 
   @Override
   public List<DiscoveredModel> models() {
-    List<String> ids = modelDir == null ? running() : discovered();
+    Set<String> ids = new java.util.TreeSet<>(state.models());
+    if (modelDir != null) {
+      ids.addAll(discovered());
+    }
     return ids.stream().map(id -> new DiscoveredModel(id, List.of(), -1)).toList();
   }
 
