@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -290,6 +291,7 @@ public final class PullCoordinator implements AutoCloseable {
   private void run(PullJob job, PreparedPull prepared, ModelDirectoryLock.Held held, long startNanos) {
     PullResult result = null;
     PullException failure = null;
+    List<String> servingBefore = List.of();
     try {
       long phaseStart = System.nanoTime();
       result = puller.pull(prepared, downloadListener(job), job.cancellation());
@@ -297,13 +299,14 @@ public final class PullCoordinator implements AutoCloseable {
       LOG.info(
           "pull {}: published {} ({} bytes, sha256 {}, commit {}, downloaded: {})",
           job.id(), result.files(), result.sizeBytes(), result.sha256(), result.revision(), result.downloaded());
+      servingBefore = stillServing();
       serve(job, result);
     } catch (RuntimeException e) {
       PullException f = asPullException(e);
       if (result != null) {
         Path quarantined =
             e instanceof SupervisorException se && se.reason() == SupervisorException.Reason.EXITED
-                ? quarantineIfRolledBack(job, result)
+                ? quarantineIfRolledBack(job, result, servingBefore)
                 : null;
         String where =
             quarantined != null
@@ -319,16 +322,22 @@ public final class PullCoordinator implements AutoCloseable {
   /**
    * Moves a freshly published model out of Shimmy's sight into {@code
    * <model-dir>/.shimmy-pull/quarantine/} when the Shimmy instance started for it exited before it
-   * was ready while instances of other models still serve (so Shimmy itself works and the new files
-   * are the cause): the next refresh then does not trip on them again. Nothing moves when nothing
-   * else serves (the failure may have another cause), for a timeout (a slow or externally managed
+   * was ready while an instance of another model served just before or still serves (so Shimmy
+   * itself works with this command, and the new files, alone in the instance's private directory,
+   * are the cause), and the supervisor refreshes so that it no longer lists the model: the next
+   * refresh does not trip on them again. Nothing moves when nothing
+   * else served (the failure may have another cause), for a timeout (a slow or externally managed
    * Shimmy says nothing about the file) or when a move fails.
    *
+   * @param servingBefore the models whose instances were ready before the refresh (the warm start
+   *     may have stopped an idle one to make room)
    * @return the quarantine directory, or null when the files stay published
    */
-  private @Nullable Path quarantineIfRolledBack(PullJob job, PullResult result) {
-    List<String> serving = stillServing();
-    if (serving.isEmpty() || serving.contains(result.modelId())) {
+  private @Nullable Path quarantineIfRolledBack(PullJob job, PullResult result, List<String> servingBefore) {
+    Set<String> serving = new TreeSet<>(servingBefore);
+    serving.addAll(stillServing());
+    serving.remove(result.modelId());
+    if (serving.isEmpty()) {
       return null;
     }
     Path quarantine = modelDir.resolve(".shimmy-pull").resolve("quarantine");
@@ -345,8 +354,13 @@ public final class PullCoordinator implements AutoCloseable {
       return null;
     }
     LOG.warn(
-        "pull {}: Shimmy did not come up with {} ({}); moved {} to {} and still serving {}",
+        "pull {}: Shimmy did not come up with {} ({}); moved {} to {}; it served {} before",
         job.id(), result.modelId(), result.revision(), result.files(), quarantine, serving);
+    try {
+      supervisor.refresh(Set.of(), readyTimeout);
+    } catch (RuntimeException e) {
+      LOG.warn("pull {}: refreshing after the quarantine of {} failed: {}", job.id(), result.modelId(), e.toString());
+    }
     return quarantine;
   }
 
