@@ -290,6 +290,23 @@ class PullCoordinatorTest {
   }
 
   @Test
+  void aModelShimmyCannotStartWithIsQuarantinedAlsoWhenItsWarmStartStoppedTheIdleInstanceForRoom() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    Files.write(modelDir.resolve("old-model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+    fx.supervisor.serving(List.of("old-model"));
+    fx.supervisor.failRefreshesAfterMakingRoom(
+        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of("Error: bad model"), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.getMessage()).contains("was moved to"));
+    assertThat(fx.supervisor.running()).as("the idle instance was stopped for room").isEmpty();
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf")).exists();
+    assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("old-model");
+  }
+
+  @Test
   void aFailedWarmLeavesTheModelPublishedWhenNoOtherInstanceServesEither() throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.inState(BackendStatus.BACKING_OFF, "crashed");

@@ -35,6 +35,7 @@ public final class RecordingSupervisor implements ShimmySupervisor {
   private final List<Consumer<BackendState>> listeners = new CopyOnWriteArrayList<>();
   private volatile BackendState state = BackendState.of(BackendStatus.STOPPED, null);
   private volatile @Nullable SupervisorException refreshFailure;
+  private volatile boolean stopsIdleOnFailure;
   private volatile boolean started;
   private final List<String> loads = new CopyOnWriteArrayList<>();
   private final List<String> unloads = new CopyOnWriteArrayList<>();
@@ -101,6 +102,17 @@ public final class RecordingSupervisor implements ShimmySupervisor {
   /** Makes every following refresh fail with {@code failure}. */
   public RecordingSupervisor failRefreshes(@Nullable SupervisorException failure) {
     this.refreshFailure = failure;
+    this.stopsIdleOnFailure = false;
+    return this;
+  }
+
+  /**
+   * Makes every following refresh stop the running (idle) instances to make room for the warm
+   * start, and then fail with {@code failure}, as a full pool does.
+   */
+  public RecordingSupervisor failRefreshesAfterMakingRoom(SupervisorException failure) {
+    this.refreshFailure = failure;
+    this.stopsIdleOnFailure = true;
     return this;
   }
 
@@ -137,6 +149,9 @@ public final class RecordingSupervisor implements ShimmySupervisor {
     refreshes.add(asked);
     SupervisorException failure = refreshFailure;
     if (failure != null) {
+      if (stopsIdleOnFailure) {
+        set(BackendState.of(BackendStatus.IDLE, null));
+      }
       throw failure;
     }
     @Nullable List<String> known = modelDir == null ? null : discovered();
