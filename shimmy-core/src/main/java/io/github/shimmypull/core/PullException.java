@@ -35,7 +35,7 @@ public class PullException extends RuntimeException {
     INTEGRITY(502, "integrity_error"),
     /** The Hub rate limited us and retries did not get through. */
     RATE_LIMITED(503, "rate_limited"),
-    /** Shimmy did not come up serving the new model set. */
+    /** The model could not be made servable: a Shimmy instance did not come up. */
     BACKEND(503, "backend_failed"),
     /** Not enough usable disk space in the model directory. */
     INSUFFICIENT_STORAGE(507, "insufficient_storage"),

@@ -10,6 +10,7 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
@@ -153,14 +154,23 @@ public final class ShimmyAutoConfiguration {
     return version == null ? "unknown" : version;
   }
 
+  /** How proxied requests are routed by their model; {@code shimmy.default-model} for those naming none. */
+  @Bean
+  @ConditionalOnMissingBean
+  ModelRouter shimmyModelRouter(ShimmyProperties properties) {
+    return ModelRouter.builder().defaultModel(properties.getDefaultModel()).build();
+  }
+
   @Bean
   @ConditionalOnMissingBean
   @ConditionalOnBooleanProperty(name = "shimmy.proxy.enabled", matchIfMissing = true)
   ShimmyProxy shimmyProxy(
       ShimmySupervisor shimmySupervisor,
+      ModelRouter shimmyModelRouter,
       @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    ShimmyProxy.Builder builder = ShimmyProxy.builder().supervisor(shimmySupervisor).client(client);
+    ShimmyProxy.Builder builder =
+        ShimmyProxy.builder().supervisor(shimmySupervisor).router(shimmyModelRouter).client(client);
     meterRegistry.ifAvailable(builder::meterRegistry);
     return builder.build();
   }
@@ -211,6 +221,11 @@ public final class ShimmyAutoConfiguration {
           .readyTimeout(properties.getReadyTimeout())
           .discovery(discoveryRunner)
           .httpClient(client)
+          .maxLoadedModels(properties.getMaxLoadedModels())
+          .maxLoadedBytes(properties.getMaxLoadedBytes() == null ? 0 : properties.getMaxLoadedBytes().toBytes())
+          .maxQueue(properties.getMaxQueue())
+          .queueTimeout(properties.getQueueTimeout())
+          .keepAlive(properties.getKeepAlive())
           .build();
     }
   }

@@ -62,6 +62,30 @@ public class ShimmyProperties {
   private DataSize maxBodySize = DataSize.ofMegabytes(32);
 
   /**
+   * How many Shimmy instances (one per model) may run at once; the least-recently-used idle one is
+   * stopped to make room. At least 1.
+   */
+  private int maxLoadedModels = 1;
+
+  /** Most bytes of model files running at once, e.g. 8GB; unset means no limit. */
+  private @Nullable DataSize maxLoadedBytes;
+
+  /** How many requests may wait for room at once; more get 503 with Retry-After. At least 0. */
+  private int maxQueue = 64;
+
+  /** Longest wait in the queue for room before a 503. */
+  private Duration queueTimeout = Duration.ofSeconds(60);
+
+  /** Stop an instance idle this long; -1s (the default) never, 0 as soon as it is idle. */
+  private Duration keepAlive = Duration.ofSeconds(-1);
+
+  /**
+   * Model for requests that name none; unset means the only model answers them, and with several
+   * models they get 400.
+   */
+  private @Nullable String defaultModel;
+
+  /**
    * URL of an externally managed Shimmy, used when shimmy.supervisor.enabled is false, e.g.
    * http://shimmy:11435.
    */
@@ -151,6 +175,67 @@ public class ShimmyProperties {
 
   public void setMaxBodySize(DataSize maxBodySize) {
     this.maxBodySize = maxBodySize;
+  }
+
+  public int getMaxLoadedModels() {
+    return maxLoadedModels;
+  }
+
+  public void setMaxLoadedModels(int maxLoadedModels) {
+    if (maxLoadedModels < 1) {
+      throw new IllegalArgumentException("shimmy.max-loaded-models must be at least 1, not " + maxLoadedModels);
+    }
+    this.maxLoadedModels = maxLoadedModels;
+  }
+
+  public @Nullable DataSize getMaxLoadedBytes() {
+    return maxLoadedBytes;
+  }
+
+  public void setMaxLoadedBytes(@Nullable DataSize maxLoadedBytes) {
+    if (maxLoadedBytes != null && maxLoadedBytes.toBytes() <= 0) {
+      throw new IllegalArgumentException("shimmy.max-loaded-bytes must be positive, not " + maxLoadedBytes);
+    }
+    this.maxLoadedBytes = maxLoadedBytes;
+  }
+
+  public int getMaxQueue() {
+    return maxQueue;
+  }
+
+  public void setMaxQueue(int maxQueue) {
+    if (maxQueue < 0) {
+      throw new IllegalArgumentException("shimmy.max-queue must not be negative, not " + maxQueue);
+    }
+    this.maxQueue = maxQueue;
+  }
+
+  public Duration getQueueTimeout() {
+    return queueTimeout;
+  }
+
+  public void setQueueTimeout(Duration queueTimeout) {
+    if (queueTimeout.isNegative()) {
+      throw new IllegalArgumentException("shimmy.queue-timeout must not be negative, not " + queueTimeout);
+    }
+    this.queueTimeout = queueTimeout;
+  }
+
+  public Duration getKeepAlive() {
+    return keepAlive;
+  }
+
+  /** Any negative value means never and is kept as -1s. */
+  public void setKeepAlive(Duration keepAlive) {
+    this.keepAlive = keepAlive.isNegative() ? Duration.ofSeconds(-1) : keepAlive;
+  }
+
+  public @Nullable String getDefaultModel() {
+    return defaultModel;
+  }
+
+  public void setDefaultModel(@Nullable String defaultModel) {
+    this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel.strip();
   }
 
   public @Nullable URI getExternalUrl() {

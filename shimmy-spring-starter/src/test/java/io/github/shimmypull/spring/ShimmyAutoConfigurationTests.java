@@ -12,6 +12,7 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
@@ -43,6 +44,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.util.unit.DataSize;
 import org.springframework.web.servlet.DispatcherServlet;
 
 class ShimmyAutoConfigurationTests {
@@ -260,6 +262,88 @@ class ShimmyAutoConfigurationTests {
     assertThat(defaults.getProxy().isEnabled()).isTrue();
     assertThat(defaults.getSupervisor().isEnabled()).isTrue();
     assertThat(defaults.getAdminToken()).isNull();
+    assertThat(defaults.getMaxLoadedModels()).isEqualTo(1);
+    assertThat(defaults.getMaxLoadedBytes()).as("no limit").isNull();
+    assertThat(defaults.getMaxQueue()).isEqualTo(64);
+    assertThat(defaults.getQueueTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(defaults.getKeepAlive()).as("-1s: never").isEqualTo(Duration.ofSeconds(-1));
+    assertThat(defaults.getDefaultModel()).isNull();
+  }
+
+  @Test
+  void capacityPropertiesBindFromTheServerJarsForms() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues(
+            "shimmy.max-loaded-models=3",
+            "shimmy.max-loaded-bytes=8GB",
+            "shimmy.max-queue=0",
+            "shimmy.queue-timeout=5s",
+            "shimmy.keep-alive=0",
+            "shimmy.default-model=alpha")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              ShimmyProperties properties = context.getBean(ShimmyProperties.class);
+              assertThat(properties.getMaxLoadedModels()).isEqualTo(3);
+              assertThat(properties.getMaxLoadedBytes()).isEqualTo(DataSize.ofGigabytes(8));
+              assertThat(properties.getMaxQueue()).isZero();
+              assertThat(properties.getQueueTimeout()).isEqualTo(Duration.ofSeconds(5));
+              assertThat(properties.getKeepAlive()).isEqualTo(Duration.ZERO);
+              assertThat(properties.getDefaultModel()).isEqualTo("alpha");
+            });
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.keep-alive=-1")
+        .run(context -> assertThat(context.getBean(ShimmyProperties.class).getKeepAlive()).isEqualTo(Duration.ofSeconds(-1)));
+  }
+
+  @Test
+  void theDefaultModelReachesTheProxysRouter() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .withPropertyValues("shimmy.default-model=alpha")
+        .run(context -> assertThat(context.getBean(ModelRouter.class).defaultModel()).isEqualTo("alpha"));
+  }
+
+  @Test
+  void maxLoadedModelsReachesTheSupervisor() throws Exception {
+    FakeShimmy.writeGguf(modelDir.resolve("alpha.gguf"));
+    FakeShimmy.writeGguf(modelDir.resolve("beta.gguf"));
+    for (int capacity : new int[] {1, 2}) {
+      runner()
+          .withPropertyValues(
+              "shimmy.shimmy-command=" + FakeShimmy.commandLine(), "shimmy.max-loaded-models=" + capacity)
+          .run(
+              context -> {
+                ShimmySupervisor supervisor = context.getBean(ShimmySupervisor.class);
+                supervisor.load("alpha", Duration.ofSeconds(60));
+                supervisor.load("beta", Duration.ofSeconds(60));
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (supervisor.instances().size() > capacity && System.nanoTime() < deadline) {
+                  Thread.sleep(20);
+                }
+                assertThat(supervisor.instances())
+                    .as("instances running with capacity " + capacity + " (an evicted one is gone once drained)")
+                    .extracting(i -> i.model())
+                    .endsWith("beta")
+                    .hasSize(capacity);
+              });
+    }
+  }
+
+  @Test
+  void badCapacityPropertiesFailStartupNamingTheProperty() {
+    for (String bad :
+        new String[] {
+          "shimmy.max-loaded-models=0", "shimmy.max-loaded-bytes=0B", "shimmy.max-queue=-1", "shimmy.queue-timeout=-5s"
+        }) {
+      String name = bad.substring(0, bad.indexOf('='));
+      runner()
+          .withUserConfiguration(UserBackend.class)
+          .withPropertyValues(bad)
+          .run(context -> assertThat(context).getFailure().as(bad).rootCause().hasMessageContaining(name));
+    }
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.supervisor.internal.SupervisorMetrics;
@@ -61,6 +62,8 @@ public final class ShimmyRuntime implements AutoCloseable {
   private final Path modelDir;
   private final List<ModelRef> preload;
   private final Duration readyTimeout;
+  private final @Nullable String defaultModel;
+  private final ModelRouter router;
   private final OkHttpClient httpClient;
   private final boolean ownsClient;
   private final HuggingFacePuller puller;
@@ -75,6 +78,8 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.modelDir = b.modelDir.toAbsolutePath().normalize();
     this.preload = b.preload.stream().map(ModelRef::parse).toList();
     this.readyTimeout = b.readyTimeout;
+    this.defaultModel = b.defaultModel;
+    this.router = ModelRouter.builder().defaultModel(b.defaultModel).build();
     this.ownsClient = b.httpClient == null;
     this.httpClient = b.httpClient != null ? b.httpClient : ShimmyProxy.defaultClient();
     MeterRegistry registry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
@@ -131,6 +136,7 @@ public final class ShimmyRuntime implements AutoCloseable {
       api.proxy(
           ShimmyProxy.builder()
               .supervisor(supervisor)
+              .router(router)
               .client(httpClient)
               .meterRegistry(registry)
               .build());
@@ -202,6 +208,19 @@ public final class ShimmyRuntime implements AutoCloseable {
     return modelDir;
   }
 
+  /**
+   * The model that answers requests naming none ({@code --default-model}), or null: then the
+   * only model answers them, and with several models they get 400.
+   */
+  public @Nullable String defaultModel() {
+    return defaultModel;
+  }
+
+  /** How requests are routed by their model (with the default model); share it with a ShimmyEdge. */
+  public ModelRouter router() {
+    return router;
+  }
+
   /** The one HTTP client every part shares. */
   public OkHttpClient httpClient() {
     return httpClient;
@@ -247,6 +266,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     private @Nullable MeterRegistry meterRegistry;
     private @Nullable Supplier<String> metricsText;
     private String serviceVersion = "unknown";
+    private @Nullable String defaultModel;
     private boolean proxyEnabled = true;
     private long maxBodyBytes = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
     private @Nullable OkHttpClient httpClient;
@@ -375,6 +395,15 @@ public final class ShimmyRuntime implements AutoCloseable {
     /** The version {@code GET /} reports. Default {@code unknown}. */
     public Builder serviceVersion(String serviceVersion) {
       this.serviceVersion = Objects.requireNonNull(serviceVersion, "serviceVersion");
+      return this;
+    }
+
+    /**
+     * The model id for requests that name no model. Default none: the only model answers them,
+     * and with several models they get 400 {@code model_required}.
+     */
+    public Builder defaultModel(@Nullable String defaultModel) {
+      this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel.strip();
       return this;
     }
 

@@ -18,6 +18,7 @@ import io.github.shimmypull.core.pull.PullListener;
 import io.github.shimmypull.core.pull.PullResult;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,13 +32,14 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -47,10 +49,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs pulls on one model directory, one at a time, from the request to the live Shimmy serving
- * the model: lock → resolve → download, verify, publish → discover → restart → complete. It also
- * deletes models, reconciles the directory with what Shimmy serves when files come and go by other
- * means, and preloads declared models before Shimmy starts. Framework-neutral: {@code
+ * Runs pulls on one model directory, one at a time, from the request to the model being servable:
+ * lock → resolve → download, verify, publish → discover → refresh the supervisor (warming the
+ * model's instance when there is room) → complete. It also deletes models, has the supervisor
+ * refresh when files come and go by other means, and preloads declared models before Shimmy starts.
+ *
+ * <p><b>One Shimmy per model.</b> Nothing here restarts a running instance of another model: a
+ * pull, a delete or a file change calls {@link ShimmySupervisor#refresh}, which replaces only the
+ * instance whose files changed (blue-green, drained) and stops the instance of a removed model. Framework-neutral: {@code
  * ShimmyHttpApi} puts HTTP in front of it.
  *
  * <p><b>One operation at a time.</b> A pull, a delete or a reconcile holds the directory lock: an
@@ -68,7 +74,7 @@ public final class PullCoordinator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(PullCoordinator.class);
 
-  /** Default for {@link Builder#readyTimeout}: how long Shimmy may take to serve after a restart. */
+  /** Default for {@link Builder#readyTimeout}: how long a new or replaced instance may take to serve. */
   public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(120);
   /** Default for {@link Builder#recentJobs}: how many ended jobs are kept for status queries. */
   public static final int DEFAULT_RECENT_JOBS = 10;
@@ -155,7 +161,7 @@ public final class PullCoordinator implements AutoCloseable {
     return supervisor;
   }
 
-  /** How long Shimmy may take to serve the new model set after a restart. */
+  /** How long a new or replaced Shimmy instance may take to serve. */
   public Duration readyTimeout() {
     return readyTimeout;
   }
@@ -192,7 +198,7 @@ public final class PullCoordinator implements AutoCloseable {
    * Starts a pull, or attaches to the running pull of the same model. Everything that can be
    * answered with a plain status happens before this returns: the lock (409), resolution against
    * the Hub (403, 404, 502) and the disk space check (507). The download, verification, discovery
-   * and restart then run in the background; follow them with {@link PullJob#subscribe} or wait with
+   * and refresh then run in the background; follow them with {@link PullJob#subscribe} or wait with
    * {@link PullJob#await()}.
    *
    * @throws PullException CONFLICT when another model is being pulled here or by another process
@@ -213,7 +219,7 @@ public final class PullCoordinator implements AutoCloseable {
       if (active != null) {
         if (sameModel(ref, active)) {
           attachTo = active;
-        } else if (active.preparedPull() != null && ref.repo().equalsIgnoreCase(active.ref().repo())) {
+        } else if (ref.repo().equalsIgnoreCase(active.ref().repo())) {
           resolveToCompare = active;
         } else {
           throw conflict(active);
@@ -234,6 +240,9 @@ public final class PullCoordinator implements AutoCloseable {
     }
     if (resolveToCompare != null) {
       attachTo = sameResolution(request, resolveToCompare);
+      if (attachTo == null) {
+        return submit(request);
+      }
     }
     if (attachTo != null) {
       LOG.info("attaching a request for {} to running {}", ref, attachTo);
@@ -282,6 +291,7 @@ public final class PullCoordinator implements AutoCloseable {
   private void run(PullJob job, PreparedPull prepared, ModelDirectoryLock.Held held, long startNanos) {
     PullResult result = null;
     PullException failure = null;
+    List<String> servingBefore = List.of();
     try {
       long phaseStart = System.nanoTime();
       result = puller.pull(prepared, downloadListener(job), job.cancellation());
@@ -289,13 +299,14 @@ public final class PullCoordinator implements AutoCloseable {
       LOG.info(
           "pull {}: published {} ({} bytes, sha256 {}, commit {}, downloaded: {})",
           job.id(), result.files(), result.sizeBytes(), result.sha256(), result.revision(), result.downloaded());
-      serve(job, result.modelId(), "pull");
+      servingBefore = stillServing();
+      serve(job, result);
     } catch (RuntimeException e) {
       PullException f = asPullException(e);
       if (result != null) {
         Path quarantined =
             e instanceof SupervisorException se && se.reason() == SupervisorException.Reason.EXITED
-                ? quarantineIfRolledBack(job, result)
+                ? quarantineIfRolledBack(job, result, servingBefore)
                 : null;
         String where =
             quarantined != null
@@ -310,17 +321,23 @@ public final class PullCoordinator implements AutoCloseable {
 
   /**
    * Moves a freshly published model out of Shimmy's sight into {@code
-   * <model-dir>/.shimmy-pull/quarantine/} when the new Shimmy instance exited before it was ready
-   * while the previous model set still serves (so the new files are the cause): the next restart or
-   * reconcile then does not trip on them again. Nothing moves when the backend is not serving the
-   * old set (the failure may have another cause), for a timeout (a slow or externally managed
+   * <model-dir>/.shimmy-pull/quarantine/} when the Shimmy instance started for it exited before it
+   * was ready while an instance of another model served just before or still serves (so Shimmy
+   * itself works with this command, and the new files, alone in the instance's private directory,
+   * are the cause), and the supervisor refreshes so that it no longer lists the model: the next
+   * refresh does not trip on them again. Nothing moves when nothing
+   * else served (the failure may have another cause), for a timeout (a slow or externally managed
    * Shimmy says nothing about the file) or when a move fails.
    *
+   * @param servingBefore the models whose instances were ready before the refresh (the warm start
+   *     may have stopped an idle one to make room)
    * @return the quarantine directory, or null when the files stay published
    */
-  private @Nullable Path quarantineIfRolledBack(PullJob job, PullResult result) {
-    BackendState state = supervisor.state();
-    if (state.status() != BackendStatus.READY || state.models().contains(result.modelId())) {
+  private @Nullable Path quarantineIfRolledBack(PullJob job, PullResult result, List<String> servingBefore) {
+    Set<String> serving = new TreeSet<>(servingBefore);
+    serving.addAll(stillServing());
+    serving.remove(result.modelId());
+    if (serving.isEmpty()) {
       return null;
     }
     Path quarantine = modelDir.resolve(".shimmy-pull").resolve("quarantine");
@@ -337,13 +354,26 @@ public final class PullCoordinator implements AutoCloseable {
       return null;
     }
     LOG.warn(
-        "pull {}: Shimmy did not come up with {} ({}); moved {} to {} and still serving {}",
-        job.id(), result.modelId(), result.revision(), result.files(), quarantine, state.models());
+        "pull {}: Shimmy did not come up with {} ({}); moved {} to {}; it served {} before",
+        job.id(), result.modelId(), result.revision(), result.files(), quarantine, serving);
+    try {
+      supervisor.refresh(Set.of(), readyTimeout);
+    } catch (RuntimeException e) {
+      LOG.warn("pull {}: refreshing after the quarantine of {} failed: {}", job.id(), result.modelId(), e.toString());
+    }
     return quarantine;
   }
 
-  /** Discovers, restarts Shimmy with the discovered ids and checks it serves {@code modelId}. */
-  private void serve(PullJob job, String modelId, String trigger) {
+  /**
+   * Makes the pulled model servable: discovers the directory, then asks the supervisor to refresh
+   * (replace the model's running instance blue-green when its files changed; other instances are
+   * not touched) and to warm the model when there is room. Returns once a request naming the model
+   * will be answered by it: its instance is ready, or the supervisor's discovery lists it and a
+   * request starts it on demand. A re-pull that changed nothing on disk of a model the supervisor
+   * already lists asks for nothing.
+   */
+  private void serve(PullJob job, PullResult result) {
+    String modelId = result.modelId();
     job.emit(new PullEvent.Discovering());
     long phaseStart = System.nanoTime();
     List<String> ids = discoverIds();
@@ -353,16 +383,45 @@ public final class PullCoordinator implements AutoCloseable {
           Reason.BACKEND,
           "Shimmy's discovery does not list the pulled model '" + modelId + "' (it finds " + ids + ")");
     }
-    job.emit(new PullEvent.Restarting(ids));
+    if (!result.downloaded() && servable(modelId)) {
+      LOG.info("pull {}: {} was already present and is servable; nothing to refresh", job.id(), modelId);
+      return;
+    }
+    job.emit(new PullEvent.MakingServable(modelId, ids));
     phaseStart = System.nanoTime();
-    restart(ids, trigger);
-    metrics.phase("restart", Duration.ofNanos(System.nanoTime() - phaseStart));
-    BackendState state = supervisor.state();
-    if (!state.models().contains(modelId)) {
+    refresh(Set.of(modelId), "pull");
+    metrics.phase("serve", Duration.ofNanos(System.nanoTime() - phaseStart));
+    if (!servable(modelId)) {
       throw new PullException(
           Reason.BACKEND,
-          "Shimmy restarted but does not list '" + modelId + "' (it serves " + state.models() + ")");
+          "the supervisor refreshed but does not list '" + modelId + "' (it lists " + servableIds() + ")");
     }
+  }
+
+  /** Whether the supervisor's discovery lists {@code modelId}: a request for it is answered by it. */
+  private boolean servable(String modelId) {
+    return servableIds().contains(modelId);
+  }
+
+  private List<String> servableIds() {
+    return supervisor.models().stream().map(DiscoveredModel::id).toList();
+  }
+
+  /**
+   * The models whose instances are ready now (for an externally managed or single-instance
+   * backend, the ids its live instance serves).
+   */
+  private List<String> stillServing() {
+    List<String> ready =
+        supervisor.instances().stream()
+            .filter(i -> i.status() == BackendStatus.READY)
+            .map(InstanceState::model)
+            .toList();
+    if (!ready.isEmpty()) {
+      return ready;
+    }
+    BackendState state = supervisor.state();
+    return state.status() == BackendStatus.READY ? state.models() : List.of();
   }
 
   /** Forwards the puller's events to the job (downloaded bytes are the puller's own meter). */
@@ -445,11 +504,12 @@ public final class PullCoordinator implements AutoCloseable {
   }
 
   /**
-   * Deletes a model's files, then restarts Shimmy without it (idle when no model is left).
+   * Deletes a model's files, then has the supervisor refresh: the model's instance, if it runs, is
+   * drained and stopped; instances of other models are not touched.
    *
    * @return the deleted model
    * @throws PullException NOT_FOUND when there is no such model, CONFLICT while a pull runs, BACKEND
-   *     when Shimmy did not come up with the remaining models (the files are gone regardless)
+   *     when the supervisor failed to refresh (the files are gone regardless)
    */
   public LocalModel deleteModel(String id) {
     ModelDirectoryLock.Held held;
@@ -469,8 +529,7 @@ public final class PullCoordinator implements AutoCloseable {
     try {
       LocalModel deleted = localModels.delete(id);
       LOG.info("deleted model {} ({}, {} bytes)", deleted.id(), deleted.files(), deleted.sizeBytes());
-      List<String> ids = discoverIds();
-      restart(ids, "delete");
+      refresh(Set.of(), "delete");
       markHandled();
       return deleted;
     } catch (SupervisorException e) {
@@ -484,11 +543,13 @@ public final class PullCoordinator implements AutoCloseable {
   }
 
   /**
-   * Restarts Shimmy when the ids discovered in the model directory differ from the ones it serves,
-   * for files that came or went by other means. Skipped while a pull or another operation runs
-   * (also in another process) or while the backend is starting or restarting.
+   * Has the supervisor refresh after files came, changed or went by other means (the watcher calls
+   * this once a change is stable): a running instance whose files changed is replaced blue-green, a
+   * running instance whose model is gone is drained and stopped, new models become servable on
+   * demand; nothing is warmed and other instances are not touched. Skipped while a pull or another
+   * operation runs (also in another process).
    *
-   * @return whether the directory is reconciled (false: try again later)
+   * @return whether the change is handled (false: try again later)
    */
   public boolean reconcile() {
     ModelDirectoryLock.Held held;
@@ -503,26 +564,15 @@ public final class PullCoordinator implements AutoCloseable {
       operation = "reconciling the model directory";
     }
     try {
-      BackendState state = supervisor.state();
-      BackendStatus status = state.status();
-      if (status == BackendStatus.STARTING
-          || status == BackendStatus.RESTARTING
-          || status == BackendStatus.BACKING_OFF) {
-        return false;
-      }
-      if (status == BackendStatus.STOPPED || status == BackendStatus.UNAVAILABLE) {
+      if (supervisor.state().status() == BackendStatus.STOPPED) {
         return true;
       }
-      List<String> ids = discoverIds();
-      List<String> served = status == BackendStatus.IDLE ? List.of() : state.models();
-      if (new HashSet<>(ids).equals(new HashSet<>(served))) {
-        return true;
-      }
-      LOG.info("model directory {} changed: restarting Shimmy to serve {} instead of {}", modelDir, ids, served);
-      restart(ids, "reconcile");
+      LOG.info("model directory {} changed: refreshing the Shimmy instances", modelDir);
+      refresh(Set.of(), "reconcile");
+      LOG.info("model directory {} refreshed: servable {}", modelDir, servableIds());
       return true;
     } catch (SupervisorException e) {
-      LOG.warn("Shimmy did not come up with the changed model directory: {}", backendFailure(e).getMessage());
+      LOG.warn("refreshing after a change of {} failed: {}", modelDir, backendFailure(e).getMessage());
       return true;
     } finally {
       synchronized (this) {
@@ -534,7 +584,8 @@ public final class PullCoordinator implements AutoCloseable {
 
   /**
    * Makes sure each model is present and verified before Shimmy starts (call before {@link
-   * #start()}): pulls what is missing, skips what is present. Shimmy is not restarted. Waits up to
+   * #start()}): pulls what is missing, skips what is present. The supervisor is not asked to
+   * refresh: it discovers the directory when it starts. Waits up to
    * {@code preloadLockWait} for a pull of another process on the same directory. Failures are
    * logged and reported; the remaining models are still preloaded.
    */
@@ -642,13 +693,13 @@ public final class PullCoordinator implements AutoCloseable {
     return discovery.discover(modelDir).stream().map(DiscoveredModel::id).sorted().distinct().toList();
   }
 
-  private void restart(List<String> ids, String trigger) {
-    LOG.info("restarting Shimmy to serve {} ({})", ids, trigger);
+  private void refresh(Set<String> warm, String trigger) {
+    LOG.info("refreshing the Shimmy instances after a {} (warm: {})", trigger, warm);
     try {
-      supervisor.restart(ids, readyTimeout);
-      metrics.restart(trigger, true);
+      supervisor.refresh(warm, readyTimeout);
+      metrics.refresh(trigger, true);
     } catch (RuntimeException e) {
-      metrics.restart(trigger, false);
+      metrics.refresh(trigger, false);
       throw e;
     }
   }
@@ -669,7 +720,7 @@ public final class PullCoordinator implements AutoCloseable {
 
   /** A supervisor failure in words: what happened, exit code, output tail, what is still served. */
   private PullException backendFailure(SupervisorException e) {
-    StringBuilder message = new StringBuilder("Shimmy did not come up serving the new model set: ");
+    StringBuilder message = new StringBuilder("Shimmy did not come up: ");
     message.append(e.getMessage());
     if (e.exitCode() != null) {
       message.append("; exit code ").append(e.exitCode());
@@ -679,30 +730,70 @@ public final class PullCoordinator implements AutoCloseable {
       List<String> last = tail.subList(Math.max(0, tail.size() - 10), tail.size());
       message.append("; output: ").append(String.join(" | ", last));
     }
-    BackendState state = supervisor.state();
-    if (state.status() == BackendStatus.READY) {
-      message.append("; still serving ").append(state.models());
+    List<String> serving = stillServing();
+    if (!serving.isEmpty()) {
+      message.append("; still serving ").append(serving);
     }
     return new PullException(Reason.BACKEND, message.toString(), e);
   }
 
   /**
    * Resolves a request for the repo of the running pull written another way ({@code owner/repo}
-   * for its default tag, a file instead of a tag): when it resolves to the same files at the same
-   * commit, the request attaches. Anything else, a failed resolution included, is the conflict the
-   * lock check (which comes before resolution) answers.
+   * for its default tag, a file instead of a tag, {@code @main}, {@code hf.co/...}, another letter
+   * case): once the running pull is resolved too (waiting for it while it resolves), the request
+   * attaches when both name the same files at the same commit. Anything else, a failed resolution
+   * of the request included, is the conflict the lock check (which comes before resolution)
+   * answers.
+   *
+   * @return the job to attach to, or null when the running pull ended meanwhile (its resolution
+   *     failed, or it finished): the request is then submitted again
    */
-  private PullJob sameResolution(PullRequest request, PullJob active) {
-    PreparedPull running = Objects.requireNonNull(active.preparedPull());
+  private @Nullable PullJob sameResolution(PullRequest request, PullJob active) {
+    PreparedPull running;
     try {
-      PreparedPull asked = puller.prepare(request.ref(), request.force());
-      if (asked.identity().equals(running.identity()) && !active.isDone()) {
-        return active;
-      }
+      running = active.awaitPrepared();
+    } catch (PullException e) {
+      LOG.debug("{} did not resolve ({}); submitting {} on its own", active, e.getMessage(), request.ref());
+      awaitEnd(active);
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PullException(Reason.CANCELLED, "interrupted while waiting for " + active);
+    }
+    PreparedPull asked;
+    try {
+      asked = puller.prepare(request.ref(), request.force());
     } catch (RuntimeException e) {
       LOG.debug("{} does not resolve while {} runs: {}", request.ref(), active, e.toString());
+      throw conflict(active);
     }
-    throw conflict(active);
+    if (!sameFiles(asked, running)) {
+      throw conflict(active);
+    }
+    if (active.isDone()) {
+      awaitEnd(active);
+      return null;
+    }
+    return active;
+  }
+
+  /** Same repo (the Hub's names are case-insensitive), same commit, same file paths. */
+  private static boolean sameFiles(PreparedPull a, PreparedPull b) {
+    return a.ref().repo().equalsIgnoreCase(b.ref().repo())
+        && a.commit().equals(b.commit())
+        && a.files().stream().map(f -> f.path()).toList().equals(b.files().stream().map(f -> f.path()).toList());
+  }
+
+  /** Waits until {@code job} has ended and left the running slot. */
+  private static void awaitEnd(PullJob job) {
+    try {
+      job.await();
+    } catch (PullException ended) {
+      LOG.trace("{} ended: {}", job, ended.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PullException(Reason.CANCELLED, "interrupted while waiting for " + job);
+    }
   }
 
   private static boolean sameModel(ModelRef ref, PullJob job) {
@@ -821,7 +912,7 @@ public final class PullCoordinator implements AutoCloseable {
       return this;
     }
 
-    /** The Shimmy backend to restart. Required. */
+    /** The Shimmy instances to refresh after pulls, deletes and file changes. Required. */
     public Builder supervisor(ShimmySupervisor supervisor) {
       this.supervisor = supervisor;
       return this;
@@ -833,7 +924,7 @@ public final class PullCoordinator implements AutoCloseable {
       return this;
     }
 
-    /** How long Shimmy may take to serve after a restart; default 120 s. */
+    /** How long a new or replaced Shimmy instance may take to serve; default 120 s. */
     public Builder readyTimeout(Duration readyTimeout) {
       this.readyTimeout = positive(readyTimeout, "readyTimeout");
       return this;

@@ -35,9 +35,9 @@ public final class PullJob {
 
   /** Where a job is in its life. */
   public enum State {
-    /** Resolving, downloading, verifying, discovering or restarting. */
+    /** Resolving, downloading, verifying, discovering or making the model servable. */
     RUNNING,
-    /** The live Shimmy serves the model. */
+    /** A request naming the model is answered by it. */
     COMPLETE,
     /** The job ended with an error. */
     FAILED,
@@ -100,9 +100,9 @@ public final class PullJob {
     return force;
   }
 
-  /** The id Shimmy will serve the model under, once resolved; null before. */
+  /** The id Shimmy will serve the model under, once resolved; null before or after a failed resolution. */
   public @Nullable String modelId() {
-    PreparedPull p = prepared.getNow(null);
+    PreparedPull p = preparedPull();
     return p == null ? null : p.modelId();
   }
 

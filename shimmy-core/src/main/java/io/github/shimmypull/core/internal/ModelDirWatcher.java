@@ -87,7 +87,7 @@ public final class ModelDirWatcher implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(this::check, every, every, TimeUnit.MILLISECONDS);
   }
 
-  /** Records the directory as it is now as handled (after our own pull or delete restarted Shimmy). */
+  /** Records the directory as it is now as handled (after our own pull or delete refreshed the supervisor). */
   public synchronized void markHandled() {
     lastSeen = snapshot();
     handled = lastSeen;

@@ -18,8 +18,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code shimmy.pulls} (counter; tags {@code outcome} = success|failure|cancelled, {@code
  *       reason} = the error code or {@code none})
  *   <li>{@code shimmy.pull.duration} (timer; tag {@code outcome}) from request to served
- *   <li>{@code shimmy.pull.phase.duration} (timer; tag {@code phase} = resolve|download|discover|restart)
- *   <li>{@code shimmy.restarts} (counter; tags {@code trigger} = pull|delete|reconcile, {@code outcome})
+ *   <li>{@code shimmy.pull.phase.duration} (timer; tag {@code phase} = resolve|download|discover|serve)
+ *   <li>{@code shimmy.refreshes} (counter; tags {@code trigger} = pull|delete|reconcile, {@code outcome})
  *   <li>{@code shimmy.backend.state} (gauge; tag {@code state}; 1 for the current state, else 0)
  *   <li>{@code shimmy.pull.active} (gauge; 1 while a pull runs)
  * </ul>
@@ -93,13 +93,13 @@ public final class PullMetrics {
         .record(elapsed);
   }
 
-  /** Counts a restart the coordinator asked for. */
-  public void restart(String trigger, boolean succeeded) {
+  /** Counts a refresh of the supervisor the coordinator asked for. */
+  public void refresh(String trigger, boolean succeeded) {
     if (registry == null) {
       return;
     }
-    Counter.builder("shimmy.restarts")
-        .description("Restarts of Shimmy asked for by pulls, deletes and the directory watcher")
+    Counter.builder("shimmy.refreshes")
+        .description("Refreshes of the Shimmy instances asked for by pulls, deletes and the directory watcher")
         .tag("trigger", trigger)
         .tag("outcome", succeeded ? "success" : "failure")
         .register(registry)

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * What happens during a pull, in order: starting, resolving, downloading (repeated), verifying,
- * discovering, restarting, and last complete or error. The puller emits the download phases; the
+ * discovering, making servable (wire status {@code restarting}), and last complete or error. The puller emits the download phases; the
  * coordinator adds the rest. {@link #status()} is the wire name of the NDJSON {@code status}.
  */
 public sealed interface PullEvent {
@@ -64,10 +64,16 @@ public sealed interface PullEvent {
     }
   }
 
-  /** Shimmy is being restarted to serve {@code expectedIds}. */
-  record Restarting(List<String> expectedIds) implements PullEvent {
-    public Restarting {
-      expectedIds = List.copyOf(expectedIds);
+  /**
+   * The supervisor is making {@code model} servable: it refreshes its view of the directory
+   * (replacing the running instance of {@code model} blue-green when its files changed) and warms
+   * the instance when there is room. {@code models} are every id discovered in the directory,
+   * sorted. Its wire status stays {@code restarting}, as fixed in the server interface; no running
+   * instance of another model is restarted.
+   */
+  record MakingServable(String model, List<String> models) implements PullEvent {
+    public MakingServable {
+      models = List.copyOf(models);
     }
 
     @Override

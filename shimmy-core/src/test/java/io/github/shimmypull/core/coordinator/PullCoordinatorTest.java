@@ -9,7 +9,9 @@ import static org.assertj.core.api.InstanceOfAssertFactories.MAP;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.doubles.Fixture;
+import io.github.shimmypull.core.doubles.RecordingSupervisor;
 import io.github.shimmypull.core.doubles.ScriptedPuller;
+import io.github.shimmypull.core.internal.WireFormat;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.pull.PullEvent;
 import io.github.shimmypull.core.pull.PullResult;
@@ -23,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -50,7 +53,9 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void pullPublishesRestartsShimmyAndCompletesOnceTheLiveInstanceServesTheModel() throws Exception {
+  void pullPublishesThenRefreshesWarmingOnlyThePulledModelAndLeavesOtherInstancesRunning() throws Exception {
+    Files.write(modelDir.resolve("alpha.gguf"), new byte[10]);
+    fx.supervisor.serving(List.of("alpha"));
     PullCoordinator coordinator = fx.coordinator();
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
@@ -60,8 +65,8 @@ class PullCoordinatorTest {
     assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
     assertThat(statuses(job.events()))
         .containsExactly("starting", "resolving", "downloading", "verifying", "published", "discovering", "restarting", "complete");
-    assertThat(fx.supervisor.restarts()).containsExactly(List.of("tiny-q4-k-m"));
-    assertThat(fx.supervisor.state().models()).contains("tiny-q4-k-m");
+    assertThat(fx.supervisor.refreshes()).containsExactly(List.of("tiny-q4-k-m"));
+    assertThat(fx.supervisor.running()).containsExactly("alpha", "tiny-q4-k-m");
     assertThat(job.state()).isEqualTo(PullJob.State.COMPLETE);
     assertThat(coordinator.current()).isEmpty();
     assertThat(coordinator.recent()).containsExactly(job);
@@ -154,7 +159,11 @@ class PullCoordinatorTest {
         .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
 
     assertThat(coordinator.current()).isEmpty();
-    assertThat(coordinator.recent()).singleElement().satisfies(j -> assertThat(j.state()).isEqualTo(PullJob.State.FAILED));
+    assertThat(coordinator.recent()).singleElement().satisfies(j -> {
+      assertThat(j.state()).isEqualTo(PullJob.State.FAILED);
+      assertThat(j.modelId()).as("no model id without a resolution, and no exception either").isNull();
+      assertThat(WireFormat.job(j)).containsEntry("state", "failed").containsEntry("model_id", null);
+    });
     assertThat(coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30)).modelId()).isEqualTo("tiny-q4-k-m");
     assertThat(fx.puller.pullCalls()).isEqualTo(1);
   }
@@ -232,10 +241,10 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void restartFailureEndsTheJobWithAnErrorThatSaysWhyWhileTheOldSetIsStillServed() throws Exception {
+  void warmFailureEndsTheJobWithAnErrorThatSaysWhyWhileTheOtherModelsAreStillServed() throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.serving(List.of("old-model"));
-    fx.supervisor.failRestarts(
+    fx.supervisor.failRefreshes(
         new SupervisorException(
             SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 101,
             List.of("loading tiny-Q4_K_M.gguf", "error: unsupported tensor type"), null));
@@ -265,7 +274,7 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.coordinator();
     Files.write(modelDir.resolve("old-model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
     fx.supervisor.serving(List.of("old-model"));
-    fx.supervisor.failRestarts(
+    fx.supervisor.failRefreshes(
         new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of("Error: bad model"), null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
@@ -274,16 +283,34 @@ class PullCoordinatorTest {
     assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).doesNotExist();
     assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
     assertThat(coordinator.localModels()).extracting(m -> m.id()).containsExactly("old-model");
-    int restartsSoFar = fx.supervisor.restarts().size();
+    fx.supervisor.failRefreshes(null);
     assertThat(coordinator.reconcile()).isTrue();
-    assertThat(fx.supervisor.restarts()).hasSize(restartsSoFar);
+    assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("old-model");
+    assertThat(fx.supervisor.running()).containsExactly("old-model");
   }
 
   @Test
-  void aFailedRestartLeavesTheModelPublishedWhenTheOldSetIsNotServingEither() throws Exception {
+  void aModelShimmyCannotStartWithIsQuarantinedAlsoWhenItsWarmStartStoppedTheIdleInstanceForRoom() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    Files.write(modelDir.resolve("old-model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+    fx.supervisor.serving(List.of("old-model"));
+    fx.supervisor.failRefreshesAfterMakingRoom(
+        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of("Error: bad model"), null));
+
+    PullJob job = coordinator.submit(ref("acme/tiny"), false);
+
+    assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.getMessage()).contains("was moved to"));
+    assertThat(fx.supervisor.running()).as("the idle instance was stopped for room").isEmpty();
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf")).exists();
+    assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("old-model");
+  }
+
+  @Test
+  void aFailedWarmLeavesTheModelPublishedWhenNoOtherInstanceServesEither() throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.inState(BackendStatus.BACKING_OFF, "crashed");
-    fx.supervisor.failRestarts(
+    fx.supervisor.failRefreshes(
         new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of(), null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
@@ -292,10 +319,10 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void aRestartTimeoutLeavesTheModelPublishedSinceItSaysNothingAboutTheFile() throws Exception {
+  void aWarmTimeoutLeavesTheModelPublishedSinceItSaysNothingAboutTheFile() throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.serving(List.of("old-model"));
-    fx.supervisor.failRestarts(
+    fx.supervisor.failRefreshes(
         new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "the external Shimmy does not serve [tiny-q4-k-m]", null, List.of(), null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
@@ -325,7 +352,7 @@ class PullCoordinatorTest {
         .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
     assertThat(job.state()).isEqualTo(PullJob.State.CANCELLED);
     assertThat(fx.puller.partial(ref("acme/tiny"))).exists();
-    assertThat(fx.supervisor.restarts()).isEmpty();
+    assertThat(fx.supervisor.refreshes()).isEmpty();
     assertThat(coordinator.current()).isEmpty();
   }
 
@@ -351,7 +378,7 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void deleteRemovesTheFilesAndRestartsShimmyWithoutTheModel() throws Exception {
+  void deleteRemovesTheFilesAndStopsOnlyThatModelsInstance() throws Exception {
     Files.write(modelDir.resolve("alpha.gguf"), new byte[10]);
     Files.write(modelDir.resolve("beta.gguf"), new byte[20]);
     fx.supervisor.serving(List.of("alpha", "beta"));
@@ -360,7 +387,8 @@ class PullCoordinatorTest {
     assertThat(coordinator.deleteModel("alpha").files()).containsExactly("alpha.gguf");
 
     assertThat(modelDir.resolve("alpha.gguf")).doesNotExist();
-    assertThat(fx.supervisor.restarts()).containsExactly(List.of("beta"));
+    assertThat(fx.supervisor.refreshes()).as("a refresh with nothing to warm").containsExactly(List.of());
+    assertThat(fx.supervisor.running()).containsExactly("beta");
     assertThat(coordinator.localModels()).extracting(m -> m.id()).containsExactly("beta");
   }
 
@@ -376,17 +404,17 @@ class PullCoordinatorTest {
 
     coordinator.deleteModel("alpha");
 
-    assertThat(fx.supervisor.restarts()).containsExactly(List.of());
+    assertThat(fx.supervisor.refreshes()).containsExactly(List.of());
     assertThat(fx.supervisor.state().status()).isEqualTo(BackendStatus.IDLE);
   }
 
   @Test
-  void deleteOfAnUnknownModelIsNotFoundAndRestartsNothing() {
+  void deleteOfAnUnknownModelIsNotFoundAndRefreshesNothing() {
     PullCoordinator coordinator = fx.coordinator();
 
     assertThatThrownBy(() -> coordinator.deleteModel("nope"))
         .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
-    assertThat(fx.supervisor.restarts()).isEmpty();
+    assertThat(fx.supervisor.refreshes()).isEmpty();
   }
 
   @Test
@@ -403,7 +431,7 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void watcherRestartsShimmyWhenAModelIsCopiedInAndWhenOneVanishes() throws Exception {
+  void watcherRefreshesWithNothingToWarmWhenAModelIsCopiedInAndWhenOneVanishes() throws Exception {
     PullCoordinator coordinator = fx.track(fx.builder().watch(true).scanInterval(Duration.ofSeconds(30)).build());
     coordinator.start();
     assertThat(fx.supervisor.state().status()).isEqualTo(BackendStatus.IDLE);
@@ -411,12 +439,15 @@ class PullCoordinatorTest {
     Path staging = Files.createDirectories(modelDir.resolve(".staging"));
     Files.write(staging.resolve("copied.gguf"), new byte[100]);
     Files.move(staging.resolve("copied.gguf"), modelDir.resolve("copied.gguf"));
-    eventually("Shimmy restarted with the copied model", () -> fx.supervisor.restarts().contains(List.of("copied")));
-    assertThat(fx.supervisor.state().models()).containsExactly("copied");
+    eventually("the supervisor refreshed", () -> fx.supervisor.refreshes().size() == 1);
+    assertThat(fx.supervisor.refreshes()).containsExactly(List.of());
+    assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("copied");
+    assertThat(fx.supervisor.running()).as("started on demand, not by the watcher").isEmpty();
 
     Files.delete(modelDir.resolve("copied.gguf"));
-    eventually("Shimmy restarted without it", () -> fx.supervisor.restarts().contains(List.of()));
-    assertThat(fx.supervisor.restarts()).containsExactly(List.of("copied"), List.of());
+    eventually("the supervisor refreshed again", () -> fx.supervisor.refreshes().size() == 2);
+    assertThat(fx.supervisor.refreshes()).containsExactly(List.of(), List.of());
+    assertThat(fx.supervisor.models()).isEmpty();
   }
 
   @Test
@@ -428,9 +459,9 @@ class PullCoordinatorTest {
     Files.write(modelDir.resolve("later.gguf"), new byte[10]);
     assertThat(coordinator.reconcile()).isTrue();
 
-    assertThat(fx.supervisor.restarts()).containsExactly(List.of("later", "present"));
-    assertThat(coordinator.reconcile()).isTrue();
-    assertThat(fx.supervisor.restarts()).hasSize(1);
+    assertThat(fx.supervisor.refreshes()).containsExactly(List.of());
+    assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("later", "present");
+    assertThat(fx.supervisor.running()).as("the running instance is untouched").containsExactly("present");
   }
 
   @Test
@@ -442,7 +473,7 @@ class PullCoordinatorTest {
     Files.write(modelDir.resolve("copied.gguf"), new byte[10]);
 
     assertThat(coordinator.reconcile()).isFalse();
-    assertThat(fx.supervisor.restarts()).isEmpty();
+    assertThat(fx.supervisor.refreshes()).isEmpty();
   }
 
   @Test
@@ -456,8 +487,112 @@ class PullCoordinatorTest {
     assertThat(results.get(1).error()).extracting(PullException::reason).isEqualTo(Reason.GATED);
     assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).exists();
     assertThat(results.get(2).result()).extracting(PullResult::downloaded).isEqualTo(false);
-    assertThat(fx.supervisor.restarts()).isEmpty();
+    assertThat(fx.supervisor.refreshes()).isEmpty();
     assertThat(fx.supervisor.started()).isFalse();
+  }
+
+  @Test
+  void rePullOfAModelThatIsPresentAndServableRefreshesNothing() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30));
+    assertThat(fx.supervisor.refreshes()).hasSize(1);
+
+    PullJob again = coordinator.submit(ref("acme/tiny"), false);
+    PullResult result = again.await(Duration.ofSeconds(30));
+
+    assertThat(result.downloaded()).isFalse();
+    assertThat(fx.supervisor.refreshes()).as("no second refresh: nothing is replaced or restarted").hasSize(1);
+    assertThat(statuses(again.events())).containsExactly("starting", "resolving", "published", "discovering", "complete");
+  }
+
+  @Test
+  void rePullOfAPresentModelTheSupervisorDoesNotListYetMakesItServable() throws Exception {
+    Files.write(modelDir.resolve("tiny-Q4_K_M.gguf"), new byte[ScriptedPuller.FILE_SIZE]);
+    RecordingSupervisor blind = new RecordingSupervisor();
+    PullCoordinator coordinator = fx.track(fx.builder().supervisor(blind).build());
+
+    PullResult result = coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30));
+
+    assertThat(result.downloaded()).isFalse();
+    assertThat(blind.refreshes()).containsExactly(List.of("tiny-q4-k-m"));
+  }
+
+  @Test
+  void requestSpelledAnotherWayWhileTheRunningPullStillResolvesAttachesOnceBothResolveToTheSameFiles() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.puller.holdPrepares();
+    fx.puller.holdDownloads();
+    CompletableFuture<PullJob> first = submitInThread(coordinator, ref("acme/tiny"));
+    fx.puller.awaitPrepareHeld();
+
+    CompletableFuture<PullJob> withRevision = submitInThread(coordinator, ModelRef.parse("hf.co/acme/tiny@main"));
+    CompletableFuture<PullJob> otherCase = submitInThread(coordinator, ModelRef.parse("ACME/Tiny@main"));
+    fx.puller.releasePrepares();
+
+    PullJob job = first.get(30, TimeUnit.SECONDS);
+    assertThat(withRevision.get(30, TimeUnit.SECONDS)).isSameAs(job);
+    assertThat(otherCase.get(30, TimeUnit.SECONDS)).isSameAs(job);
+    fx.puller.release();
+    job.await(Duration.ofSeconds(30));
+    assertThat(fx.puller.pullCalls()).isEqualTo(1);
+  }
+
+  @Test
+  void requestForOtherFilesOfTheRepoWhileTheRunningPullResolvesIsAConflictOnceResolved() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.puller.holdPrepares();
+    CompletableFuture<PullJob> first = submitInThread(coordinator, ref("acme/tiny"));
+    fx.puller.awaitPrepareHeld();
+
+    CompletableFuture<PullJob> q8 = submitInThread(coordinator, ModelRef.parse("hf.co/acme/tiny:Q8_0@main"));
+    fx.puller.releasePrepares();
+
+    assertThatThrownBy(() -> q8.get(30, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(PullException.class)
+        .satisfies(e -> assertThat(((PullException) e.getCause()).reason()).isEqualTo(Reason.CONFLICT));
+    first.get(30, TimeUnit.SECONDS).await(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void requestWaitingOnARunningResolutionThatFailsIsSubmittedOnItsOwn() throws Exception {
+    PullCoordinator coordinator = fx.coordinator();
+    fx.puller.failPrepare("acme/tiny", new PullException(Reason.NOT_FOUND, "repository acme/tiny not found"));
+    fx.puller.holdPrepares();
+    CompletableFuture<PullJob> first = submitInThread(coordinator, ModelRef.parse("acme/tiny@v9"));
+    fx.puller.awaitPrepareHeld();
+    CompletableFuture<PullJob> second = submitInThread(coordinator, ModelRef.parse("acme/TINY"));
+
+    fx.puller.releasePrepares();
+
+    assertThatThrownBy(() -> first.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(PullException.class);
+    assertThatThrownBy(() -> second.get(30, TimeUnit.SECONDS))
+        .as("the same repo fails the same way, on its own resolution, not as a conflict")
+        .satisfies(e -> assertThat(((PullException) e.getCause()).reason()).isEqualTo(Reason.NOT_FOUND));
+    assertThat(fx.puller.prepareCalls()).isEqualTo(2);
+  }
+
+  /**
+   * Submits on a thread of its own. When the submit would block (on the lock or on the running
+   * job's resolution), this returns once the thread is parked, so the caller knows the request
+   * reached the coordinator; a submit that fails at once has completed the future by then.
+   */
+  private static CompletableFuture<PullJob> submitInThread(PullCoordinator coordinator, ModelRef ref)
+      throws InterruptedException {
+    CompletableFuture<PullJob> result = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.complete(coordinator.submit(ref, false));
+              } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+              }
+            },
+            "submit " + ref);
+    t.setDaemon(true);
+    t.start();
+    eventually("the submit of " + ref + " waits or ended",         () -> result.isDone() || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
+    return result;
   }
 
   @Test
@@ -472,8 +607,8 @@ class PullCoordinatorTest {
     assertThat(registry.counter("shimmy.pulls", "outcome", "success", "reason", "none").count()).isEqualTo(1);
     assertThat(registry.counter("shimmy.pulls", "outcome", "failure", "reason", "not_found").count()).isEqualTo(1);
     assertThat(registry.find("shimmy.pull.downloaded.bytes").meters()).as("bytes are the puller's meter, counted once").isEmpty();
-    assertThat(registry.counter("shimmy.restarts", "trigger", "pull", "outcome", "success").count()).isEqualTo(1);
-    assertThat(registry.get("shimmy.pull.phase.duration").tag("phase", "restart").timer().count()).isEqualTo(1);
+    assertThat(registry.counter("shimmy.refreshes", "trigger", "pull", "outcome", "success").count()).isEqualTo(1);
+    assertThat(registry.get("shimmy.pull.phase.duration").tag("phase", "serve").timer().count()).isEqualTo(1);
     assertThat(registry.get("shimmy.backend.state").tag("state", "ready").gauge().value()).isEqualTo(1.0);
   }
 }

@@ -13,7 +13,7 @@ public final class Fixture implements AutoCloseable {
   public final Path modelDir;
   public final ScriptedPuller puller;
   public final DirectoryDiscovery discovery = new DirectoryDiscovery();
-  public final RecordingSupervisor supervisor = new RecordingSupervisor();
+  public final RecordingSupervisor supervisor;
   public final DirectoryLocalModels localModels;
   private final List<PullCoordinator> coordinators = new ArrayList<>();
 
@@ -21,6 +21,7 @@ public final class Fixture implements AutoCloseable {
     this.modelDir = modelDir;
     this.puller = new ScriptedPuller(modelDir);
     this.localModels = new DirectoryLocalModels(modelDir);
+    this.supervisor = new RecordingSupervisor(modelDir);
   }
 
   /** A reference by tag, as {@code owner/repo:TAG}. */
@@ -54,6 +55,7 @@ public final class Fixture implements AutoCloseable {
   @Override
   public void close() {
     puller.release();
+    puller.releasePrepares();
     coordinators.forEach(PullCoordinator::close);
   }
 }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -41,14 +42,16 @@ public final class ScriptedPuller implements ModelPuller {
   private final Map<String, PullException> prepareFailures = new ConcurrentHashMap<>();
   private volatile @Nullable CountDownLatch gate;
   private volatile CountDownLatch blocked = new CountDownLatch(1);
+  private volatile @Nullable CountDownLatch prepareGate;
+  private final CountDownLatch prepareBlocked = new CountDownLatch(1);
 
   public ScriptedPuller(Path modelDir) {
     this.modelDir = modelDir;
   }
 
-  /** Makes {@code prepare} of {@code repo} fail with {@code failure}. */
+  /** Makes {@code prepare} of {@code repo} (in any letter case) fail with {@code failure}. */
   public ScriptedPuller failPrepare(String repo, PullException failure) {
-    prepareFailures.put(repo, failure);
+    prepareFailures.put(repo.toLowerCase(Locale.ROOT), failure);
     return this;
   }
 
@@ -57,6 +60,28 @@ public final class ScriptedPuller implements ModelPuller {
     gate = new CountDownLatch(1);
     blocked = new CountDownLatch(1);
     return this;
+  }
+
+  /** Makes the next resolutions ({@code prepare}) wait until {@link #releasePrepares()}. */
+  public ScriptedPuller holdPrepares() {
+    prepareGate = new CountDownLatch(1);
+    return this;
+  }
+
+  /** Lets held resolutions go on. */
+  public void releasePrepares() {
+    CountDownLatch g = prepareGate;
+    prepareGate = null;
+    if (g != null) {
+      g.countDown();
+    }
+  }
+
+  /** Waits until a resolution is held at its gate. */
+  public void awaitPrepareHeld() throws InterruptedException {
+    if (!prepareBlocked.await(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("no resolution reached the gate");
+    }
   }
 
   /** Lets held downloads go on. */
@@ -83,13 +108,16 @@ public final class ScriptedPuller implements ModelPuller {
     return pulls.get();
   }
 
-  /** The file name a reference is published under. */
+  /**
+   * The file name a reference is published under. Repo names are case-insensitive on the Hub, and
+   * the files keep the repo's own spelling, so the name comes from the repo name in lower case.
+   */
   public static String fileName(ModelRef ref) {
     if (ref.file() != null) {
       String file = ref.file();
       return file.substring(file.lastIndexOf('/') + 1);
     }
-    String name = ref.repo().substring(ref.repo().indexOf('/') + 1);
+    String name = ref.repo().substring(ref.repo().indexOf('/') + 1).toLowerCase(Locale.ROOT);
     return name + "-" + (ref.tag() == null ? "Q4_K_M" : ref.tag()) + ".gguf";
   }
 
@@ -101,7 +129,19 @@ public final class ScriptedPuller implements ModelPuller {
   @Override
   public PreparedPull prepare(ModelRef ref, boolean force) {
     prepares.incrementAndGet();
-    PullException failure = prepareFailures.get(ref.repo());
+    CountDownLatch g = prepareGate;
+    if (g != null) {
+      prepareBlocked.countDown();
+      try {
+        if (!g.await(30, TimeUnit.SECONDS)) {
+          throw new PullException(PullException.Reason.UPSTREAM, "resolution held for too long");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PullException(PullException.Reason.CANCELLED, "interrupted");
+      }
+    }
+    PullException failure = prepareFailures.get(ref.repo().toLowerCase(Locale.ROOT));
     if (failure != null) {
       throw failure;
     }

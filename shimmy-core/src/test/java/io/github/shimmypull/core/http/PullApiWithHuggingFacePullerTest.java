@@ -42,13 +42,14 @@ class PullApiWithHuggingFacePullerTest {
   @TempDir Path modelDir;
   MockWebServer hubServer = new MockWebServer();
   FakeHuggingFace hub;
-  RecordingSupervisor supervisor = new RecordingSupervisor();
+  RecordingSupervisor supervisor;
   PullCoordinator coordinator;
   JdkHttpServer server;
   HttpClient client = HttpClient.newHttpClient();
 
   @BeforeEach
   void setUp() throws Exception {
+    supervisor = new RecordingSupervisor(modelDir);
     hub =
         FakeHuggingFace.builder()
             .file(REPO, FILE, FakeFile.seeded(256 * 1024, 7))
@@ -113,7 +114,7 @@ class PullApiWithHuggingFacePullerTest {
         .containsEntry("revision", hub.head(REPO))
         .containsEntry("discovered", true);
     assertThat(modelDir.resolve(FILE)).hasSize(256 * 1024);
-    assertThat(supervisor.restarts()).containsExactly(List.of("tiny-q4-k-m"));
+    assertThat(supervisor.refreshes()).containsExactly(List.of("tiny-q4-k-m"));
 
     String models = client.send(HttpRequest.newBuilder(server.uri("/v1/api/models")).build(), BodyHandlers.ofString()).body();
     assertThat(models).contains("\"repo\":\"" + REPO + "\"").contains("\"commit\":\"" + hub.head(REPO) + "\"");
@@ -129,6 +130,7 @@ class PullApiWithHuggingFacePullerTest {
     assertThat(again.statusCode()).isEqualTo(200);
     assertThat(Json.readObject(again.body())).containsEntry("downloaded", false).containsEntry("discovered", true);
     assertThat(hub.cdnDownloads()).isEmpty();
+    assertThat(supervisor.refreshes()).as("nothing is replaced for a model already served").hasSize(1);
   }
 
   @Test
@@ -146,7 +148,7 @@ class PullApiWithHuggingFacePullerTest {
     assertThat(noSuchTag.body()).contains(FILE);
 
     assertThat(coordinator.current()).isEmpty();
-    assertThat(supervisor.restarts()).isEmpty();
+    assertThat(supervisor.refreshes()).isEmpty();
   }
 
   @Test

@@ -302,7 +302,7 @@ class OllamaApiTest {
 
   @Test
   void anErrorAfterTheStreamStartedIsTheLastLineAndThereIsNoSuccess() throws Exception {
-    fx.supervisor.failRestarts(new SupervisorException(
+    fx.supervisor.failRefreshes(new SupervisorException(
         SupervisorException.Reason.READY_TIMEOUT, "Shimmy did not come up"));
 
     HttpResponse<String> response = post("/api/pull", "{\"model\":\"" + TINY + "\"}");

@@ -63,6 +63,24 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     public Duration readyTimeout = Duration.ofSeconds(120);
     /** References pulled before Shimmy starts (declarative preload). Default none. */
     public List<String> preload = List.of();
+    /**
+     * How many Shimmy instances (one per model) may run at once; the least-recently-used idle one
+     * is stopped to make room. Default 1 (one GPU holds one model).
+     */
+    public int maxLoadedModels = 1;
+    /** Most bytes of model files running at once; 0 (the default) means no limit. */
+    public long maxLoadedBytes = 0;
+    /** How many requests may wait for room at once; more get 503 with Retry-After. Default 64. */
+    public int maxQueue = 64;
+    /** Longest wait in the queue for room before a 503. Default 60 s. */
+    public Duration queueTimeout = Duration.ofSeconds(60);
+    /** Stop an instance idle this long; negative (the default, -1 s) never, zero as soon as idle. */
+    public Duration keepAlive = Duration.ofSeconds(-1);
+    /**
+     * Model for requests that name none. Default null: the only model answers them, and with
+     * several models they get 400.
+     */
+    public @Nullable String defaultModel;
     /** Mount prefix such as {@code /shimmy} ({@code ""}, the default, mounts at the root). */
     public String basePath = "";
     /**
@@ -130,9 +148,12 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     Handler route = ctx -> serve(ctx, resolved, base);
     String root = base.isEmpty() ? "/" : base;
     state.routes.get(root, route);
-    for (String path : List.of("/v1/health", "/v1/api/models", "/v1/api/metrics", "/v1/api/pull")) {
+    for (String path : List.of("/v1/health", "/v1/api/models", "/v1/api/metrics", "/v1/api/pull",
+        "/v1/api/instances")) {
       state.routes.get(base + path, route);
     }
+    state.routes.post(base + "/v1/api/instances/<id>", route);
+    state.routes.delete(base + "/v1/api/instances/<id>", route);
     state.routes.post(base + "/v1/api/pull", route);
     state.routes.delete(base + "/v1/api/pull", route);
     state.routes.delete(base + "/v1/api/models/<id>", route);
@@ -175,6 +196,12 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
             .restartMode(config.restartMode)
             .readyTimeout(config.readyTimeout)
             .preload(config.preload)
+            .maxLoadedModels(config.maxLoadedModels)
+            .maxLoadedBytes(config.maxLoadedBytes)
+            .maxQueue(config.maxQueue)
+            .queueTimeout(config.queueTimeout)
+            .keepAlive(config.keepAlive)
+            .defaultModel(config.defaultModel)
             .meterRegistry(registry)
             .serviceVersion(config.serviceVersion)
             .maxBodyBytes(config.maxRequestBodyBytes)

@@ -111,7 +111,15 @@ public final class ShimmyServer implements AutoCloseable {
             .meterRegistry(registry)
             .metricsText(registry::scrape)
             .maxBodyBytes(options.maxBodySize)
+            .maxLoadedModels(options.maxLoadedModels)
+            .maxQueue(options.maxQueue)
+            .queueTimeout(options.queueTimeout)
+            .keepAlive(options.keepAlive)
+            .defaultModel(options.defaultModel)
             .serviceVersion(version());
+    if (options.maxLoadedBytes != null) {
+      builder.maxLoadedBytes(options.maxLoadedBytes);
+    }
     if (options.hfEndpoint != null) {
       builder.hfEndpoint(options.hfEndpoint);
     }
@@ -144,6 +152,7 @@ public final class ShimmyServer implements AutoCloseable {
         edge =
             ShimmyEdge.builder()
                 .supervisor(runtime.supervisor())
+                .router(runtime.router())
                 .app(URI.create("http://127.0.0.1:" + app.port()))
                 .host(options.bind)
                 .port(options.port)

@@ -93,7 +93,7 @@ class ReferenceWorkflowTest extends FrontServerFixture {
     assertThat(again.json().path("downloaded").asBoolean()).isFalse();
 
     String metrics = api.get("/v1/api/metrics").body();
-    assertThat(metrics).contains("shimmy_pull_bytes", "shimmy_pulls", "shimmy_restarts", "shimmy_backend_state", "shimmy_proxy_requests");
+    assertThat(metrics).contains("shimmy_pull_bytes", "shimmy_pulls", "shimmy_refreshes", "shimmy_backend_state", "shimmy_proxy_requests");
 
     Api.Reply deleted = api.delete("/v1/api/models/" + TINYLLAMA_ID, null);
     assertThat(deleted.status()).isEqualTo(200);

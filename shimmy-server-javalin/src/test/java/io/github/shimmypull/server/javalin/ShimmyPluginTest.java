@@ -3,6 +3,7 @@ package io.github.shimmypull.server.javalin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.core.http.HttpHandler;
+import io.github.shimmypull.testkit.FakeShimmy;
 import io.javalin.Javalin;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -12,11 +13,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The plugin in a real Javalin app, serving a plain handler that echoes what it was given. */
 class ShimmyPluginTest {
@@ -144,5 +148,31 @@ class ShimmyPluginTest {
       assertThat(reader.readLine()).isEqualTo("{\"status\":\"complete\"}");
     }
     assertThat(response.headers().firstValue("Content-Encoding")).isEmpty();
+  }
+
+  @Test
+  void theDefaultModelSettingReachesTheRuntimeThePluginBuilds(@TempDir Path modelDir) {
+    ShimmyPlugin plugin =
+        new ShimmyPlugin(
+            shimmy -> {
+              shimmy.modelDir = modelDir;
+              shimmy.shimmyCommand = FakeShimmy.commandLine();
+              shimmy.maxLoadedModels = 2;
+              shimmy.maxLoadedBytes = 8L << 30;
+              shimmy.maxQueue = 5;
+              shimmy.queueTimeout = Duration.ofSeconds(3);
+              shimmy.keepAlive = Duration.ZERO;
+              shimmy.defaultModel = "alpha";
+            });
+    app =
+        Javalin.create(
+                config -> {
+                  config.startup.showJavalinBanner = false;
+                  config.registerPlugin(plugin);
+                })
+            .start("127.0.0.1", 0);
+
+    assertThat(plugin.runtime()).isNotNull();
+    assertThat(plugin.runtime().defaultModel()).isEqualTo("alpha");
   }
 }

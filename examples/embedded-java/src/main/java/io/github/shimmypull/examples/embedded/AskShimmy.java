@@ -54,8 +54,8 @@ public final class AskShimmy {
 
     try (ProcessShimmySupervisor shimmy =
         ProcessShimmySupervisor.newBuilder(options.modelDir()).command(options.shimmyCommand()).build()) {
-      shimmy.restart(List.of(model.modelId()), Duration.ofMinutes(2));
-      try (Lease lease = shimmy.acquire()) {
+      shimmy.refresh(List.of(model.modelId()), Duration.ofMinutes(2));
+      try (Lease lease = shimmy.acquire(model.modelId(), Duration.ofMinutes(2))) {
         out.println("answer: " + ask(lease.baseUrl(), model.modelId(), options.question()));
       }
     }

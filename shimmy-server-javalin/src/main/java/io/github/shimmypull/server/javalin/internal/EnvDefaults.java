@@ -52,7 +52,13 @@ public final class EnvDefaults implements IDefaultValueProvider {
             "--ready-timeout",
             "--pull",
             "--max-body-size",
-            "--proxy-engine")) {
+            "--proxy-engine",
+            "--max-loaded-models",
+            "--max-loaded-bytes",
+            "--max-queue",
+            "--queue-timeout",
+            "--keep-alive",
+            "--default-model")) {
       map.put(option, List.of(envName(option)));
     }
     map.put("--hf-endpoint", List.of(envName("--hf-endpoint"), "HF_ENDPOINT"));

@@ -26,6 +26,12 @@ import picocli.CommandLine.Command;
       "  SHIMMY_PULL_READY_TIMEOUT   --ready-timeout",
       "  SHIMMY_PULL_PULL            --pull (comma-separated)",
       "  SHIMMY_PULL_MAX_BODY_SIZE   --max-body-size",
+      "  SHIMMY_PULL_MAX_LOADED_MODELS --max-loaded-models",
+      "  SHIMMY_PULL_MAX_LOADED_BYTES --max-loaded-bytes",
+      "  SHIMMY_PULL_MAX_QUEUE       --max-queue",
+      "  SHIMMY_PULL_QUEUE_TIMEOUT   --queue-timeout",
+      "  SHIMMY_PULL_KEEP_ALIVE      --keep-alive",
+      "  SHIMMY_PULL_DEFAULT_MODEL   --default-model",
       "Exit codes: 0 success, 1 failure (one 'error: ...' line on stderr), 2 usage error."
     })
 public final class RootCommand implements Runnable {

@@ -12,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code serve}: the front server with the pull API and the reverse proxy, supervising Shimmy. */
 @Command(
@@ -109,6 +110,51 @@ public final class ServeCommand implements Callable<Integer> {
       description = "netty: a non-blocking edge on the port forwards proxied requests straight to Shimmy and hands the rest to the app on a loopback port; javalin: the app serves the port itself (env SHIMMY_PULL_PROXY_ENGINE, default ${DEFAULT-VALUE}).")
   public ProxyEngine proxyEngine = ProxyEngine.NETTY;
 
+  @Option(
+      names = "--max-loaded-models",
+      defaultValue = "1",
+      paramLabel = "N",
+      converter = AtLeastOneConverter.class,
+      description = "How many Shimmy instances (one per model) may run at once; the least-recently-used idle one is stopped to make room (env SHIMMY_PULL_MAX_LOADED_MODELS, default ${DEFAULT-VALUE}).")
+  public int maxLoadedModels = 1;
+
+  @Option(
+      names = "--max-loaded-bytes",
+      paramLabel = "BYTES",
+      converter = SizeConverter.class,
+      description = "Most bytes of model files running at once, e.g. 8GiB or 512MiB (env SHIMMY_PULL_MAX_LOADED_BYTES, default no limit).")
+  public @Nullable Long maxLoadedBytes;
+
+  @Option(
+      names = "--max-queue",
+      defaultValue = "64",
+      paramLabel = "N",
+      converter = NotNegativeConverter.class,
+      description = "How many requests may wait for room at once; more get 503 with Retry-After (env SHIMMY_PULL_MAX_QUEUE, default ${DEFAULT-VALUE}).")
+  public int maxQueue = 64;
+
+  @Option(
+      names = "--queue-timeout",
+      defaultValue = "60s",
+      paramLabel = "DURATION",
+      converter = NonNegativeDurationConverter.class,
+      description = "Longest wait in the queue for room before a 503 (env SHIMMY_PULL_QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
+  public Duration queueTimeout = Duration.ofSeconds(60);
+
+  @Option(
+      names = "--keep-alive",
+      defaultValue = "-1",
+      paramLabel = "DURATION",
+      converter = KeepAliveConverter.class,
+      description = "Stop an instance idle this long; -1 never, 0 as soon as it is idle (env SHIMMY_PULL_KEEP_ALIVE, default ${DEFAULT-VALUE}).")
+  public Duration keepAlive = Durations.NEVER;
+
+  @Option(
+      names = "--default-model",
+      paramLabel = "ID",
+      description = "Model for requests that name none; without it the only model answers them, and with several they get 400 (env SHIMMY_PULL_DEFAULT_MODEL).")
+  public @Nullable String defaultModel;
+
   /** The environment the options' defaults were read from; the runtime reads HF_* from it too. */
   public Map<String, String> environment = Map.of();
 
@@ -132,6 +178,74 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public ProxyEngine convert(String value) {
       return ProxyEngine.parse(value);
+    }
+  }
+
+  /** Parses a count that must be at least 1. */
+  static final class AtLeastOneConverter implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      int n = integer(value);
+      if (n < 1) {
+        throw new TypeConversionException("must be at least 1, not " + value.trim());
+      }
+      return n;
+    }
+  }
+
+  /** Parses a count that must not be negative. */
+  static final class NotNegativeConverter implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      int n = integer(value);
+      if (n < 0) {
+        throw new TypeConversionException("must not be negative, not " + value.trim());
+      }
+      return n;
+    }
+  }
+
+  private static int integer(String value) {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new TypeConversionException("'" + value + "' is not a whole number");
+    }
+  }
+
+  /** Parses bytes or {@code 512MiB}, {@code 8GiB}. */
+  static final class SizeConverter implements ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      try {
+        return Sizes.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(String.valueOf(e.getMessage()));
+      }
+    }
+  }
+
+  /** Parses {@code 0} or a duration. */
+  static final class NonNegativeDurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Durations.parseNonNegative(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(String.valueOf(e.getMessage()));
+      }
+    }
+  }
+
+  /** Parses {@code -1} (never), {@code 0} or a duration. */
+  static final class KeepAliveConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Durations.parseKeepAlive(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(String.valueOf(e.getMessage()));
+      }
     }
   }
 

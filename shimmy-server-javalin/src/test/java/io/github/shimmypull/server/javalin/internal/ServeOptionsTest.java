@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.core.supervisor.RestartMode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -28,6 +31,116 @@ class ServeOptionsTest {
     assertThat(serve.readyTimeout).isEqualTo(Duration.ofSeconds(120));
     assertThat(serve.pull).isEmpty();
     assertThat(serve.proxyEngine).isEqualTo(ProxyEngine.NETTY);
+    assertThat(serve.maxLoadedModels).isEqualTo(1);
+    assertThat(serve.maxLoadedBytes).isNull();
+    assertThat(serve.maxQueue).isEqualTo(64);
+    assertThat(serve.queueTimeout).isEqualTo(Duration.ofSeconds(60));
+    assertThat(serve.keepAlive).as("-1: never").isEqualTo(Duration.ofSeconds(-1));
+    assertThat(serve.defaultModel).isNull();
+  }
+
+  @Test
+  void capacityOptionsComeFromTheEnvironmentAndOptionsWin() {
+    Map<String, String> env =
+        Map.of(
+            "SHIMMY_PULL_MAX_LOADED_MODELS", "3",
+            "SHIMMY_PULL_MAX_LOADED_BYTES", "8GiB",
+            "SHIMMY_PULL_MAX_QUEUE", "10",
+            "SHIMMY_PULL_QUEUE_TIMEOUT", "5s",
+            "SHIMMY_PULL_KEEP_ALIVE", "0",
+            "SHIMMY_PULL_DEFAULT_MODEL", "alpha");
+
+    ServeCommand fromEnv = Cli.parseServe(env);
+    ServeCommand withOptions =
+        Cli.parseServe(
+            env,
+            "--max-loaded-models", "2",
+            "--max-loaded-bytes", "512MiB",
+            "--max-queue", "0",
+            "--queue-timeout", "0",
+            "--keep-alive", "5m",
+            "--default-model", "beta");
+
+    assertThat(fromEnv.maxLoadedModels).isEqualTo(3);
+    assertThat(fromEnv.maxLoadedBytes).isEqualTo(8L << 30);
+    assertThat(fromEnv.maxQueue).isEqualTo(10);
+    assertThat(fromEnv.queueTimeout).isEqualTo(Duration.ofSeconds(5));
+    assertThat(fromEnv.keepAlive).as("0: stop as soon as idle").isEqualTo(Duration.ZERO);
+    assertThat(fromEnv.defaultModel).isEqualTo("alpha");
+    assertThat(withOptions.maxLoadedModels).isEqualTo(2);
+    assertThat(withOptions.maxLoadedBytes).isEqualTo(512L << 20);
+    assertThat(withOptions.maxQueue).isZero();
+    assertThat(withOptions.queueTimeout).isEqualTo(Duration.ZERO);
+    assertThat(withOptions.keepAlive).isEqualTo(Duration.ofMinutes(5));
+    assertThat(withOptions.defaultModel).isEqualTo("beta");
+    assertThat(Cli.parseServe(Map.of(), "--keep-alive", "-1").keepAlive).isEqualTo(Duration.ofSeconds(-1));
+  }
+
+  @Test
+  void badCapacityValuesExitWithTwoAndSayWhatIsWrong() {
+    assertUsageError("must be at least 1", "--max-loaded-models", "0");
+    assertUsageError("is not a whole number", "--max-loaded-models", "many");
+    assertUsageError("512MiB", "--max-loaded-bytes", "lots");
+    assertUsageError("must be positive", "--max-loaded-bytes", "0");
+    assertUsageError("must not be negative", "--max-queue", "-1");
+    assertUsageError("must not be negative", "--queue-timeout", "-5s");
+    assertUsageError("-1 (never)", "--keep-alive", "-soon");
+    assertUsageError("120s", "--keep-alive", "later");
+  }
+
+  @Test
+  void aBadCapacityValueFromTheEnvironmentIsAUsageErrorToo() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int code =
+        Cli.execute(new String[] {"serve"}, Map.of("SHIMMY_PULL_MAX_QUEUE", "-3"), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-queue").contains("must not be negative");
+  }
+
+  @Test
+  void helpNamesEveryCapacityOptionAndItsVariable() {
+    ByteArrayOutputStream serveHelp = new ByteArrayOutputStream();
+    ByteArrayOutputStream topHelp = new ByteArrayOutputStream();
+
+    assertThat(Cli.execute(new String[] {"serve", "--help"}, Map.of(), new PrintStream(serveHelp), System.err)).isZero();
+    assertThat(Cli.execute(new String[] {"--help"}, Map.of(), new PrintStream(topHelp), System.err)).isZero();
+
+    String serve = serveHelp.toString(StandardCharsets.UTF_8);
+    String top = topHelp.toString(StandardCharsets.UTF_8);
+    for (String option :
+        new String[] {"--max-loaded-models", "--max-loaded-bytes", "--max-queue", "--queue-timeout", "--keep-alive", "--default-model"}) {
+      assertThat(serve).contains(option).contains(EnvDefaults.envName(option));
+      assertThat(top).contains(option).contains(EnvDefaults.envName(option));
+    }
+  }
+
+  @Test
+  void sizesAreReadAsBytesOrWithABinaryUnit() {
+    assertThat(Sizes.parse("1048576")).isEqualTo(1L << 20);
+    assertThat(Sizes.parse("512MiB")).isEqualTo(512L << 20);
+    assertThat(Sizes.parse("8GiB")).isEqualTo(8L << 30);
+    assertThat(Sizes.parse("8g")).isEqualTo(8L << 30);
+    assertThat(Sizes.parse("2 TB")).isEqualTo(2L << 40);
+    assertThat(Sizes.parse("64KiB")).isEqualTo(64L << 10);
+    assertThatThrownBy(() -> Sizes.parse("8 gigs")).hasMessageContaining("512MiB");
+    assertThatThrownBy(() -> Sizes.parse("99999999999TiB")).hasMessageContaining("too large");
+  }
+
+  private static void assertUsageError(String message, String... args) {
+    assertThatThrownBy(() -> Cli.parseServe(Map.of(), args))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining(args[0])
+        .hasMessageContaining(message);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    String[] withCommand = new String[args.length + 1];
+    withCommand[0] = "serve";
+    System.arraycopy(args, 0, withCommand, 1, args.length);
+    assertThat(Cli.execute(withCommand, Map.of(), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err)))
+        .as(String.join(" ", args))
+        .isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains(args[0]).contains(message);
   }
 
   @Test
