@@ -14,6 +14,8 @@ import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.pull.PullEvent;
 import io.github.shimmypull.core.pull.PullResult;
+import io.github.shimmypull.core.routing.ModelRouter;
+import io.github.shimmypull.core.routing.RoutingException;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.ServiceHealth;
@@ -121,6 +123,7 @@ public final class ShimmyHttpApi implements HttpHandler {
   private final byte @Nullable [] adminTokenDigest;
   private final long maxRequestBytes;
   private final Duration loadTimeout;
+  private final ModelRouter router;
   private final long maxBodyBytes;
   private final Duration cancelWait;
   private final String serviceVersion;
@@ -136,6 +139,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     this.adminTokenDigest = token == null || token.isEmpty() ? null : sha256(token);
     this.maxRequestBytes = b.maxRequestBytes;
     this.loadTimeout = b.loadTimeout;
+    this.router = b.router;
     this.maxBodyBytes = b.maxBodyBytes;
     this.cancelWait = b.cancelWait;
     this.serviceVersion = b.serviceVersion;
@@ -701,21 +705,14 @@ public final class ShimmyHttpApi implements HttpHandler {
     sendJson(ex, 200, body);
   }
 
-  /** The served id a name resolves to (exact, then ignoring case). */
+  /** The served id a name resolves to, as a request's {@code model} would (the router's rules). */
   private String servedModel(String name) {
-    List<String> ids = modelIds();
-    for (String id : ids) {
-      if (id.equals(name)) {
-        return id;
-      }
+    try {
+      String id = router.resolve(name, modelIds());
+      return id == null ? name : id;
+    } catch (RoutingException e) {
+      throw new SupervisorException(SupervisorException.Reason.MODEL_NOT_FOUND, String.valueOf(e.getMessage()));
     }
-    for (String id : ids) {
-      if (id.equalsIgnoreCase(name)) {
-        return id;
-      }
-    }
-    throw new SupervisorException(
-        SupervisorException.Reason.MODEL_NOT_FOUND, "Model '" + name + "' not found. Available models: " + ids);
   }
 
   private @Nullable Map<String, Object> instanceOf(String id) {
@@ -892,6 +889,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     private @Nullable String adminToken;
     private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
     private Duration loadTimeout = DEFAULT_LOAD_TIMEOUT;
+    private ModelRouter router = ModelRouter.defaults();
     private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private Duration cancelWait = DEFAULT_CANCEL_WAIT;
     private String serviceVersion = "unknown";
@@ -936,6 +934,15 @@ public final class ShimmyHttpApi implements HttpHandler {
     /** The largest accepted pull request body; default 64 KiB. */
     public Builder maxRequestBytes(long maxRequestBytes) {
       this.maxRequestBytes = positive(maxRequestBytes, "maxRequestBytes");
+      return this;
+    }
+
+    /**
+     * Resolves the model ids of the instance endpoints (case, aliases) as requests' models are;
+     * default {@link ModelRouter#defaults()}. Give it the proxy's router.
+     */
+    public Builder router(ModelRouter router) {
+      this.router = Objects.requireNonNull(router, "router");
       return this;
     }
 

@@ -2,19 +2,14 @@ package io.github.shimmypull.core.internal;
 
 import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpExchange;
-import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.List;
-import org.jspecify.annotations.Nullable;
 
 /**
  * An exchange that remembers whether the response was started (so an error can still be answered
- * as JSON), fails a request body that grows past a limit, and can present a rewritten request
- * (path and body) to the next handler.
+ * as JSON) and fails a request body that grows past a limit.
  */
 public class ExchangeWrapper extends ForwardingHttpExchange {
 
@@ -28,53 +23,6 @@ public class ExchangeWrapper extends ForwardingHttpExchange {
   public ExchangeWrapper(HttpExchange delegate, long maxBodyBytes) {
     super(delegate);
     this.maxBodyBytes = maxBodyBytes;
-  }
-
-  /**
-   * The same exchange with another path and request body; {@code Content-Length} matches the new
-   * body and {@code Transfer-Encoding} is dropped. Response calls go to {@code original}.
-   */
-  public static HttpExchange rewritten(ExchangeWrapper original, String path, byte[] body) {
-    return new ExchangeWrapper(original, body.length) {
-      @Override
-      public String path() {
-        return path;
-      }
-
-      @Override
-      public List<String> requestHeaderNames() {
-        List<String> names = new ArrayList<>();
-        for (String name : original.requestHeaderNames()) {
-          if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Transfer-Encoding")) {
-            names.add(name);
-          }
-        }
-        names.add("Content-Length");
-        return names;
-      }
-
-      @Override
-      public List<String> requestHeaders(String name) {
-        if (name.equalsIgnoreCase("Content-Length")) {
-          return List.of(Integer.toString(body.length));
-        }
-        if (name.equalsIgnoreCase("Transfer-Encoding")) {
-          return List.of();
-        }
-        return original.requestHeaders(name);
-      }
-
-      @Override
-      public @Nullable String requestHeader(String name) {
-        List<String> values = requestHeaders(name);
-        return values.isEmpty() ? null : values.get(0);
-      }
-
-      @Override
-      public InputStream requestBody() {
-        return new ByteArrayInputStream(body);
-      }
-    };
   }
 
   /** Whether a status or body was sent through this wrapper. */

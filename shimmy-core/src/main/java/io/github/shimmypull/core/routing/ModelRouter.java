@@ -90,8 +90,9 @@ public final class ModelRouter {
    *
    * @param requested the body's {@code model}, or null when it names none
    * @param available the served ids, sorted
-   * @return the id, or null when the request names no model and no model is served (the caller
-   *     leases any instance, which answers that nothing runs)
+   * @return the id; the requested name itself when no model is known at all (the supervisor then
+   *     says why: MODEL_NOT_FOUND, or that the backend is unavailable); null when the request names
+   *     no model and none is known (the caller leases any instance, which answers that nothing runs)
    * @throws RoutingException MODEL_NOT_FOUND or MODEL_REQUIRED
    */
   public @Nullable String resolve(@Nullable String requested, List<String> available) {
@@ -109,6 +110,9 @@ public final class ModelRouter {
           RoutingException.Reason.MODEL_REQUIRED,
           "The request names no 'model' and " + available.size() + " models are served: "
               + available + ". Name one in 'model'.");
+    }
+    if (available.isEmpty()) {
+      return requested; // nothing discovered (yet): the supervisor's answer is the true one
     }
     String found = match(requested, available);
     if (found == null) {

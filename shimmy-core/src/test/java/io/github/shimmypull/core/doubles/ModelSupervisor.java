@@ -40,6 +40,13 @@ public final class ModelSupervisor implements ShimmySupervisor {
   private final List<String> unloaded = new CopyOnWriteArrayList<>();
   private final AtomicInteger open = new AtomicInteger();
   private volatile @Nullable String lastUsed;
+  private final Map<String, SupervisorException> failures = new ConcurrentHashMap<>();
+
+  /** acquire(model, wait) of {@code model} throws {@code failure} from now on (e.g. OVERLOADED). */
+  public ModelSupervisor failing(String model, SupervisorException failure) {
+    failures.put(model, failure);
+    return this;
+  }
 
   /** A model served by {@code upstream}, running. */
   public synchronized ModelSupervisor running(String model, URI upstream) {
@@ -108,6 +115,10 @@ public final class ModelSupervisor implements ShimmySupervisor {
     URI upstream = snapshot().get(model);
     if (upstream == null) {
       throw new SupervisorException(Reason.MODEL_NOT_FOUND, "no model " + model);
+    }
+    SupervisorException failure = failures.get(model);
+    if (failure != null) {
+      throw failure;
     }
     running.put(model, true);
     started.putIfAbsent(model, Instant.now());

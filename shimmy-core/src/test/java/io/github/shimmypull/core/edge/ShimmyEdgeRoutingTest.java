@@ -155,6 +155,35 @@ class ShimmyEdgeRoutingTest {
   }
 
   @Test
+  void aChunkedBodyGoesThroughTheApplicationWhichRoutesItByItsModel() throws Exception {
+    ModelSupervisor supervisor = new ModelSupervisor()
+        .running("alpha", TestServers.base(upstream("alpha")))
+        .running("beta", TestServers.base(upstream("beta")));
+    ShimmyEdge edge = edge(supervisor, ModelRouter.defaults());
+    RequestBody chunked = new RequestBody() {
+      @Override
+      public MediaType contentType() {
+        return JSON;
+      }
+
+      @Override
+      public void writeTo(okio.BufferedSink sink) throws IOException {
+        sink.writeUtf8("{\"model\":\"Beta\",");
+        sink.flush();
+        sink.writeUtf8("\"prompt\":\"p\"}");
+      }
+    };
+
+    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
+        .post(chunked).build()).execute()) {
+      assertThat(response.body().string()).isEqualTo("answer of beta to /v1/completions");
+    }
+    assertThat(appRequests).hasValue(1);
+    assertThat(upstreams.get("beta").takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
+        .isEqualTo("{\"model\":\"beta\",\"prompt\":\"p\",\"stream\":false}");
+  }
+
+  @Test
   void aWebSocketGoesToTheInstanceOfTheOnlyModel() throws Exception {
     List<String> heads = new CopyOnWriteArrayList<>();
     RawUpstream solo = servers.raw(socket -> {

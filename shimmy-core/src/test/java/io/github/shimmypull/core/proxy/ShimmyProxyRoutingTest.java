@@ -7,6 +7,7 @@ import io.github.shimmypull.core.doubles.JdkHttpServer;
 import io.github.shimmypull.core.doubles.ModelSupervisor;
 import io.github.shimmypull.core.doubles.TestServers;
 import io.github.shimmypull.core.routing.ModelRouter;
+import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
@@ -248,6 +249,21 @@ class ShimmyProxyRoutingTest {
     assertThat(meters.counter("shimmy.proxy.model.requests", "model", "beta").count()).isEqualTo(2.0);
     assertThat(meters.counter("shimmy.proxy.model.requests", "model", "gamma").count()).isEqualTo(1.0);
     assertThat(meters.find("shimmy.proxy.model.requests").tag("model", "delta").counter()).isNull();
+  }
+
+  @Test
+  void noRoomForTheModelsInstanceIs503OverloadedWithRetryAfter() throws Exception {
+    ModelSupervisor supervisor = threeModels().failing("beta",
+        new SupervisorException(SupervisorException.Reason.OVERLOADED, "the wait queue is full (8)"));
+    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
+
+    try (Response response = post(front, "/v1/chat/completions", "{\"model\":\"beta\",\"messages\":[]}")) {
+      assertThat(response.code()).isEqualTo(503);
+      assertThat(response.header("Retry-After")).isNotBlank();
+      assertThat(response.body().string()).contains("\"code\":\"overloaded\"").contains("beta")
+          .contains("the wait queue is full");
+    }
+    assertThat(upstreams.get("beta").getRequestCount()).isZero();
   }
 
   private ModelSupervisor threeModels() throws IOException {

@@ -34,6 +34,11 @@ class ModelRouterTest {
   }
 
   @Test
+  void withNoModelKnownTheNamedModelIsLeftToTheSupervisor() {
+    assertThat(ModelRouter.defaults().resolve("alpha", List.of())).isEqualTo("alpha");
+  }
+
+  @Test
   void aRequestWithoutModelGoesToTheDefaultElseTheOnlyModelElseIsRefused() {
     assertThat(ModelRouter.builder().defaultModel("beta-7b.q4-k-m").build().resolve(null, MODELS))
         .isEqualTo("beta-7b.q4-k-m");

@@ -74,6 +74,7 @@ public final class BodyScanner {
       feeder.endOfInput();
       drain();
       done = true;
+      parser.close();
     }
   }
 
@@ -91,6 +92,7 @@ public final class BodyScanner {
       }
       if (token == null) {
         done = true;
+        parser.close();
         return;
       }
       if (!started) {
@@ -126,6 +128,7 @@ public final class BodyScanner {
         // The brace is the byte before the parser's position (its token location can lag).
         rootEnd = parser.currentLocation().getByteOffset() - 1;
         done = true;
+        parser.close(); // its buffers go back to Jackson's pool
       }
     }
   }
@@ -133,6 +136,7 @@ public final class BodyScanner {
   private void fail() {
     malformed = true;
     done = true;
+    parser.close();
   }
 
   /** True once {@link #model()} is final: found, or the object ended (or is not valid JSON). */
@@ -254,12 +258,12 @@ public final class BodyScanner {
     }
     boolean fields = hasFields;
     if (target != null) {
-      byte[] quoted = Json.writeBytes(target);
       if (modelEnd > modelStart) {
         if (!target.equals(model)) {
-          edits.add(new Edit(modelStart, modelEnd, quoted));
+          edits.add(new Edit(modelStart, modelEnd, Json.writeBytes(target)));
         }
       } else if (!modelFound && rootStart >= 0 && done) {
+        byte[] quoted = Json.writeBytes(target);
         byte[] field = new byte[MODEL_KEY.length + quoted.length + (fields ? 1 : 0)];
         System.arraycopy(MODEL_KEY, 0, field, 0, MODEL_KEY.length);
         System.arraycopy(quoted, 0, field, MODEL_KEY.length, quoted.length);
