@@ -144,6 +144,7 @@ public final class ShimmyHttpApi implements HttpHandler {
   public void handle(HttpExchange exchange) throws IOException {
     ExchangeWrapper ex = new ExchangeWrapper(exchange, maxBodyBytes);
     try {
+      ex = ExchangeWrapper.canonical(ex, maxBodyBytes);
       requireDeclaredLengthWithin(ex, maxBodyBytes);
       route(ex);
     } catch (ExchangeWrapper.BodyTooLargeException e) {

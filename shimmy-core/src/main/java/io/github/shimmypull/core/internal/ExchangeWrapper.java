@@ -2,6 +2,8 @@ package io.github.shimmypull.core.internal;
 
 import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpExchange;
+import io.github.shimmypull.core.http.RequestPaths;
+import io.github.shimmypull.core.http.ShimmyHttpApi;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -73,6 +75,28 @@ public class ExchangeWrapper extends ForwardingHttpExchange {
       @Override
       public InputStream requestBody() {
         return new ByteArrayInputStream(body);
+      }
+    };
+  }
+
+  /**
+   * {@code exchange} routed by its canonical path ({@link RequestPaths#normalize}): a path that
+   * normalises to one the API answers itself ({@link ShimmyHttpApi#answersItself}) is presented
+   * in its canonical form, so it reaches that route and its checks; any other path is left as the
+   * client spelled it for the proxy.
+   *
+   * @throws io.github.shimmypull.core.PullException 400 for a path no route may take
+   */
+  public static ExchangeWrapper canonical(ExchangeWrapper exchange, long maxBodyBytes) {
+    String raw = exchange.path();
+    String path = RequestPaths.normalize(raw);
+    if (path.equals(raw) || !ShimmyHttpApi.answersItself(path)) {
+      return exchange;
+    }
+    return new ExchangeWrapper(exchange, maxBodyBytes) {
+      @Override
+      public String path() {
+        return path;
       }
     };
   }

@@ -1,10 +1,12 @@
 package io.github.shimmypull.core.proxy;
 
+import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
+import io.github.shimmypull.core.proxy.internal.UnavailableReasons;
 import io.github.shimmypull.core.proxy.internal.StreamingRequestBody;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
@@ -69,6 +71,7 @@ public final class ShimmyProxy implements HttpHandler {
   private static final String RETRY_AFTER_SECONDS = "2";
 
   private final ShimmySupervisor supervisor;
+  private final UnavailableReasons unavailableReasons = new UnavailableReasons();
   private final OkHttpClient client;
   private final Duration acquireWait;
   private final StatusCounters counters;
@@ -340,14 +343,10 @@ public final class ShimmyProxy implements HttpHandler {
   }
 
   private int unavailable(HttpExchange exchange, RuntimeException e) throws IOException {
-    String reason =
-        e instanceof SupervisorException se
-            ? se.reason().name().toLowerCase(Locale.ROOT)
-            : e.getClass().getSimpleName();
-    log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), reason);
+    String message = unavailableReasons.message(e, supervisor.state());
+    log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), message);
     exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
-    return error(exchange, 503, "backend_unavailable",
-        "no Shimmy instance is ready (" + reason + "): " + e.getMessage());
+    return error(exchange, 503, "backend_unavailable", message);
   }
 
   private static int upstreamFailed(HttpExchange exchange, Lease lease, IOException e)
@@ -359,38 +358,8 @@ public final class ShimmyProxy implements HttpHandler {
 
   private static int error(HttpExchange exchange, int status, String code, String message)
       throws IOException {
-    byte[] json =
-        ("{\"error\":\"" + jsonEscape(message) + "\",\"code\":\"" + code + "\"}")
-            .getBytes(StandardCharsets.UTF_8);
-    exchange.status(status);
-    exchange.addResponseHeader("Content-Type", "application/json");
-    exchange.addResponseHeader("Content-Length", Integer.toString(json.length));
-    OutputStream out = exchange.responseBody();
-    out.write(json);
-    out.flush();
+    ErrorResponses.send(exchange, status, code, message);
     return status;
-  }
-
-  private static String jsonEscape(String text) {
-    StringBuilder escaped = new StringBuilder(text.length() + 16);
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '"' -> escaped.append("\\\"");
-        case '\\' -> escaped.append("\\\\");
-        case '\n' -> escaped.append("\\n");
-        case '\r' -> escaped.append("\\r");
-        case '\t' -> escaped.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            escaped.append(String.format("\\u%04x", (int) c));
-          } else {
-            escaped.append(c);
-          }
-        }
-      }
-    }
-    return escaped.toString();
   }
 
   private record BaseUrl(URI uri, HttpUrl url) {}

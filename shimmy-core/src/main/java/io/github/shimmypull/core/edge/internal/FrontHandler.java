@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.edge.internal;
 
+import io.github.shimmypull.core.http.RequestPaths;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.netty.bootstrap.Bootstrap;
@@ -194,6 +195,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       rejectMalformed(decoded.cause());
       return;
     }
+    RequestChecks refusal = RequestChecks.refusal(request);
+    if (refusal != null) {
+      ReferenceCountUtil.release(request);
+      reject(refusal.status(), refusal.code(), refusal.message());
+      return;
+    }
     Exchange exchange = new Exchange(request);
     current = exchange;
     exchange.start();
@@ -215,9 +222,14 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       status = 400;
       message = "malformed HTTP request";
     }
+    reject(status, "invalid_request", message);
+  }
+
+  /** Answers a request the edge refuses from its head, and closes: its body is never read. */
+  private void reject(int status, String code, String message) {
     ChannelHandlerContext context = context();
     context
-        .writeAndFlush(EdgeResponses.error(status, "invalid_request", message, false))
+        .writeAndFlush(EdgeResponses.error(status, code, message, false))
         .addListener(ChannelFutureListener.CLOSE);
     context.channel().config().setAutoRead(false);
   }
@@ -365,9 +377,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       int query = uri.indexOf('?');
       String path = query < 0 ? uri : uri.substring(0, query);
-      if (path.indexOf('%') >= 0 || path.indexOf(';') >= 0 || path.contains("//")
-          || path.contains("/.")) {
-        return false; // the application normalises such paths before it routes
+      if (!RequestPaths.isCanonical(path)) {
+        return false; // the application normalises it (the same function) and routes or refuses it
       }
       if (settings.answeredByApp().test(path)) {
         return false;
