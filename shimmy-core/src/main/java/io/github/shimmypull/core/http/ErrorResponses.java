@@ -35,6 +35,7 @@ public final class ErrorResponses {
       case 413 -> "payload_too_large";
       case 415 -> "unsupported_media_type";
       case 502 -> "upstream_error";
+      case 505 -> "invalid_request";
       case 503 -> "backend_unavailable";
       default -> status >= 500 ? "internal_error" : "invalid_request";
     };

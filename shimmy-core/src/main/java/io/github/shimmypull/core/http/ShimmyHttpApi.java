@@ -142,9 +142,14 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
+    RequestRefusal refusal = RequestRefusal.of(exchange.method(), exchange.path());
+    if (refusal != null) {
+      refusal.send(exchange);
+      return;
+    }
     ExchangeWrapper ex = new ExchangeWrapper(exchange, maxBodyBytes);
     try {
-      ex = ExchangeWrapper.canonical(ex, maxBodyBytes);
+      ex = ExchangeWrapper.headAsGet(ExchangeWrapper.canonical(ex, maxBodyBytes), maxBodyBytes);
       requireDeclaredLengthWithin(ex, maxBodyBytes);
       route(ex);
     } catch (ExchangeWrapper.BodyTooLargeException e) {
@@ -357,7 +362,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     try {
       root = Json.readTree(body);
     } catch (JacksonException e) {
-      throw invalid("request body is not valid JSON: " + e.getOriginalMessage());
+      throw invalid(notJson(e));
     }
     if (root == null || root.isMissingNode() || !root.isObject()) {
       throw invalid("request body must be a JSON object such as {\"model\": \"owner/repo:Q4_K_M\"}");
@@ -377,6 +382,24 @@ public final class ShimmyHttpApi implements HttpHandler {
         stringField(root, "revision"),
         booleanField(root, "stream", true),
         booleanField(root, "force", false));
+  }
+
+  /** Where the JSON broke, without the parser's internals (its class names, source excerpt, char codes). */
+  private static String notJson(JacksonException e) {
+    String original = String.valueOf(e.getOriginalMessage());
+    if (original.startsWith("Duplicate")) {
+      int open = original.indexOf('"');
+      int close = original.indexOf('"', open + 1);
+      return open >= 0 && close > open
+          ? "request body has a duplicate key '" + original.substring(open + 1, close) + "'"
+          : "request body has a duplicate key";
+    }
+    var location = e.getLocation();
+    if (location == null || location.getLineNr() < 1) {
+      return "request body is not valid JSON";
+    }
+    return "request body is not valid JSON (line " + location.getLineNr() + ", column "
+        + location.getColumnNr() + ")";
   }
 
   private static @Nullable String stringField(JsonNode root, String name) {

@@ -101,6 +101,52 @@ public class ExchangeWrapper extends ForwardingHttpExchange {
     };
   }
 
+  /**
+   * A {@code HEAD} request for a path the API answers itself, presented as the {@code GET} it
+   * mirrors, with the response body discarded: the same status and headers, no body. Any other
+   * exchange is returned as it is ({@code HEAD} on a proxied path goes to Shimmy as it is).
+   */
+  public static ExchangeWrapper headAsGet(ExchangeWrapper exchange, long maxBodyBytes) {
+    if (!exchange.method().equals("HEAD") || !ShimmyHttpApi.answersItself(exchange.path())) {
+      return exchange;
+    }
+    return new ExchangeWrapper(exchange, maxBodyBytes) {
+      @Override
+      public String method() {
+        return "GET";
+      }
+
+      @Override
+      public void addResponseHeader(String name, String value) {
+        if (!name.equalsIgnoreCase("Content-Length")) {
+          super.addResponseHeader(name, value);
+        }
+      }
+
+      @Override
+      public OutputStream responseBody() throws IOException {
+        OutputStream real = super.responseBody();
+        return new OutputStream() {
+          @Override
+          public void write(int b) {}
+
+          @Override
+          public void write(byte[] b, int off, int len) {}
+
+          @Override
+          public void flush() throws IOException {
+            real.flush();
+          }
+
+          @Override
+          public void close() throws IOException {
+            real.close();
+          }
+        };
+      }
+    };
+  }
+
   /** Whether a status or body was sent through this wrapper. */
   public boolean committed() {
     return committed;

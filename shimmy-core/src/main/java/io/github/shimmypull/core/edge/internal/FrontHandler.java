@@ -1,6 +1,7 @@
 package io.github.shimmypull.core.edge.internal;
 
 import io.github.shimmypull.core.http.RequestPaths;
+import io.github.shimmypull.core.http.RequestRefusal;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.netty.bootstrap.Bootstrap;
@@ -195,7 +196,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       rejectMalformed(decoded.cause());
       return;
     }
-    RequestChecks refusal = RequestChecks.refusal(request);
+    RequestRefusal refusal = RequestRefusal.of(request.method().name(), request.uri());
     if (refusal != null) {
       ReferenceCountUtil.release(request);
       reject(refusal.status(), refusal.code(), refusal.message());
