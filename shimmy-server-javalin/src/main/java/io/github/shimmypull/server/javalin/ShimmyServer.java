@@ -1,6 +1,8 @@
 package io.github.shimmypull.server.javalin;
 
+import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.edge.ShimmyEdge;
+import io.github.shimmypull.core.pull.ModelDirCheck;
 import io.github.shimmypull.server.javalin.internal.Cli;
 import io.github.shimmypull.server.javalin.internal.JsonErrorHandler;
 import io.github.shimmypull.server.javalin.internal.RequestRefusalFilter;
@@ -103,6 +105,13 @@ public final class ShimmyServer implements AutoCloseable {
 
   private static ShimmyServer start(ServeCommand options, Consumer<ShimmyRuntime.Builder> customizer) {
     Logger log = LoggerFactory.getLogger(ShimmyServer.class);
+    ModelDirCheck.require(options.modelDir, false);
+    try {
+      ModelDirCheck.require(options.modelDir, true);
+    } catch (PullException notWritable) {
+      log.warn("{}: pulls, deletes and directory changes will fail; models already there are served",
+          notWritable.getMessage());
+    }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ShimmyRuntime.Builder builder =
         ShimmyRuntime.builder()
