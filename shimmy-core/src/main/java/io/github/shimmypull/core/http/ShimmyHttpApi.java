@@ -135,6 +135,19 @@ public final class ShimmyHttpApi implements HttpHandler {
     };
   }
 
+  /**
+   * The largest request body the API accepts for {@code method} on {@code path} (canonical) with
+   * the default route limits: 64 KiB for {@code POST /v1/api/pull}, 16 MiB for {@code POST
+   * /v1/generate}, else {@code maxBodyBytes}. A front (the edge) answers 413 itself above it.
+   */
+  public static long bodyLimit(String method, String path, long maxBodyBytes) {
+    long route =
+        method.equals("POST") && path.equals("/v1/api/pull") ? DEFAULT_MAX_REQUEST_BYTES
+            : method.equals("POST") && path.equals("/v1/generate") ? DEFAULT_MAX_GENERATE_BYTES
+            : maxBodyBytes;
+    return Math.min(route, maxBodyBytes);
+  }
+
   /** A new builder; {@code coordinator} is required. */
   public static Builder builder() {
     return new Builder();

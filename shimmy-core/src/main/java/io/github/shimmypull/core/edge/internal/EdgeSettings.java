@@ -15,6 +15,7 @@ import java.util.function.Predicate;
  * @param maxDirectBodyBytes requests with a larger declared body go to the application, which
  *     answers 413
  * @param countForwarded called with the status of every response Shimmy gave a direct request
+ * @param bodyReadTimeout longest silence of a client while its request body is incomplete (408)
  */
 public record EdgeSettings(
     ShimmySupervisor supervisor,
@@ -24,4 +25,5 @@ public record EdgeSettings(
     Duration connectTimeout,
     Duration readTimeout,
     Duration idleTimeout,
-    IntConsumer countForwarded) {}
+    IntConsumer countForwarded,
+    Duration bodyReadTimeout) {}
