@@ -181,8 +181,31 @@ public final class ShimmyHttpApi implements HttpHandler {
         throw new IOException("response aborted after an internal error: " + e, e);
       }
       sendJson(ex, 500, WireFormat.error("internal_error", "internal error: " + e.getClass().getSimpleName()));
+    } catch (IOException e) {
+      if (ex.committed() || !isTimeout(e)) {
+        throw e;
+      }
+      // The adapter's read of the request body timed out (Jetty's idle timeout, 30 s by default).
+      LOG.info("{} {}: the request body stopped arriving ({})", ex.method(), ex.path(), e.toString());
+      ErrorResponses.send(ex, 408, "request_timeout",
+          "the request body did not arrive in time (a body shorter than its Content-Length?)");
+      return;
     }
     drainSmallRest(exchange);
+  }
+
+  private static boolean isTimeout(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.SocketTimeoutException
+          || t instanceof java.util.concurrent.TimeoutException
+          || t.getClass().getSimpleName().contains("Timeout")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   /**
