@@ -56,6 +56,9 @@ class HardenedStarterEndToEndTest {
     "get /v1/health HTTP/1.1 | 405 | method_not_allowed",
     "GET /v1/%2e%2e/x HTTP/1.1 | 400 | invalid_request",
     "GET /v1/%2e/x HTTP/1.1 | 400 | invalid_request",
+    "GET /%00 HTTP/1.1 | 400 | invalid_request",
+    "GET /v1/%ff%fe HTTP/1.1 | 400 | invalid_request",
+    "GET http://example.com/v1/models HTTP/1.1 | 400 | invalid_request",
   })
   void requestsNoRouteServesGetAJsonError(String requestLine, int status, String code) throws Exception {
     String answer = RawUpstream.exchange(port, requestLine + "\r\nHost: x\r\nConnection: close\r\n\r\n");
