@@ -1,6 +1,7 @@
 package io.github.shimmypull.core.coordinator;
 
 import io.github.shimmypull.core.internal.Json;
+import io.github.shimmypull.core.pull.ModelDirCheck;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -84,7 +85,7 @@ public final class ModelDirectoryLock {
       return held;
     } catch (IOException e) {
       closeQuietly(channel);
-      throw new UncheckedIOException("cannot lock " + lockFile + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot lock " + lockFile + ": " + ModelDirCheck.describe(e), e);
     }
   }
 

@@ -79,6 +79,12 @@ public final class ShimmyEdge implements AutoCloseable {
   /** Default {@link Builder#idleTimeout(Duration)}: 30 s (Jetty's default idle timeout). */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * Default {@link Builder#bodyReadTimeout(Duration)}: 30 s, the longest a client may stay silent
+   * while its request body is incomplete (a body shorter than its {@code Content-Length}).
+   */
+  public static final Duration DEFAULT_BODY_READ_TIMEOUT = Duration.ofSeconds(30);
+
   /** Default {@link Builder#maxHeaderBytes(int)}: 8 KiB (Jetty's default request header size). */
   public static final int DEFAULT_MAX_HEADER_BYTES = 8 * 1024;
 
@@ -114,7 +120,8 @@ public final class ShimmyEdge implements AutoCloseable {
             counters::count,
             builder.acquireWait,
             Executors.newCachedThreadPool(new DefaultThreadFactory("shimmy-edge-acquire", true)),
-            new ModelCounters(builder.meterRegistry)::count);
+            new ModelCounters(builder.meterRegistry)::count,
+            builder.bodyReadTimeout);
     this.host = builder.host;
     this.port = builder.port;
     this.eventLoops = builder.eventLoops;
@@ -143,7 +150,8 @@ public final class ShimmyEdge implements AutoCloseable {
     Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
     group.forEach(loop -> pools.put(loop, new UpstreamPool()));
     int headerLimit = maxHeaderBytes;
-    long idleMillis = settings.idleTimeout().toMillis();
+    // One reader-idle clock serves both the keep-alive idle timeout and the body read timeout.
+    long idleMillis = Math.min(settings.idleTimeout().toMillis(), settings.bodyReadTimeout().toMillis());
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -220,6 +228,7 @@ public final class ShimmyEdge implements AutoCloseable {
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private Duration bodyReadTimeout = DEFAULT_BODY_READ_TIMEOUT;
     private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
     private @Nullable MeterRegistry meterRegistry;
     private ModelRouter router = ModelRouter.defaults();
@@ -300,9 +309,11 @@ public final class ShimmyEdge implements AutoCloseable {
     }
 
     /**
-     * Requests declaring a larger body go to the application (which answers 413 when that is its
-     * limit too); default {@link ShimmyHttpApi#DEFAULT_MAX_BODY_BYTES}. Set it to the
-     * application's body limit.
+     * The application's body limit: a request declaring a larger body, or more than the API's own
+     * limit for its route ({@link ShimmyHttpApi#bodyLimit}: 64 KiB for a pull), is answered 413
+     * {@code payload_too_large} by the edge itself, before anything is forwarded (the rest of the
+     * body is read and dropped for a moment, so the answer reaches the client); default {@link
+     * ShimmyHttpApi#DEFAULT_MAX_BODY_BYTES}.
      */
     public Builder maxDirectBodyBytes(long maxDirectBodyBytes) {
       if (maxDirectBodyBytes < 0) {
@@ -330,6 +341,16 @@ public final class ShimmyEdge implements AutoCloseable {
      */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = positive(idleTimeout, "idleTimeout");
+      return this;
+    }
+
+    /**
+     * The longest a client may stay silent while its request body is incomplete; then it is
+     * answered 408 {@code request_timeout} (if nothing was answered yet) and the connection is
+     * closed, whatever route the request took. Default {@link #DEFAULT_BODY_READ_TIMEOUT}.
+     */
+    public Builder bodyReadTimeout(Duration bodyReadTimeout) {
+      this.bodyReadTimeout = positive(bodyReadTimeout, "bodyReadTimeout");
       return this;
     }
 

@@ -186,6 +186,16 @@ public final class ShimmyHttpApi implements HttpHandler {
     return new String[] {name, action};
   }
 
+  /**
+   * The largest request body the API accepts for {@code method} on {@code path} (canonical) with
+   * the default route limits: 64 KiB for {@code POST /v1/api/pull}, else {@code maxBodyBytes}. A front (the edge) answers 413 itself above it.
+   */
+  public static long bodyLimit(String method, String path, long maxBodyBytes) {
+    long route =
+        method.equals("POST") && path.equals("/v1/api/pull") ? DEFAULT_MAX_REQUEST_BYTES : maxBodyBytes;
+    return Math.min(route, maxBodyBytes);
+  }
+
   /** A new builder; {@code coordinator} is required. */
   public static Builder builder() {
     return new Builder();
@@ -193,8 +203,14 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
+    RequestRefusal refusal = RequestRefusal.of(exchange.method(), exchange.path());
+    if (refusal != null) {
+      refusal.send(exchange);
+      return;
+    }
     ExchangeWrapper ex = new ExchangeWrapper(exchange, maxBodyBytes);
     try {
+      ex = ExchangeWrapper.headAsGet(ExchangeWrapper.canonical(ex, maxBodyBytes), maxBodyBytes);
       requireDeclaredLengthWithin(ex, maxBodyBytes);
       route(ex);
     } catch (ExchangeWrapper.BodyTooLargeException e) {
@@ -213,8 +229,31 @@ public final class ShimmyHttpApi implements HttpHandler {
         throw new IOException("response aborted after an internal error: " + e, e);
       }
       sendJson(ex, 500, WireFormat.error("internal_error", "internal error: " + e.getClass().getSimpleName()));
+    } catch (IOException e) {
+      if (ex.committed() || !isTimeout(e)) {
+        throw e;
+      }
+      // The adapter's read of the request body timed out (Jetty's idle timeout, 30 s by default).
+      LOG.info("{} {}: the request body stopped arriving ({})", ex.method(), ex.path(), e.toString());
+      ErrorResponses.send(ex, 408, "request_timeout",
+          "the request body did not arrive in time (a body shorter than its Content-Length?)");
+      return;
     }
     drainSmallRest(exchange);
+  }
+
+  private static boolean isTimeout(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.SocketTimeoutException
+          || t instanceof java.util.concurrent.TimeoutException
+          || t.getClass().getSimpleName().contains("Timeout")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   /**
@@ -419,7 +458,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     try {
       root = Json.readTree(body);
     } catch (JacksonException e) {
-      throw invalid("request body is not valid JSON: " + e.getOriginalMessage());
+      throw invalid(notJson(e));
     }
     if (root == null || root.isMissingNode() || !root.isObject()) {
       throw invalid("request body must be a JSON object such as {\"model\": \"owner/repo:Q4_K_M\"}");
@@ -439,6 +478,24 @@ public final class ShimmyHttpApi implements HttpHandler {
         stringField(root, "revision"),
         booleanField(root, "stream", true),
         booleanField(root, "force", false));
+  }
+
+  /** Where the JSON broke, without the parser's internals (its class names, source excerpt, char codes). */
+  private static String notJson(JacksonException e) {
+    String original = String.valueOf(e.getOriginalMessage());
+    if (original.startsWith("Duplicate")) {
+      int open = original.indexOf('"');
+      int close = original.indexOf('"', open + 1);
+      return open >= 0 && close > open
+          ? "request body has a duplicate key '" + original.substring(open + 1, close) + "'"
+          : "request body has a duplicate key";
+    }
+    var location = e.getLocation();
+    if (location == null || location.getLineNr() < 1) {
+      return "request body is not valid JSON";
+    }
+    return "request body is not valid JSON (line " + location.getLineNr() + ", column "
+        + location.getColumnNr() + ")";
   }
 
   private static @Nullable String stringField(JsonNode root, String name) {

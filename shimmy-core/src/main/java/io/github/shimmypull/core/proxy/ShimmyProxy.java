@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.proxy;
 
+import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.discovery.DiscoveredModel;
@@ -9,6 +10,7 @@ import io.github.shimmypull.core.proxy.internal.ModelCounters;
 import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
 import io.github.shimmypull.core.proxy.internal.RoutedRequestBody;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
+import io.github.shimmypull.core.proxy.internal.UnavailableReasons;
 import io.github.shimmypull.core.proxy.internal.StreamingRequestBody;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.routing.RoutingException;
@@ -87,6 +89,7 @@ public final class ShimmyProxy implements HttpHandler {
   private static final String RETRY_AFTER_SECONDS = "2";
 
   private final ShimmySupervisor supervisor;
+  private final UnavailableReasons unavailableReasons = new UnavailableReasons();
   private final OkHttpClient client;
   private final Duration acquireWait;
   private final ModelRouter router;
@@ -450,25 +453,23 @@ public final class ShimmyProxy implements HttpHandler {
 
   private int unavailable(HttpExchange exchange, @Nullable String model, RuntimeException e)
       throws IOException {
-    if (!(e instanceof SupervisorException se)) {
-      log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), e.toString());
-      exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
-      return error(exchange, 503, "backend_unavailable",
-          "no Shimmy instance is ready (" + e.getClass().getSimpleName() + "): " + e.getMessage());
-    }
-    SupervisorException.Reason reason = se.reason();
-    if (reason == SupervisorException.Reason.MODEL_NOT_FOUND && model != null) {
+    if (e instanceof SupervisorException se
+        && se.reason() == SupervisorException.Reason.MODEL_NOT_FOUND
+        && model != null) {
       // Removed between the routing decision and the lease: the same answer as an unknown model.
       return routingError(exchange, RoutingException.notFound(model, modelIds()));
     }
-    log.debug("no Shimmy instance{} for {} {}: {}", model == null ? "" : " of " + model,
-        exchange.method(), exchange.path(), reason);
-    if (reason.httpStatus() == 503) {
+    int status = e instanceof SupervisorException se ? se.reason().httpStatus() : 503;
+    String code = e instanceof SupervisorException se ? se.reason().code() : "backend_unavailable";
+    String message = unavailableReasons.message(e, supervisor.state());
+    if (model != null) {
+      message = "the instance of " + model + " is not ready: " + message;
+    }
+    log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), message);
+    if (status == 503) {
       exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
     }
-    String what = model == null ? "no Shimmy instance is ready" : "the instance of " + model + " is not ready";
-    return error(exchange, reason.httpStatus(), reason.code(),
-        what + " (" + reason.name().toLowerCase(Locale.ROOT) + "): " + se.getMessage());
+    return error(exchange, status, code, message);
   }
 
   private static int upstreamFailed(HttpExchange exchange, Lease lease, IOException e)
@@ -480,10 +481,8 @@ public final class ShimmyProxy implements HttpHandler {
 
   private static int error(HttpExchange exchange, int status, String code, String message)
       throws IOException {
-    byte[] json =
-        ("{\"error\":\"" + jsonEscape(message) + "\",\"code\":\"" + code + "\"}")
-            .getBytes(StandardCharsets.UTF_8);
-    return send(exchange, status, json);
+    ErrorResponses.send(exchange, status, code, message);
+    return status;
   }
 
   private static int send(HttpExchange exchange, int status, byte[] json) throws IOException {
@@ -494,28 +493,6 @@ public final class ShimmyProxy implements HttpHandler {
     out.write(json);
     out.flush();
     return status;
-  }
-
-  private static String jsonEscape(String text) {
-    StringBuilder escaped = new StringBuilder(text.length() + 16);
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '"' -> escaped.append("\\\"");
-        case '\\' -> escaped.append("\\\\");
-        case '\n' -> escaped.append("\\n");
-        case '\r' -> escaped.append("\\r");
-        case '\t' -> escaped.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            escaped.append(String.format("\\u%04x", (int) c));
-          } else {
-            escaped.append(c);
-          }
-        }
-      }
-    }
-    return escaped.toString();
   }
 
   private record BaseUrl(URI uri, HttpUrl url) {}

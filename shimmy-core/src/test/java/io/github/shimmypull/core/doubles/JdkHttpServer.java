@@ -86,7 +86,10 @@ public final class JdkHttpServer implements AutoCloseable {
 
     @Override
     public String path() {
-      return jdk.getRequestURI().getRawPath();
+      // As the client spelled it: URI.getRawPath() would read '//v1/api' as an authority.
+      String target = jdk.getRequestURI().toString();
+      int query = target.indexOf('?');
+      return query < 0 ? target : target.substring(0, query);
     }
 
     @Override

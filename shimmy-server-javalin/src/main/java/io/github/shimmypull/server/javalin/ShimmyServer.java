@@ -1,11 +1,16 @@
 package io.github.shimmypull.server.javalin;
 
+import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.edge.ShimmyEdge;
+import io.github.shimmypull.core.pull.ModelDirCheck;
 import io.github.shimmypull.server.javalin.internal.Cli;
+import io.github.shimmypull.server.javalin.internal.JsonErrorHandler;
+import io.github.shimmypull.server.javalin.internal.RequestRefusalFilter;
 import io.github.shimmypull.server.javalin.internal.ProxyEngine;
 import io.github.shimmypull.server.javalin.internal.ServeCommand;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.Javalin;
+import jakarta.servlet.DispatcherType;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -15,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -99,6 +105,13 @@ public final class ShimmyServer implements AutoCloseable {
 
   private static ShimmyServer start(ServeCommand options, Consumer<ShimmyRuntime.Builder> customizer) {
     Logger log = LoggerFactory.getLogger(ShimmyServer.class);
+    ModelDirCheck.require(options.modelDir, false);
+    try {
+      ModelDirCheck.require(options.modelDir, true);
+    } catch (PullException notWritable) {
+      log.warn("{}: pulls, deletes and directory changes will fail; models already there are served",
+          notWritable.getMessage());
+    }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ShimmyRuntime.Builder builder =
         ShimmyRuntime.builder()
@@ -139,6 +152,14 @@ public final class ShimmyServer implements AutoCloseable {
               config.jetty.host = behindEdge ? "127.0.0.1" : options.bind;
               config.jetty.port = behindEdge ? 0 : options.port;
               config.http.maxRequestSize = options.maxBodySize;
+              // Errors Jetty answers itself, and requests no route serves, are JSON as well.
+              config.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
+              config.jetty.modifyServletContextHandler(
+                  context -> {
+                    context.setErrorHandler(new JsonErrorHandler());
+                    context.addFilter(
+                        RequestRefusalFilter.class, "/*", EnumSet.of(DispatcherType.REQUEST));
+                  });
               config.registerPlugin(
                   new ShimmyPlugin(
                       shimmy -> {

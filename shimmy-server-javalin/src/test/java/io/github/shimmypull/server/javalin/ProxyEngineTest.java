@@ -28,9 +28,9 @@ class ProxyEngineTest extends FrontServerFixture {
     startServer(FakeShimmy.commandLine(), "--proxy-engine", "javalin");
 
     assertThat(rawExchange(server.port(), "NOT HTTP\r\n\r\n"))
-        .as("Jetty answers malformed requests itself, in HTML")
-        .contains("text/html")
-        .doesNotContain("invalid_request");
+        .as("Jetty answers malformed requests itself, in JSON like the edge")
+        .contains("application/json")
+        .contains("\"code\":\"invalid_request\"");
     assertThat(api.get("/v1/health").status()).isEqualTo(200);
     assertThat(Servers.api(server).get("/v1/api/models").status()).isEqualTo(200);
   }

@@ -2,6 +2,7 @@ package io.github.shimmypull.supervisor.internal;
 
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -64,13 +65,16 @@ public final class ShimmyProcess {
   private final CompletableFuture<ShimmyProcess> exited;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final @Nullable OutputStream watchdogPipe;
+  private final @Nullable File workingDirectory;
   private volatile long shimmyPid;
   private volatile boolean retiring;
   private volatile boolean stopRequested;
   private volatile List<String> ids = List.of();
 
-  private ShimmyProcess(Process process, int port, int tailLines, boolean watchdog) {
+  private ShimmyProcess(
+      Process process, int port, int tailLines, boolean watchdog, @Nullable File workingDirectory) {
     this.process = process;
+    this.workingDirectory = workingDirectory;
     this.port = port;
     this.baseUrl = URI.create("http://127.0.0.1:" + port);
     this.tailLines = tailLines;
@@ -90,7 +94,7 @@ public final class ShimmyProcess {
   public static ShimmyProcess launch(ProcessBuilder builder, int port, int tailLines, boolean watchdog)
       throws IOException {
     Process process = builder.redirectErrorStream(true).start();
-    ShimmyProcess p = new ShimmyProcess(process, port, tailLines, watchdog);
+    ShimmyProcess p = new ShimmyProcess(process, port, tailLines, watchdog, builder.directory());
     if (!watchdog) {
       process.getOutputStream().close();
     }
@@ -338,7 +342,10 @@ public final class ShimmyProcess {
       throw new SupervisorException(
           SupervisorException.Reason.EXITED,
           "Shimmy pid " + shimmyPid + " exited with code " + code + " before it was ready"
-              + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1)),
+              + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1))
+              + (workingDirectory == null ? ""
+                  : " (it ran in " + workingDirectory.getAbsolutePath()
+                      + "; relative paths in the Shimmy command resolve from there)"),
           code,
           lines,
           null);

@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.edge.internal;
 
+import io.github.shimmypull.core.http.ErrorResponses;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -8,18 +9,15 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import java.nio.charset.StandardCharsets;
 
 /** The JSON error answers the edge gives itself, in the API's shape {@code {"error","code"}}. */
 final class EdgeResponses {
 
   private EdgeResponses() {}
 
-  /** {@code message} must be plain text without quotes or backslashes. */
+  /** Written by core's one error writer, {@link ErrorResponses#body}. */
   static FullHttpResponse error(int status, String code, String message, boolean keepAlive) {
-    ByteBuf body =
-        Unpooled.copiedBuffer(
-            "{\"error\":\"" + message + "\",\"code\":\"" + code + "\"}\n", StandardCharsets.UTF_8);
+    ByteBuf body = Unpooled.wrappedBuffer(ErrorResponses.body(code, message));
     FullHttpResponse response =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), body);
     response.headers()

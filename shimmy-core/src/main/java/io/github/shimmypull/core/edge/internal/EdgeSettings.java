@@ -22,6 +22,7 @@ import java.util.function.Predicate;
  * @param acquireWait how long a WebSocket whose model is not running waits for its instance
  * @param blocking runs that wait off the event loops
  * @param countRouted called with the model of every routed request sent to its instance directly
+ * @param bodyReadTimeout longest silence of a client while its request body is incomplete (408)
  */
 public record EdgeSettings(
     ShimmySupervisor supervisor,
@@ -35,4 +36,5 @@ public record EdgeSettings(
     IntConsumer countForwarded,
     Duration acquireWait,
     Executor blocking,
-    Consumer<String> countRouted) {}
+    Consumer<String> countRouted,
+    Duration bodyReadTimeout) {}

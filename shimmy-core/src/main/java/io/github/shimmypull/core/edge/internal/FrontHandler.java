@@ -2,6 +2,9 @@ package io.github.shimmypull.core.edge.internal;
 
 import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.internal.Json;
+import io.github.shimmypull.core.http.RequestPaths;
+import io.github.shimmypull.core.http.RequestRefusal;
+import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.routing.RoutingException;
@@ -98,6 +101,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   /** Bodies for the application up to this size are held and sent in one write with the head. */
   static final long APP_HELD_BODY_BYTES = 1024 * 1024;
 
+  /** How long the rest of a body answered early is read and dropped before the connection closes. */
+  static final long DRAIN_MILLIS = 5_000;
+
   /** Pipelined messages kept while a response is in progress before reading pauses. */
   static final int MAX_QUEUED_MESSAGES = 64;
 
@@ -107,6 +113,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable Exchange current;
   private @Nullable String clientAddress;
+  private long lastReadNanos = System.nanoTime();
+  private boolean draining;
 
   public FrontHandler(EdgeSettings settings, UpstreamPool pool) {
     this.settings = settings;
@@ -120,6 +128,15 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    lastReadNanos = System.nanoTime();
+    if (draining) {
+      boolean last = msg instanceof LastHttpContent;
+      ReferenceCountUtil.release(msg); // the rest of a body already answered (413, 408)
+      if (last) {
+        ctx.close();
+      }
+      return;
+    }
     Exchange exchange = current;
     if (exchange != null && exchange.tunnel) {
       exchange.tunnelToUpstream(msg); // WebSocket frames after the 101: raw bytes both ways
@@ -163,8 +180,15 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
     if (event instanceof IdleStateEvent) {
-      if (current == null) {
-        ctx.close(); // an idle keep-alive connection
+      Exchange exchange = current;
+      long silentMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReadNanos);
+      if (exchange == null) {
+        if (silentMillis >= settings.idleTimeout().toMillis()) {
+          ctx.close(); // an idle keep-alive connection
+        }
+      } else if (!exchange.requestComplete && !exchange.tunnel && ctx.channel().config().isAutoRead()
+          && silentMillis >= settings.bodyReadTimeout().toMillis()) {
+        exchange.bodyTimedOut(); // a body shorter than its Content-Length, or a stalled client
       }
       return;
     }
@@ -212,6 +236,19 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       rejectMalformed(decoded.cause());
       return;
     }
+    RequestRefusal refusal = RequestRefusal.of(request.method().name(), request.uri());
+    if (refusal != null) {
+      ReferenceCountUtil.release(request);
+      reject(refusal.status(), refusal.code(), refusal.message());
+      return;
+    }
+    long limit = bodyLimit(request);
+    if (declaredLength(request) > limit) {
+      boolean complete = request instanceof LastHttpContent;
+      ReferenceCountUtil.release(request);
+      rejectAndDrain(413, "payload_too_large", "request body is larger than " + limit + " bytes", complete);
+      return;
+    }
     Exchange exchange = new Exchange(request);
     current = exchange;
     exchange.start();
@@ -233,9 +270,45 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       status = 400;
       message = "malformed HTTP request";
     }
+    reject(status, "invalid_request", message);
+  }
+
+  /** The API's body limit for the request's route (its target was checked by RequestRefusal). */
+  private long bodyLimit(HttpRequest request) {
+    String uri = request.uri();
+    int query = uri.indexOf('?');
+    String path = query < 0 ? uri : uri.substring(0, query);
+    if (path.isEmpty() || path.charAt(0) != '/') {
+      return settings.maxDirectBodyBytes();
+    }
+    return ShimmyHttpApi.bodyLimit(
+        request.method().name(), RequestPaths.normalize(path), settings.maxDirectBodyBytes());
+  }
+
+  /**
+   * Answers a request early and closes once its body has arrived, reading and dropping it for at
+   * most {@link #DRAIN_MILLIS}: closing on unread bytes would reset the connection, and the reset
+   * can destroy the answer before the client has read it.
+   */
+  private void rejectAndDrain(int status, String code, String message, boolean complete) {
+    ChannelHandlerContext context = context();
+    draining = true;
+    ChannelFuture written = context.writeAndFlush(EdgeResponses.error(status, code, message, false));
+    if (complete) {
+      written.addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    context.channel().config().setAutoRead(true);
+    context.executor().schedule(() -> {
+      context.close();
+    }, DRAIN_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Answers a request the edge refuses from its head, and closes: its body is never read. */
+  private void reject(int status, String code, String message) {
     ChannelHandlerContext context = context();
     context
-        .writeAndFlush(EdgeResponses.error(status, "invalid_request", message, false))
+        .writeAndFlush(EdgeResponses.error(status, code, message, false))
         .addListener(ChannelFutureListener.CLOSE);
     context.channel().config().setAutoRead(false);
   }
@@ -478,9 +551,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       int query = uri.indexOf('?');
       String path = query < 0 ? uri : uri.substring(0, query);
-      if (path.indexOf('%') >= 0 || path.indexOf(';') >= 0 || path.contains("//")
-          || path.contains("/.")) {
-        return false; // the application normalises such paths before it routes
+      if (!RequestPaths.isCanonical(path)) {
+        return false; // the application normalises it (the same function) and routes or refuses it
       }
       if (settings.answeredByApp().test(path)) {
         return false;
@@ -1079,6 +1151,28 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private void responseWritten(ChannelFuture written, boolean keepConnection) {
       finish();
       exchangeDone(this, written.isSuccess() && keepConnection);
+    }
+
+    /**
+     * The client stayed silent for the body read timeout with its body incomplete: 408 {@code
+     * request_timeout} when nothing was answered yet, and the connection is closed either way.
+     */
+    void bodyTimedOut() {
+      boolean answered = responseStarted;
+      log.debug("request body of {} {} timed out after {}", request.method(), request.uri(),
+          settings.bodyReadTimeout());
+      abandon();
+      current = null;
+      draining = true;
+      ChannelHandlerContext context = context();
+      if (answered) {
+        context.close();
+        return;
+      }
+      context.writeAndFlush(EdgeResponses.error(408, "request_timeout",
+              "the request body did not arrive within " + settings.bodyReadTimeout().toMillis()
+                  + " ms (a body shorter than its Content-Length?)", false))
+          .addListener(ChannelFutureListener.CLOSE);
     }
 
     /** The client left: drop the upstream connection mid-exchange and release the lease. */

@@ -27,7 +27,7 @@ public final class Cli {
    */
   public static int execute(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     String[] effective = withDefaultCommand(args);
-    CommandLine cli = commandLine(env, out, err);
+    CommandLine cli = commandLine(env, out, err, effective.length != args.length);
     return cli.execute(effective);
   }
 
@@ -75,17 +75,20 @@ public final class Cli {
     }
   }
 
-  private static CommandLine commandLine(Map<String, String> env, PrintStream out, PrintStream err) {
+  private static CommandLine commandLine(
+      Map<String, String> env, PrintStream out, PrintStream err, boolean implicitServe) {
     CommandLine cli = new CommandLine(new RootCommand());
     ServeCommand serve = new ServeCommand();
     serve.environment = Map.copyOf(env);
     cli.addSubcommand("serve", serve);
-    cli.addSubcommand("pull", new PullCommand(out));
+    cli.addSubcommand("pull", new PullCommand(out, err));
     cli.addSubcommand("list", new ListCommand(out));
     cli.addSubcommand("help", new CommandLine.HelpCommand());
     cli.setDefaultValueProvider(new EnvDefaults(env));
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
+    cli.setParameterExceptionHandler(new UsageErrors(List.of("serve", "pull", "list", "help"), implicitServe));
+    cli.getCommandSpec().usageMessage().footer(RootCommand.footer());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           err.println("error: " + message(e));

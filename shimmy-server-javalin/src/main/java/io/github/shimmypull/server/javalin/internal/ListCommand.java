@@ -1,6 +1,7 @@
 package io.github.shimmypull.server.javalin.internal;
 
 import io.github.shimmypull.core.pull.LocalModel;
+import io.github.shimmypull.core.pull.ModelDirCheck;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ public final class ListCommand implements Callable<Integer> {
 
   private final PrintStream out;
 
-  @Option(names = "--model-dir", defaultValue = "./models", paramLabel = "DIR", description = "Model directory (env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
+  @Option(names = "--model-dir", defaultValue = "./models", paramLabel = "DIR", description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
   Path modelDir = Path.of("models");
 
   @Option(names = "--verbose", description = "Log what happens on stderr.")
@@ -31,6 +32,9 @@ public final class ListCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (Files.exists(modelDir) && !Files.isDirectory(modelDir)) {
+      ModelDirCheck.require(modelDir, false); // says: not a directory (exit 1)
+    }
     if (!Files.isDirectory(modelDir)) {
       return 0;
     }

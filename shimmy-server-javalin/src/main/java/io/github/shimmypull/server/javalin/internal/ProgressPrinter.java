@@ -22,6 +22,8 @@ public final class ProgressPrinter implements PullListener {
   private long lastLineNanos;
   private int lastPercent = -1;
   private boolean barOpen;
+  private volatile String currentFile = "";
+  private volatile long completed;
 
   public ProgressPrinter(PrintStream out, boolean terminal, LongSupplier nanoClock) {
     this.out = out;
@@ -51,7 +53,19 @@ public final class ProgressPrinter implements PullListener {
     out.flush();
   }
 
+  /** The file of the latest download progress, or empty before any. */
+  public String lastFile() {
+    return currentFile;
+  }
+
+  /** The bytes of {@link #lastFile()} downloaded so far (kept on disk for a resume when stopped). */
+  public long lastCompleted() {
+    return completed;
+  }
+
   private void downloading(PullEvent.Downloading d) {
+    currentFile = d.file();
+    completed = d.completed();
     long now = nanoClock.getAsLong();
     boolean done = d.total() > 0 && d.completed() >= d.total();
     int percent = d.total() > 0 ? (int) Math.min(100, d.completed() * 100 / d.total()) : 0;

@@ -1,5 +1,9 @@
 package io.github.shimmypull.server.javalin.internal;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
 import picocli.CommandLine.Command;
 
 /** The top-level command of {@code java -jar shimmy-server.jar}; {@code serve} is the default. */
@@ -11,30 +15,25 @@ import picocli.CommandLine.Command;
       "Runtime model management for Shimmy: pull GGUF models from Hugging Face and serve them.",
       "COMMAND defaults to serve: 'java -jar shimmy-server.jar --port 9000' runs 'serve --port 9000'."
     },
-    synopsisSubcommandLabel = "[COMMAND]",
-    footer = {
-      "",
-      "Environment variables (an option on the command line wins):",
-      "  SHIMMY_PULL_PORT            --port",
-      "  SHIMMY_PULL_BIND            --bind",
-      "  SHIMMY_PULL_MODEL_DIR       --model-dir",
-      "  SHIMMY_PULL_SHIMMY_COMMAND  --shimmy-command",
-      "  SHIMMY_PULL_HF_ENDPOINT     --hf-endpoint (then HF_ENDPOINT)",
-      "  SHIMMY_PULL_HF_TOKEN        --hf-token (then HF_TOKEN)",
-      "  SHIMMY_PULL_ADMIN_TOKEN     --admin-token",
-      "  SHIMMY_PULL_RESTART_MODE    --restart-mode",
-      "  SHIMMY_PULL_READY_TIMEOUT   --ready-timeout",
-      "  SHIMMY_PULL_PULL            --pull (comma-separated)",
-      "  SHIMMY_PULL_MAX_BODY_SIZE   --max-body-size",
-      "  SHIMMY_PULL_MAX_LOADED_MODELS --max-loaded-models",
-      "  SHIMMY_PULL_MAX_LOADED_BYTES --max-loaded-bytes",
-      "  SHIMMY_PULL_MAX_QUEUE       --max-queue",
-      "  SHIMMY_PULL_QUEUE_TIMEOUT   --queue-timeout",
-      "  SHIMMY_PULL_KEEP_ALIVE      --keep-alive",
-      "  SHIMMY_PULL_DEFAULT_MODEL   --default-model",
-      "Exit codes: 0 success, 1 failure (one 'error: ...' line on stderr), 2 usage error."
-    })
+    synopsisSubcommandLabel = "[COMMAND]")
 public final class RootCommand implements Runnable {
+
+  /**
+   * The help's footer: every environment variable, from {@link EnvDefaults#VARIABLES} so that an
+   * option added there is listed here too, then the exit codes.
+   */
+  static String[] footer() {
+    List<String> lines = new ArrayList<>();
+    lines.add("");
+    lines.add("Environment variables (an option on the command line wins):");
+    new TreeMap<>(EnvDefaults.VARIABLES).forEach((option, variables) -> {
+      String also = variables.size() > 1 ? " (then " + String.join(", then ", variables.subList(1, variables.size())) + ")" : "";
+      lines.add(String.format(Locale.ROOT, "  %-29s %s%s", variables.get(0), option, also));
+    });
+    lines.add("Exit codes: 0 success, 1 failure (one 'error: ...' line on stderr), 2 usage error.");
+    return lines.toArray(String[]::new);
+  }
+
   @Override
   public void run() {
     throw new IllegalStateException("the root command always dispatches to a subcommand");
