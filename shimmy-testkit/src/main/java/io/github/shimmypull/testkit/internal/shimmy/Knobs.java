@@ -14,7 +14,8 @@ public record Knobs(
     @Nullable Integer refuseStartExitCode,
     boolean hang,
     boolean readyNoBind,
-    @Nullable String refuseModel) {
+    @Nullable String refuseModel,
+    @Nullable String crashMidStreamOn) {
 
   /** Reads the {@code FAKE_SHIMMY_*} variables; see {@code FakeShimmy} for their meaning. */
   public static Knobs from(Map<String, String> env) {
@@ -29,7 +30,8 @@ public record Knobs(
         refuse == null || refuse.isBlank() ? null : Integer.valueOf(refuse.trim()),
         flag(env, "FAKE_SHIMMY_HANG"),
         flag(env, "FAKE_SHIMMY_READY_NO_BIND"),
-        nonBlank(env.get("FAKE_SHIMMY_REFUSE_MODEL")));
+        nonBlank(env.get("FAKE_SHIMMY_REFUSE_MODEL")),
+        nonBlank(env.get("FAKE_SHIMMY_CRASH_MID_STREAM_ON")));
   }
 
   private static long longOf(Map<String, String> env, String name, long fallback) {
