@@ -3,15 +3,19 @@
 # keepalive upstream, (3) the server jar's layout: ShimmyEdge (Netty) on the port before the Javalin
 # app, (4) Javalin + ShimmyProxy alone (the embedded plugin), (5) the same Javalin front answering by
 # itself without proxying (the ceiling of the front server), all on 127.0.0.1, in one run.
-# The backend is an nginx stand-in for Shimmy answering a small static GET /v1/models JSON.
+# The backend is an nginx stand-in for Shimmy answering a small static JSON. The load is REQUEST=chat
+# (default): POST /v1/chat/completions with a 300-byte body naming its model and no "stream" (so the
+# fronts route by model and add "stream":false, as for openai-java), or REQUEST=models: GET
+# /api/models (a model-less proxied GET).
 # Needs: nginx, wrk (apt-get install -y nginx wrk), a JDK 17+. Every load run is bounded in time.
-# Usage: bench/proxy-bench.sh [DURATION_S] [CONNECTIONS]   (defaults 10 32; env JAVA_OPTS, FRONT_THREADS, WARMUP_S, ROUNDS)
+# Usage: bench/proxy-bench.sh [DURATION_S] [CONNECTIONS]   (defaults 10 32; env REQUEST, JAVA_OPTS, FRONT_THREADS, WARMUP_S, ROUNDS)
 set -euo pipefail
 
 DURATION="${1:-10}"
 CONNECTIONS="${2:-32}"
 FRONT_THREADS="${FRONT_THREADS:-64}"
 ROUNDS="${ROUNDS:-3}"
+REQUEST="${REQUEST:-chat}"
 WARMUP="${WARMUP_S:-60}"
 JAVA_OPTS="${JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseParallelGC}"
 BACKEND_PORT=18181
@@ -35,6 +39,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The request every peer gets: a wrk script (method, body, headers) and the path.
+if [ "$REQUEST" = chat ]; then
+  BENCH_PATH=/v1/chat/completions
+  HEAD='{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"'
+  TAIL='"}],"max_tokens":16}'
+  PAD="$(head -c $((300 - ${#HEAD} - ${#TAIL})) /dev/zero | tr '\0' 'x')"
+  BODY="$HEAD$PAD$TAIL" # exactly 300 bytes, no "stream"
+  cat >"$WORK/request.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '$BODY'
+LUA
+else
+  BENCH_PATH=/api/models
+  echo "" >"$WORK/request.lua"
+fi
+
 echo "building the bench front (shimmy-server-javalin test classes)..." >&2
 (cd "$ROOT" && ./mvnw -B -q -pl shimmy-server-javalin -am -DskipTests test-compile \
   dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test)
@@ -51,9 +72,13 @@ http {
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$BACKEND_PORT;
-    location = /v1/models {
+    location = /api/models {
       default_type application/json;
-      return 200 '{"object":"list","data":[{"id":"bench-model","object":"model","owned_by":"shimmy"}]}';
+      return 200 '{"models":[{"name":"bench-model","size_bytes":1,"model_type":"llama","parameter_count":null,"source":"discovered"}]}';
+    }
+    location = /v1/chat/completions {
+      default_type application/json;
+      return 200 '{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]}';
     }
   }
 }
@@ -93,7 +118,7 @@ done
 
 wait_for() {
   for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$1/v1/models" 2>/dev/null && return 0
+    curl -fsS -o /dev/null "http://127.0.0.1:$1/api/models" 2>/dev/null && return 0
     sleep 0.2
   done
   echo "nothing answers on port $1" >&2; cat "$WORK"/*.log >&2; exit 1
@@ -112,7 +137,8 @@ run() { # name port pid... -> "rps p50_ms p99_ms cpu_us_per_request"
   local name=$1 port=$2 out c0 c1
   shift 2
   c0="$(cpu_ticks "$@")"
-  out="$(timeout $((DURATION + 20)) wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/v1/models")"
+  out="$(timeout $((DURATION + 20)) wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/request.lua" "http://127.0.0.1:$port$BENCH_PATH")"
+  if grep -q "Non-2xx" <<<"$out"; then echo "$name answered non-2xx: $out" >&2; exit 1; fi
   c1="$(cpu_ticks "$@")"
   echo "$out" >"$WORK/wrk-$name.txt"
   local rps p50 p99 n
@@ -128,9 +154,9 @@ to_ms() { # wrk prints 431.00us / 1.52ms / 1.01s
 
 echo "warming up (JIT) for ${WARMUP}s per front..." >&2
 for port in "$EDGE_PORT" "$OUR_PORT" "$STATIC_PORT"; do
-  timeout $((WARMUP + 20)) wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$port/v1/models" >/dev/null
+  timeout $((WARMUP + 20)) wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/request.lua" "http://127.0.0.1:$port$BENCH_PATH" >/dev/null
 done
-timeout 20 wrk -t2 -c"$CONNECTIONS" -d3s "http://127.0.0.1:$NGINX_PROXY_PORT/v1/models" >/dev/null
+timeout 20 wrk -t2 -c"$CONNECTIONS" -d3s -s "$WORK/request.lua" "http://127.0.0.1:$NGINX_PROXY_PORT$BENCH_PATH" >/dev/null
 
 # ROUNDS rounds, each running every peer once in the same order, so background load hits all of
 # them alike; the table shows each peer's median, and the ratios are medians of per-round ratios.
@@ -144,7 +170,7 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "$round static $(run static "$STATIC_PORT" "$FRONT_PID_static")" >>"$RESULTS"
 done
 
-echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s GET /v1/models, $ROUNDS rounds; $(nproc) cores; load average before: $LOAD; $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS; front threads=$FRONT_THREADS"
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s $(if [ "$REQUEST" = chat ]; then echo "POST $BENCH_PATH (${#BODY}-byte body)"; else echo "GET $BENCH_PATH"; fi), $ROUNDS rounds; $(nproc) cores; load average before: $LOAD; $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS; front threads=$FRONT_THREADS"
 echo
 echo "per round (req/s; CPU us/request):"
 awk '{ printf "  round %s %-8s %9.0f req/s  p50 %s ms  p99 %s ms  %s us\n", $1, $2, $3, $4, $5, $6 }' "$RESULTS"

@@ -5,7 +5,9 @@ import io.github.shimmypull.core.edge.internal.FrontHandler;
 import io.github.shimmypull.core.edge.internal.UpstreamPool;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
+import io.github.shimmypull.core.proxy.internal.ModelCounters;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
+import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -29,6 +31,7 @@ import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -38,11 +41,19 @@ import org.slf4j.LoggerFactory;
 /**
  * A non-blocking HTTP/1.1 front (Netty event loops) that sits on the public port before an
  * application serving {@link ShimmyHttpApi} and {@link ShimmyProxy} on a loopback port. It
- * forwards the hot path, plain proxied requests while a Shimmy instance is live, straight to
- * Shimmy without a thread per request, and hands every other request unchanged to the application,
- * which keeps all the behaviour: the pull API, waiting for a start in progress, 503 without an
- * instance, 413 and chunked bodies, {@code Expect}. A WebSocket upgrade (Shimmy's {@code
- * /ws/generate}) is tunnelled to Shimmy: after its 101 the edge relays bytes both ways.
+ * forwards the hot path straight to Shimmy without a thread per request: a generation POST (see
+ * {@link ModelRouter}) whose body fits the routing prefix is held until complete, its {@code model}
+ * is read and resolved with the same {@link ModelRouter} as the proxy's, and when the instance of
+ * that model is ready ({@link ShimmySupervisor#tryAcquire(String)}) the request goes to it, its
+ * body rewritten as the proxy would ({@code "stream":false}, the resolved id); other proxied
+ * requests go to any ready instance. Every other request goes unchanged to the application, which
+ * keeps all the behaviour: the pull API, starting an instance on demand and waiting for it (a
+ * cold start, the queue), unknown and missing models, 503 without an instance, 413 and chunked
+ * bodies, {@code Expect}. A WebSocket upgrade (Shimmy's {@code /ws/generate}) is tunnelled to the
+ * instance of the model its first frame names: with one model the upgrade goes straight to it;
+ * with several the edge accepts the upgrade itself, reads the first frame (within the routing
+ * prefix), leases the instance of its model (starting it off the event loops when needed), sends
+ * the upgrade and that frame to it, and after its 101 relays bytes both ways.
  *
  * <p>Like {@link ShimmyProxy} it streams both ways (a flush per read, so server-sent events arrive
  * as Shimmy produces them), strips hop-by-hop headers, adds {@code X-Forwarded-*}, holds the
@@ -93,13 +104,17 @@ public final class ShimmyEdge implements AutoCloseable {
     this.settings =
         new EdgeSettings(
             supervisor,
+            builder.router,
             app,
             builder.answeredByApp,
             builder.maxDirectBodyBytes,
             builder.connectTimeout,
             builder.readTimeout,
             builder.idleTimeout,
-            counters::count);
+            counters::count,
+            builder.acquireWait,
+            Executors.newCachedThreadPool(new DefaultThreadFactory("shimmy-edge-acquire", true)),
+            new ModelCounters(builder.meterRegistry)::count);
     this.host = builder.host;
     this.port = builder.port;
     this.eventLoops = builder.eventLoops;
@@ -207,13 +222,38 @@ public final class ShimmyEdge implements AutoCloseable {
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
     private @Nullable MeterRegistry meterRegistry;
+    private ModelRouter router = ModelRouter.defaults();
+    private Duration acquireWait = ShimmyProxy.DEFAULT_ACQUIRE_WAIT;
 
     private Builder() {}
 
     /**
-     * Leases the live Shimmy instance for direct requests (required). Its {@link
-     * ShimmySupervisor#acquire()} runs on the event loops, so it must not block; the process
-     * supervisor's takes a short lock and an atomic count.
+     * How long a WebSocket upgrade whose first frame names a model that is not running waits for
+     * its instance to start (on a thread of its own, never on the event loops); default {@link
+     * ShimmyProxy#DEFAULT_ACQUIRE_WAIT}, like the proxy's.
+     */
+    public Builder acquireWait(Duration acquireWait) {
+      Objects.requireNonNull(acquireWait, "acquireWait");
+      if (acquireWait.isNegative()) {
+        throw new IllegalArgumentException("acquireWait must not be negative: " + acquireWait);
+      }
+      this.acquireWait = acquireWait;
+      return this;
+    }
+
+    /**
+     * How generation requests are routed by their model; default {@link ModelRouter#defaults()}.
+     * Give it the same router as the application's {@link ShimmyProxy}.
+     */
+    public Builder router(ModelRouter router) {
+      this.router = Objects.requireNonNull(router, "router");
+      return this;
+    }
+
+    /**
+     * Leases Shimmy instances for direct requests (required). Its {@link
+     * ShimmySupervisor#tryAcquire(String)}, {@link ShimmySupervisor#acquire()} and {@link
+     * ShimmySupervisor#models()} run on the event loops, so they must not block.
      */
     public Builder supervisor(ShimmySupervisor supervisor) {
       this.supervisor = Objects.requireNonNull(supervisor, "supervisor");
@@ -302,7 +342,10 @@ public final class ShimmyEdge implements AutoCloseable {
       return this;
     }
 
-    /** Counts direct requests by status into {@link ShimmyProxy#REQUESTS_METER}. */
+    /**
+     * Counts direct requests by status into {@link ShimmyProxy#REQUESTS_METER}, and routed ones by
+     * model into {@code shimmy.proxy.model.requests}.
+     */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
       return this;

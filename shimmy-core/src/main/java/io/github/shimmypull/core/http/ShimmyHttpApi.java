@@ -4,6 +4,7 @@ import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.coordinator.PullCoordinator;
 import io.github.shimmypull.core.coordinator.PullJob;
+import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.internal.ExchangeWrapper;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.internal.WireFormat;
@@ -13,6 +14,7 @@ import io.github.shimmypull.core.pull.PullEvent;
 import io.github.shimmypull.core.pull.PullResult;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import java.io.ByteArrayOutputStream;
@@ -20,16 +22,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeoutException;
@@ -39,12 +45,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Every endpoint of the shimmy-pull front server (server-interface.md), framework-neutral: the pull
- * API, models, health, service info, metrics and the {@code /v1/generate} alias; everything else
- * goes to the fallback handler (the reverse proxy). Both adapters mount this one handler, so a
+ * API, models, instances (list, load, unload), health, service info, metrics, the listings {@code
+ * /v1/models} and {@code /api/tags} (from discovery, also while no instance runs) and the {@code
+ * /v1/generate} alias; everything else goes to the fallback handler (the reverse proxy, which
+ * routes by model). Both adapters mount this one handler, so a
  * status code, a validation or an event field is decided here only. The wire formats are in
  * docs/api.md.
  *
@@ -70,8 +77,8 @@ public final class ShimmyHttpApi implements HttpHandler {
   /** Request bodies up to this size are read to their end after an early answer: 1 MiB. */
   public static final long DRAIN_LIMIT_BYTES = 1024 * 1024;
 
-  /** Default for {@link Builder#maxGenerateBytes}: the largest {@code /v1/generate} body, 16 MiB. */
-  public static final long DEFAULT_MAX_GENERATE_BYTES = 16 * 1024 * 1024;
+  /** Default for {@link Builder#loadTimeout}: how long a load waits for the instance, 120 s. */
+  public static final Duration DEFAULT_LOAD_TIMEOUT = Duration.ofSeconds(120);
   /** Default for {@link Builder#maxBodyBytes}: the largest request body on any route, 32 MiB. */
   public static final long DEFAULT_MAX_BODY_BYTES = 32L * 1024 * 1024;
   /** Default for {@link Builder#cancelWait}: how long a cancel waits for the job to end. */
@@ -82,6 +89,8 @@ public final class ShimmyHttpApi implements HttpHandler {
   private static final String JSON = "application/json";
   private static final String NDJSON = "application/x-ndjson";
   private static final String RETRY_AFTER_SECONDS = "5";
+  private static final String SHIMMY_MODELS = "/api/models/";
+  private static final String INSTANCES = "/v1/api/instances";
   private static final List<String> ENDPOINTS =
       List.of(
           "GET /",
@@ -91,9 +100,14 @@ public final class ShimmyHttpApi implements HttpHandler {
           "DELETE /v1/api/pull",
           "GET /v1/api/models",
           "DELETE /v1/api/models/{id}",
+          "GET /v1/api/instances",
+          "POST /v1/api/instances/{id}",
+          "DELETE /v1/api/instances/{id}",
+          "GET /v1/models",
+          "GET /api/tags",
           "GET /v1/api/metrics",
           "POST /v1/generate",
-          "* /v1/* (proxied to Shimmy)");
+          "* /v1/*, /api/* (proxied to the Shimmy instance of the model the body names)");
 
   private final PullCoordinator coordinator;
   private final ShimmySupervisor supervisor;
@@ -101,7 +115,7 @@ public final class ShimmyHttpApi implements HttpHandler {
   private final Path modelDir;
   private final byte @Nullable [] adminTokenDigest;
   private final long maxRequestBytes;
-  private final long maxGenerateBytes;
+  private final Duration loadTimeout;
   private final long maxBodyBytes;
   private final Duration cancelWait;
   private final String serviceVersion;
@@ -115,7 +129,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     String token = b.adminToken;
     this.adminTokenDigest = token == null || token.isEmpty() ? null : sha256(token);
     this.maxRequestBytes = b.maxRequestBytes;
-    this.maxGenerateBytes = b.maxGenerateBytes;
+    this.loadTimeout = b.loadTimeout;
     this.maxBodyBytes = b.maxBodyBytes;
     this.cancelWait = b.cancelWait;
     this.serviceVersion = b.serviceVersion;
@@ -124,15 +138,34 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   /**
    * True for the paths this API answers itself whatever the backend state ({@code /},
-   * {@code /v1/health}, {@code /v1/generate}, {@code /v1/api} and everything under it); every
-   * other path is forwarded to Shimmy while an instance is live. A front that routes before this
-   * handler (e.g. {@link io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know what is ours.
+   * {@code /v1/health}, {@code /v1/generate}, the listings {@code /v1/models} and {@code
+   * /api/tags}, Shimmy's {@code /api/models/{name}/load|unload|status}, {@code /v1/api} and
+   * everything under it); every other path is forwarded to a Shimmy instance. A front that routes
+   * before this handler (e.g. {@link io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know
+   * what is ours.
    */
   public static boolean answersItself(String path) {
     return switch (path) {
-      case "/", "/v1/health", "/v1/generate", "/v1/api" -> true;
-      default -> path.startsWith("/v1/api/");
+      case "/", "/v1/health", "/v1/generate", "/v1/api", "/v1/models", "/api/tags" -> true;
+      default -> path.startsWith("/v1/api/") || modelAction(path) != null;
     };
+  }
+
+  /** For Shimmy's {@code /api/models/{name}/load|unload|status}: {name, action}; else null. */
+  private static String @Nullable [] modelAction(String path) {
+    if (!path.startsWith(SHIMMY_MODELS)) {
+      return null;
+    }
+    int slash = path.lastIndexOf('/');
+    if (slash <= SHIMMY_MODELS.length()) {
+      return null;
+    }
+    String action = path.substring(slash + 1);
+    String name = path.substring(SHIMMY_MODELS.length(), slash);
+    if (name.indexOf('/') >= 0 || !(action.equals("load") || action.equals("unload") || action.equals("status"))) {
+      return null;
+    }
+    return new String[] {name, action};
   }
 
   /** A new builder; {@code coordinator} is required. */
@@ -226,23 +259,41 @@ public final class ShimmyHttpApi implements HttpHandler {
       }
       case "/v1/generate" -> {
         if (allow(ex, "POST")) {
-          generate(ex);
+          forward(ex, ex); // the proxy sends it to /api/generate, with "stream":false when absent
+        }
+      }
+      case "/v1/models" -> {
+        if (allow(ex, "GET")) {
+          openAiModels(ex);
+        }
+      }
+      case "/api/tags" -> {
+        if (allow(ex, "GET")) {
+          tags(ex);
+        }
+      }
+      case INSTANCES -> {
+        if (allow(ex, "GET")) {
+          instances(ex);
         }
       }
       default -> {
+        String[] action = modelAction(path);
         if (path.startsWith("/v1/api/models/")) {
           if (allow(ex, "DELETE")) {
             deleteModel(ex, path.substring("/v1/api/models/".length()));
           }
+        } else if (path.startsWith(INSTANCES + "/")) {
+          String id = path.substring(INSTANCES.length() + 1);
+          switch (method) {
+            case "POST" -> load(ex, id);
+            case "DELETE" -> unload(ex, id);
+            default -> methodNotAllowed(ex, "POST, DELETE");
+          }
         } else if (path.equals("/v1/api") || path.startsWith("/v1/api/")) {
           sendJson(ex, 404, WireFormat.error("not_found", "no such endpoint: " + method + " " + path));
-        } else if (path.equals("/v1/models")
-            && method.equals("GET")
-            && supervisor.state().status() == BackendStatus.IDLE) {
-          Map<String, Object> body = new LinkedHashMap<>();
-          body.put("object", "list");
-          body.put("data", List.of());
-          sendJson(ex, 200, body);
+        } else if (action != null) {
+          shimmyModelAction(ex, action[0], action[1]);
         } else {
           forward(ex, ex);
         }
@@ -280,9 +331,10 @@ public final class ShimmyHttpApi implements HttpHandler {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("status", overall);
     body.put("backend", WireFormat.backend(state));
-    body.put("models", state.models());
+    body.put("models", modelIds());
     body.put("model_dir", modelDir.toString());
     body.put("pull", coordinator.current().map(WireFormat::job).orElse(null));
+    body.put("instances", supervisor.instances().stream().map(WireFormat::instance).toList());
     if (httpStatus == 503) {
       ex.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
     }
@@ -517,22 +569,158 @@ public final class ShimmyHttpApi implements HttpHandler {
     out.flush();
   }
 
-  // ---- /v1/generate and the proxy ---------------------------------------------------------
+  // ---- listings and instances ------------------------------------------------------------
 
-  private void generate(ExchangeWrapper ex) throws IOException {
-    byte[] body = readBody(ex, maxGenerateBytes);
-    byte[] forwarded = body;
-    try {
-      JsonNode root = Json.readTree(body);
-      if (root instanceof ObjectNode object && !object.has("stream")) {
-        object.put("stream", false);
-        forwarded = Json.writeBytes(object);
-      }
-    } catch (JacksonException notJson) {
-      LOG.debug("/v1/generate body is not JSON; Shimmy answers it as it is");
-    }
-    forward(ex, ExchangeWrapper.rewritten(ex, "/api/generate", forwarded));
+  private List<String> modelIds() {
+    return supervisor.models().stream().map(DiscoveredModel::id).toList();
   }
+
+  /** {@code GET /v1/models} in Shimmy's shape, from discovery: every servable model, running or not. */
+  private void openAiModels(HttpExchange ex) throws IOException {
+    long created = Instant.now().getEpochSecond();
+    List<Map<String, Object>> data = new ArrayList<>();
+    for (String id : new TreeSet<>(modelIds())) {
+      Map<String, Object> model = new LinkedHashMap<>();
+      model.put("id", id);
+      model.put("object", "model");
+      model.put("created", created);
+      model.put("owned_by", "shimmy");
+      data.add(model);
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("object", "list");
+    body.put("data", data);
+    sendJson(ex, 200, body);
+  }
+
+  /** {@code GET /api/tags} in Ollama's shape, from discovery (never 503; empty while no model). */
+  private void tags(HttpExchange ex) throws IOException {
+    List<Map<String, Object>> models = new ArrayList<>();
+    for (DiscoveredModel model : supervisor.models()) {
+      models.add(ollamaTag(model));
+    }
+    sendJson(ex, 200, Map.of("models", models));
+  }
+
+  /**
+   * One entry of {@code /api/tags}: Shimmy's fields with the real size and the file's time. The
+   * Ollama API replaces this with GGUF details and the names models were pulled by.
+   */
+  static Map<String, Object> ollamaTag(DiscoveredModel model) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("format", "gguf");
+    details.put("family", "");
+    details.put("parameter_size", "");
+    details.put("quantization_level", "");
+    Map<String, Object> tag = new LinkedHashMap<>();
+    tag.put("name", model.id());
+    tag.put("model", model.id());
+    tag.put("modified_at", modifiedAt(model));
+    tag.put("size", Math.max(0, model.sizeBytes()));
+    tag.put("digest", "");
+    tag.put("details", details);
+    return tag;
+  }
+
+  private static String modifiedAt(DiscoveredModel model) {
+    if (!model.files().isEmpty()) {
+      try {
+        return Files.getLastModifiedTime(model.files().get(0)).toInstant().toString();
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("no modification time of {}: {}", model.files().get(0), e.toString());
+      }
+    }
+    return Instant.EPOCH.toString();
+  }
+
+  private void instances(HttpExchange ex) throws IOException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("instances", supervisor.instances().stream().map(WireFormat::instance).toList());
+    body.put("models", modelIds());
+    sendJson(ex, 200, body);
+  }
+
+  /** Starts the instance of a model and waits until it is ready (or the load timeout). */
+  private void load(HttpExchange ex, String rawId) throws IOException {
+    requireAdmin(ex);
+    String id = servedModel(modelId(rawId));
+    supervisor.load(id, loadTimeout);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("loaded", true);
+    body.put("instance", instanceOf(id));
+    sendJson(ex, 200, body);
+  }
+
+  /** Drains and stops the instance of a model; {@code unloaded} is false when none ran. */
+  private void unload(HttpExchange ex, String rawId) throws IOException {
+    requireAdmin(ex);
+    String id = servedModel(modelId(rawId));
+    boolean unloaded = supervisor.unload(id);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("model", id);
+    body.put("unloaded", unloaded);
+    sendJson(ex, 200, body);
+  }
+
+  /** Shimmy's {@code /api/models/{name}/load|unload|status}, done for real. */
+  private void shimmyModelAction(HttpExchange ex, String rawName, String action) throws IOException {
+    if (action.equals("status")) {
+      if (allow(ex, "GET")) {
+        String id = servedModel(modelId(rawName));
+        Map<String, Object> instance = instanceOf(id);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("loaded", instance != null && "ready".equals(instance.get("state")));
+        body.put("model", id);
+        body.put("status", instance == null ? "unloaded" : instance.get("state"));
+        sendJson(ex, 200, body);
+      }
+      return;
+    }
+    if (!allow(ex, "POST")) {
+      return;
+    }
+    requireAdmin(ex);
+    String id = servedModel(modelId(rawName));
+    String status;
+    if (action.equals("load")) {
+      supervisor.load(id, loadTimeout);
+      status = "loaded";
+    } else {
+      status = supervisor.unload(id) ? "unloaded" : "not_loaded";
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("message", "Model " + id + " " + status.replace('_', ' '));
+    body.put("status", status);
+    sendJson(ex, 200, body);
+  }
+
+  /** The served id a name resolves to (exact, then ignoring case). */
+  private String servedModel(String name) {
+    List<String> ids = modelIds();
+    for (String id : ids) {
+      if (id.equals(name)) {
+        return id;
+      }
+    }
+    for (String id : ids) {
+      if (id.equalsIgnoreCase(name)) {
+        return id;
+      }
+    }
+    throw new SupervisorException(
+        SupervisorException.Reason.MODEL_NOT_FOUND, "Model '" + name + "' not found. Available models: " + ids);
+  }
+
+  private @Nullable Map<String, Object> instanceOf(String id) {
+    for (InstanceState instance : supervisor.instances()) {
+      if (instance.model().equals(id)) {
+        return WireFormat.instance(instance);
+      }
+    }
+    return null;
+  }
+
+  // ---- /v1/generate and the proxy ---------------------------------------------------------
 
   private void forward(ExchangeWrapper tracked, HttpExchange ex) throws IOException {
     try {
@@ -696,7 +884,7 @@ public final class ShimmyHttpApi implements HttpHandler {
     private @Nullable Path modelDir;
     private @Nullable String adminToken;
     private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
-    private long maxGenerateBytes = DEFAULT_MAX_GENERATE_BYTES;
+    private Duration loadTimeout = DEFAULT_LOAD_TIMEOUT;
     private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private Duration cancelWait = DEFAULT_CANCEL_WAIT;
     private String serviceVersion = "unknown";
@@ -744,9 +932,16 @@ public final class ShimmyHttpApi implements HttpHandler {
       return this;
     }
 
-    /** The largest accepted {@code /v1/generate} body (held in memory to add {@code stream}); default 16 MiB. */
-    public Builder maxGenerateBytes(long maxGenerateBytes) {
-      this.maxGenerateBytes = positive(maxGenerateBytes, "maxGenerateBytes");
+    /**
+     * How long {@code POST /v1/api/instances/{id}} (and Shimmy's {@code /api/models/{name}/load})
+     * waits for the instance to be ready; default 120 s ({@link #DEFAULT_LOAD_TIMEOUT}).
+     */
+    public Builder loadTimeout(Duration loadTimeout) {
+      Objects.requireNonNull(loadTimeout, "loadTimeout");
+      if (loadTimeout.isNegative() || loadTimeout.isZero()) {
+        throw new IllegalArgumentException("loadTimeout must be positive: " + loadTimeout);
+      }
+      this.loadTimeout = loadTimeout;
       return this;
     }
 

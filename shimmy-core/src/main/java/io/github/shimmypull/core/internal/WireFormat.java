@@ -7,6 +7,8 @@ import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.PullEvent;
 import io.github.shimmypull.core.pull.PullResult;
 import io.github.shimmypull.core.supervisor.BackendState;
+import io.github.shimmypull.core.supervisor.InstanceState;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -120,6 +122,27 @@ public final class WireFormat {
     m.put("last_exit", state.lastExit());
     m.put("reason", state.reason());
     return m;
+  }
+
+  /** An instance as {@code GET /v1/api/instances} and {@code /v1/health} list it. */
+  public static Map<String, Object> instance(InstanceState instance) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", instance.model());
+    m.put("state", instance.status().wireName());
+    m.put("pid", instance.pid());
+    m.put("port", instance.port());
+    m.put("started", instant(instance.startedAt()));
+    m.put("last_used", instant(instance.lastUsed()));
+    m.put("in_flight", instance.inFlight());
+    m.put("expires", instant(instance.expiresAt()));
+    m.put("restarts", instance.restarts());
+    m.put("reason", instance.reason());
+    m.put("size", instance.sizeBytes());
+    return m;
+  }
+
+  private static @Nullable String instant(@Nullable Instant instant) {
+    return instant == null ? null : instant.toString();
   }
 
   /** An error body: {@code {"error": MESSAGE, "code": CODE}}. */

@@ -2,19 +2,29 @@ package io.github.shimmypull.core.proxy;
 
 import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
+import io.github.shimmypull.core.discovery.DiscoveredModel;
+import io.github.shimmypull.core.proxy.internal.ClientRequestBody;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
+import io.github.shimmypull.core.proxy.internal.ModelCounters;
 import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
+import io.github.shimmypull.core.proxy.internal.RoutedRequestBody;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
 import io.github.shimmypull.core.proxy.internal.StreamingRequestBody;
+import io.github.shimmypull.core.routing.ModelRouter;
+import io.github.shimmypull.core.routing.RoutingException;
+import io.github.shimmypull.core.routing.internal.BodyScanner;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -36,19 +46,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The reverse proxy in front of the live Shimmy instance, as an {@link HttpHandler} any adapter can
- * mount. Each request leases the live instance from the {@link ShimmySupervisor}, is forwarded with
- * its method, path, query, end-to-end headers and body, and the response is streamed back chunk by
- * chunk (each read from Shimmy is written and flushed, so SSE tokens arrive as they are produced).
+ * The reverse proxy in front of the Shimmy instances, one per model, as an {@link HttpHandler} any
+ * adapter can mount. A generation request ({@code POST /v1/chat/completions}, {@code
+ * /v1/completions}, {@code /v1/messages}, {@code /api/generate}, {@code /v1/generate}) is routed by
+ * the {@code model} of its JSON body, read from a bounded prefix by the {@link ModelRouter}: it
+ * leases the instance of that model ({@link ShimmySupervisor#acquire(String, Duration)}, which
+ * starts it on demand), and the rest of the body streams on unchanged; an unknown model is
+ * answered 404 {@code model_not_found} and a missing one 400 {@code model_required} in OpenAI's
+ * error shape, before anything is started. Other requests lease any ready instance. Each request
+ * is forwarded with its method, path, query, end-to-end headers and body, and the response is
+ * streamed back chunk by chunk (each read from Shimmy is written and flushed, so SSE tokens arrive
+ * as they are produced). On {@code /v1/chat/completions}, {@code /v1/completions} and {@code
+ * /v1/generate} (sent to Shimmy's {@code /api/generate}) a body without {@code stream} is sent with
+ * {@code "stream":false}, OpenAI's default.
  *
  * <p>The lease is held until the response body is fully written (or the exchange fails), which is
  * what lets a blue-green switch drain requests in flight on the old instance; new requests go to
  * whichever instance is live when they start.
  *
- * <p>Failures are answered in JSON {@code {"error": MESSAGE, "code": CODE}}: no live instance gives
- * 503 {@code backend_unavailable} with {@code Retry-After} ({@link
- * io.github.shimmypull.core.http.ShimmyHttpApi} answers {@code GET /v1/models} itself while the
- * backend is idle); an upstream that cannot be reached gives 502 {@code upstream_error} (after
+ * <p>Other failures are answered in JSON {@code {"error": MESSAGE, "code": CODE}}: no instance
+ * gives the status and code of {@link SupervisorException.Reason#httpStatus()} and {@link
+ * SupervisorException.Reason#code()} (503 with {@code Retry-After}); an upstream that cannot be reached gives 502 {@code upstream_error} (after
  * one retry on a fresh lease when no request body byte was read yet). A failure after the response started ends {@link #handle} with an
  * {@link IOException}: the adapter must then abort the connection instead of ending the response
  * cleanly. A client that goes away mid-stream is noticed on the next write and cancels the upstream
@@ -71,7 +89,9 @@ public final class ShimmyProxy implements HttpHandler {
   private final ShimmySupervisor supervisor;
   private final OkHttpClient client;
   private final Duration acquireWait;
+  private final ModelRouter router;
   private final StatusCounters counters;
+  private final ModelCounters modelCounters;
   private volatile @Nullable BaseUrl base;
 
   private ShimmyProxy(Builder builder) {
@@ -83,7 +103,9 @@ public final class ShimmyProxy implements HttpHandler {
             ? given.newBuilder().followRedirects(false).followSslRedirects(false).build()
             : given;
     this.acquireWait = builder.acquireWait;
+    this.router = builder.router;
     this.counters = new StatusCounters(builder.meterRegistry, REQUESTS_METER);
+    this.modelCounters = new ModelCounters(builder.meterRegistry);
   }
 
   /** A new builder; {@link Builder#supervisor(ShimmySupervisor)} is required. */
@@ -127,27 +149,39 @@ public final class ShimmyProxy implements HttpHandler {
 
   private int forward(HttpExchange exchange) throws IOException {
     String method = exchange.method();
-    StreamingRequestBody streamingBody = null;
+    String path = exchange.path();
+    ClientRequestBody clientBody = null;
     RequestBody body = null;
+    String model = null;
     long contentLength = contentLength(exchange);
-    if (contentLength != 0 && permitsBody(method)) {
-      streamingBody = new StreamingRequestBody(exchange.requestBody(), contentLength);
-      body = streamingBody;
+    if (ModelRouter.routesByModel(method, path)) {
+      try {
+        Routed routed = route(exchange, path, contentLength);
+        model = routed.model();
+        clientBody = routed.body();
+        body = clientBody;
+      } catch (RoutingException e) {
+        return routingError(exchange, e);
+      }
+    } else if (contentLength != 0 && permitsBody(method)) {
+      clientBody = new StreamingRequestBody(exchange.requestBody(), contentLength);
+      body = clientBody;
     } else if (requiresBody(method)) {
       body = EMPTY_BODY;
     }
     Headers headers = requestHeaders(exchange);
+    String upstreamPath = ModelRouter.upstreamPath(path);
 
     Lease lease;
     try {
-      lease = supervisor.acquire(acquireWait);
+      lease = acquire(model);
     } catch (RuntimeException e) {
-      return unavailable(exchange, e);
+      return unavailable(exchange, model, e);
     }
     Call call;
     Response response;
     try {
-      call = newCall(lease, exchange, headers, body);
+      call = newCall(lease, exchange, upstreamPath, headers, body);
       response = call.execute();
     } catch (IllegalArgumentException e) {
       lease.close();
@@ -157,34 +191,37 @@ public final class ShimmyProxy implements HttpHandler {
       throw e;
     } catch (IOException first) {
       lease.close();
-      IOException clientFailure = streamingBody != null ? streamingBody.clientFailure() : null;
+      IOException clientFailure = clientBody != null ? clientBody.clientFailure() : null;
       if (clientFailure != null) {
         throw clientFailure;
       }
-      if (streamingBody != null && streamingBody.consumed()) {
+      if (clientBody != null && clientBody.consumed()) {
         return upstreamFailed(exchange, lease, first);
       }
       log.info("upstream {} failed before the request was sent ({}); retrying once on a fresh lease",
           lease.baseUrl(), first.toString());
       try {
-        lease = supervisor.acquire(acquireWait);
+        lease = acquire(model);
       } catch (RuntimeException e) {
-        return unavailable(exchange, e);
+        return unavailable(exchange, model, e);
       }
       try {
-        call = newCall(lease, exchange, headers, body);
+        call = newCall(lease, exchange, upstreamPath, headers, body);
         response = call.execute();
       } catch (RuntimeException e) {
         lease.close();
         throw e;
       } catch (IOException second) {
         lease.close();
-        clientFailure = streamingBody != null ? streamingBody.clientFailure() : null;
+        clientFailure = clientBody != null ? clientBody.clientFailure() : null;
         if (clientFailure != null) {
           throw clientFailure;
         }
         return upstreamFailed(exchange, lease, second);
       }
+    }
+    if (model != null) {
+      modelCounters.count(model);
     }
     Lease held = lease;
     Response upstream = response;
@@ -193,6 +230,78 @@ public final class ShimmyProxy implements HttpHandler {
       return upstream.code();
     }
   }
+
+  /** The instance of {@code model}, or any instance for a request that names none. */
+  private Lease acquire(@Nullable String model) {
+    return model == null ? supervisor.acquire(acquireWait) : supervisor.acquire(model, acquireWait);
+  }
+
+  /**
+   * Reads the prefix of a routed request's body (up to the router's limit), finds its model and
+   * resolves it; the rest of the body streams on when the request is forwarded.
+   *
+   * @throws RoutingException when the request names an unknown model, none where one is needed,
+   *     or names it past the prefix
+   */
+  private Routed route(HttpExchange exchange, String path, long contentLength) throws IOException {
+    int limit = router.maxPrefixBytes();
+    byte[] prefix = new byte[(int) (contentLength >= 0 ? Math.min(contentLength, limit) : Math.min(limit, 8192))];
+    InputStream in = contentLength == 0 ? InputStream.nullInputStream() : exchange.requestBody();
+    int filled = 0;
+    boolean ended = false;
+    while (true) {
+      if (filled == prefix.length) {
+        if (filled >= limit || (contentLength >= 0 && filled >= contentLength)) {
+          ended = contentLength >= 0 && filled >= contentLength;
+          break;
+        }
+        prefix = Arrays.copyOf(prefix, Math.min(limit, prefix.length * 2));
+      }
+      int read = in.read(prefix, filled, prefix.length - filled);
+      if (read == -1) {
+        ended = true;
+        break;
+      }
+      filled += read;
+    }
+    BodyScanner scanner = new BodyScanner();
+    scanner.feed(prefix, 0, filled);
+    if (ended) {
+      scanner.end();
+    }
+    String requested = scanner.requestedModel();
+    String model = router.resolve(requested, modelIds());
+    boolean insertStream = ModelRouter.defaultsToNonStreaming(path);
+    byte[] head = scanner.forwarded(prefix, 0, filled, 0, model, insertStream);
+    long length;
+    if (ended) {
+      length = head.length;
+    } else if (contentLength >= 0 && !scanner.streamInsertionPending(insertStream)) {
+      length = contentLength + (head.length - filled);
+    } else {
+      length = -1;
+    }
+    RoutedRequestBody body =
+        new RoutedRequestBody(head, ended ? null : in, filled, scanner, insertStream, length);
+    return new Routed(model, body);
+  }
+
+  private List<String> modelIds() {
+    List<DiscoveredModel> models = supervisor.models();
+    List<String> ids = new ArrayList<>(models.size());
+    for (DiscoveredModel discovered : models) {
+      ids.add(discovered.id());
+    }
+    return ids;
+  }
+
+  private static int routingError(HttpExchange exchange, RoutingException e) throws IOException {
+    log.debug("not routing {} {}: {}", exchange.method(), exchange.path(), e.getMessage());
+    return send(exchange, e.reason().httpStatus(), e.body());
+  }
+
+  /** A routed request: the model it goes to (null: any instance) and its body. */
+  private record Routed(@Nullable String model, RoutedRequestBody body) {}
 
   private void relay(HttpExchange exchange, Call call, Response response) throws IOException {
     exchange.status(response.code());
@@ -254,11 +363,11 @@ public final class ShimmyProxy implements HttpHandler {
     }
   }
 
-  private Call newCall(Lease lease, HttpExchange exchange, Headers headers,
+  private Call newCall(Lease lease, HttpExchange exchange, String path, Headers headers,
       @Nullable RequestBody body) {
     Request request =
         new Request.Builder()
-            .url(url(lease.baseUrl(), exchange.path(), exchange.rawQuery()))
+            .url(url(lease.baseUrl(), path, exchange.rawQuery()))
             .headers(headers)
             .method(exchange.method(), body)
             .build();
@@ -339,15 +448,27 @@ public final class ShimmyProxy implements HttpHandler {
         || method.equals("PROPPATCH") || method.equals("REPORT");
   }
 
-  private int unavailable(HttpExchange exchange, RuntimeException e) throws IOException {
-    String reason =
-        e instanceof SupervisorException se
-            ? se.reason().name().toLowerCase(Locale.ROOT)
-            : e.getClass().getSimpleName();
-    log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), reason);
-    exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
-    return error(exchange, 503, "backend_unavailable",
-        "no Shimmy instance is ready (" + reason + "): " + e.getMessage());
+  private int unavailable(HttpExchange exchange, @Nullable String model, RuntimeException e)
+      throws IOException {
+    if (!(e instanceof SupervisorException se)) {
+      log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), e.toString());
+      exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
+      return error(exchange, 503, "backend_unavailable",
+          "no Shimmy instance is ready (" + e.getClass().getSimpleName() + "): " + e.getMessage());
+    }
+    SupervisorException.Reason reason = se.reason();
+    if (reason == SupervisorException.Reason.MODEL_NOT_FOUND && model != null) {
+      // Removed between the routing decision and the lease: the same answer as an unknown model.
+      return routingError(exchange, RoutingException.notFound(model, modelIds()));
+    }
+    log.debug("no Shimmy instance{} for {} {}: {}", model == null ? "" : " of " + model,
+        exchange.method(), exchange.path(), reason);
+    if (reason.httpStatus() == 503) {
+      exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
+    }
+    String what = model == null ? "no Shimmy instance is ready" : "the instance of " + model + " is not ready";
+    return error(exchange, reason.httpStatus(), reason.code(),
+        what + " (" + reason.name().toLowerCase(Locale.ROOT) + "): " + se.getMessage());
   }
 
   private static int upstreamFailed(HttpExchange exchange, Lease lease, IOException e)
@@ -362,6 +483,10 @@ public final class ShimmyProxy implements HttpHandler {
     byte[] json =
         ("{\"error\":\"" + jsonEscape(message) + "\",\"code\":\"" + code + "\"}")
             .getBytes(StandardCharsets.UTF_8);
+    return send(exchange, status, json);
+  }
+
+  private static int send(HttpExchange exchange, int status, byte[] json) throws IOException {
     exchange.status(status);
     exchange.addResponseHeader("Content-Type", "application/json");
     exchange.addResponseHeader("Content-Length", Integer.toString(json.length));
@@ -401,6 +526,7 @@ public final class ShimmyProxy implements HttpHandler {
     private @Nullable ShimmySupervisor supervisor;
     private @Nullable OkHttpClient client;
     private Duration acquireWait = DEFAULT_ACQUIRE_WAIT;
+    private ModelRouter router = ModelRouter.defaults();
     private @Nullable MeterRegistry meterRegistry;
 
     private Builder() {}
@@ -421,9 +547,11 @@ public final class ShimmyProxy implements HttpHandler {
     }
 
     /**
-     * How long a request waits for a live instance while a start or restart is in progress (passed
-     * to {@link ShimmySupervisor#acquire(Duration)}); when no start is in progress the answer is an
-     * immediate 503. Default 5 s ({@link #DEFAULT_ACQUIRE_WAIT}); zero means never wait.
+     * How long a request waits for its instance: while it starts (on demand, for a routed request),
+     * or in the supervisor's queue for room (passed to {@link ShimmySupervisor#acquire(String,
+     * Duration)}, or {@link ShimmySupervisor#acquire(Duration)} for a request without model). Past
+     * it the answer is 503 with {@code Retry-After}. Default 5 s ({@link #DEFAULT_ACQUIRE_WAIT});
+     * zero means never wait.
      */
     public Builder acquireWait(Duration acquireWait) {
       Objects.requireNonNull(acquireWait, "acquireWait");
@@ -434,7 +562,20 @@ public final class ShimmyProxy implements HttpHandler {
       return this;
     }
 
-    /** Where to count requests ({@value #REQUESTS_METER}, tagged {@code status}); default none. */
+    /**
+     * How requests are routed by their model (default model, aliases, prefix size); default {@link
+     * ModelRouter#defaults()}. Share one with the {@link io.github.shimmypull.core.edge.ShimmyEdge}
+     * in front, so both decide alike.
+     */
+    public Builder router(ModelRouter router) {
+      this.router = Objects.requireNonNull(router, "router");
+      return this;
+    }
+
+    /**
+     * Where to count requests ({@value #REQUESTS_METER}, tagged {@code status}) and routed requests
+     * by model ({@code shimmy.proxy.model.requests}, tagged {@code model}); default none.
+     */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
       return this;

@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.doubles;
 
+import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.Lease;
@@ -32,6 +33,7 @@ public final class LeasingSupervisor implements ShimmySupervisor {
   private final AtomicInteger acquired = new AtomicInteger();
   private final AtomicInteger waiting = new AtomicInteger();
   private final List<Duration> waits = new CopyOnWriteArrayList<>();
+  private List<String> models = List.of();
 
   public static LeasingSupervisor live(URI baseUrl) {
     LeasingSupervisor supervisor = new LeasingSupervisor();
@@ -54,6 +56,17 @@ public final class LeasingSupervisor implements ShimmySupervisor {
     scripted.add(first);
     this.live = live;
     return this;
+  }
+
+  /** The models it reports as served (default none: requests naming no model lease any instance). */
+  public synchronized LeasingSupervisor serving(String... ids) {
+    models = List.of(ids);
+    return this;
+  }
+
+  @Override
+  public synchronized List<DiscoveredModel> models() {
+    return models.stream().map(id -> new DiscoveredModel(id, List.of(), -1)).toList();
   }
 
   public synchronized void ready(URI baseUrl) {

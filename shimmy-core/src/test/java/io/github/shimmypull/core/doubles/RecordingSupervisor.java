@@ -2,6 +2,7 @@ package io.github.shimmypull.core.doubles;
 
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
@@ -25,6 +26,42 @@ public final class RecordingSupervisor implements ShimmySupervisor {
   private volatile BackendState state = BackendState.of(BackendStatus.STOPPED, null);
   private volatile @Nullable SupervisorException restartFailure;
   private volatile boolean started;
+  private final List<String> loads = new CopyOnWriteArrayList<>();
+  private final List<String> unloads = new CopyOnWriteArrayList<>();
+  private final List<InstanceState> running = new CopyOnWriteArrayList<>();
+
+  /** Loads and unloads asked for, in order, as "load ID" / "unload ID". */
+  public List<String> loadsAndUnloads() {
+    List<String> all = new ArrayList<>();
+    loads.forEach(id -> all.add("load " + id));
+    unloads.forEach(id -> all.add("unload " + id));
+    return all;
+  }
+
+  /** The instances it reports as running from now on. */
+  public RecordingSupervisor running(InstanceState... instances) {
+    running.clear();
+    running.addAll(List.of(instances));
+    return this;
+  }
+
+  @Override
+  public List<InstanceState> instances() {
+    return List.copyOf(running);
+  }
+
+  @Override
+  public void load(String model, Duration timeout) {
+    loads.add(model);
+    running.add(new InstanceState(model, BackendStatus.READY, 4242L, 41000, java.time.Instant.EPOCH,
+        null, 0, null, 0, null, 123));
+  }
+
+  @Override
+  public boolean unload(String model) {
+    unloads.add(model);
+    return running.removeIf(instance -> instance.model().equals(model));
+  }
 
   /** Serves {@code ids} from now on (as if started earlier). */
   public RecordingSupervisor serving(List<String> ids) {

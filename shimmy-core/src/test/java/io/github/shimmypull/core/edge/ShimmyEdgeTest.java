@@ -70,7 +70,7 @@ class ShimmyEdgeTest {
     shimmy.enqueue(new MockResponse.Builder().code(201).addHeader("X-Upstream", "yes")
         .addHeader("Content-Type", "application/json").body("{\"ok\":true}").build());
     MockWebServer app = mockServer();
-    LeasingSupervisor supervisor = LeasingSupervisor.live(base(shimmy));
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(shimmy)).serving("m");
     ShimmyEdge edge = edge(supervisor, app);
 
     Request request = new Request.Builder()
@@ -87,7 +87,8 @@ class ShimmyEdgeTest {
     RecordedRequest recorded = shimmy.takeRequest();
     assertThat(recorded.getMethod()).isEqualTo("POST");
     assertThat(recorded.getTarget()).isEqualTo("/v1/chat/completions?stream=false&q=a%20b");
-    assertThat(recorded.getBody().utf8()).isEqualTo("{\"model\":\"m\"}");
+    assertThat(recorded.getBody().utf8()).isEqualTo("{\"model\":\"m\",\"stream\":false}");
+    assertThat(recorded.getHeaders().get("Content-Length")).isEqualTo("28");
     assertThat(recorded.getHeaders().get("X-Custom")).isEqualTo("value-1");
     assertThat(recorded.getHeaders().get("Host")).isEqualTo("127.0.0.1:" + shimmy.getPort());
     assertThat(recorded.getHeaders().get("X-Forwarded-Host")).isEqualTo(URI.create(edge.url()).getAuthority());
@@ -122,7 +123,7 @@ class ShimmyEdgeTest {
     MockWebServer app = mockServer();
     ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), app);
 
-    String response = rawGet(edge, "/v1/models", "Connection: Upgrade, HTTP2-Settings",
+    String response = rawGet(edge, "/api/models", "Connection: Upgrade, HTTP2-Settings",
         "Upgrade: h2c", "HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAPoAAQAAQAAAAUAAEAAAAYAAAQA");
 
     assertThat(response).startsWith("HTTP/1.1 200").endsWith("from shimmy");
@@ -215,13 +216,13 @@ class ShimmyEdgeTest {
         .body("{\"code\":\"backend_unavailable\"}").build());
     ShimmyEdge edge = edge(LeasingSupervisor.none(), app);
 
-    try (Response response = get(edge, "/v1/models")) {
+    try (Response response = get(edge, "/api/models")) {
       assertThat(response.code()).isEqualTo(503);
       assertThat(response.header("Retry-After")).isEqualTo("2");
       assertThat(response.body().string()).contains("backend_unavailable");
     }
     RecordedRequest recorded = app.takeRequest();
-    assertThat(recorded.getTarget()).isEqualTo("/v1/models");
+    assertThat(recorded.getTarget()).isEqualTo("/api/models");
     assertThat(recorded.getHeaders().get("Host")).isEqualTo(URI.create(edge.url()).getAuthority());
     assertThat(recorded.getHeaders().get("X-Forwarded-For")).isEqualTo("127.0.0.1");
   }
@@ -376,13 +377,13 @@ class ShimmyEdgeTest {
     MockWebServer app = mockServer();
     app.enqueue(new MockResponse.Builder().code(200).body("healthy").build());
     app.enqueue(new MockResponse.Builder().code(200).body("second, from the app").build());
-    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri()).serving("m");
     ShimmyEdge edge = edge(supervisor, app);
 
     try (Response response = get(edge, "/v1/health")) {
       assertThat(response.body().string()).as("leaves a kept-alive app connection").isEqualTo("healthy");
     }
-    try (Response response = get(edge, "/v1/models")) {
+    try (Response response = get(edge, "/api/models")) {
       assertThat(response.body().string()).isEqualTo("first");
     }
     try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
@@ -391,7 +392,8 @@ class ShimmyEdgeTest {
       assertThat(response.body().string()).isEqualTo("second, from the app");
     }
     assertThat(app.takeRequest().getTarget()).isEqualTo("/v1/health");
-    assertThat(app.takeRequest().getBody().utf8()).isEqualTo("{\"prompt\":\"again\"}");
+    assertThat(app.takeRequest().getBody().utf8())
+        .isEqualTo("{\"model\":\"m\",\"prompt\":\"again\",\"stream\":false}");
     awaitThat(() -> supervisor.openLeases() == 0);
   }
 
@@ -404,7 +406,7 @@ class ShimmyEdgeTest {
       socket.setSoLinger(true, 0);
     });
     MockWebServer app = mockServer();
-    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri()).serving("m");
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(supervisor).app(base(app))
         .meterRegistry(meters).build().start());
@@ -531,7 +533,7 @@ class ShimmyEdgeTest {
     });
     ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
 
-    String response = RawUpstream.exchange(edge.port(), "GET /v1/models HTTP/1.1\r\nHost: x\r\n"
+    String response = RawUpstream.exchange(edge.port(), "GET /api/models HTTP/1.1\r\nHost: x\r\n"
         + "Connection: X-Client-Secret, close\r\nX-Client-Secret: 1\r\nKeep-Alive: 300\r\n"
         + "Proxy-Authorization: Basic abc\r\nTE: trailers\r\nX-Client-Kept: yes\r\n\r\n");
 
@@ -564,11 +566,11 @@ class ShimmyEdgeTest {
     ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
 
     try (Response response = client.newCall(
-        new Request.Builder().url(edge.url() + "/v1/models").head().build()).execute()) {
+        new Request.Builder().url(edge.url() + "/api/models").head().build()).execute()) {
       assertThat(response.header("Content-Length")).isEqualTo("11");
       assertThat(response.body().source().exhausted()).isTrue();
     }
-    String http10 = RawUpstream.exchange(edge.port(), "GET /v1/models HTTP/1.0\r\n\r\n");
+    String http10 = RawUpstream.exchange(edge.port(), "GET /api/models HTTP/1.0\r\n\r\n");
     assertThat(http10).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nchunked body")
         .doesNotContainIgnoringCase("transfer-encoding");
     assertThat(methods).containsExactly("HEAD", "GET");
@@ -605,7 +607,7 @@ class ShimmyEdgeTest {
         .app(base(mockServer())).maxHeaderBytes(1024).build().start());
 
     String tooLarge = RawUpstream.exchange(edge.port(),
-        "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(2048) + "\r\n\r\n");
+        "GET /api/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(2048) + "\r\n\r\n");
     assertThat(tooLarge).startsWith("HTTP/1.1 431")
         .contains("application/json", "\"code\":\"invalid_request\"");
     String longLine = RawUpstream.exchange(edge.port(),
@@ -624,7 +626,7 @@ class ShimmyEdgeTest {
 
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.setSoTimeout(10_000);
-      socket.getOutputStream().write("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      socket.getOutputStream().write("GET /api/models HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
       assertThat(readUntil(socket.getInputStream(), "ok")).startsWith("HTTP/1.1 200");
       assertThat(socket.getInputStream().read()).as("closed by the edge").isEqualTo(-1);
     }

@@ -541,35 +541,66 @@ class ShimmyHttpApiTest {
   // ---- other routes --------------------------------------------------------------------
 
   @Test
-  void generateAliasRewritesThePathAndAddsStreamFalseWhenAbsent() throws Exception {
+  void generateAliasGoesToTheProxyWhichRewritesIt() throws Exception {
     HttpResponse<String> response = post("/v1/generate", "{\"model\":\"tiny\",\"prompt\":\"hi\"}");
 
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(proxy.path).isEqualTo("/api/generate");
+    assertThat(proxy.path).isEqualTo("/v1/generate");
     assertThat(proxy.method).isEqualTo("POST");
-    assertThat(json(proxy.body)).containsEntry("stream", false).containsEntry("prompt", "hi");
-    assertThat(proxy.contentLength).isEqualTo(Integer.toString(proxy.body.getBytes().length));
   }
 
   @Test
-  void generateAliasKeepsAnExplicitStream() throws Exception {
-    post("/v1/generate", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"stream\":true}");
-
-    assertThat(json(proxy.body)).containsEntry("stream", true);
-  }
-
-  @Test
-  void modelsListIsEmptyWhileIdleAndProxiedOnceABackendRuns() throws Exception {
+  void modelListingsAreAnsweredFromDiscoveryWhileNothingRuns() throws Exception {
     fx.supervisor.serving(List.of());
+    assertThat(json(get("/v1/models"))).containsEntry("object", "list").containsEntry("data", List.of());
+    assertThat(get("/api/tags").body()).isEqualTo("{\"models\":[]}");
 
-    HttpResponse<String> idle = get("/v1/models");
-    assertThat(idle.statusCode()).isEqualTo(200);
-    assertThat(json(idle)).containsEntry("object", "list").containsEntry("data", List.of());
+    fx.supervisor.serving(List.of("beta", "alpha")).inState(BackendStatus.IDLE, null);
+    HttpResponse<String> models = get("/v1/models");
+    assertThat(models.statusCode()).isEqualTo(200);
+    assertThat(models.body()).matches(
+        "\\{\"object\":\"list\",\"data\":\\[\\{\"id\":\"alpha\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"shimmy\"},"
+            + "\\{\"id\":\"beta\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"shimmy\"}]}");
+    HttpResponse<String> tags = get("/api/tags");
+    assertThat(tags.statusCode()).isEqualTo(200);
+    assertThat(tags.body()).contains("\"name\":\"beta\",\"model\":\"beta\"")
+        .contains("\"details\":{\"format\":\"gguf\"");
     assertThat(proxy.path).isNull();
+  }
 
-    fx.supervisor.serving(List.of("tiny"));
-    assertThat(get("/v1/models").body()).isEqualTo("{\"proxied\":true}");
-    assertThat(proxy.path).isEqualTo("/v1/models");
+  @Test
+  void instancesAreListedLoadedAndUnloadedBehindTheAdminToken() throws Exception {
+    serve(TOKEN);
+    fx.supervisor.serving(List.of("alpha", "beta"));
+    String bearer = "Bearer " + TOKEN;
+
+    assertThat(get("/v1/api/instances").body())
+        .isEqualTo("{\"instances\":[],\"models\":[\"alpha\",\"beta\"]}");
+    assertError(post("/v1/api/instances/alpha", ""), 401, "unauthorized");
+    assertError(send(request("/v1/api/instances/alpha").DELETE().build()), 401, "unauthorized");
+    assertError(post("/api/models/alpha/load", ""), 401, "unauthorized");
+    assertThat(fx.supervisor.loadsAndUnloads()).isEmpty();
+
+    HttpResponse<String> loaded = post("/v1/api/instances/ALPHA", "", "Authorization", bearer);
+    assertThat(loaded.statusCode()).isEqualTo(200);
+    assertThat(loaded.body()).startsWith("{\"loaded\":true,\"instance\":{\"model\":\"alpha\",\"state\":\"ready\",\"pid\":4242,\"port\":41000,"
+        + "\"started\":\"1970-01-01T00:00:00Z\",\"last_used\":null,\"in_flight\":0,\"expires\":null");
+    assertThat(get("/v1/api/instances").body()).contains("\"model\":\"alpha\"");
+    assertThat(json(get("/v1/health"))).extractingByKey("instances").asList().hasSize(1);
+
+    HttpResponse<String> unloaded = send(request("/v1/api/instances/alpha").header("Authorization", bearer).DELETE().build());
+    assertThat(unloaded.body()).isEqualTo("{\"model\":\"alpha\",\"unloaded\":true}");
+    assertError(post("/v1/api/instances/gamma", "", "Authorization", bearer), 404, "model_not_found");
+
+    assertThat(post("/api/models/beta/load", "", "Authorization", bearer).body())
+        .isEqualTo("{\"message\":\"Model beta loaded\",\"status\":\"loaded\"}");
+    assertThat(get("/api/models/beta/status").body())
+        .isEqualTo("{\"loaded\":true,\"model\":\"beta\",\"status\":\"ready\"}");
+    assertThat(post("/api/models/beta/unload", "", "Authorization", bearer).body())
+        .isEqualTo("{\"message\":\"Model beta unloaded\",\"status\":\"unloaded\"}");
+    assertThat(fx.supervisor.loadsAndUnloads())
+        .containsExactly("load alpha", "load beta", "unload alpha", "unload beta");
+    assertThat(proxy.path).isNull();
   }
 
   @Test
@@ -599,8 +630,9 @@ class ShimmyHttpApiTest {
     HttpResponse<String> idle = get("/v1/health");
     assertThat(idle.statusCode()).isEqualTo(200);
     Map<String, Object> body = json(idle);
-    assertThat(new ArrayList<>(body.keySet())).containsExactly("status", "backend", "models", "model_dir", "pull");
-    assertThat(body).containsEntry("status", "ok").containsEntry("models", List.of()).containsEntry("pull", null);
+    assertThat(new ArrayList<>(body.keySet())).containsExactly("status", "backend", "models", "model_dir", "pull", "instances");
+    assertThat(body).containsEntry("status", "ok").containsEntry("models", List.of()).containsEntry("pull", null)
+        .containsEntry("instances", List.of());
     assertThat(body.get("backend")).asString().contains("state=idle").contains("restarts=0");
 
     fx.supervisor.inState(BackendStatus.FAILED, "crash loop: 5 exits in 60s");

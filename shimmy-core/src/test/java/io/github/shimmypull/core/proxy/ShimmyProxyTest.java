@@ -68,7 +68,7 @@ class ShimmyProxyTest {
     upstream.enqueue(
         new MockResponse.Builder().code(201).addHeader("X-Upstream", "yes")
             .addHeader("Content-Type", "application/json").body("{\"ok\":true}").build());
-    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
+    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream)).serving("m");
     JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     Request request =
@@ -92,7 +92,7 @@ class ShimmyProxyTest {
     assertThat(recorded.getHeaders().get("X-Forwarded-For")).isEqualTo("127.0.0.1");
     assertThat(recorded.getHeaders().get("X-Forwarded-Proto")).isEqualTo("http");
     assertThat(recorded.getHeaders().get("X-Forwarded-Host")).isEqualTo("127.0.0.1:" + front.port());
-    assertThat(recorded.getBody().utf8()).isEqualTo("{\"model\":\"m\"}");
+    assertThat(recorded.getBody().utf8()).isEqualTo("{\"model\":\"m\",\"stream\":false}");
     awaitThat(() -> supervisor.openLeases() == 0);
   }
 
@@ -435,7 +435,7 @@ class ShimmyProxyTest {
       assertThat(response.body().string()).isEqualTo("from the new instance");
     }
     assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
-        .isEqualTo("{\"prompt\":\"hi\"}");
+        .isEqualTo("{\"prompt\":\"hi\",\"stream\":false}");
     assertThat(supervisor.acquisitions()).isEqualTo(2);
     awaitThat(() -> supervisor.openLeases() == 0);
   }

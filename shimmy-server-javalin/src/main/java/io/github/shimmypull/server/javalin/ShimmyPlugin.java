@@ -129,9 +129,12 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     Handler route = ctx -> serve(ctx, resolved, base);
     String root = base.isEmpty() ? "/" : base;
     state.routes.get(root, route);
-    for (String path : List.of("/v1/health", "/v1/api/models", "/v1/api/metrics", "/v1/api/pull")) {
+    for (String path : List.of("/v1/health", "/v1/api/models", "/v1/api/metrics", "/v1/api/pull",
+        "/v1/api/instances")) {
       state.routes.get(base + path, route);
     }
+    state.routes.post(base + "/v1/api/instances/<id>", route);
+    state.routes.delete(base + "/v1/api/instances/<id>", route);
     state.routes.post(base + "/v1/api/pull", route);
     state.routes.delete(base + "/v1/api/pull", route);
     state.routes.delete(base + "/v1/api/models/<id>", route);

@@ -1,9 +1,16 @@
 package io.github.shimmypull.core.edge.internal;
 
+import io.github.shimmypull.core.discovery.DiscoveredModel;
+import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
+import io.github.shimmypull.core.routing.ModelRouter;
+import io.github.shimmypull.core.routing.RoutingException;
+import io.github.shimmypull.core.routing.internal.BodyScanner;
 import io.github.shimmypull.core.supervisor.Lease;
+import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -15,7 +22,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -51,7 +62,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection of the edge. Each request is routed once, when its head arrives:
+ * One client connection of the edge. A generation POST within the routing prefix is held until its
+ * body is complete and routed by its {@code model} (the ready instance of it, else the
+ * application); a WebSocket upgrade with several models is accepted here and routed by its first
+ * frame. Every other request is routed once, when its head arrives:
  *
  * <ul>
  *   <li>straight to the live Shimmy instance (a lease taken without waiting) when it is a plain
@@ -109,6 +123,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     Exchange exchange = current;
     if (exchange != null && exchange.tunnel) {
       exchange.tunnelToUpstream(msg); // WebSocket frames after the 101: raw bytes both ways
+      return;
+    }
+    if (exchange != null && exchange.firstFrame != null && !(msg instanceof HttpObject)) {
+      exchange.webSocketBytes(msg); // after our own 101: the first frame decides the model
       return;
     }
     if (!(msg instanceof HttpObject object)) {
@@ -232,9 +250,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     boolean read =
         exchange != null && exchange.tunnel
             ? exchange.upstream != null && exchange.upstream.isWritable()
+            : exchange != null && exchange.firstFrame != null
+            ? !exchange.frameRead // until the first frame is complete, then until the tunnel opens
             : queued.size() < MAX_QUEUED_MESSAGES
                 && (exchange == null
                     || exchange.requestComplete
+                    || exchange.routing != null // a body within the routing prefix is held
                     || (exchange.upstream != null && exchange.upstream.isWritable()));
     context().channel().config().setAutoRead(read);
   }
@@ -308,6 +329,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private boolean upstreamKeepAlive;
     private int status;
     private boolean finished;
+    /** A routed POST whose body is held until its model is known (then the route is chosen). */
+    private @Nullable List<HttpContent> routing;
+    /** The client's bytes after the edge accepted a WebSocket itself, until the tunnel opens. */
+    private @Nullable ByteBuf firstFrame;
+    private boolean selfAccepted;
+    private boolean frameRead;
 
     Exchange(HttpRequest request) {
       this.request = request;
@@ -346,16 +373,102 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     void start() {
       toApp = !direct();
-      if (!toApp) {
-        try {
-          lease = settings.supervisor().acquire();
-        } catch (RuntimeException noInstance) {
-          toApp = true; // the application waits for a start in progress or answers 503
-        }
-      }
       prepareHead();
+      if (!toApp && ModelRouter.isRoutedPath(path()) && request.method().equals(HttpMethod.POST)) {
+        if (declaredLength > 0 && declaredLength <= settings.router().maxPrefixBytes()) {
+          routing = new ArrayList<>(2); // chosen once the body is complete: see route()
+          return;
+        }
+        toApp = true; // no body, or one past the prefix: the application routes it
+      } else if (!toApp) {
+        if (webSocket && request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
+            && modelIds().size() > 1) {
+          selfAccepted = true; // the 101 goes out once the upgrade request is complete
+          responseStarted = true;
+          status = 101;
+          return;
+        }
+        try {
+          lease = webSocket ? webSocketLease() : settings.supervisor().acquire();
+        } catch (RuntimeException noInstance) {
+          lease = null;
+        }
+        toApp = lease == null; // the application waits for a start in progress or answers 503
+      }
       send(forwardedHead());
       connect(false);
+    }
+
+    /**
+     * The held body of a routed POST is complete: its model decides. A ready instance of it gets
+     * the request directly (its body rewritten as the proxy would: the resolved id, {@code
+     * "stream":false}); everything else (unknown or missing model, no ready instance: a cold
+     * start, a queue) goes unchanged to the application, whose proxy decides and answers the same
+     * way for every front.
+     */
+    private void route(List<HttpContent> body) {
+      routing = null;
+      int length = 0;
+      for (HttpContent content : body) {
+        length += content.content().readableBytes();
+      }
+      byte[] bytes = new byte[length];
+      int at = 0;
+      for (HttpContent content : body) {
+        ByteBuf buffer = content.content();
+        int readable = buffer.readableBytes();
+        buffer.getBytes(buffer.readerIndex(), bytes, at, readable);
+        at += readable;
+      }
+      BodyScanner scanner = new BodyScanner();
+      scanner.feed(bytes, 0, length);
+      scanner.end();
+      String model = null;
+      try {
+        model = settings.router().resolve(scanner.requestedModel(), modelIds());
+      } catch (RoutingException refused) {
+        log.debug("handing {} {} to the application: {}", request.method(), request.uri(),
+            refused.getMessage());
+      }
+      lease = model == null ? null : settings.supervisor().tryAcquire(model);
+      toApp = lease == null;
+      if (model != null && !toApp) {
+        settings.countRouted().accept(model);
+      }
+      List<HttpContent> forwarded = body;
+      if (!toApp) {
+        byte[] rewritten =
+            scanner.forwarded(bytes, 0, length, 0, model, ModelRouter.defaultsToNonStreaming(path()));
+        if (rewritten != bytes) {
+          body.forEach(ReferenceCountUtil::release);
+          request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
+          forwarded = List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten)));
+        }
+      }
+      send(forwardedHead());
+      forwarded.forEach(this::send);
+      connect(false);
+    }
+
+    /** A WebSocket upgrade with one model (or none) goes straight to its instance. */
+    private @Nullable Lease webSocketLease() {
+      String model = settings.router().resolve(null, modelIds());
+      return model == null ? settings.supervisor().acquire() : settings.supervisor().tryAcquire(model);
+    }
+
+    private List<String> modelIds() {
+      List<DiscoveredModel> models = settings.supervisor().models();
+      List<String> ids = new ArrayList<>(models.size());
+      for (DiscoveredModel model : models) {
+        ids.add(model.id());
+      }
+      return ids;
+    }
+
+    private String path() {
+      String uri = request.uri();
+      int query = uri.indexOf('?');
+      return query < 0 ? uri : uri.substring(0, query);
     }
 
     private boolean direct() {
@@ -506,6 +619,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void releasePending() {
+      List<HttpContent> held = routing;
+      routing = null;
+      if (held != null) {
+        held.forEach(ReferenceCountUtil::release);
+      }
       List<HttpObject> waiting = pending;
       pending = null;
       if (waiting != null) {
@@ -514,6 +632,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void connectFailed(URI address, Throwable cause) {
+      if (selfAccepted) {
+        closeWebSocket("the instance cannot be reached", 1011);
+        return;
+      }
       if (!toApp) {
         log.debug("Shimmy at {} refused a connection ({}); handing the request to the application",
             address, cause.toString());
@@ -555,6 +677,25 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     void requestContent(HttpContent content) {
       boolean last = content instanceof LastHttpContent;
+      if (selfAccepted) {
+        ReferenceCountUtil.release(content); // an upgrade request has no body
+        if (last && !requestComplete) {
+          requestComplete = true;
+          // after the decoder's read is over: it must not parse the frames that follow as HTTP
+          context().channel().eventLoop().execute(this::switchProtocols);
+        }
+        return;
+      }
+      List<HttpContent> held = routing;
+      if (held != null && !finished) {
+        held.add(content);
+        if (last) {
+          requestComplete = true;
+          route(held);
+          updateClientReads();
+        }
+        return;
+      }
       if (finished) {
         ReferenceCountUtil.release(content);
       } else {
@@ -629,6 +770,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           openTunnel(response);
           return;
         }
+        if (selfAccepted) {
+          ReferenceCountUtil.release(message);
+          closeWebSocket("Shimmy refused the WebSocket (" + response.status().code() + ")", 1011);
+          return;
+        }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
           // e.g. 100 Continue from the application; its empty end is not the response's end
           skippingInformational = true;
@@ -668,6 +814,25 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
      * the tunnel's life, so a blue-green switch drains it like any stream.
      */
     private void openTunnel(HttpResponse switching) {
+      if (selfAccepted) {
+        // The client has our 101 already: drop Shimmy's, then hand it the held first frame.
+        tunnel = true;
+        ReferenceCountUtil.release(switching);
+        Channel to = upstream;
+        HttpClientCodec codec = to == null ? null : to.pipeline().get(HttpClientCodec.class);
+        if (to != null && codec != null) {
+          to.pipeline().remove(codec);
+        }
+        ByteBuf held = firstFrame;
+        firstFrame = null;
+        if (to != null && held != null && held.isReadable()) {
+          to.writeAndFlush(held);
+        } else if (held != null) {
+          held.release();
+        }
+        updateClientReads();
+        return;
+      }
       responseStarted = true;
       dropReplay();
       status = 101;
@@ -693,6 +858,128 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       context.flush();
       updateClientReads();
+    }
+
+    /** Answers the WebSocket upgrade itself, then reads raw bytes from the client. */
+    private void switchProtocols() {
+      if (finished) {
+        return;
+      }
+      String key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY, "");
+      HttpResponse switching =
+          new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+      switching.headers()
+          .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
+          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+          .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, WebSocketFrames.accept(key));
+      // We answered for Shimmy: no extension it might accept is known to the client.
+      request.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
+      ChannelHandlerContext context = context();
+      firstFrame = context.alloc().buffer();
+      context.write(switching);
+      context.write(LastHttpContent.EMPTY_LAST_CONTENT);
+      context.pipeline().remove(HttpServerCodec.class);
+      context.flush();
+      updateClientReads();
+    }
+
+    /** Client bytes after our 101: once the first frame is complete, its model decides. */
+    void webSocketBytes(Object message) {
+      ByteBuf held = firstFrame;
+      if (held == null || finished || !(message instanceof ByteBuf bytes)) {
+        ReferenceCountUtil.release(message);
+        return;
+      }
+      held.writeBytes(bytes);
+      bytes.release();
+      if (frameRead) {
+        return; // kept for the instance, sent after its 101
+      }
+      WebSocketFrames.Frame frame;
+      try {
+        frame = WebSocketFrames.first(held, settings.router().maxPrefixBytes());
+      } catch (WebSocketFrames.TooLarge e) {
+        closeWebSocket("the first frame is larger than " + settings.router().maxPrefixBytes()
+            + " bytes", 1009);
+        return;
+      }
+      if (frame == null) {
+        return;
+      }
+      frameRead = true;
+      updateClientReads();
+      String model;
+      try {
+        String requested = null;
+        if (frame.fin() && (frame.opcode() == 1 || frame.opcode() == 2)) {
+          BodyScanner scanner = new BodyScanner();
+          scanner.feed(frame.payload(), 0, frame.payload().length);
+          scanner.end();
+          requested = scanner.requestedModel();
+        }
+        model = settings.router().resolve(requested, modelIds());
+      } catch (RoutingException refused) {
+        closeWebSocket(String.valueOf(refused.getMessage()), 1008);
+        return;
+      }
+      if (model == null) {
+        closeWebSocket("no model is served", 1011);
+        return;
+      }
+      Lease ready = settings.supervisor().tryAcquire(model);
+      if (ready != null) {
+        leased(ready);
+        return;
+      }
+      String wanted = model;
+      EventLoop loop = context().channel().eventLoop();
+      settings.blocking().execute(() -> {
+        try {
+          Lease started = settings.supervisor().acquire(wanted, settings.acquireWait());
+          loop.execute(() -> leased(started));
+        } catch (RuntimeException e) {
+          String why = e instanceof SupervisorException se
+              ? "the instance of " + wanted + " is not ready (" + se.reason().code() + "): " + e.getMessage()
+              : "the instance of " + wanted + " is not ready: " + e;
+          loop.execute(() -> closeWebSocket(why, 1013));
+        }
+      });
+    }
+
+    /** The instance of the first frame's model: send it the upgrade, then that frame. */
+    private void leased(Lease leased) {
+      if (finished) {
+        leased.close();
+        return;
+      }
+      lease = leased;
+      toApp = false;
+      pending = new ArrayList<>(2);
+      send(forwardedHead());
+      send(LastHttpContent.EMPTY_LAST_CONTENT);
+      connect(false);
+      Channel pooled = upstream;
+      if (pooled != null) {
+        pooled.flush(); // not inside a read of the client's
+      }
+    }
+
+    /** Ends a WebSocket we accepted: Shimmy's error frame, a close frame, then the connection. */
+    private void closeWebSocket(String message, int code) {
+      Channel used = upstream;
+      upstream = null;
+      if (used != null) {
+        used.close();
+      }
+      log.debug("closing a WebSocket to {}: {}", request.uri(), message);
+      ChannelHandlerContext context = context();
+      ByteBuf frames = WebSocketFrames.errorAndClose(
+          context.alloc(), Json.write(Map.of("error", message)), code);
+      finish();
+      if (current == this) {
+        current = null;
+      }
+      context.writeAndFlush(frames).addListener(ChannelFutureListener.CLOSE);
     }
 
     void tunnelToUpstream(Object message) {
@@ -761,7 +1048,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       if (failed != null) {
         failed.close();
       }
-      if (responseStarted) {
+      if (selfAccepted && !tunnel) {
+        closeWebSocket("the instance failed before accepting the WebSocket", 1011);
+      } else if (responseStarted) {
         log.debug("aborting a response to {} {}: {}", request.method(), request.uri(), why);
         finish();
         current = null;
@@ -808,6 +1097,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       finished = true;
       dropReplay();
+      ByteBuf held = firstFrame;
+      firstFrame = null;
+      if (held != null) {
+        held.release();
+      }
       releasePending();
       if (!toApp && status > 0) {
         settings.countForwarded().accept(status);

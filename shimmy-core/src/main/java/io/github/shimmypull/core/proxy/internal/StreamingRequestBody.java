@@ -3,7 +3,6 @@ package io.github.shimmypull.core.proxy.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import okhttp3.MediaType;
-import okhttp3.RequestBody;
 import okio.Buffer;
 import okio.BufferedSink;
 import org.jspecify.annotations.Nullable;
@@ -14,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  * It records whether any byte was taken from the client (then a retry is no longer safe) and
  * whether the client side failed (then the failure is the client's, not the upstream's).
  */
-public final class StreamingRequestBody extends RequestBody {
+public final class StreamingRequestBody extends ClientRequestBody {
 
   private static final int READ_SIZE = 16 * 1024;
 
@@ -49,11 +48,13 @@ public final class StreamingRequestBody extends RequestBody {
   }
 
   /** True once a byte (or the end of the stream) was read from the client. */
+  @Override
   public boolean consumed() {
     return consumed;
   }
 
   /** The failure reading from the client, if that is what failed; else null. */
+  @Override
   public @Nullable IOException clientFailure() {
     return clientFailure;
   }
