@@ -21,12 +21,29 @@ public final class FakeFile {
   private final long size;
   private final long seed;
   private final byte[] bytes;
+  private final byte[] header;
   private volatile String sha256;
 
   private FakeFile(long size, long seed, byte[] bytes) {
+    this(size, seed, bytes, MAGIC);
+  }
+
+  private FakeFile(long size, long seed, byte[] bytes, byte[] header) {
     this.size = size;
     this.seed = seed;
     this.bytes = bytes;
+    this.header = header;
+  }
+
+  /**
+   * {@code size} bytes that start with a real GGUF header (built with {@link GgufHeader}) followed
+   * by pseudo-random bytes from {@code seed}, so a pulled file has {@code details} to read.
+   */
+  public static FakeFile gguf(byte[] header, long size, long seed) {
+    if (header.length > BLOCK || size < header.length) {
+      throw new IllegalArgumentException("the header must fit in the first 64 KiB and in the file");
+    }
+    return new FakeFile(size, seed, null, header.clone());
   }
 
   /** {@code size} pseudo-random bytes from {@code seed}, starting with {@code GGUF}. */
@@ -114,7 +131,7 @@ public final class FakeFile {
       }
     }
     if (blockIndex == 0) {
-      System.arraycopy(MAGIC, 0, block, 0, MAGIC.length);
+      System.arraycopy(header, 0, block, 0, header.length);
     }
   }
 

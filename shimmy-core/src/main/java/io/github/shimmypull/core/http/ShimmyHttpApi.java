@@ -8,6 +8,8 @@ import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.internal.ExchangeWrapper;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.internal.WireFormat;
+import io.github.shimmypull.core.ollama.OllamaApi;
+import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.pull.PullEvent;
@@ -104,9 +106,10 @@ public final class ShimmyHttpApi implements HttpHandler {
           "POST /v1/api/instances/{id}",
           "DELETE /v1/api/instances/{id}",
           "GET /v1/models",
-          "GET /api/tags",
           "GET /v1/api/metrics",
           "POST /v1/generate",
+          "POST /api/pull, GET /api/tags, POST /api/show, POST /api/chat, POST /api/generate,"
+              + " DELETE /api/delete, GET /api/ps, GET /api/version (Ollama's API)",
           "* /v1/*, /api/* (proxied to the Shimmy instance of the model the body names)");
 
   private final PullCoordinator coordinator;
@@ -120,6 +123,7 @@ public final class ShimmyHttpApi implements HttpHandler {
   private final Duration cancelWait;
   private final String serviceVersion;
   private final @Nullable Supplier<String> metrics;
+  private final OllamaApi ollama;
 
   private ShimmyHttpApi(Builder b) {
     this.coordinator = Objects.requireNonNull(b.coordinator, "coordinator");
@@ -134,20 +138,28 @@ public final class ShimmyHttpApi implements HttpHandler {
     this.cancelWait = b.cancelWait;
     this.serviceVersion = b.serviceVersion;
     this.metrics = b.metrics;
+    this.ollama =
+        OllamaApi.builder()
+            .coordinator(coordinator)
+            .supervisor(supervisor)
+            .client(b.proxy instanceof ShimmyProxy p ? p.client() : ShimmyProxy.defaultClient())
+            .adminCheck(this::requireAdmin)
+            .serviceVersion(serviceVersion)
+            .build();
   }
 
   /**
    * True for the paths this API answers itself whatever the backend state ({@code /},
    * {@code /v1/health}, {@code /v1/generate}, the listings {@code /v1/models} and {@code
    * /api/tags}, Shimmy's {@code /api/models/{name}/load|unload|status}, {@code /v1/api} and
-   * everything under it); every other path is forwarded to a Shimmy instance. A front that routes
-   * before this handler (e.g. {@link io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know
-   * what is ours.
+   * everything under it, and Ollama's routes, {@link OllamaApi#PATHS}); every other path is
+   * forwarded to a Shimmy instance. A front that routes before this handler (e.g. {@link
+   * io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know what is ours.
    */
   public static boolean answersItself(String path) {
     return switch (path) {
       case "/", "/v1/health", "/v1/generate", "/v1/api", "/v1/models", "/api/tags" -> true;
-      default -> path.startsWith("/v1/api/") || modelAction(path) != null;
+      default -> path.startsWith("/v1/api/") || modelAction(path) != null || OllamaApi.owns(path);
     };
   }
 
@@ -228,6 +240,10 @@ public final class ShimmyHttpApi implements HttpHandler {
   private void route(ExchangeWrapper ex) throws IOException {
     String method = ex.method();
     String path = ex.path();
+    if (OllamaApi.owns(path)) {
+      ollama.handle(ex);
+      return;
+    }
     switch (path) {
       case "/" -> {
         if (allow(ex, "GET")) {

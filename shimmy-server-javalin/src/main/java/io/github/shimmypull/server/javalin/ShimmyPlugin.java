@@ -3,6 +3,7 @@ package io.github.shimmypull.server.javalin;
 import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
+import io.github.shimmypull.core.ollama.OllamaApi;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.server.javalin.internal.JavalinExchange;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
@@ -139,6 +140,11 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     state.routes.delete(base + "/v1/api/pull", route);
     state.routes.delete(base + "/v1/api/models/<id>", route);
     state.routes.post(base + "/v1/generate", route);
+    for (String path : OllamaApi.PATHS) {
+      for (HandlerType type : List.of(HandlerType.GET, HandlerType.HEAD, HandlerType.POST, HandlerType.DELETE)) {
+        state.routes.addHttpHandler(type, base + path, route);
+      }
+    }
     if (config.proxyEnabled) {
       for (HandlerType type : HandlerType.commonHttp()) {
         state.routes.addHttpHandler(type, base + "/*", route);

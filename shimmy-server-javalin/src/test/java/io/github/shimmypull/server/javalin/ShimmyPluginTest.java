@@ -105,6 +105,11 @@ class ShimmyPluginTest {
 
     assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/health"))).body()).isEqualTo("GET /v1/health 0");
     assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/models"))).statusCode()).isEqualTo(404);
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api/tags"))).body()).isEqualTo("GET /api/tags 0");
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api/pull")).POST(HttpRequest.BodyPublishers.ofString("{}"))).body())
+        .isEqualTo("POST /api/pull 2");
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api/delete")).method("DELETE", HttpRequest.BodyPublishers.ofString("{}"))).body())
+        .isEqualTo("DELETE /api/delete 2");
   }
 
   @Test
