@@ -74,6 +74,13 @@ class ExternalShimmySupervisorTest {
     try (Lease lease = supervisor.acquire()) {
       assertThat(lease.baseUrl()).isEqualTo(shimmy.url("/").uri());
     }
+    try (Lease lease = supervisor.acquire("tiny", java.time.Duration.ofSeconds(5))) {
+      assertThat(lease.baseUrl()).as("a per-model lease is the one URL too").isEqualTo(shimmy.url("/").uri());
+    }
+    try (Lease lease = supervisor.tryAcquire("tiny")) {
+      assertThat(lease).isNotNull();
+      assertThat(lease.baseUrl()).isEqualTo(shimmy.url("/").uri());
+    }
   }
 
   @Test

@@ -4,41 +4,16 @@ import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.discovery.DiscoveryRunner;
 import io.github.shimmypull.core.discovery.ScanDiscoveryRunner;
 import io.github.shimmypull.core.supervisor.BackendState;
-import io.github.shimmypull.core.supervisor.BackendStatus;
+import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
-import io.github.shimmypull.core.supervisor.SupervisorException;
-import io.github.shimmypull.core.supervisor.SupervisorException.Reason;
-import io.github.shimmypull.supervisor.internal.ShimmyProcess;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URI;
+import io.github.shimmypull.supervisor.internal.InstancePool;
+import io.github.shimmypull.supervisor.internal.PoolSettings;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import okhttp3.OkHttpClient;
@@ -47,80 +22,52 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs Shimmy as a child process: starts it on a free loopback port in an isolated environment
- * (see {@link ShimmyLauncher}), decides readiness by polling {@code /health} and {@code
- * /v1/models}, restarts it after a crash with exponential backoff and jitter (a crash-loop breaker
- * stops the spinning), restarts it to serve a new model set either blue-green (no downtime: start a
- * second instance, switch, drain the old one) or in place, and never leaves a child behind (SIGTERM,
- * grace, SIGKILL of the whole process tree; a JVM shutdown hook; a {@code /bin/sh} watchdog that
- * kills Shimmy when this JVM dies, even by SIGKILL).
+ * Runs Shimmy as child processes, one instance per model (Shimmy 2.5.0 pins the first model it
+ * loads for the life of its process, so one process cannot answer for two models). Each instance
+ * serves a private directory under {@code <model-dir>/.shimmy-pull/instances/} that links only its
+ * model's files, runs in an isolated environment (see {@link ShimmyLauncher}) on a free loopback
+ * port, and is ready once {@code /health} and {@code /v1/models} answer.
  *
- * <p>Create it with {@link #newBuilder(Path)}; it does nothing until {@link #start()} or {@link
- * #restart(Collection, Duration)}.
+ * <ul>
+ *   <li><b>On demand, within a capacity:</b> {@link #acquire(String, Duration)} starts the
+ *       model's instance when it is not running; at most {@code maxLoadedModels} instances (and
+ *       {@code maxLoadedBytes} of model files) run; the least-recently-used idle instance is
+ *       stopped to make room, never one with requests in flight; requests that wait for room queue
+ *       in arrival order (bounded, OVERLOADED past the bound) and a busy instance yields its slot to
+ *       the queue's head, so no model starves.
+ *   <li><b>Keep-alive:</b> an idle instance is stopped after {@code keepAlive} (never by default).
+ *   <li><b>Changes:</b> {@link #refresh(Collection, Duration)} replaces an instance whose files
+ *       changed blue-green (the old process drains), stops one whose model is gone, and leaves the
+ *       others alone.
+ *   <li><b>Faults, per instance:</b> crash restart with exponential backoff and jitter and its own
+ *       crash-loop breaker (crashes counted in a window whether or not the instance had become
+ *       ready); a liveness probe ({@code GET /health} with a timeout) kills and restarts a hung
+ *       instance after {@code livenessMisses} misses.
+ *   <li><b>No orphans:</b> SIGTERM, grace, SIGKILL of each process tree; a JVM shutdown hook; a
+ *       {@code /bin/sh} watchdog per instance that kills it when this JVM dies, even by SIGKILL.
+ * </ul>
+ *
+ * <p>Create it with {@link #newBuilder(Path)}; {@link #start()} discovers the directory and launches
+ * the instances of the first models that fit the capacity (see {@link Builder#warmAtStart}); other
+ * instances start on the first request for their model (or {@link #load}, or a {@code warm} id of
+ * {@link #refresh}).
  */
 public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
   private static final Logger log = LoggerFactory.getLogger(ProcessShimmySupervisor.class);
-  private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final int PORT_IN_USE_RETRIES = 3;
 
   private final Path modelDir;
   private final ShimmyLauncher launcher;
-  private final RestartMode restartMode;
-  private final Duration readyTimeout;
-  private final Duration pollInterval;
-  private final Duration stopGrace;
-  private final Duration drainTimeout;
-  private final Duration initialBackoff;
-  private final Duration maxBackoff;
-  private final int crashLoopCrashes;
-  private final Duration crashLoopWindow;
-  private final Duration failedRetryInterval;
-  private final DiscoveryRunner discovery;
-  private final @Nullable Function<List<String>, @Nullable String> warmUpModel;
-  private final boolean watchdog;
-  private final OkHttpClient http;
-  private final int tailLines;
-
-  private final ReentrantLock operations = new ReentrantLock(true);
-  private final Object stateLock = new Object();
-  private final List<Consumer<BackendState>> listeners = new CopyOnWriteArrayList<>();
-  private final Set<ShimmyProcess> instances = ConcurrentHashMap.newKeySet();
-  private final ExecutorService workers;
-  private final ScheduledExecutorService timer;
-  private final ExecutorService events;
-
-  // Guarded by stateLock.
-  private BackendStatus status = BackendStatus.IDLE;
-  private @Nullable ShimmyProcess live;
-  private @Nullable ShimmyProcess pending;
-  private int launches;
-  private @Nullable Integer lastExit;
-  private @Nullable String reason;
-  private List<String> lastTail = List.of();
-  private long generation;
-  private boolean operationInProgress;
-  private volatile boolean stopped;
-  private int consecutiveFailures;
-  private final Deque<Long> crashTimes = new ArrayDeque<>();
+  private final InstancePool pool;
 
   private ProcessShimmySupervisor(Builder b) {
     this.modelDir = b.modelDir.toAbsolutePath().normalize();
     this.launcher = b.launcher != null ? b.launcher : ShimmyLauncher.newBuilder(b.command).build();
-    this.restartMode = b.restartMode;
-    this.readyTimeout = b.readyTimeout;
-    this.pollInterval = b.pollInterval;
-    this.stopGrace = b.stopGrace;
-    this.drainTimeout = b.drainTimeout;
-    this.initialBackoff = b.initialBackoff;
-    this.maxBackoff = b.maxBackoff;
-    this.crashLoopCrashes = b.crashLoopCrashes;
-    this.crashLoopWindow = b.crashLoopWindow;
-    this.failedRetryInterval = b.failedRetryInterval;
-    this.discovery = b.discovery;
-    this.warmUpModel = b.warmUpModel;
-    this.watchdog = b.watchdog && ShimmyLauncher.watchdogAvailable();
-    this.http =
+    if (modelDir.toString().contains(";")) {
+      throw new IllegalArgumentException(
+          "Shimmy splits --model-dirs on ';', so the model directory must not contain one: " + modelDir);
+    }
+    OkHttpClient http =
         b.http != null
             ? b.http
             : new OkHttpClient.Builder()
@@ -128,18 +75,40 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
                 .readTimeout(Duration.ofSeconds(30))
                 .retryOnConnectionFailure(false)
                 .build();
-    this.tailLines = b.tailLines;
-    this.workers = Executors.newCachedThreadPool(daemon("shimmy-supervisor-"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("shimmy-supervisor-timer-"));
-    this.events = Executors.newSingleThreadExecutor(daemon("shimmy-supervisor-events-"));
-    if (modelDir.toString().contains(";")) {
-      throw new IllegalArgumentException(
-          "Shimmy splits --model-dirs on ';', so the model directory must not contain one: " + modelDir);
-    }
+    this.pool =
+        new InstancePool(
+            new PoolSettings(
+                modelDir,
+                launcher,
+                b.restartMode == RestartMode.BLUE_GREEN,
+                b.readyTimeout,
+                b.pollInterval,
+                b.stopGrace,
+                b.drainTimeout,
+                b.initialBackoff,
+                b.maxBackoff,
+                b.crashLoopCrashes,
+                b.crashLoopWindow,
+                b.failedRetryInterval,
+                b.discovery,
+                b.warmUpModel,
+                b.watchdog && ShimmyLauncher.watchdogAvailable(),
+                http,
+                b.tailLines,
+                b.maxLoadedModels,
+                b.maxLoadedBytes,
+                b.maxQueue,
+                b.queueTimeout,
+                b.keepAlive,
+                b.livenessInterval,
+                b.livenessTimeout,
+                b.livenessMisses,
+                b.warmAtStart,
+                b.events));
     if (ShimmyLauncher.shimmySkipsDirectory(modelDir)) {
       log.warn(
-          "Shimmy skips a model directory named '{}' (hidden or system name); it will serve nothing"
-              + " from {}. Use a directory with another name.",
+          "Shimmy skips a model directory named '{}' (hidden or system name), so discovery finds"
+              + " nothing in {}. Use a directory with another name.",
           modelDir.getFileName(),
           modelDir);
     }
@@ -150,15 +119,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     return new Builder(modelDir);
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-    return r -> {
-      Thread t = new Thread(r, prefix + THREADS.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
-  /** The model directory Shimmy serves. */
+  /** The model directory. */
   public Path modelDirectory() {
     return modelDir;
   }
@@ -170,584 +131,88 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /**
+   * Removes stale instance directories, checks the executable (state {@code unavailable} when it
+   * cannot be run), discovers the model directory and (by default) launches the instances of the
+   * first models that fit the capacity, without waiting for them (state {@code idle} when the
+   * directory holds no model). Idempotent.
+   */
   @Override
   public void start() {
-    long gen;
-    synchronized (stateLock) {
-      ensureNotStopped();
-      if (live != null || pending != null || operationInProgress) {
-        return;
-      }
-      switch (status) {
-        case STARTING, READY, RESTARTING, BACKING_OFF, FAILED -> {
-          return;
-        }
-        default -> {}
-      }
-      gen = generation;
-    }
-    Optional<String> problem = launcher.executableProblem(modelDir);
-    if (problem.isPresent()) {
-      synchronized (stateLock) {
-        if (gen == generation) {
-          setStatus(BackendStatus.UNAVAILABLE, problem.get());
-        }
-      }
-      return;
-    }
-    List<String> ids;
-    try {
-      ids = discoverIds();
-    } catch (UncheckedIOException e) {
-      synchronized (stateLock) {
-        if (gen == generation) {
-          scheduleRecovery("discovery failed: " + e.getMessage());
-        }
-      }
-      return;
-    }
-    synchronized (stateLock) {
-      if (gen != generation || live != null || pending != null) {
-        return;
-      }
-      if (ids.isEmpty()) {
-        setStatus(BackendStatus.IDLE, "no model in " + modelDir);
-        return;
-      }
-      setStatus(BackendStatus.STARTING, null);
-    }
-    workers.execute(() -> attemptStart(gen));
-  }
-
-  @Override
-  public void restart(Collection<String> expectedIds, Duration timeout) {
-    Set<String> expected = new TreeSet<>(expectedIds);
-    synchronized (stateLock) {
-      ensureNotStopped();
-      generation++;
-    }
-    operations.lock();
-    try {
-      synchronized (stateLock) {
-        ensureNotStopped();
-        operationInProgress = true;
-      }
-      if (expected.isEmpty()) {
-        goIdle();
-        return;
-      }
-      ShimmyProcess old;
-      synchronized (stateLock) {
-        old = live != null && live.isAlive() ? live : null;
-        if (old == null) {
-          setStatus(launches == 0 ? BackendStatus.STARTING : BackendStatus.RESTARTING, null);
-        } else {
-          setStatus(BackendStatus.RESTARTING, null);
-          if (restartMode == RestartMode.IN_PLACE) {
-            live = null;
-            publish();
-          }
-        }
-      }
-      log.info(
-          "restarting Shimmy {} to serve {} (old instance: {})",
-          restartMode.wireName(),
-          expected,
-          old == null ? "none" : old);
-      if (old != null && restartMode == RestartMode.IN_PLACE) {
-        retire(old);
-        old = null;
-      }
-      ShimmyProcess fresh;
-      try {
-        fresh = launchAndAwait(expected, timeout, () -> stopped);
-      } catch (SupervisorException e) {
-        restartFailed(e, old);
-        throw e;
-      }
-      makeLive(fresh);
-      if (old != null) {
-        ShimmyProcess retiring = old;
-        workers.execute(() -> retire(retiring));
-      }
-    } finally {
-      synchronized (stateLock) {
-        operationInProgress = false;
-      }
-      operations.unlock();
-    }
-  }
-
-  private void goIdle() {
-    ShimmyProcess old;
-    synchronized (stateLock) {
-      old = live;
-      live = null;
-      consecutiveFailures = 0;
-      crashTimes.clear();
-      setStatus(BackendStatus.IDLE, "no model to serve");
-    }
-    if (old != null) {
-      ShimmyProcess retiring = old;
-      workers.execute(() -> retire(retiring));
-    }
-  }
-
-  private void restartFailed(SupervisorException e, @Nullable ShimmyProcess old) {
-    synchronized (stateLock) {
-      recordFailure(e);
-      if (e.reason() == Reason.STOPPED) {
-        return;
-      }
-      if (old != null && old.isAlive() && live == old) {
-        setStatus(
-            BackendStatus.READY,
-            "restart failed, the previous instance keeps serving: " + e.getMessage());
-        log.warn("blue-green restart failed; rolled back to {}: {}", old, e.getMessage());
-        return;
-      }
-      if (e.reason() == Reason.EXECUTABLE_NOT_FOUND) {
-        setStatus(BackendStatus.UNAVAILABLE, e.getMessage());
-        return;
-      }
-      scheduleRecovery(e.getMessage());
-    }
-  }
-
-  @Override
-  public void stop() {
-    List<ShimmyProcess> toStop;
-    synchronized (stateLock) {
-      if (stopped) {
-        return;
-      }
-      stopped = true;
-      generation++;
-      stateLock.notifyAll();
-    }
-    operations.lock();
-    try {
-      synchronized (stateLock) {
-        live = null;
-        toStop = new ArrayList<>(instances);
-      }
-      List<CompletableFuture<Void>> stops = new ArrayList<>();
-      for (ShimmyProcess p : toStop) {
-        stops.add(CompletableFuture.runAsync(() -> p.stop(stopGrace), workers));
-      }
-      CompletableFuture.allOf(stops.toArray(new CompletableFuture<?>[0])).join();
-      synchronized (stateLock) {
-        setStatus(BackendStatus.STOPPED, "stopped");
-      }
-      log.info("Shimmy supervisor for {} stopped ({} instances ended)", modelDir, toStop.size());
-    } finally {
-      operations.unlock();
-      timer.shutdownNow();
-      workers.shutdown();
-      events.shutdown();
-    }
-  }
-
-  private void ensureNotStopped() {
-    if (stopped) {
-      throw new SupervisorException(Reason.STOPPED, "the Shimmy supervisor is stopped");
-    }
-  }
-
-  // ---------------------------------------------------------------- start attempts and crashes
-
-  /** One (re)start attempt outside restart(): first start, or recovery after a crash. */
-  private void attemptStart(long gen) {
-    operations.lock();
-    try {
-      synchronized (stateLock) {
-        if (gen != generation || stopped || operationInProgress) {
-          return;
-        }
-        if (live != null && live.isAlive()) {
-          return;
-        }
-        operationInProgress = true;
-      }
-      List<String> ids;
-      try {
-        ids = discoverIds();
-      } catch (UncheckedIOException e) {
-        synchronized (stateLock) {
-          scheduleRecovery("discovery failed: " + e.getMessage());
-        }
-        return;
-      }
-      if (ids.isEmpty()) {
-        synchronized (stateLock) {
-          setStatus(BackendStatus.IDLE, "no model in " + modelDir);
-        }
-        return;
-      }
-      try {
-        makeLive(launchAndAwait(ids, readyTimeout, () -> stopped || gen != currentGeneration()));
-      } catch (SupervisorException e) {
-        synchronized (stateLock) {
-          recordFailure(e);
-          if (e.reason() == Reason.STOPPED) {
-            return;
-          }
-          if (e.reason() == Reason.EXECUTABLE_NOT_FOUND) {
-            setStatus(BackendStatus.UNAVAILABLE, e.getMessage());
-            return;
-          }
-          scheduleRecovery(e.getMessage());
-        }
-      }
-    } finally {
-      synchronized (stateLock) {
-        operationInProgress = false;
-      }
-      operations.unlock();
-    }
-  }
-
-  private void recordFailure(SupervisorException e) {
-    if (e.exitCode() != null) {
-      lastExit = e.exitCode();
-    }
-    if (!e.outputTail().isEmpty()) {
-      lastTail = e.outputTail();
-    }
-  }
-
-  /** Counts a crash and schedules the next start: backoff, or the breaker's slow retry. Holds stateLock. */
-  private void scheduleRecovery(String why) {
-    long now = System.nanoTime();
-    crashTimes.addLast(now);
-    while (!crashTimes.isEmpty() && now - crashTimes.peekFirst() > crashLoopWindow.toNanos()) {
-      crashTimes.removeFirst();
-    }
-    consecutiveFailures++;
-    Duration delay;
-    if (status == BackendStatus.FAILED || crashTimes.size() >= crashLoopCrashes) {
-      delay = failedRetryInterval;
-      setStatus(
-          BackendStatus.FAILED,
-          "crash loop: " + crashTimes.size() + " failures within " + crashLoopWindow.toSeconds()
-              + " s; next try in " + delay.toSeconds() + " s; last: " + why);
-      log.error(
-          "Shimmy keeps failing; crash-loop breaker open, retrying in {} s: {}", delay.toSeconds(), why);
-    } else {
-      delay = backoff(consecutiveFailures);
-      setStatus(BackendStatus.BACKING_OFF, why + "; next try in " + delay.toMillis() + " ms");
-      log.warn("Shimmy failed ({}); restarting in {} ms", why, delay.toMillis());
-    }
-    long gen = generation;
-    try {
-      timer.schedule(
-          () -> workers.execute(() -> attemptStart(gen)), delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException stopping) {
-      log.debug("no restart scheduled: the supervisor is stopping");
-    }
-  }
-
-  /** Exponential backoff with jitter: uniformly between half and all of min(max, initial·2^(n-1)). */
-  private Duration backoff(int attempt) {
-    double base = initialBackoff.toNanos() * Math.pow(2, Math.min(30, attempt - 1));
-    long capped = (long) Math.min(base, maxBackoff.toNanos());
-    long jittered = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
-    return Duration.ofNanos(jittered);
-  }
-
-  private void onExit(ShimmyProcess p) {
-    Integer code = p.exitCode();
-    instances.remove(p);
-    List<String> tail = p.stopRequested() ? List.of() : p.finalTail();
-    synchronized (stateLock) {
-      if (p.stopRequested() || live != p) {
-        return;
-      }
-      live = null;
-      lastExit = code;
-      lastTail = tail;
-      String why = "Shimmy pid " + p.pid() + " exited with code " + code;
-      log.warn("{} while serving on port {}", why, p.port());
-      if (stopped) {
-        return;
-      }
-      if (operationInProgress) {
-        reason = why;
-        publish();
-        return;
-      }
-      scheduleRecovery(why);
-    }
-  }
-
-  private void makeLive(ShimmyProcess p) {
-    synchronized (stateLock) {
-      if (stopped) {
-        workers.execute(() -> p.stop(stopGrace));
-        throw new SupervisorException(Reason.STOPPED, "the Shimmy supervisor is stopped");
-      }
-      live = p;
-      consecutiveFailures = 0;
-      crashTimes.clear();
-      setStatus(BackendStatus.READY, null);
-    }
-    if (!p.isAlive()) {
-      onExit(p);
-    }
-  }
-
-  private void retire(ShimmyProcess old) {
-    long t0 = System.nanoTime();
-    boolean drained = old.drain(drainTimeout);
-    if (!drained) {
-      log.warn(
-          "{} still had {} requests in flight after the {} drain; stopping it anyway",
-          old,
-          old.inFlight(),
-          drainTimeout);
-    }
-    old.stop(stopGrace);
-    log.info(
-        "retired {} after {} ms", old, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-  }
-
-  // ---------------------------------------------------------------- launching
-
-  private List<String> discoverIds() {
-    List<String> ids = new ArrayList<>();
-    for (DiscoveredModel m : discovery.discover(modelDir)) {
-      ids.add(m.id());
-    }
-    return ids;
+    pool.start();
   }
 
   /**
-   * Launches an instance and waits until it serves {@code expected}; {@code cancelled} aborts the
-   * wait (stop(), or a restart() superseding a start attempt). Restarts do not cancel each other:
-   * they queue on the operations lock.
+   * Transitional: the old single-instance restart, now {@link #refresh(Collection, Duration)} with
+   * {@code expectedIds} as the models to warm. Callers move to {@code refresh}.
    */
-  private ShimmyProcess launchAndAwait(
-      Collection<String> expected, Duration timeout, BooleanSupplier cancelled) {
-    Optional<String> problem = launcher.executableProblem(modelDir);
-    if (problem.isPresent()) {
-      throw new SupervisorException(Reason.EXECUTABLE_NOT_FOUND, problem.get());
-    }
-    long deadline = System.nanoTime() + timeout.toNanos();
-    for (int attempt = 1; ; attempt++) {
-      int port = freePort();
-      ProcessBuilder pb =
-          launcher.processBuilder(modelDir, ShimmyLauncher.serveArguments(port, modelDir), watchdog);
-      ShimmyProcess p;
-      try {
-        p = ShimmyProcess.launch(pb, port, tailLines, watchdog);
-      } catch (IOException e) {
-        throw new SupervisorException(
-            Reason.EXECUTABLE_NOT_FOUND,
-            "cannot run Shimmy (" + launcher.command().get(0) + "): " + e.getMessage(),
-            null,
-            List.of(),
-            e);
-      }
-      instances.add(p);
-      synchronized (stateLock) {
-        launches++;
-        pending = p;
-        publish();
-      }
-      p.onExit().thenRunAsync(() -> onExit(p), workers);
-      log.info(
-          "started Shimmy pid={} on port {} for {} ({} expected ids)",
-          p.pid(),
-          port,
-          modelDir,
-          expected.size());
-      try {
-        Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-        String warm = warmUpModel == null ? null : warmUpModel.apply(List.copyOf(expected));
-        p.awaitReady(
-            http,
-            expected,
-            left,
-            pollInterval,
-            cancelled,
-            warm);
-        return p;
-      } catch (SupervisorException e) {
-        p.stop(stopGrace);
-        boolean portTaken =
-            e.reason() == Reason.EXITED
-                && e.outputTail().stream().anyMatch(l -> l.contains("Address already in use"));
-        if (portTaken && attempt < PORT_IN_USE_RETRIES && System.nanoTime() < deadline) {
-          log.info("port {} was taken before Shimmy bound it; trying another", port);
-          continue;
-        }
-        if (e.reason() == Reason.EXITED && Integer.valueOf(127).equals(e.exitCode())) {
-          throw new SupervisorException(
-              Reason.EXECUTABLE_NOT_FOUND, e.getMessage(), e.exitCode(), e.outputTail(), e);
-        }
-        throw e;
-      } finally {
-        synchronized (stateLock) {
-          if (pending == p) {
-            pending = null;
-          }
-        }
-      }
-    }
+  @Override
+  public void restart(Collection<String> expectedIds, Duration timeout) {
+    refresh(expectedIds, timeout);
   }
 
-  private long currentGeneration() {
-    synchronized (stateLock) {
-      return generation;
-    }
+  @Override
+  public void refresh(Collection<String> warm, Duration timeout) {
+    pool.refresh(warm, timeout);
   }
 
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    }
+  @Override
+  public List<DiscoveredModel> models() {
+    return pool.models();
   }
 
-  // ---------------------------------------------------------------- state
-
-  /** Sets the status and reason and publishes the new state. Holds stateLock. */
-  private void setStatus(BackendStatus newStatus, @Nullable String newReason) {
-    if (status != newStatus) {
-      log.info("Shimmy backend {} -> {}{}", status.wireName(), newStatus.wireName(),
-          newReason == null ? "" : " (" + newReason + ")");
-    }
-    status = newStatus;
-    reason = newReason;
-    publish();
-  }
-
-  /** Sends the current state to listeners, in order, on the events thread. Holds stateLock. */
-  private void publish() {
-    BackendState snapshot = snapshot();
-    stateLock.notifyAll();
-    if (!listeners.isEmpty()) {
-      try {
-        events.execute(
-            () -> {
-              for (Consumer<BackendState> l : listeners) {
-                try {
-                  l.accept(snapshot);
-                } catch (RuntimeException e) {
-                  log.warn("backend state listener failed", e);
-                }
-              }
-            });
-      } catch (RejectedExecutionException afterStop) {
-        log.debug("state {} not delivered: supervisor stopped", snapshot.status());
-      }
-    }
-  }
-
-  private BackendState snapshot() {
-    ShimmyProcess shown = live != null ? live : pending;
-    return new BackendState(
-        status,
-        shown == null ? null : shown.pid(),
-        shown == null ? null : shown.port(),
-        Math.max(0, launches - 1),
-        lastExit,
-        reason,
-        live == null ? List.of() : live.ids(),
-        shown == null ? lastTail : shown.tail());
+  @Override
+  public List<InstanceState> instances() {
+    return pool.instances();
   }
 
   @Override
   public BackendState state() {
-    synchronized (stateLock) {
-      return snapshot();
-    }
+    return pool.state();
   }
 
   @Override
   public void addListener(Consumer<BackendState> listener) {
-    listeners.add(listener);
+    pool.addListener(listener);
   }
 
-  // ---------------------------------------------------------------- leases
+  @Override
+  public Lease acquire(String model, Duration wait) {
+    return pool.acquire(model, wait);
+  }
+
+  @Override
+  public @Nullable Lease tryAcquire(String model) {
+    return pool.tryAcquire(model);
+  }
 
   @Override
   public Lease acquire() {
-    while (true) {
-      ShimmyProcess p;
-      BackendStatus s;
-      synchronized (stateLock) {
-        p = live;
-        s = status;
-      }
-      if (p == null || !p.isAlive()) {
-        throw new SupervisorException(
-            Reason.NO_BACKEND, "no Shimmy instance is ready (backend " + s.wireName() + ")");
-      }
-      if (p.tryEnter()) {
-        return new InstanceLease(p);
-      }
-      Thread.onSpinWait();
-    }
+    return pool.acquireAny();
+  }
+
+  /**
+   * Leases the most recently used ready instance, waiting up to {@code wait} while one starts;
+   * when nothing runs and the directory holds exactly one model, starts that model's instance.
+   */
+  @Override
+  public Lease acquire(Duration wait) {
+    return pool.acquireAny(wait);
   }
 
   @Override
-  public Lease acquire(Duration wait) {
-    long deadline = System.nanoTime() + wait.toNanos();
-    while (true) {
-      try {
-        return acquire();
-      } catch (SupervisorException e) {
-        synchronized (stateLock) {
-          long left = deadline - System.nanoTime();
-          boolean coming =
-              status == BackendStatus.STARTING
-                  || status == BackendStatus.RESTARTING
-                  || status == BackendStatus.BACKING_OFF
-                  || (live != null && !live.isAlive());
-          if (live != null && live.isAlive()) {
-            continue;
-          }
-          if (!coming || left <= 0) {
-            throw e;
-          }
-          try {
-            stateLock.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 100)));
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            throw e;
-          }
-        }
-      }
-    }
+  public void load(String model, Duration timeout) {
+    pool.acquire(model, timeout).close();
   }
 
-  /** A lease on one instance; closing it ends the request for the drain count. */
-  private static final class InstanceLease implements Lease {
-    private final ShimmyProcess process;
-    private final AtomicBoolean closed = new AtomicBoolean();
+  @Override
+  public boolean unload(String model) {
+    return pool.unload(model);
+  }
 
-    InstanceLease(ShimmyProcess process) {
-      this.process = process;
-    }
-
-    @Override
-    public URI baseUrl() {
-      return process.baseUrl();
-    }
-
-    @Override
-    public void close() {
-      if (closed.compareAndSet(false, true)) {
-        process.leave();
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "Lease[" + process + "]";
-    }
+  @Override
+  public void stop() {
+    pool.stop();
   }
 
   // ---------------------------------------------------------------- builder
@@ -772,6 +237,16 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     private boolean watchdog = true;
     private @Nullable OkHttpClient http;
     private int tailLines = 50;
+    private int maxLoadedModels = 1;
+    private long maxLoadedBytes = 0;
+    private int maxQueue = 64;
+    private Duration queueTimeout = Duration.ofSeconds(60);
+    private Duration keepAlive = Duration.ofSeconds(-1);
+    private Duration livenessInterval = Duration.ofSeconds(10);
+    private Duration livenessTimeout = Duration.ofSeconds(5);
+    private int livenessMisses = 3;
+    private SupervisorEvents events = SupervisorEvents.NONE;
+    private boolean warmAtStart = true;
 
     private Builder(Path modelDir) {
       this.modelDir = modelDir;
@@ -800,13 +275,13 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
-    /** {@code blue-green} (default) or {@code in-place}. */
+    /** How an instance whose files changed is replaced: {@code blue-green} (default) or {@code in-place}. */
     public Builder restartMode(RestartMode restartMode) {
       this.restartMode = restartMode;
       return this;
     }
 
-    /** How long start() and crash recovery wait for Shimmy to serve (default 120 s). */
+    /** How long an instance's start and crash recovery wait for Shimmy to serve (default 120 s). */
     public Builder readyTimeout(Duration readyTimeout) {
       this.readyTimeout = positive(readyTimeout, "readyTimeout");
       return this;
@@ -854,7 +329,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
-    /** Tells which ids the model directory holds, to decide idle vs start (default {@link ScanDiscoveryRunner}). */
+    /** Tells which models the directory holds and checks each private directory (default {@link ScanDiscoveryRunner}). */
     public Builder discovery(DiscoveryRunner discovery) {
       this.discovery = discovery;
       return this;
@@ -897,6 +372,95 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
         throw new IllegalArgumentException("outputTailLines must be at least 1");
       }
       this.tailLines = lines;
+      return this;
+    }
+
+    /**
+     * How many instances (models) may run at once (default 1: one GPU holds one model). When full,
+     * the least-recently-used idle instance is stopped to make room.
+     */
+    public Builder maxLoadedModels(int maxLoadedModels) {
+      if (maxLoadedModels < 1) {
+        throw new IllegalArgumentException("maxLoadedModels must be at least 1, not " + maxLoadedModels);
+      }
+      this.maxLoadedModels = maxLoadedModels;
+      return this;
+    }
+
+    /**
+     * The most bytes of model files (the sum over running instances) that may be loaded at once;
+     * 0 or negative: no limit (default). A model larger than the limit still runs, alone.
+     */
+    public Builder maxLoadedBytes(long maxLoadedBytes) {
+      this.maxLoadedBytes = Math.max(0, maxLoadedBytes);
+      return this;
+    }
+
+    /** How many requests may wait for room at once (default 64); one more gets OVERLOADED. */
+    public Builder maxQueue(int maxQueue) {
+      if (maxQueue < 0) {
+        throw new IllegalArgumentException("maxQueue must not be negative, not " + maxQueue);
+      }
+      this.maxQueue = maxQueue;
+      return this;
+    }
+
+    /**
+     * The longest a request waits in the queue for room (default 60 s; the caller's own wait may
+     * be shorter); past it the request gets OVERLOADED.
+     */
+    public Builder queueTimeout(Duration queueTimeout) {
+      this.queueTimeout = notNegative(queueTimeout, "queueTimeout");
+      return this;
+    }
+
+    /**
+     * How long an idle instance keeps running: negative = forever (default), zero = stop as soon
+     * as its last request ends.
+     */
+    public Builder keepAlive(Duration keepAlive) {
+      this.keepAlive = keepAlive;
+      return this;
+    }
+
+    /** Interval of the liveness probe ({@code GET /health}) of each ready instance (default 10 s; zero: off). */
+    public Builder livenessInterval(Duration livenessInterval) {
+      this.livenessInterval = notNegative(livenessInterval, "livenessInterval");
+      return this;
+    }
+
+    /** How long a liveness probe waits for its answer (default 5 s). */
+    public Builder livenessTimeout(Duration livenessTimeout) {
+      this.livenessTimeout = positive(livenessTimeout, "livenessTimeout");
+      return this;
+    }
+
+    /**
+     * Missed liveness probes in a row after which the instance is killed and restarted (default
+     * 3); the first misses mark it degraded.
+     */
+    public Builder livenessMisses(int livenessMisses) {
+      if (livenessMisses < 1) {
+        throw new IllegalArgumentException("livenessMisses must be at least 1, not " + livenessMisses);
+      }
+      this.livenessMisses = livenessMisses;
+      return this;
+    }
+
+    /**
+     * Whether {@code start()} launches instances right away (default true): those of the first
+     * models, in id order, that fit the capacity, in the background (Shimmy loads weights on the
+     * first request, so an idle instance costs little, and the first request skips the process
+     * start). With false, every instance starts on demand.
+     */
+    public Builder warmAtStart(boolean warmAtStart) {
+      this.warmAtStart = warmAtStart;
+      return this;
+    }
+
+    /** Receives per-model counts for metrics (starts, evictions, queue waits, ...); default none. */
+    public Builder events(SupervisorEvents events) {
+      this.events = events;
       return this;
     }
 

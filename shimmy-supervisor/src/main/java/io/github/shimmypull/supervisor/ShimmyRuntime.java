@@ -15,6 +15,7 @@ import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.supervisor.internal.SupervisorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -91,6 +92,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.puller = pullerBuilder.build();
     this.localModels = new ModelDirectory(modelDir);
     DiscoveryRunner discovery = b.discovery != null ? b.discovery : new ScanDiscoveryRunner();
+    SupervisorMetrics supervisorMetrics = SupervisorMetrics.on(registry);
     this.supervisor =
         ProcessShimmySupervisor.newBuilder(modelDir)
             .command(command)
@@ -98,7 +100,14 @@ public final class ShimmyRuntime implements AutoCloseable {
             .readyTimeout(readyTimeout)
             .discovery(discovery)
             .httpClient(httpClient)
+            .maxLoadedModels(b.maxLoadedModels)
+            .maxLoadedBytes(b.maxLoadedBytes)
+            .maxQueue(b.maxQueue)
+            .queueTimeout(b.queueTimeout)
+            .keepAlive(b.keepAlive)
+            .events(supervisorMetrics)
             .build();
+    supervisorMetrics.bindGauges(supervisor);
     this.coordinator =
         PullCoordinator.builder()
             .modelDir(modelDir)
@@ -244,8 +253,52 @@ public final class ShimmyRuntime implements AutoCloseable {
     private Map<String, String> env = System.getenv();
     private Consumer<HuggingFacePuller.Builder> pullerCustomizer = puller -> {};
     private @Nullable DiscoveryRunner discovery;
+    private int maxLoadedModels = 1;
+    private long maxLoadedBytes = 0;
+    private int maxQueue = 64;
+    private Duration queueTimeout = Duration.ofSeconds(60);
+    private Duration keepAlive = Duration.ofSeconds(-1);
 
     private Builder() {}
+
+    /** How many models (one Shimmy instance each) may run at once. Default 1. */
+    public Builder maxLoadedModels(int maxLoadedModels) {
+      if (maxLoadedModels < 1) {
+        throw new IllegalArgumentException("maxLoadedModels must be at least 1, not " + maxLoadedModels);
+      }
+      this.maxLoadedModels = maxLoadedModels;
+      return this;
+    }
+
+    /** The most bytes of model files loaded at once (0 or negative: no limit). Default no limit. */
+    public Builder maxLoadedBytes(long maxLoadedBytes) {
+      this.maxLoadedBytes = Math.max(0, maxLoadedBytes);
+      return this;
+    }
+
+    /** How many requests may wait for room at once; more get 503. Default 64. */
+    public Builder maxQueue(int maxQueue) {
+      if (maxQueue < 0) {
+        throw new IllegalArgumentException("maxQueue must not be negative, not " + maxQueue);
+      }
+      this.maxQueue = maxQueue;
+      return this;
+    }
+
+    /** The longest a request waits in the queue for room before a 503. Default 60 s. */
+    public Builder queueTimeout(Duration queueTimeout) {
+      if (queueTimeout.isNegative()) {
+        throw new IllegalArgumentException("queueTimeout must not be negative: " + queueTimeout);
+      }
+      this.queueTimeout = queueTimeout;
+      return this;
+    }
+
+    /** How long an idle instance keeps running: negative = forever, 0 = stop when idle. Default forever. */
+    public Builder keepAlive(Duration keepAlive) {
+      this.keepAlive = Objects.requireNonNull(keepAlive, "keepAlive");
+      return this;
+    }
 
     /** The model directory Shimmy scans; created by {@link #start()}. Default {@code ./models}. */
     public Builder modelDir(Path modelDir) {

@@ -74,8 +74,8 @@ class CoordinatorWithProcessSupervisorTest {
     hubServer.close();
   }
 
-  private List<String> liveModels() throws Exception {
-    try (Lease lease = supervisor.acquire();
+  private List<String> liveModels(String model) throws Exception {
+    try (Lease lease = supervisor.acquire(model, Duration.ofSeconds(60));
         Response response =
             SupervisorFixture.HTTP.newCall(new Request.Builder().url(lease.baseUrl() + "/v1/models").build()).execute()) {
       return List.of(response.body().string());
@@ -94,25 +94,27 @@ class CoordinatorWithProcessSupervisorTest {
     assertThat(job.events()).extracting(PullEvent::status).endsWith("discovering", "restarting", "complete");
     assertThat(supervisor.state().status()).isEqualTo(BackendStatus.READY);
     assertThat(supervisor.state().models()).containsExactly("tiny-q4-k-m");
-    assertThat(liveModels()).singleElement().asString().contains("\"tiny-q4-k-m\"");
+    assertThat(liveModels("tiny-q4-k-m")).singleElement().asString().contains("\"tiny-q4-k-m\"");
   }
 
   @Test
   void modelCopiedInByOtherMeansIsServedAndADeletedOneIsDropped() throws Exception {
     FakeShimmy.writeGguf(modelDir.resolve("first.gguf"));
     coordinator.start();
-    SupervisorFixture.awaitState(supervisor, s -> s.status() == BackendStatus.READY, Duration.ofSeconds(60));
+    assertThat(supervisor.state().models()).containsExactly("first");
+    assertThat(liveModels("first")).singleElement().asString().contains("\"first\"");
+    long first = supervisor.state().pid();
 
     FakeShimmy.writeGguf(staging.resolve("second.gguf"));
     Files.move(staging.resolve("second.gguf"), modelDir.resolve("second.gguf"));
     SupervisorFixture.awaitState(
-        supervisor,
-        s -> s.status() == BackendStatus.READY && s.models().contains("second"),
-        Duration.ofSeconds(90));
-    assertThat(liveModels()).singleElement().asString().contains("\"first\"").contains("\"second\"");
+        supervisor, s -> s.models().contains("second"), Duration.ofSeconds(90));
+    assertThat(supervisor.state().pid()).as("the running instance is untouched").isEqualTo(first);
+    assertThat(liveModels("second")).singleElement().asString().contains("\"second\"").doesNotContain("\"first\"");
 
     coordinator.deleteModel("first");
     assertThat(supervisor.state().models()).containsExactly("second");
     assertThat(modelDir.resolve("first.gguf")).doesNotExist();
+    assertThat(supervisor.instances()).noneMatch(i -> i.model().equals("first") && i.status() == BackendStatus.READY);
   }
 }

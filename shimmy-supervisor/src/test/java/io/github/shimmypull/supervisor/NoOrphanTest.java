@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Kills the JVM that runs a supervisor and checks that Shimmy does not outlive it. */
+/** Kills the JVM that runs a supervisor of three instances and checks that no Shimmy outlives it. */
 class NoOrphanTest {
 
   @TempDir Path tmp;
@@ -37,9 +37,11 @@ class NoOrphanTest {
     }
   }
 
-  private long startHost(String watchdog) throws Exception {
+  private List<Long> startHost(String watchdog) throws Exception {
     Path dir = tmp.resolve("models");
     FakeShimmy.writeGguf(dir.resolve("a.gguf"));
+    FakeShimmy.writeGguf(dir.resolve("b.gguf"));
+    FakeShimmy.writeGguf(dir.resolve("c.gguf"));
     List<String> cmd =
         List.of(
             Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
@@ -57,34 +59,48 @@ class NoOrphanTest {
     hosts.add(host);
     BufferedReader out =
         new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
-    String line = out.readLine();
-    assertThat(line).as("host output (stderr in host-stderr.txt)").startsWith("SHIMMY_PID ");
-    long pid = Long.parseLong(line.substring("SHIMMY_PID ".length()).trim());
-    pidsToKill.add(pid);
-    assertThat(alive(pid)).isTrue();
-    return pid;
+    List<Long> pids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String line = out.readLine();
+      assertThat(line).as("host output (stderr in host-stderr.txt)").startsWith("SHIMMY_PID ");
+      long pid = Long.parseLong(line.substring("SHIMMY_PID ".length()).trim());
+      pidsToKill.add(pid);
+      assertThat(alive(pid)).isTrue();
+      pids.add(pid);
+    }
+    assertThat(pids).doesNotHaveDuplicates();
+    return pids;
+  }
+
+  private static boolean allGone(List<Long> pids, Duration timeout) throws InterruptedException {
+    for (long pid : pids) {
+      if (!awaitGone(pid, timeout)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Test
-  void sigkillOfTheSupervisingJvmStillEndsShimmyThroughTheWatchdog() throws Exception {
-    long shimmy = startHost("watchdog");
+  void sigkillOfTheSupervisingJvmStillEndsEveryInstanceThroughTheWatchdog() throws Exception {
+    List<Long> shimmies = startHost("watchdog");
     hosts.get(0).destroyForcibly();
-    assertThat(awaitGone(shimmy, Duration.ofSeconds(20))).isTrue();
+    assertThat(allGone(shimmies, Duration.ofSeconds(20))).isTrue();
   }
 
   @Test
   void withoutTheWatchdogASigkilledJvmLeavesShimmyRunning() throws Exception {
-    long shimmy = startHost("no-watchdog");
+    List<Long> shimmies = startHost("no-watchdog");
     hosts.get(0).destroyForcibly();
     hosts.get(0).waitFor(10, TimeUnit.SECONDS);
-    assertThat(awaitGone(shimmy, Duration.ofSeconds(2))).isFalse();
+    assertThat(awaitGone(shimmies.get(0), Duration.ofSeconds(2))).isFalse();
   }
 
   @Test
-  void sigtermOfTheSupervisingJvmRunsTheShutdownHookThatStopsShimmy() throws Exception {
-    long shimmy = startHost("no-watchdog");
+  void sigtermOfTheSupervisingJvmRunsTheShutdownHookThatStopsEveryInstance() throws Exception {
+    List<Long> shimmies = startHost("no-watchdog");
     hosts.get(0).destroy();
     assertThat(hosts.get(0).waitFor(20, TimeUnit.SECONDS)).isTrue();
-    assertThat(awaitGone(shimmy, Duration.ofSeconds(5))).isTrue();
+    assertThat(allGone(shimmies, Duration.ofSeconds(5))).isTrue();
   }
 }

@@ -1,18 +1,17 @@
 package io.github.shimmypull.supervisor;
 
 import io.github.shimmypull.core.supervisor.Lease;
-import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,8 +19,10 @@ import okhttp3.Request;
 import okhttp3.Response;
 
 /**
- * Measures the supervisor's restart overhead against the fake Shimmy's own start-up time, and
- * counts failed requests during blue-green restarts under load. Run (from the repo root):
+ * Measures the per-model supervisor against the fake Shimmy's own start-up time: a cold start
+ * (request for a model that is not running), a swap with capacity 1 (request for B while A is
+ * idle), a blue-green replacement after the model's file is re-published, and failed requests
+ * during replacements under load. Run (from the repo root):
  *
  * <pre>
  * ./mvnw -q -pl shimmy-supervisor -am test-compile dependency:build-classpath \
@@ -36,44 +37,55 @@ public final class RestartBenchmark {
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    Path dir = Files.createTempDirectory("restart-bench").resolve("models");
-    FakeShimmy.writeGguf(dir.resolve("bench-model.gguf"));
-    Set<String> ids = Set.of("bench-model");
+    Path root = Files.createTempDirectory("restart-bench");
+    Path dir = root.resolve("models");
+    FakeShimmy.writeGguf(dir.resolve("bench-a.gguf"));
+    FakeShimmy.writeGguf(dir.resolve("bench-b.gguf"));
 
     for (int i = 0; i < 3; i++) {
       spawnToHealthMillis(dir);
     }
     List<Double> spawn = new ArrayList<>();
-    List<Double> blueGreen = new ArrayList<>();
-    List<Double> inPlace = new ArrayList<>();
-    try (ProcessShimmySupervisor bg =
-            ProcessShimmySupervisor.newBuilder(dir).command(FakeShimmy.command()).build();
-        ProcessShimmySupervisor ip =
-            ProcessShimmySupervisor.newBuilder(dir)
-                .command(FakeShimmy.command())
-                .restartMode(RestartMode.IN_PLACE)
-                .build()) {
-      bg.restart(ids, Duration.ofSeconds(60));
-      ip.restart(ids, Duration.ofSeconds(60));
+    List<Double> cold = new ArrayList<>();
+    List<Double> swap = new ArrayList<>();
+    List<Double> replace = new ArrayList<>();
+    try (ProcessShimmySupervisor swapper = supervisor(dir).build()) {
+      swapper.load("bench-a", Duration.ofSeconds(60));
       for (int i = 0; i < rounds; i++) {
         spawn.add(spawnToHealthMillis(dir));
-        blueGreen.add(timeMillis(() -> bg.restart(ids, Duration.ofSeconds(60))));
-        inPlace.add(timeMillis(() -> ip.restart(ids, Duration.ofSeconds(60))));
+        try (ProcessShimmySupervisor fresh = supervisor(dir).maxLoadedModels(2).build()) {
+          fresh.start();
+          cold.add(timeMillis(() -> fresh.acquire("bench-b", Duration.ofSeconds(60)).close()));
+          fresh.load("bench-a", Duration.ofSeconds(60));
+          republish(root, dir, "bench-a.gguf", 64 + i + 1);
+          replace.add(timeMillis(() -> fresh.refresh(List.of(), Duration.ofSeconds(60))));
+        }
+        String next = i % 2 == 0 ? "bench-b" : "bench-a";
+        swap.add(timeMillis(() -> swapper.acquire(next, Duration.ofSeconds(60)).close()));
       }
-      System.out.println("fake shimmy spawn -> /health 200 (direct): " + summary(spawn));
-      System.out.println("restart() blue-green -> serving:          " + summary(blueGreen));
-      System.out.println("restart() in-place -> serving:            " + summary(inPlace));
-      System.out.printf(
-          "supervisor overhead (median blue-green - median spawn): %.0f ms%n",
-          median(blueGreen) - median(spawn));
     }
-    load(dir, ids, rounds);
+    System.out.println("fake shimmy spawn -> /health 200 (direct):     " + summary(spawn));
+    System.out.println("cold start: acquire(model not running) -> lease: " + summary(cold));
+    System.out.println("swap, capacity 1, other model idle -> lease:   " + summary(swap));
+    System.out.println("refresh() blue-green replacement -> switched:  " + summary(replace));
+    System.out.printf(
+        "overhead: cold start %.0f ms, swap %.0f ms (medians minus the median direct start-up)%n",
+        median(cold) - median(spawn), median(swap) - median(spawn));
+    load(root, dir, rounds);
   }
 
-  private static void load(Path dir, Set<String> ids, int restarts) throws Exception {
-    try (ProcessShimmySupervisor s =
-        ProcessShimmySupervisor.newBuilder(dir).command(FakeShimmy.command()).build()) {
-      s.restart(ids, Duration.ofSeconds(60));
+  private static ProcessShimmySupervisor.Builder supervisor(Path dir) {
+    return ProcessShimmySupervisor.newBuilder(dir).command(FakeShimmy.command()).warmAtStart(false);
+  }
+
+  private static void republish(Path root, Path dir, String name, int size) throws IOException {
+    Path staged = FakeShimmy.writeGguf(root.resolve("staging").resolve(name), size);
+    Files.move(staged, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void load(Path root, Path dir, int replacements) throws Exception {
+    try (ProcessShimmySupervisor s = supervisor(dir).build()) {
+      s.load("bench-a", Duration.ofSeconds(60));
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicInteger ok = new AtomicInteger();
       AtomicInteger failed = new AtomicInteger();
@@ -83,8 +95,8 @@ public final class RestartBenchmark {
             new Thread(
                 () -> {
                   while (running.get()) {
-                    try (Lease lease = s.acquire(Duration.ofSeconds(10))) {
-                      if (SupervisorFixture.chat(lease, "bench-model").startsWith("200 ")) {
+                    try (Lease lease = s.acquire("bench-a", Duration.ofSeconds(10))) {
+                      if (SupervisorFixture.chat(lease, "bench-a").startsWith("200 ")) {
                         ok.incrementAndGet();
                       } else {
                         failed.incrementAndGet();
@@ -98,8 +110,9 @@ public final class RestartBenchmark {
         clients.add(t);
       }
       long t0 = System.nanoTime();
-      for (int i = 0; i < restarts; i++) {
-        s.restart(ids, Duration.ofSeconds(60));
+      for (int i = 0; i < replacements; i++) {
+        republish(root, dir, "bench-a.gguf", 1000 + i);
+        s.refresh(List.of(), Duration.ofSeconds(60));
       }
       long elapsed = System.nanoTime() - t0;
       running.set(false);
@@ -107,8 +120,8 @@ public final class RestartBenchmark {
         t.join();
       }
       System.out.printf(
-          "blue-green under load: %d restarts in %d ms, 8 client threads, %d requests ok, %d failed%n",
-          restarts, TimeUnit.NANOSECONDS.toMillis(elapsed), ok.get(), failed.get());
+          "blue-green under load: %d replacements in %d ms, 8 client threads, %d requests ok, %d failed%n",
+          replacements, TimeUnit.NANOSECONDS.toMillis(elapsed), ok.get(), failed.get());
     }
   }
 

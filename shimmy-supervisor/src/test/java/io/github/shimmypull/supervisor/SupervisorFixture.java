@@ -37,7 +37,10 @@ final class SupervisorFixture {
     return b.build();
   }
 
-  /** A builder with short timeouts and backoffs suitable for tests. */
+  /**
+   * A builder with short timeouts and backoffs suitable for tests; instances start on demand only
+   * (no warm start), so each test decides what runs.
+   */
   static ProcessShimmySupervisor.Builder builder(Path modelDir, Map<String, String> env) {
     return ProcessShimmySupervisor.newBuilder(modelDir)
         .launcher(launcher(env))
@@ -45,7 +48,8 @@ final class SupervisorFixture {
         .stopGrace(Duration.ofSeconds(3))
         .drainTimeout(Duration.ofSeconds(10))
         .backoff(Duration.ofMillis(100), Duration.ofMillis(400))
-        .crashLoop(5, Duration.ofSeconds(60), Duration.ofMinutes(5));
+        .crashLoop(5, Duration.ofSeconds(60), Duration.ofMinutes(5))
+        .warmAtStart(false);
   }
 
   /** Polls the supervisor's state until it matches, at most {@code timeout}. */

@@ -32,6 +32,7 @@ import java.util.List;
  *       answering it); inference = {@code /api/generate}, {@code /v1/chat/completions}, {@code
  *       /v1/completions}, {@code /v1/messages}
  *   <li>{@value #CRASH_EXIT_CODE}: exit code of those crashes (default 101, a Rust panic)
+ *   <li>{@value #FAULT_MODEL}: the two crash knobs apply only when a scanned id contains this text
  *   <li>{@value #REFUSE_START}: {@code serve} prints an error and exits with this code at once
  *   <li>{@value #HANG}: {@code true}: {@code serve} never prints anything and never binds
  *   <li>{@value #READY_NO_BIND}: {@code true}: {@code serve} prints the ready lines, then never
@@ -76,6 +77,13 @@ public final class FakeShimmy {
    * request, while every other request is served normally.
    */
   public static final String CRASH_MID_STREAM_ON = "FAKE_SHIMMY_CRASH_MID_STREAM_ON";
+
+  /**
+   * With this set, {@value #CRASH_AFTER_MS} and {@value #CRASH_AFTER_REQUESTS} apply only to a
+   * {@code serve} whose scan finds a model id containing this text (one instance per model: crash
+   * one model's instances only).
+   */
+  public static final String FAULT_MODEL = "FAKE_SHIMMY_FAULT_MODEL";
 
   /** The version {@code --version} reports. */
   public static final String VERSION = FakeShimmyProcess.VERSION;

@@ -137,6 +137,32 @@ class FakeShimmyTest {
   }
 
   @Test
+  void listFollowsSymlinkedFilesKeepingTheLinkNameAndDropsBrokenOnes() throws Exception {
+    Path real = FakeShimmy.writeGguf(tmp.resolve("store/blob-1234"));
+    Path dir = tmp.resolve("linked/models");
+    Files.createDirectories(dir);
+    Files.createSymbolicLink(dir.resolve("Linked_Model.gguf"), real);
+    Files.createSymbolicLink(dir.resolve("broken.gguf"), tmp.resolve("store/missing"));
+    Files.createSymbolicLink(dir.resolve("big-00001-of-00002.gguf"), FakeShimmy.writeGguf(tmp.resolve("store/s1")));
+    Files.createSymbolicLink(dir.resolve("big-00002-of-00002.gguf"), FakeShimmy.writeGguf(tmp.resolve("store/s2")));
+    Run run = run(Map.of(), "list", "--short", "--model-dirs", dir.toString());
+    assertThat(run.exit()).isZero();
+    assertThat(run.out().lines()).containsExactly("big", "linked-model");
+  }
+
+  @Test
+  void faultModelLimitsTheCrashKnobsToAServeThatFindsThatModel() throws Exception {
+    int port = freePort();
+    Process p =
+        serve(models(), port,
+            Map.of(FakeShimmy.CRASH_AFTER_REQUESTS, "1", FakeShimmy.FAULT_MODEL, "not-here"));
+    awaitHealth(port, p);
+    String body = "{\"model\":\"phi\",\"prompt\":\"x\",\"stream\":false}";
+    assertThat(post(port, "/api/generate", body).statusCode()).isEqualTo(200);
+    assertThat(p.isAlive()).isTrue();
+  }
+
+  @Test
   void listAlsoScansHomeCachesCwdModelsAndTheBaseGgufLikeShimmy() throws Exception {
     FakeShimmy.writeGguf(tmp.resolve("home/models/from-home.gguf"));
     FakeShimmy.writeGguf(tmp.resolve("models/from-cwd.gguf"));

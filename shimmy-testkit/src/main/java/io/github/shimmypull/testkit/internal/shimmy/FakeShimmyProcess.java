@@ -109,7 +109,7 @@ public final class FakeShimmyProcess {
                   + "': unsupported model (FAKE_SHIMMY_REFUSE_MODEL=" + knobs.refuseModel() + ")");
           return 1;
         }
-        return serve(registry, roots, knobs);
+        return serve(registry, roots, knobs.forModels(registry.allIds()));
       case "list":
         return list(registry);
       case "discover":

@@ -15,7 +15,21 @@ public record Knobs(
     boolean hang,
     boolean readyNoBind,
     @Nullable String refuseModel,
+    @Nullable String faultModel,
     @Nullable String crashMidStreamOn) {
+
+  /**
+   * These knobs for a {@code serve} that found {@code ids}: with a fault model set and no id
+   * containing it, the crash knobs are off.
+   */
+  public Knobs forModels(java.util.List<String> ids) {
+    if (faultModel == null || ids.stream().anyMatch(id -> id.contains(faultModel))) {
+      return this;
+    }
+    return new Knobs(
+        startupDelayMs, tokenDelayMs, tokens, 0, 0, crashExitCode, refuseStartExitCode, hang,
+        readyNoBind, refuseModel, faultModel, crashMidStreamOn);
+  }
 
   /** Reads the {@code FAKE_SHIMMY_*} variables; see {@code FakeShimmy} for their meaning. */
   public static Knobs from(Map<String, String> env) {
@@ -31,6 +45,7 @@ public record Knobs(
         flag(env, "FAKE_SHIMMY_HANG"),
         flag(env, "FAKE_SHIMMY_READY_NO_BIND"),
         nonBlank(env.get("FAKE_SHIMMY_REFUSE_MODEL")),
+        nonBlank(env.get("FAKE_SHIMMY_FAULT_MODEL")),
         nonBlank(env.get("FAKE_SHIMMY_CRASH_MID_STREAM_ON")));
   }
 
