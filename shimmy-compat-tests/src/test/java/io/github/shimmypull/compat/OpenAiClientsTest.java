@@ -23,7 +23,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.openai.setup.OpenAiSetup;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -137,6 +140,20 @@ class OpenAiClientsTest {
     assertThat(streamed.error()).isNull();
     assertThat(streamed.completed()).isTrue();
     assertThat(streamed.text()).isEqualTo(ANSWER);
+  }
+
+  /**
+   * Spring AI's OpenAI module has no model-listing call of its own; it builds its openai-java
+   * client with {@link OpenAiSetup}, which is used here as the starter uses it.
+   */
+  @Test
+  void springAiListsTheServedModelsThroughTheClientItBuilds() {
+    OpenAIClient client =
+        OpenAiSetup.setupSyncClient(
+            server.openAiBaseUrl(), "not-needed", null, null, null, null, false, false, MODEL,
+            Duration.ofSeconds(30), 0, null, Map.of(), ObservationRegistry.NOOP, new SimpleMeterRegistry(), List.of());
+
+    assertThat(client.models().list().data()).extracting(Model::id).contains(MODEL);
   }
 
   @Test

@@ -106,7 +106,7 @@ class StreamErrorsTest {
     OpenAiStreamingChatModel model =
         OpenAiStreamingChatModel.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").modelName(MODEL).build();
 
-    Streamed streamed = Streamed.chat(model, BOOM, Duration.ofSeconds(30));
+    Streamed streamed = Streamed.chat(model, BOOM, Duration.ofSeconds(15));
 
     assertThat(streamed.completed()).as("completed normally with \"%s\"", streamed.text()).isFalse();
     assertThat(streamed.error()).isNotNull();
@@ -120,7 +120,7 @@ class StreamErrorsTest {
     List<String> received = new CopyOnWriteArrayList<>();
 
     assertThatThrownBy(
-            () -> chat.prompt().user(BOOM).stream().content().doOnNext(received::add).collectList().block(Duration.ofSeconds(30)))
+            () -> chat.prompt().user(BOOM).stream().content().doOnNext(received::add).collectList().block(Duration.ofSeconds(15)))
         .isInstanceOf(RuntimeException.class);
     assertThat(String.join("", received)).as("the stream had begun").isEqualTo(FIRST_TOKEN);
   }
@@ -129,7 +129,7 @@ class StreamErrorsTest {
   void langChain4jOllamaCallsOnErrorWhenTheStreamBreaksOff() {
     OllamaStreamingChatModel model = OllamaStreamingChatModel.builder().baseUrl(server.url()).modelName(MODEL).build();
 
-    Streamed streamed = Streamed.chat(model, BOOM, Duration.ofSeconds(30));
+    Streamed streamed = Streamed.chat(model, BOOM, Duration.ofSeconds(15));
 
     assertThat(streamed.completed()).as("completed normally with \"%s\"", streamed.text()).isFalse();
     assertThat(streamed.error()).isNotNull();
@@ -143,7 +143,7 @@ class StreamErrorsTest {
     List<String> received = new CopyOnWriteArrayList<>();
 
     assertThatThrownBy(
-            () -> chat.prompt().user(BOOM).stream().content().doOnNext(received::add).collectList().block(Duration.ofSeconds(30)))
+            () -> chat.prompt().user(BOOM).stream().content().doOnNext(received::add).collectList().block(Duration.ofSeconds(15)))
         .isInstanceOf(RuntimeException.class);
     assertThat(String.join("", received)).as("the stream had begun").isEqualTo(FIRST_TOKEN);
   }
