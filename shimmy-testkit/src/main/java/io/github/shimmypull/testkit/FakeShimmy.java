@@ -37,6 +37,8 @@ import java.util.List;
  *   <li>{@value #HANG}: {@code true}: {@code serve} never prints anything and never binds
  *   <li>{@value #READY_NO_BIND}: {@code true}: {@code serve} prints the ready lines, then never
  *       binds
+ *   <li>{@value #CRASH_MID_STREAM_ON}: a streamed generation whose request contains this text
+ *       crashes the process after its first token
  * </ul>
  *
  * <p>Like the real one it handles no signal: SIGTERM ends it at once.
@@ -67,6 +69,14 @@ public final class FakeShimmy {
    * contains this text (a model Shimmy cannot start with).
    */
   public static final String REFUSE_MODEL = "FAKE_SHIMMY_REFUSE_MODEL";
+
+  /**
+   * A streamed generation ({@code /v1/chat/completions} or {@code /api/generate}) whose request
+   * JSON contains this text sends its first token, then the process exits with {@value
+   * #CRASH_EXIT_CODE} (default 101): a Shimmy that dies in the middle of a stream, for one chosen
+   * request, while every other request is served normally.
+   */
+  public static final String CRASH_MID_STREAM_ON = "FAKE_SHIMMY_CRASH_MID_STREAM_ON";
 
   /**
    * With this set, {@value #CRASH_AFTER_MS} and {@value #CRASH_AFTER_REQUESTS} apply only to a

@@ -344,6 +344,30 @@ class FakeShimmyTest {
   }
 
   @Test
+  void crashMidStreamOnSendsTheFirstTokenOfAMatchingStreamThenExitsAndServesOtherRequests() throws Exception {
+    int port = freePort();
+    Process p =
+        serve(models(), port, Map.of(FakeShimmy.CRASH_MID_STREAM_ON, "boom", FakeShimmy.CRASH_EXIT_CODE, "42"));
+    awaitHealth(port, p);
+
+    HttpResponse<String> ordinary =
+        post(port, "/v1/chat/completions", "{\"model\":\"phi\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    String received = "";
+    try {
+      received =
+          post(port, "/v1/chat/completions", "{\"model\":\"phi\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"boom\"}]}")
+              .body();
+    } catch (IOException expected) {
+      // the stream broke off: the process died after the first token
+    }
+
+    assertThat(ordinary.body()).contains("[DONE]");
+    assertThat(received).doesNotContain("[DONE]");
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(42);
+  }
+
+  @Test
   void refuseModelExitsOneWithAnErrorLineWhenTheScanFindsAMatchingId() throws Exception {
     Path dir = models();
     Map<String, String> refuse = Map.of(FakeShimmy.REFUSE_MODEL, "broken");

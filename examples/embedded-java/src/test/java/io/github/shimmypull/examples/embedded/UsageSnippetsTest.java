@@ -29,7 +29,25 @@ class UsageSnippetsTest {
 
   @Test
   void everySourcedSnippetOfTheReadmeIsAnExcerptOfItsSource() throws IOException {
-    assertThat(checkSnippets("README.md")).isGreaterThanOrEqualTo(4);
+    assertThat(checkSnippets("README.md")).isGreaterThanOrEqualTo(5);
+  }
+
+  @Test
+  void theReadmeQuotesTheSpringAiExamplesOllamaSettings() throws IOException {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    Matcher matcher = SNIPPET.matcher(readme);
+    List<String> quoted = new ArrayList<>();
+    while (matcher.find()) {
+      if (matcher.group(1).equals("examples/spring-ai-app/src/main/resources/application.properties")) {
+        quoted.addAll(trimmedLines(matcher.group(2)));
+      }
+    }
+
+    assertThat(quoted)
+        .contains(
+            "spring.ai.ollama.chat.model=hf.co/TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF:Q2_K",
+            "spring.ai.ollama.init.pull-model-strategy=when_missing");
+    assertThat(quoted).anyMatch(line -> line.startsWith("spring.ai.ollama.base-url="));
   }
 
   private static int checkSnippets(String document) throws IOException {

@@ -163,6 +163,12 @@ public final class FakeShimmyServer {
     }
   }
 
+  /** Whether this request's JSON contains the {@code FAKE_SHIMMY_CRASH_MID_STREAM_ON} text. */
+  private boolean crashesMidStream(Map<String, Object> body) {
+    String trigger = knobs.crashMidStreamOn();
+    return trigger != null && Json.write(body).contains(trigger);
+  }
+
   private static boolean isInference(String path) {
     return path.equals("/api/generate")
         || path.equals("/v1/chat/completions")
@@ -486,11 +492,15 @@ public final class FakeShimmyServer {
                     Json.object("prompt_tokens", 0, "completion_tokens", 0, "total_tokens", 0)));
         return;
       }
+      boolean crashMidStream = crashesMidStream(body);
       OutputStream out = startSse(ex);
       sse(out, Json.write(chunk(id, created, model, Json.NULL, "assistant", Json.NULL)));
       for (String t : tokens) {
         pause();
         sse(out, Json.write(chunk(id, created, model, t, Json.NULL, Json.NULL)));
+        if (crashMidStream) {
+          crash("FAKE_SHIMMY_CRASH_MID_STREAM_ON matched a streamed chat");
+        }
       }
       sse(out, Json.write(chunk(id, created, model, Json.NULL, Json.NULL, "stop")));
       sse(out, "[DONE]");
@@ -604,10 +614,14 @@ public final class FakeShimmyServer {
         json(ex, 200, Json.object("response", text.toString()));
         return;
       }
+      boolean crashMidStream = crashesMidStream(body);
       OutputStream out = startSse(ex);
       for (String t : tokens) {
         pause();
         sse(out, t);
+        if (crashMidStream) {
+          crash("FAKE_SHIMMY_CRASH_MID_STREAM_ON matched a streamed generation");
+        }
       }
       sse(out, "[DONE]");
     } finally {

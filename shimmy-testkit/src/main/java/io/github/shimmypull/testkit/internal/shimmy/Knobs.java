@@ -15,7 +15,8 @@ public record Knobs(
     boolean hang,
     boolean readyNoBind,
     @Nullable String refuseModel,
-    @Nullable String faultModel) {
+    @Nullable String faultModel,
+    @Nullable String crashMidStreamOn) {
 
   /**
    * These knobs for a {@code serve} that found {@code ids}: with a fault model set and no id
@@ -27,7 +28,7 @@ public record Knobs(
     }
     return new Knobs(
         startupDelayMs, tokenDelayMs, tokens, 0, 0, crashExitCode, refuseStartExitCode, hang,
-        readyNoBind, refuseModel, faultModel);
+        readyNoBind, refuseModel, faultModel, crashMidStreamOn);
   }
 
   /** Reads the {@code FAKE_SHIMMY_*} variables; see {@code FakeShimmy} for their meaning. */
@@ -44,7 +45,8 @@ public record Knobs(
         flag(env, "FAKE_SHIMMY_HANG"),
         flag(env, "FAKE_SHIMMY_READY_NO_BIND"),
         nonBlank(env.get("FAKE_SHIMMY_REFUSE_MODEL")),
-        nonBlank(env.get("FAKE_SHIMMY_FAULT_MODEL")));
+        nonBlank(env.get("FAKE_SHIMMY_FAULT_MODEL")),
+        nonBlank(env.get("FAKE_SHIMMY_CRASH_MID_STREAM_ON")));
   }
 
   private static long longOf(Map<String, String> env, String name, long fallback) {
