@@ -10,6 +10,7 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.ollama.ModelNames;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
@@ -154,11 +155,17 @@ public final class ShimmyAutoConfiguration {
     return version == null ? "unknown" : version;
   }
 
-  /** How proxied requests are routed by their model; {@code shimmy.default-model} for those naming none. */
+  /**
+   * How proxied requests are routed by their model: {@code shimmy.default-model} for those naming
+   * none, and the names models were pulled by over Ollama's API ({@code hf.co/...}) as aliases.
+   */
   @Bean
   @ConditionalOnMissingBean
-  ModelRouter shimmyModelRouter(ShimmyProperties properties) {
-    return ModelRouter.builder().defaultModel(properties.getDefaultModel()).build();
+  ModelRouter shimmyModelRouter(ShimmyProperties properties, LocalModels localModels) {
+    return ModelRouter.builder()
+        .defaultModel(properties.getDefaultModel())
+        .alias(new ModelNames(modelDir(properties), localModels::list).resolver())
+        .build();
   }
 
   @Bean

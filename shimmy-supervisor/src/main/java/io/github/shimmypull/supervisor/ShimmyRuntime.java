@@ -13,6 +13,7 @@ import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.core.ollama.ModelNames;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
@@ -79,7 +80,13 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.preload = b.preload.stream().map(ModelRef::parse).toList();
     this.readyTimeout = b.readyTimeout;
     this.defaultModel = b.defaultModel;
-    this.router = ModelRouter.builder().defaultModel(b.defaultModel).build();
+    ModelDirectory directory = new ModelDirectory(modelDir);
+    // OpenAI requests may name a model by the name it was pulled by over Ollama's API (hf.co/...).
+    this.router =
+        ModelRouter.builder()
+            .defaultModel(b.defaultModel)
+            .alias(new ModelNames(modelDir, directory::list).resolver())
+            .build();
     this.ownsClient = b.httpClient == null;
     this.httpClient = b.httpClient != null ? b.httpClient : ShimmyProxy.defaultClient();
     MeterRegistry registry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
@@ -95,7 +102,7 @@ public final class ShimmyRuntime implements AutoCloseable {
             .meterRegistry(registry);
     b.pullerCustomizer.accept(pullerBuilder);
     this.puller = pullerBuilder.build();
-    this.localModels = new ModelDirectory(modelDir);
+    this.localModels = directory;
     DiscoveryRunner discovery = b.discovery != null ? b.discovery : new ScanDiscoveryRunner();
     SupervisorMetrics supervisorMetrics = SupervisorMetrics.on(registry);
     this.supervisor =

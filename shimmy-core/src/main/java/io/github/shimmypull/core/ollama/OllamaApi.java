@@ -566,11 +566,18 @@ public final class OllamaApi implements HttpHandler {
       }
     }
 
+    /**
+     * Ends a stream that broke off: the last line is {@code {"error": ...}}, flushed, and then the
+     * connection is aborted (the adapter aborts on an IOException mid-stream) rather than ended
+     * cleanly, so a client that waits for {@code done:true} (LangChain4j's) sees a failure instead
+     * of waiting for ever, while one that reads the error line (Spring AI's, ollama-js) has it.
+     */
     void error(String message) throws IOException {
       Map<String, Object> line = new LinkedHashMap<>();
       line.put("error", message);
       start();
       writeLine(ex.responseBody(), line);
+      throw new IOException("the generation broke off: " + message);
     }
 
     private void start() {

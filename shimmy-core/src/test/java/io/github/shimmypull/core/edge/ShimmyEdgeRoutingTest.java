@@ -69,7 +69,7 @@ class ShimmyEdgeRoutingTest {
       {"/v1/chat/completions", "{\"model\":\"alpha\",\"messages\":[],\"stream\":true}"},
       {"/v1/chat/completions", "{\"model\":\"beta\",\"messages\":[],\"stream\":false}"},
       {"/v1/completions", "{\"model\":\"gamma\",\"prompt\":\"hi\"}"},
-      {"/api/generate", "{\"model\":\"alpha\",\"prompt\":\"hi\"}"},
+      {"/v1/messages", "{\"model\":\"alpha\",\"prompt\":\"hi\"}"},
       {"/v1/messages", "{\"model\":\"beta\",\"max_tokens\":5,\"messages\":[]}"},
       {"/v1/chat/completions", "{\"model\":\"gamma\",\"messages\":[]}"},
     };
@@ -146,8 +146,8 @@ class ShimmyEdgeRoutingTest {
         .running("beta", TestServers.base(upstream("beta")));
     ShimmyEdge edge = edge(supervisor, ModelRouter.builder().defaultModel("beta").build());
 
-    try (Response response = post(edge, "/api/generate", "{\"prompt\":\"hi\"}")) {
-      assertThat(response.body().string()).isEqualTo("answer of beta to /api/generate");
+    try (Response response = post(edge, "/v1/messages", "{\"prompt\":\"hi\"}")) {
+      assertThat(response.body().string()).isEqualTo("answer of beta to /v1/messages");
     }
     assertThat(appRequests).hasValue(0);
     assertThat(upstreams.get("beta").takeRequest(5, TimeUnit.SECONDS).getBody().utf8())

@@ -125,6 +125,30 @@ class OllamaApiTest {
     return response.body().lines().map(OllamaApiTest::json).toList();
   }
 
+  /**
+   * The NDJSON lines of a stream that breaks off: the lines that arrived before the connection was
+   * aborted, which must happen (a clean end would look like success to clients that wait for done).
+   */
+  private List<Map<String, Object>> linesUntilBrokenOff(String path, String json) throws Exception {
+    HttpRequest request =
+        HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(60)).POST(BodyPublishers.ofString(json)).build();
+    HttpResponse<java.io.InputStream> response = client.send(request, BodyHandlers.ofInputStream());
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/x-ndjson");
+    List<Map<String, Object>> lines = new java.util.ArrayList<>();
+    boolean aborted = false;
+    try (java.io.BufferedReader reader =
+        new java.io.BufferedReader(new java.io.InputStreamReader(response.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        lines.add(json(line));
+      }
+    } catch (java.io.IOException e) {
+      aborted = true;
+    }
+    assertThat(aborted).as("the stream is aborted after its error line, not ended cleanly").isTrue();
+    return lines;
+  }
+
   private static void assertError(HttpResponse<String> response, int status) {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
     assertThat(json(response.body())).containsKey("error").doesNotContainKey("status");
@@ -313,7 +337,7 @@ class OllamaApiTest {
     assertThat(lines.get(lines.size() - 1).get("error").toString()).contains("Shimmy did not come up");
     assertThat(lines).noneMatch(m -> "success".equals(m.get("status")));
 
-    HttpResponse<String> notStreamed = post("/api/pull", "{\"model\":\"" + TINY + "\",\"stream\":false}");
+    HttpResponse<String> notStreamed = post("/api/pull", "{\"model\":\"hf.co/acme/other\",\"stream\":false}");
     assertError(notStreamed, 503);
   }
 
@@ -562,11 +586,11 @@ class OllamaApiTest {
     shimmy.enqueue(new MockResponse.Builder().addHeader("Content-Type", "text/event-stream")
         .body("data: " + chunk("Hi", null) + "\n\n").build());
 
-    List<Map<String, Object>> generate = lines(post("/api/generate", "{\"model\":\"" + TINY + "\",\"prompt\":\"x\"}"));
+    List<Map<String, Object>> generate = linesUntilBrokenOff("/api/generate", "{\"model\":\"" + TINY + "\",\"prompt\":\"x\"}");
     assertThat(generate).hasSize(2);
     assertThat(generate.get(1)).isEqualTo(Map.of("error", "generation failed: out of memory"));
 
-    List<Map<String, Object>> chat = lines(post("/api/chat", "{\"model\":\"" + TINY + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"));
+    List<Map<String, Object>> chat = linesUntilBrokenOff("/api/chat", "{\"model\":\"" + TINY + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertThat(chat).hasSize(2);
     assertThat(chat.get(1)).containsOnlyKeys("error");
     assertThat(chat).noneMatch(m -> Boolean.TRUE.equals(m.get("done")));

@@ -234,9 +234,11 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     }
   }
 
-  private static void serve(Context ctx, HttpHandler handler, String base) throws IOException {
+  private static void serve(Context ctx, HttpHandler handler, String base) {
     ctx.disableCompression();
-    handler.handle(ForwardingHttpExchange.belowPrefix(new JavalinExchange(ctx), base));
+    // JavalinExchange.handle aborts the connection on an IOException mid-stream, so a stream that
+    // broke off (Shimmy died, an Ollama generation failed) never looks complete to the client.
+    JavalinExchange.handle(ctx, exchange -> handler.handle(ForwardingHttpExchange.belowPrefix(exchange, base)));
   }
 
   private static String normaliseBase(String basePath) {
