@@ -42,6 +42,17 @@ class RollbackEndToEndTest {
     server = Servers.serve(modelDir, hub, Servers.fakeShimmy(FakeShimmy.REFUSE_MODEL + "=" + OTHER_ID), "--max-loaded-models", "2");
     api = Servers.api(server);
     Api.await("the initial model served", Duration.ofSeconds(60), () -> servedIds().contains(SERVED_ID));
+    // /v1/models lists what discovery finds; the instance itself starts in the background.
+    Api.await("the initial model's instance ready", Duration.ofSeconds(60), this::servedInstanceReady);
+  }
+
+  private boolean servedInstanceReady() {
+    for (JsonNode instance : api.get("/v1/health").json().path("instances")) {
+      if (instance.path("model").asString().equals(SERVED_ID) && instance.path("state").asString().equals("ready")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @AfterEach
