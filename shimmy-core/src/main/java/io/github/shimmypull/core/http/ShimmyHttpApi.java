@@ -27,7 +27,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -164,7 +163,7 @@ public final class ShimmyHttpApi implements HttpHandler {
    */
   public static boolean answersItself(String path) {
     return switch (path) {
-      case "/", "/v1/health", "/v1/generate", "/v1/api", "/v1/models", "/api/tags" -> true;
+      case "/", "/v1/health", "/v1/generate", "/v1/api", "/v1/models" -> true;
       default -> path.startsWith("/v1/api/") || OllamaApi.owns(path) || modelAction(path) != null;
     };
   }
@@ -326,11 +325,6 @@ public final class ShimmyHttpApi implements HttpHandler {
       case "/v1/models" -> {
         if (allow(ex, "GET")) {
           openAiModels(ex);
-        }
-      }
-      case "/api/tags" -> {
-        if (allow(ex, "GET")) {
-          tags(ex);
         }
       }
       case INSTANCES -> {
@@ -659,46 +653,6 @@ public final class ShimmyHttpApi implements HttpHandler {
     body.put("object", "list");
     body.put("data", data);
     sendJson(ex, 200, body);
-  }
-
-  /** {@code GET /api/tags} in Ollama's shape, from discovery (never 503; empty while no model). */
-  private void tags(HttpExchange ex) throws IOException {
-    List<Map<String, Object>> models = new ArrayList<>();
-    for (DiscoveredModel model : supervisor.models()) {
-      models.add(ollamaTag(model));
-    }
-    sendJson(ex, 200, Map.of("models", models));
-  }
-
-  /**
-   * One entry of {@code /api/tags}: Shimmy's fields with the real size and the file's time. The
-   * Ollama API replaces this with GGUF details and the names models were pulled by.
-   */
-  static Map<String, Object> ollamaTag(DiscoveredModel model) {
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("format", "gguf");
-    details.put("family", "");
-    details.put("parameter_size", "");
-    details.put("quantization_level", "");
-    Map<String, Object> tag = new LinkedHashMap<>();
-    tag.put("name", model.id());
-    tag.put("model", model.id());
-    tag.put("modified_at", modifiedAt(model));
-    tag.put("size", Math.max(0, model.sizeBytes()));
-    tag.put("digest", "");
-    tag.put("details", details);
-    return tag;
-  }
-
-  private static String modifiedAt(DiscoveredModel model) {
-    if (!model.files().isEmpty()) {
-      try {
-        return Files.getLastModifiedTime(model.files().get(0)).toInstant().toString();
-      } catch (IOException | RuntimeException e) {
-        LOG.debug("no modification time of {}: {}", model.files().get(0), e.toString());
-      }
-    }
-    return Instant.EPOCH.toString();
   }
 
   private void instances(HttpExchange ex) throws IOException {
