@@ -22,35 +22,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Capacity: LRU eviction, the wait queue, no starvation, overload, keep-alive. */
-class CapacityAndQueueTest {
-
-  @TempDir Path tmp;
-
-  private final List<ProcessShimmySupervisor> supervisors = new ArrayList<>();
-
-  @AfterEach
-  void stopAll() {
-    supervisors.forEach(ProcessShimmySupervisor::stop);
-  }
-
-  private Path models(String... names) {
-    Path dir = tmp.resolve("models");
-    for (String name : names) {
-      FakeShimmy.writeGguf(dir.resolve(name));
-    }
-    return dir;
-  }
-
-  private ProcessShimmySupervisor track(ProcessShimmySupervisor s) {
-    supervisors.add(s);
-    s.start();
-    return s;
-  }
+class CapacityAndQueueTest extends SupervisorsUnderTest {
 
   /** Models of the instances that are not being stopped. */
   static List<String> running(ProcessShimmySupervisor s) {

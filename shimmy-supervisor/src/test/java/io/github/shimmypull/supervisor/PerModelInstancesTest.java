@@ -25,35 +25,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** One Shimmy per model: routing by model, private directories, discovery, leases, visibility. */
-class PerModelInstancesTest {
-
-  @TempDir Path tmp;
-
-  private final List<ProcessShimmySupervisor> supervisors = new ArrayList<>();
-
-  @AfterEach
-  void stopAll() {
-    supervisors.forEach(ProcessShimmySupervisor::stop);
-  }
-
-  private Path models(String... names) {
-    Path dir = tmp.resolve("models");
-    for (String name : names) {
-      FakeShimmy.writeGguf(dir.resolve(name));
-    }
-    return dir;
-  }
-
-  private ProcessShimmySupervisor track(ProcessShimmySupervisor s) {
-    supervisors.add(s);
-    s.start();
-    return s;
-  }
+class PerModelInstancesTest extends SupervisorsUnderTest {
 
   static InstanceState instance(ProcessShimmySupervisor s, String model) {
     return find(s, model).orElseThrow(() -> new AssertionError("no running instance of " + model + ": " + s.instances()));

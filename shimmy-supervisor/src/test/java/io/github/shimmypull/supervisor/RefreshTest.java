@@ -29,35 +29,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** refresh(): changed models are replaced blue-green, removed ones stopped, others untouched. */
-class RefreshTest {
-
-  @TempDir Path tmp;
-
-  private final List<ProcessShimmySupervisor> supervisors = new ArrayList<>();
-
-  @AfterEach
-  void stopAll() {
-    supervisors.forEach(ProcessShimmySupervisor::stop);
-  }
-
-  private Path models(String... names) {
-    Path dir = tmp.resolve("models");
-    for (String name : names) {
-      FakeShimmy.writeGguf(dir.resolve(name));
-    }
-    return dir;
-  }
-
-  private ProcessShimmySupervisor track(ProcessShimmySupervisor s) {
-    supervisors.add(s);
-    s.start();
-    return s;
-  }
+class RefreshTest extends SupervisorsUnderTest {
 
   /** Re-publishes {@code name} as a pull does: written aside, then renamed over the old file. */
   private void republish(Path dir, String name, int size) throws Exception {
