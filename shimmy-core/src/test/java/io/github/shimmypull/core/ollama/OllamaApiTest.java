@@ -130,20 +130,28 @@ class OllamaApiTest {
    * aborted, which must happen (a clean end would look like success to clients that wait for done).
    */
   private List<Map<String, Object>> linesUntilBrokenOff(String path, String json) throws Exception {
-    HttpRequest request =
-        HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(60)).POST(BodyPublishers.ofString(json)).build();
-    HttpResponse<java.io.InputStream> response = client.send(request, BodyHandlers.ofInputStream());
-    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/x-ndjson");
+    // HttpURLConnection reads the socket in order: the JDK HttpClient's InputStream throws as soon
+    // as the failure is signalled and drops the lines it had received but not yet handed out.
+    java.net.HttpURLConnection connection = (java.net.HttpURLConnection) server.uri(path).toURL().openConnection();
+    connection.setRequestMethod("POST");
+    connection.setDoOutput(true);
+    connection.setReadTimeout(60_000);
+    try (java.io.OutputStream out = connection.getOutputStream()) {
+      out.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    assertThat(connection.getHeaderField("Content-Type")).isEqualTo("application/x-ndjson");
     List<Map<String, Object>> lines = new java.util.ArrayList<>();
     boolean aborted = false;
-    try (java.io.BufferedReader reader =
-        new java.io.BufferedReader(new java.io.InputStreamReader(response.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+    try (java.io.BufferedReader reader = new java.io.BufferedReader(
+        new java.io.InputStreamReader(connection.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
         lines.add(json(line));
       }
     } catch (java.io.IOException e) {
       aborted = true;
+    } finally {
+      connection.disconnect();
     }
     assertThat(aborted).as("the stream is aborted after its error line, not ended cleanly").isTrue();
     return lines;

@@ -101,14 +101,17 @@ class ShimmyHandlerMappingWebTest {
 
   @Test
   void aFailureAfterTheResponseStartedBreaksTheConnectionInsteadOfEndingTheBodyCleanly() throws Exception {
-    HttpResponse<java.io.InputStream> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/broken")).build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-    BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
-
-    assertThat(reader.readLine()).isEqualTo("{\"status\":\"starting\"}");
-    org.assertj.core.api.Assertions.assertThatThrownBy(reader::readLine).isInstanceOf(java.io.IOException.class);
+    // HttpURLConnection reads the socket in order: the JDK HttpClient's InputStream throws as soon
+    // as the failure is signalled and may drop the line it had received but not yet handed out.
+    java.net.HttpURLConnection connection =
+        (java.net.HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/api/broken").toURL().openConnection();
+    try (BufferedReader reader =
+        new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.UTF_8))) {
+      assertThat(reader.readLine()).isEqualTo("{\"status\":\"starting\"}");
+      org.assertj.core.api.Assertions.assertThatThrownBy(reader::readLine).isInstanceOf(java.io.IOException.class);
+    } finally {
+      connection.disconnect();
+    }
   }
 
   private HttpResponse<String> get(String path) throws Exception {
