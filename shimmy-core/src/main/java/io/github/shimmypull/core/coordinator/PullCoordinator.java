@@ -2,23 +2,16 @@ package io.github.shimmypull.core.coordinator;
 
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
-import io.github.shimmypull.core.discovery.DiscoveredModel;
+import io.github.shimmypull.core.coordinator.internal.DirectoryOperation;
+import io.github.shimmypull.core.coordinator.internal.DirectoryReconciler;
+import io.github.shimmypull.core.coordinator.internal.ModelServing;
+import io.github.shimmypull.core.coordinator.internal.Quarantine;
 import io.github.shimmypull.core.discovery.DiscoveryRunner;
-import io.github.shimmypull.core.internal.ModelDirWatcher;
 import io.github.shimmypull.core.internal.PullMetrics;
-import io.github.shimmypull.core.internal.WireFormat;
 import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelPuller;
 import io.github.shimmypull.core.pull.ModelRef;
-import io.github.shimmypull.core.pull.PreparedPull;
-import io.github.shimmypull.core.pull.PullCancellation;
-import io.github.shimmypull.core.pull.PullEvent;
-import io.github.shimmypull.core.pull.PullListener;
-import io.github.shimmypull.core.pull.PullResult;
-import io.github.shimmypull.core.supervisor.BackendState;
-import io.github.shimmypull.core.supervisor.BackendStatus;
-import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,21 +19,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,44 +70,28 @@ public final class PullCoordinator implements AutoCloseable {
   public static final Duration DEFAULT_PRELOAD_LOCK_WAIT = Duration.ofMinutes(60);
 
   private final Path modelDir;
-  private final ModelPuller puller;
-  private final DiscoveryRunner discovery;
   private final ShimmySupervisor supervisor;
   private final LocalModels localModels;
   private final Duration readyTimeout;
-  private final int recentJobs;
-  private final Duration watchDebounce;
-  private final Duration scanInterval;
   private final boolean watch;
-  private final Duration preloadLockWait;
-  private final Clock clock;
-  private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
-  private final PullMetrics metrics;
-  private final ModelDirectoryLock lock;
-
-  private final Deque<PullJob> recent = new ArrayDeque<>();
-  private @Nullable PullJob running;
-  private @Nullable String operation;
-  private @Nullable ModelDirWatcher watcher;
+  private final JobRegistry registry;
+  private final ModelServing serving;
+  private final DirectoryReconciler reconciler;
+  private final PullExecution execution;
   private boolean started;
-  private volatile boolean closed;
 
   private PullCoordinator(Builder b) {
     this.modelDir = Objects.requireNonNull(b.modelDir, "modelDir").toAbsolutePath().normalize();
-    this.puller = Objects.requireNonNull(b.puller, "puller");
-    this.discovery = Objects.requireNonNull(b.discovery, "discovery");
+    ModelPuller puller = Objects.requireNonNull(b.puller, "puller");
+    DiscoveryRunner discovery = Objects.requireNonNull(b.discovery, "discovery");
     this.supervisor = Objects.requireNonNull(b.supervisor, "supervisor");
     this.localModels = Objects.requireNonNull(b.localModels, "localModels");
     this.readyTimeout = b.readyTimeout;
-    this.recentJobs = b.recentJobs;
-    this.watchDebounce = b.watchDebounce;
-    this.scanInterval = b.scanInterval;
     this.watch = b.watch;
-    this.preloadLockWait = b.preloadLockWait;
-    this.clock = b.clock;
+    Executor executor;
     if (b.executor != null) {
-      this.executor = b.executor;
+      executor = b.executor;
       this.ownedExecutor = null;
     } else {
       ExecutorService pool =
@@ -133,11 +101,26 @@ public final class PullCoordinator implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
               });
-      this.executor = pool;
+      executor = pool;
       this.ownedExecutor = pool;
     }
-    this.metrics = PullMetrics.of(b.meterRegistry);
-    this.lock = new ModelDirectoryLock(modelDir);
+    PullMetrics metrics = PullMetrics.of(b.meterRegistry);
+    this.registry = new JobRegistry(modelDir, b.clock, b.recentJobs);
+    this.serving = new ModelServing(modelDir, discovery, supervisor, readyTimeout, metrics);
+    this.reconciler =
+        new DirectoryReconciler(
+            modelDir, supervisor, serving, registry::tryBeginReconcile, b.watchDebounce, b.scanInterval);
+    this.execution =
+        new PullExecution(
+            puller,
+            registry,
+            serving,
+            new Quarantine(modelDir, supervisor, readyTimeout, serving),
+            metrics,
+            executor,
+            b.clock,
+            reconciler::markHandled,
+            b.preloadLockWait);
     try {
       Files.createDirectories(modelDir);
     } catch (IOException e) {
@@ -168,7 +151,7 @@ public final class PullCoordinator implements AutoCloseable {
 
   /** Whether {@link #close()} was called: the service is stopping. */
   public boolean isClosed() {
-    return closed;
+    return registry.isClosed();
   }
 
   /**
@@ -176,15 +159,13 @@ public final class PullCoordinator implements AutoCloseable {
    * watcher. Call after {@link #preload}. Idempotent.
    */
   public synchronized void start() {
-    if (started || closed) {
+    if (started || registry.isClosed()) {
       return;
     }
     started = true;
     supervisor.start();
     if (watch) {
-      ModelDirWatcher w = new ModelDirWatcher(modelDir, watchDebounce, scanInterval, this::reconcile);
-      w.start();
-      watcher = w;
+      reconciler.startWatching();
     }
     LOG.info("pull coordinator started on {} (ready timeout {})", modelDir, readyTimeout);
   }
@@ -206,283 +187,22 @@ public final class PullCoordinator implements AutoCloseable {
    *     resolution failure of this (or the attached) pull
    */
   public PullJob submit(PullRequest request) {
-    ModelRef ref = request.ref();
-    PullJob job;
-    PullJob attachTo = null;
-    PullJob resolveToCompare = null;
-    ModelDirectoryLock.Held held = null;
-    synchronized (this) {
-      if (closed) {
-        throw new PullException(Reason.BACKEND, "the service is stopping");
-      }
-      PullJob active = running;
-      if (active != null) {
-        if (sameModel(ref, active)) {
-          attachTo = active;
-        } else if (ref.repo().equalsIgnoreCase(active.ref().repo())) {
-          resolveToCompare = active;
-        } else {
-          throw conflict(active);
-        }
-        job = active;
-      } else {
-        if (operation != null) {
-          throw busy(operation);
-        }
-        String id = newJobId();
-        held = tryLock(holder("pull", ref.toString(), id));
-        if (held == null) {
-          throw otherProcessConflict();
-        }
-        job = new PullJob(id, ref, request.force(), clock.instant());
-        running = job;
-      }
-    }
-    if (resolveToCompare != null) {
-      attachTo = sameResolution(request, resolveToCompare);
-      if (attachTo == null) {
-        return submit(request);
-      }
-    }
-    if (attachTo != null) {
-      LOG.info("attaching a request for {} to running {}", ref, attachTo);
-      try {
-        attachTo.awaitPrepared();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PullException(Reason.CANCELLED, "interrupted while waiting for " + attachTo);
-      }
-      return attachTo;
-    }
-    return start(job, Objects.requireNonNull(held));
-  }
-
-  private PullJob start(PullJob job, ModelDirectoryLock.Held held) {
-    long startNanos = System.nanoTime();
-    ModelRef ref = job.ref();
-    job.emit(new PullEvent.Starting(ref.toString()));
-    job.emit(new PullEvent.Resolving(ref.repo(), ref.revisionOrDefault()));
-    PreparedPull prepared;
-    try {
-      prepared = puller.prepare(ref, job.force(), job.cancellation());
-    } catch (RuntimeException e) {
-      PullException failure = asPullException(e);
-      job.prepareFailed(failure);
-      finish(job, held, null, failure, startNanos);
-      throw failure;
-    }
-    metrics.phase("resolve", Duration.ofNanos(System.nanoTime() - startNanos));
-    job.prepared(prepared);
-    LOG.info(
-        "pull {}: {} resolved to {}@{} ({} file(s), {} bytes to download) as model {}",
-        job.id(), ref, ref.repo(), prepared.commit(), prepared.files().size(),
-        prepared.bytesToDownload(), prepared.modelId());
-    try {
-      executor.execute(() -> run(job, prepared, held, startNanos));
-    } catch (RuntimeException e) {
-      PullException failure =
-          new PullException(closed ? Reason.BACKEND : Reason.IO, "cannot start the pull: " + e, e);
-      finish(job, held, null, failure, startNanos);
-      throw failure;
-    }
-    return job;
-  }
-
-  private void run(PullJob job, PreparedPull prepared, ModelDirectoryLock.Held held, long startNanos) {
-    PullResult result = null;
-    PullException failure = null;
-    List<String> servingBefore = List.of();
-    try {
-      long phaseStart = System.nanoTime();
-      result = puller.pull(prepared, downloadListener(job), job.cancellation());
-      metrics.phase("download", Duration.ofNanos(System.nanoTime() - phaseStart));
-      LOG.info(
-          "pull {}: published {} ({} bytes, sha256 {}, commit {}, downloaded: {})",
-          job.id(), result.files(), result.sizeBytes(), result.sha256(), result.revision(), result.downloaded());
-      servingBefore = stillServing();
-      serve(job, result);
-    } catch (RuntimeException e) {
-      PullException f = asPullException(e);
-      if (result != null) {
-        Path quarantined =
-            e instanceof SupervisorException se && se.reason() == SupervisorException.Reason.EXITED
-                ? quarantineIfRolledBack(job, result, servingBefore)
-                : null;
-        String where =
-            quarantined != null
-                ? " was moved to " + quarantined + " because Shimmy cannot start with it: "
-                : " is published in the model directory, but ";
-        f = new PullException(f.reason(), String.join(", ", result.files()) + where + f.getMessage(), f, f.details());
-      }
-      failure = f;
-    }
-    finish(job, held, result, failure, startNanos);
-  }
-
-  /**
-   * Moves a freshly published model out of Shimmy's sight into {@code
-   * <model-dir>/.shimmy-pull/quarantine/} when the Shimmy instance started for it exited before it
-   * was ready while an instance of another model served just before or still serves (so Shimmy
-   * itself works with this command, and the new files, alone in the instance's private directory,
-   * are the cause), and the supervisor refreshes so that it no longer lists the model: the next
-   * refresh does not trip on them again. Nothing moves when nothing
-   * else served (the failure may have another cause), for a timeout (a slow or externally managed
-   * Shimmy says nothing about the file) or when a move fails.
-   *
-   * @param servingBefore the models whose instances were ready before the refresh (the warm start
-   *     may have stopped an idle one to make room)
-   * @return the quarantine directory, or null when the files stay published
-   */
-  private @Nullable Path quarantineIfRolledBack(PullJob job, PullResult result, List<String> servingBefore) {
-    Set<String> serving = new TreeSet<>(servingBefore);
-    serving.addAll(stillServing());
-    serving.remove(result.modelId());
-    if (serving.isEmpty()) {
-      return null;
-    }
-    Path quarantine = modelDir.resolve(".shimmy-pull").resolve("quarantine");
-    try {
-      Files.createDirectories(quarantine);
-      for (String file : result.files()) {
-        Path published = modelDir.resolve(file);
-        if (Files.exists(published)) {
-          Files.move(published, quarantine.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        }
-      }
-    } catch (IOException | UnsupportedOperationException e) {
-      LOG.warn("pull {}: cannot quarantine {} in {}: {}", job.id(), result.files(), quarantine, e.toString());
-      return null;
-    }
-    LOG.warn(
-        "pull {}: Shimmy did not come up with {} ({}); moved {} to {}; it served {} before",
-        job.id(), result.modelId(), result.revision(), result.files(), quarantine, serving);
-    try {
-      supervisor.refresh(Set.of(), readyTimeout);
-    } catch (RuntimeException e) {
-      LOG.warn("pull {}: refreshing after the quarantine of {} failed: {}", job.id(), result.modelId(), e.toString());
-    }
-    return quarantine;
-  }
-
-  /**
-   * Makes the pulled model servable: discovers the directory, then asks the supervisor to refresh
-   * (replace the model's running instance blue-green when its files changed; other instances are
-   * not touched) and to warm the model when there is room. Returns once a request naming the model
-   * will be answered by it: its instance is ready, or the supervisor's discovery lists it and a
-   * request starts it on demand. A re-pull that changed nothing on disk of a model the supervisor
-   * already lists asks for nothing.
-   */
-  private void serve(PullJob job, PullResult result) {
-    String modelId = result.modelId();
-    job.emit(new PullEvent.Discovering());
-    long phaseStart = System.nanoTime();
-    List<String> ids = discoverIds();
-    metrics.phase("discover", Duration.ofNanos(System.nanoTime() - phaseStart));
-    if (!ids.contains(modelId)) {
-      throw new PullException(
-          Reason.BACKEND,
-          "Shimmy's discovery does not list the pulled model '" + modelId + "' (it finds " + ids + ")");
-    }
-    if (!result.downloaded() && servable(modelId)) {
-      LOG.info("pull {}: {} was already present and is servable; nothing to refresh", job.id(), modelId);
-      return;
-    }
-    job.emit(new PullEvent.MakingServable(modelId, ids));
-    phaseStart = System.nanoTime();
-    refresh(Set.of(modelId), "pull");
-    metrics.phase("serve", Duration.ofNanos(System.nanoTime() - phaseStart));
-    if (!servable(modelId)) {
-      throw new PullException(
-          Reason.BACKEND,
-          "the supervisor refreshed but does not list '" + modelId + "' (it lists " + servableIds() + ")");
-    }
-  }
-
-  /** Whether the supervisor's discovery lists {@code modelId}: a request for it is answered by it. */
-  private boolean servable(String modelId) {
-    return servableIds().contains(modelId);
-  }
-
-  private List<String> servableIds() {
-    return supervisor.models().stream().map(DiscoveredModel::id).toList();
-  }
-
-  /**
-   * The models whose instances are ready now (for an externally managed or single-instance
-   * backend, the ids its live instance serves).
-   */
-  private List<String> stillServing() {
-    List<String> ready =
-        supervisor.instances().stream()
-            .filter(i -> i.status() == BackendStatus.READY)
-            .map(InstanceState::model)
-            .toList();
-    if (!ready.isEmpty()) {
-      return ready;
-    }
-    BackendState state = supervisor.state();
-    return state.status() == BackendStatus.READY ? state.models() : List.of();
-  }
-
-  /** Forwards the puller's events to the job (downloaded bytes are the puller's own meter). */
-  private PullListener downloadListener(PullJob job) {
-    return event -> {
-      if (!(event instanceof PullEvent.Complete) && !(event instanceof PullEvent.Failed)) {
-        job.emit(event);
-      }
-    };
-  }
-
-  private void finish(
-      PullJob job,
-      ModelDirectoryLock.Held held,
-      @Nullable PullResult result,
-      @Nullable PullException failure,
-      long startNanos) {
-    Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-    ModelDirWatcher w;
-    synchronized (this) {
-      held.close();
-      if (running == job) {
-        running = null;
-      }
-      recent.addFirst(job);
-      while (recent.size() > recentJobs) {
-        recent.removeLast();
-      }
-      w = watcher;
-    }
-    if (w != null && result != null) {
-      w.markHandled();
-    }
-    metrics.pullEnded(failure, elapsed);
-    if (failure == null && result != null) {
-      LOG.info("pull {}: {} is served as '{}' after {} ms", job.id(), job.model(), result.modelId(), elapsed.toMillis());
-      job.complete(result, clock.instant());
-    } else {
-      PullException f =
-          failure != null ? failure : new PullException(Reason.IO, "the pull ended without a result");
-      LOG.warn("pull {}: {} failed after {} ms: {} ({})", job.id(), job.model(), elapsed.toMillis(), f.getMessage(), f.reason().code());
-      job.fail(f, clock.instant());
-    }
+    return execution.submit(request);
   }
 
   /** The running pull, if any. */
-  public synchronized Optional<PullJob> current() {
-    return Optional.ofNullable(running);
+  public Optional<PullJob> current() {
+    return registry.current();
   }
 
   /** The ended jobs kept for status queries, newest first (at most {@code recentJobs}). */
-  public synchronized List<PullJob> recent() {
-    return List.copyOf(recent);
+  public List<PullJob> recent() {
+    return registry.recent();
   }
 
   /** The job with this id, running or recent. */
-  public synchronized Optional<PullJob> job(String id) {
-    if (running != null && running.id().equals(id)) {
-      return Optional.of(running);
-    }
-    return recent.stream().filter(j -> j.id().equals(id)).findFirst();
+  public Optional<PullJob> job(String id) {
+    return registry.job(id);
   }
 
   /**
@@ -512,33 +232,17 @@ public final class PullCoordinator implements AutoCloseable {
    *     when the supervisor failed to refresh (the files are gone regardless)
    */
   public LocalModel deleteModel(String id) {
-    ModelDirectoryLock.Held held;
-    synchronized (this) {
-      if (running != null) {
-        throw conflict(running);
-      }
-      if (operation != null) {
-        throw busy(operation);
-      }
-      held = tryLock(holder("delete", id, null));
-      if (held == null) {
-        throw otherProcessConflict();
-      }
-      operation = "deleting " + id;
-    }
+    DirectoryOperation operation = registry.beginDelete(id);
     try {
       LocalModel deleted = localModels.delete(id);
       LOG.info("deleted model {} ({}, {} bytes)", deleted.id(), deleted.files(), deleted.sizeBytes());
-      refresh(Set.of(), "delete");
-      markHandled();
+      serving.refresh(Set.of(), "delete");
+      reconciler.markHandled();
       return deleted;
     } catch (SupervisorException e) {
-      throw backendFailure(e);
+      throw serving.backendFailure(e);
     } finally {
-      synchronized (this) {
-        operation = null;
-        held.close();
-      }
+      operation.close();
     }
   }
 
@@ -552,34 +256,7 @@ public final class PullCoordinator implements AutoCloseable {
    * @return whether the change is handled (false: try again later)
    */
   public boolean reconcile() {
-    ModelDirectoryLock.Held held;
-    synchronized (this) {
-      if (closed || running != null || operation != null) {
-        return false;
-      }
-      held = lock.tryAcquire(holder("reconcile", modelDir.toString(), null));
-      if (held == null) {
-        return false;
-      }
-      operation = "reconciling the model directory";
-    }
-    try {
-      if (supervisor.state().status() == BackendStatus.STOPPED) {
-        return true;
-      }
-      LOG.info("model directory {} changed: refreshing the Shimmy instances", modelDir);
-      refresh(Set.of(), "reconcile");
-      LOG.info("model directory {} refreshed: servable {}", modelDir, servableIds());
-      return true;
-    } catch (SupervisorException e) {
-      LOG.warn("refreshing after a change of {} failed: {}", modelDir, backendFailure(e).getMessage());
-      return true;
-    } finally {
-      synchronized (this) {
-        operation = null;
-        held.close();
-      }
-    }
+    return reconciler.reconcile();
   }
 
   /**
@@ -590,56 +267,7 @@ public final class PullCoordinator implements AutoCloseable {
    * logged and reported; the remaining models are still preloaded.
    */
   public List<PreloadResult> preload(List<ModelRef> refs) {
-    List<PreloadResult> results = new ArrayList<>();
-    for (ModelRef ref : refs) {
-      long startNanos = System.nanoTime();
-      PullException failure = null;
-      PullResult result = null;
-      ModelDirectoryLock.Held held = null;
-      try {
-        held = lock.acquire(holder("preload", ref.toString(), null), preloadLockWait);
-        if (held == null) {
-          throw new PullException(
-              Reason.CONFLICT,
-              "the model directory stayed busy for " + preloadLockWait + ": " + describe(lock.describeHolder()));
-        }
-        PreparedPull prepared = puller.prepare(ref, false);
-        LOG.info("preload: {} resolved to {}@{}, {} bytes to download", ref, ref.repo(), prepared.commit(), prepared.bytesToDownload());
-        result = puller.pull(prepared, progressLogger(ref), new PullCancellation());
-        LOG.info("preload: {} is present as {} ({} bytes, sha256 {})", ref, result.files(), result.sizeBytes(), result.sha256());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        failure = new PullException(Reason.CANCELLED, "preload of " + ref + " interrupted");
-      } catch (RuntimeException e) {
-        failure = asPullException(e);
-      } finally {
-        if (held != null) {
-          held.close();
-        }
-      }
-      if (failure != null) {
-        LOG.error("preload: {} failed: {} ({})", ref, failure.getMessage(), failure.reason().code());
-      }
-      metrics.pullEnded(failure, Duration.ofNanos(System.nanoTime() - startNanos));
-      results.add(new PreloadResult(ref, result, failure));
-      if (Thread.currentThread().isInterrupted()) {
-        break;
-      }
-    }
-    return List.copyOf(results);
-  }
-
-  private static PullListener progressLogger(ModelRef ref) {
-    int[] lastDecile = {-1};
-    return event -> {
-      if (event instanceof PullEvent.Downloading d && d.overallTotal() > 0) {
-        int decile = (int) (d.overallCompleted() * 10 / d.overallTotal());
-        if (decile != lastDecile[0]) {
-          lastDecile[0] = decile;
-          LOG.info("preload: {} {}% ({} of {} bytes)", ref, decile * 10, d.overallCompleted(), d.overallTotal());
-        }
-      }
-    };
+    return execution.preload(refs);
   }
 
   /**
@@ -648,20 +276,14 @@ public final class PullCoordinator implements AutoCloseable {
    */
   @Override
   public void close() {
-    ModelDirWatcher w;
     PullJob job;
     synchronized (this) {
-      if (closed) {
+      if (registry.isClosed()) {
         return;
       }
-      closed = true;
-      w = watcher;
-      watcher = null;
-      job = running;
+      job = registry.close();
     }
-    if (w != null) {
-      w.close();
-    }
+    reconciler.close();
     if (job != null) {
       job.cancellation().cancel(false);
     }
@@ -669,210 +291,6 @@ public final class PullCoordinator implements AutoCloseable {
     if (ownedExecutor != null) {
       ownedExecutor.shutdownNow();
     }
-  }
-
-  private void markHandled() {
-    ModelDirWatcher w;
-    synchronized (this) {
-      w = watcher;
-    }
-    if (w != null) {
-      w.markHandled();
-    }
-  }
-
-  private ModelDirectoryLock.@Nullable Held tryLock(Map<String, Object> holder) {
-    try {
-      return lock.tryAcquire(holder);
-    } catch (UncheckedIOException e) {
-      throw new PullException(Reason.IO, String.valueOf(e.getMessage()), e);
-    }
-  }
-
-  private List<String> discoverIds() {
-    return discovery.discover(modelDir).stream().map(DiscoveredModel::id).sorted().distinct().toList();
-  }
-
-  private void refresh(Set<String> warm, String trigger) {
-    LOG.info("refreshing the Shimmy instances after a {} (warm: {})", trigger, warm);
-    try {
-      supervisor.refresh(warm, readyTimeout);
-      metrics.refresh(trigger, true);
-    } catch (RuntimeException e) {
-      metrics.refresh(trigger, false);
-      throw e;
-    }
-  }
-
-  private PullException asPullException(RuntimeException e) {
-    if (e instanceof PullException pe) {
-      return pe;
-    }
-    if (e instanceof SupervisorException se) {
-      return backendFailure(se);
-    }
-    if (e instanceof UncheckedIOException io) {
-      return new PullException(Reason.IO, String.valueOf(io.getCause().getMessage()), e);
-    }
-    LOG.error("unexpected failure", e);
-    return new PullException(Reason.IO, "unexpected failure: " + e, e);
-  }
-
-  /** A supervisor failure in words: what happened, exit code, output tail, what is still served. */
-  private PullException backendFailure(SupervisorException e) {
-    StringBuilder message = new StringBuilder("Shimmy did not come up: ");
-    message.append(e.getMessage());
-    if (e.exitCode() != null) {
-      message.append("; exit code ").append(e.exitCode());
-    }
-    List<String> tail = e.outputTail();
-    if (!tail.isEmpty()) {
-      List<String> last = tail.subList(Math.max(0, tail.size() - 10), tail.size());
-      message.append("; output: ").append(String.join(" | ", last));
-    }
-    List<String> serving = stillServing();
-    if (!serving.isEmpty()) {
-      message.append("; still serving ").append(serving);
-    }
-    return new PullException(Reason.BACKEND, message.toString(), e);
-  }
-
-  /**
-   * Resolves a request for the repo of the running pull written another way ({@code owner/repo}
-   * for its default tag, a file instead of a tag, {@code @main}, {@code hf.co/...}, another letter
-   * case): once the running pull is resolved too (waiting for it while it resolves), the request
-   * attaches when both name the same files at the same commit. Anything else, a failed resolution
-   * of the request included, is the conflict the lock check (which comes before resolution)
-   * answers.
-   *
-   * @return the job to attach to, or null when the running pull ended meanwhile (its resolution
-   *     failed, or it finished): the request is then submitted again
-   */
-  private @Nullable PullJob sameResolution(PullRequest request, PullJob active) {
-    PreparedPull running;
-    try {
-      running = active.awaitPrepared();
-    } catch (PullException e) {
-      LOG.debug("{} did not resolve ({}); submitting {} on its own", active, e.getMessage(), request.ref());
-      awaitEnd(active);
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PullException(Reason.CANCELLED, "interrupted while waiting for " + active);
-    }
-    PreparedPull asked;
-    try {
-      asked = puller.prepare(request.ref(), request.force());
-    } catch (RuntimeException e) {
-      LOG.debug("{} does not resolve while {} runs: {}", request.ref(), active, e.toString());
-      throw conflict(active);
-    }
-    if (!sameFiles(asked, running)) {
-      throw conflict(active);
-    }
-    if (active.isDone()) {
-      awaitEnd(active);
-      return null;
-    }
-    return active;
-  }
-
-  /** Same repo (the Hub's names are case-insensitive), same commit, same file paths. */
-  private static boolean sameFiles(PreparedPull a, PreparedPull b) {
-    return a.ref().repo().equalsIgnoreCase(b.ref().repo())
-        && a.commit().equals(b.commit())
-        && a.files().stream().map(f -> f.path()).toList().equals(b.files().stream().map(f -> f.path()).toList());
-  }
-
-  /** Waits until {@code job} has ended and left the running slot. */
-  private static void awaitEnd(PullJob job) {
-    try {
-      job.await();
-    } catch (PullException ended) {
-      LOG.trace("{} ended: {}", job, ended.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PullException(Reason.CANCELLED, "interrupted while waiting for " + job);
-    }
-  }
-
-  private static boolean sameModel(ModelRef ref, PullJob job) {
-    ModelRef other = job.ref();
-    if (ref.equals(other)) {
-      return true;
-    }
-    if (!ref.repo().equalsIgnoreCase(other.repo())) {
-      return false;
-    }
-    PreparedPull prepared = job.preparedPull();
-    String revision = ref.revision();
-    boolean sameRevision =
-        revision == null
-            ? other.revision() == null
-            : revision.equals(other.revision()) || (prepared != null && revision.equals(prepared.commit()));
-    if (!sameRevision) {
-      return false;
-    }
-    String tag = ref.tag();
-    if (ref.file() == null && tag != null && other.file() == null && other.tag() != null) {
-      return tag.equalsIgnoreCase(other.tag());
-    }
-    return ref.file() != null
-        && prepared != null
-        && prepared.files().stream().anyMatch(f -> f.path().equals(ref.file()));
-  }
-
-  private PullException conflict(PullJob active) {
-    PullProgress p = active.progress();
-    String progress =
-        p.overallTotal() > 0
-            ? String.format(Locale.ROOT, ", %d%% of %d bytes", p.overallCompleted() * 100 / p.overallTotal(), p.overallTotal())
-            : "";
-    return new PullException(
-        Reason.CONFLICT,
-        "another pull is running: " + active.model() + " (job " + active.id() + ", " + active.phase() + progress + ")",
-        null,
-        Map.of("running", WireFormat.job(active)));
-  }
-
-  private static PullException busy(String operation) {
-    Map<String, Object> running = new LinkedHashMap<>();
-    running.put("operation", operation);
-    return new PullException(
-        Reason.CONFLICT, "the model directory is busy: " + operation, null, Map.of("running", running));
-  }
-
-  private PullException otherProcessConflict() {
-    Map<String, Object> holder = lock.describeHolder();
-    return new PullException(
-        Reason.CONFLICT,
-        "another process is working on " + modelDir + ": " + describe(holder),
-        null,
-        Map.of("running", holder));
-  }
-
-  private static String describe(Map<String, Object> holder) {
-    if (holder.isEmpty()) {
-      return "unknown holder of the lock file";
-    }
-    return holder.get("operation") + " of " + holder.get("model") + " by pid " + holder.get("pid")
-        + " since " + holder.get("started_at");
-  }
-
-  private Map<String, Object> holder(String op, String model, @Nullable String jobId) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("operation", op);
-    m.put("model", model);
-    if (jobId != null) {
-      m.put("job", jobId);
-    }
-    m.put("pid", ProcessHandle.current().pid());
-    m.put("started_at", clock.instant().toString());
-    return m;
-  }
-
-  private static String newJobId() {
-    return UUID.randomUUID().toString().substring(0, 8);
   }
 
   /** Builds a {@link PullCoordinator}. */
