@@ -1,5 +1,6 @@
 package io.github.shimmypull.supervisor;
 
+import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.Lease;
@@ -26,7 +27,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A {@link ShimmySupervisor} for a Shimmy that someone else runs (a sidecar, another container):
@@ -41,7 +41,6 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(2);
 
   private static final Logger log = LoggerFactory.getLogger(ExternalShimmySupervisor.class);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final URI baseUrl;
   private final HttpUrl base;
@@ -204,7 +203,7 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
       }
       List<String> ids = new ArrayList<>();
       try {
-        for (JsonNode model : JSON.readTree(response.body().byteStream()).path("data")) {
+        for (JsonNode model : Json.lenientReader().readTree(response.body().byteStream()).path("data")) {
           ids.add(model.path("id").asString());
         }
       } catch (JacksonException e) {

@@ -1,5 +1,6 @@
 package io.github.shimmypull.supervisor.internal;
 
+import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import java.io.BufferedReader;
 import java.io.File;
@@ -34,8 +35,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One Shimmy child process: its output (logged line by line and kept as a tail), readiness, the
@@ -44,7 +43,6 @@ import tools.jackson.databind.json.JsonMapper;
 public final class ShimmyProcess {
 
   private static final Logger log = LoggerFactory.getLogger("io.github.shimmypull.supervisor.shimmy");
-  private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final MediaType JSON_TYPE = MediaType.get("application/json");
   /** The line prefix the launcher's watchdog prints before the real child's pid. */
   public static final String WATCHDOG_MARKER = "shimmy-pull watchdog: child ";
@@ -369,7 +367,7 @@ public final class ShimmyProcess {
   }
 
   static List<String> parseIds(String body) {
-    JsonNode root = JSON.readTree(body);
+    JsonNode root = Json.lenientReader().readTree(body);
     List<String> out = new ArrayList<>();
     for (JsonNode model : root.path("data")) {
       String id = model.path("id").asString("");
@@ -389,7 +387,7 @@ public final class ShimmyProcess {
     Request request =
         new Request.Builder()
             .url(baseUrl.resolve("/v1/chat/completions").toString())
-            .post(RequestBody.create(JSON.writeValueAsString(body), JSON_TYPE))
+            .post(RequestBody.create(Json.write(body), JSON_TYPE))
             .build();
     okhttp3.Call call = http.newCall(request);
     call.timeout().timeout(timeout.toNanos(), TimeUnit.NANOSECONDS);

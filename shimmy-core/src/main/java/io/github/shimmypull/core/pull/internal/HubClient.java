@@ -7,6 +7,7 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
+import io.github.shimmypull.core.internal.Json;
 import io.micrometer.core.instrument.Counter;
 import io.github.shimmypull.core.pull.PullCancellation;
 import java.io.FilterInputStream;
@@ -31,7 +32,6 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The Hugging Face Hub protocol: metadata HEAD, revision and tree APIs, and the download GET with
@@ -59,7 +59,6 @@ public final class HubClient {
   private final int maxTreePages;
   private final RetryConfig retryConfig;
   private final @Nullable Counter retries;
-  private final JsonMapper json = JsonMapper.builder().build();
 
   /** Metadata the Hub reports for one file at a revision. */
   public record FileInfo(String commit, @Nullable String sha256, long size) {}
@@ -380,7 +379,7 @@ public final class HubClient {
               throw tooLarge(url, declared + " bytes declared");
             }
             try (InputStream in = new Capped(r.body().byteStream(), maxMetadataBytes, url)) {
-              return json.readTree(in);
+              return Json.lenientReader().readTree(in);
             } catch (tools.jackson.core.JacksonException e) {
               if (e.getCause() instanceof Cancelled c) {
                 throw c;

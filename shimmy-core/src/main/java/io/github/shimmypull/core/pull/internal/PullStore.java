@@ -2,6 +2,7 @@ package io.github.shimmypull.core.pull.internal;
 
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
+import io.github.shimmypull.core.internal.Json;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What the puller keeps under {@code <model-dir>/.shimmy-pull/}, a hidden directory Shimmy's scan
@@ -59,7 +59,6 @@ public final class PullStore {
 
   private final Path modelDir;
   private final Path dir;
-  private final JsonMapper json = JsonMapper.builder().build();
 
   public PullStore(Path modelDir) {
     this.modelDir = modelDir.toAbsolutePath().normalize();
@@ -214,7 +213,7 @@ public final class PullStore {
       return Optional.empty();
     }
     try {
-      return Optional.of(json.readValue(path, type));
+      return Optional.of(Json.lenientReader().forType(type).readValue(path));
     } catch (JacksonException e) {
       // Unreadable or from an incompatible version: treated as absent (a partial restarts).
       return Optional.empty();
@@ -225,7 +224,7 @@ public final class PullStore {
     Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
     try {
       Files.createDirectories(path.getParent());
-      Files.write(tmp, json.writeValueAsBytes(value));
+      Files.write(tmp, Json.writeBytes(value));
       atomicMove(tmp, path);
     } catch (IOException e) {
       try {
