@@ -2,6 +2,7 @@ package io.github.shimmypull.supervisor;
 
 import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.discovery.DiscoveryRunner;
+import io.github.shimmypull.core.internal.DaemonThreads;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,9 +87,7 @@ public final class CliDiscoveryRunner implements DiscoveryRunner {
 
   private static CompletableFuture<byte[]> readInBackground(InputStream in, String name) {
     CompletableFuture<byte[]> result = new CompletableFuture<>();
-    Thread t = new Thread(() -> result.complete(readAll(in)), "shimmy-list-" + name);
-    t.setDaemon(true);
-    t.start();
+    DaemonThreads.thread(() -> result.complete(readAll(in)), "shimmy-list-" + name).start();
     return result;
   }
 

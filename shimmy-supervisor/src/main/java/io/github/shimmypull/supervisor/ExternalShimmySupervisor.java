@@ -1,5 +1,6 @@
 package io.github.shimmypull.supervisor;
 
+import io.github.shimmypull.core.internal.DaemonThreads;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
@@ -88,12 +89,7 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
         return;
       }
       ScheduledExecutorService executor =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread thread = new Thread(r, "shimmy-external-health");
-                thread.setDaemon(true);
-                return thread;
-              });
+          Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("shimmy-external-health"));
       poller = executor;
       update(BackendState.of(BackendStatus.STARTING, null));
       executor.scheduleWithFixedDelay(this::probe, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);

@@ -7,6 +7,7 @@ import io.github.shimmypull.core.coordinator.internal.DirectoryReconciler;
 import io.github.shimmypull.core.coordinator.internal.ModelServing;
 import io.github.shimmypull.core.coordinator.internal.Quarantine;
 import io.github.shimmypull.core.discovery.DiscoveryRunner;
+import io.github.shimmypull.core.internal.DaemonThreads;
 import io.github.shimmypull.core.internal.PullMetrics;
 import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.LocalModels;
@@ -94,13 +95,7 @@ public final class PullCoordinator implements AutoCloseable {
       executor = b.executor;
       this.ownedExecutor = null;
     } else {
-      ExecutorService pool =
-          Executors.newCachedThreadPool(
-              r -> {
-                Thread t = new Thread(r, "shimmy-pull-job");
-                t.setDaemon(true);
-                return t;
-              });
+      ExecutorService pool = Executors.newCachedThreadPool(DaemonThreads.named("shimmy-pull-job"));
       executor = pool;
       this.ownedExecutor = pool;
     }

@@ -55,13 +55,7 @@ public final class ModelDirWatcher implements AutoCloseable {
     this.debounce = debounce;
     this.scanInterval = scanInterval;
     this.onStableChange = onStableChange;
-    this.scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "shimmy-model-dir-scan");
-              t.setDaemon(true);
-              return t;
-            });
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("shimmy-model-dir-scan"));
     this.lastSeen = snapshot();
     this.handled = lastSeen;
   }
@@ -76,8 +70,7 @@ public final class ModelDirWatcher implements AutoCloseable {
           StandardWatchEventKinds.ENTRY_DELETE,
           StandardWatchEventKinds.ENTRY_MODIFY);
       watchService = ws;
-      Thread t = new Thread(() -> watch(ws), "shimmy-model-dir-watch");
-      t.setDaemon(true);
+      Thread t = DaemonThreads.thread(() -> watch(ws), "shimmy-model-dir-watch");
       t.start();
       watchThread = t;
     } catch (IOException | UnsupportedOperationException e) {

@@ -4,6 +4,7 @@ import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
 import io.github.shimmypull.core.discovery.DiscoveredModel;
+import io.github.shimmypull.core.internal.ContentLength;
 import io.github.shimmypull.core.proxy.internal.ClientRequestBody;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.proxy.internal.ModelCounters;
@@ -431,12 +432,8 @@ public final class ShimmyProxy implements HttpHandler {
     if (exchange.requestHeader("Transfer-Encoding") != null) {
       return -1;
     }
-    String length = exchange.requestHeader("Content-Length");
-    if (length == null) {
-      return 0;
-    }
     try {
-      return Math.max(0, Long.parseLong(length.trim()));
+      return Math.max(0, ContentLength.parse(exchange.requestHeader("Content-Length"), 0));
     } catch (NumberFormatException e) {
       return -1;
     }

@@ -2,6 +2,7 @@ package io.github.shimmypull.supervisor.internal;
 
 import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.discovery.ScanDiscoveryRunner;
+import io.github.shimmypull.core.internal.DaemonThreads;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.InstanceState;
@@ -32,7 +33,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -100,17 +100,9 @@ public final class InstancePool {
   public InstancePool(PoolSettings settings) {
     this.settings = settings;
     this.directory = new InstanceDirectory(settings.modelDir());
-    this.workers = Executors.newCachedThreadPool(daemon("shimmy-supervisor-"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("shimmy-supervisor-timer-"));
-    this.events = Executors.newSingleThreadExecutor(daemon("shimmy-supervisor-events-"));
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    return r -> {
-      Thread t = new Thread(r, prefix + THREADS.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+    this.workers = Executors.newCachedThreadPool(DaemonThreads.numbered("shimmy-supervisor-", THREADS));
+    this.timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("shimmy-supervisor-timer-", THREADS));
+    this.events = Executors.newSingleThreadExecutor(DaemonThreads.numbered("shimmy-supervisor-events-", THREADS));
   }
 
   // ---------------------------------------------------------------- lifecycle

@@ -1,5 +1,6 @@
 package io.github.shimmypull.supervisor.internal;
 
+import io.github.shimmypull.core.internal.DaemonThreads;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import java.io.BufferedReader;
@@ -78,8 +79,7 @@ public final class ShimmyProcess {
     this.tailLines = tailLines;
     this.shimmyPid = process.pid();
     this.watchdogPipe = watchdog ? process.getOutputStream() : null;
-    this.pump = new Thread(this::pumpOutput, "shimmy-output-" + process.pid());
-    this.pump.setDaemon(true);
+    this.pump = DaemonThreads.thread(this::pumpOutput, "shimmy-output-" + process.pid());
     this.exited = process.onExit().thenApply(p -> this);
   }
 

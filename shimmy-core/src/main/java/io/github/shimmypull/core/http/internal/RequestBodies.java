@@ -3,6 +3,7 @@ package io.github.shimmypull.core.http.internal;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.http.HttpExchange;
+import io.github.shimmypull.core.internal.ContentLength;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,17 +26,7 @@ public final class RequestBodies {
 
   /** 413 before anything is read or forwarded when the declared Content-Length is over {@code limit}. */
   public static void requireDeclaredLengthWithin(HttpExchange ex, long limit) {
-    String length = ex.requestHeader("Content-Length");
-    if (length == null) {
-      return;
-    }
-    long declared;
-    try {
-      declared = Long.parseLong(length.trim());
-    } catch (NumberFormatException e) {
-      return;
-    }
-    if (declared > limit) {
+    if (ContentLength.parse(ex.requestHeader("Content-Length"), -1, -1) > limit) {
       throw tooLarge(limit);
     }
   }
@@ -57,14 +48,14 @@ public final class RequestBodies {
   /** Reads at most {@code limit} bytes, counting as it reads (Content-Length is only a hint). */
   public static byte[] readBody(HttpExchange ex, long limit) throws IOException {
     String length = ex.requestHeader("Content-Length");
-    if (length != null) {
-      try {
-        if (Long.parseLong(length.trim()) > limit) {
-          throw tooLarge(limit);
-        }
-      } catch (NumberFormatException e) {
-        throw invalid("malformed Content-Length '" + length + "'");
-      }
+    long declared;
+    try {
+      declared = ContentLength.parse(length, -1);
+    } catch (NumberFormatException e) {
+      throw invalid("malformed Content-Length '" + length + "'");
+    }
+    if (declared > limit) {
+      throw tooLarge(limit);
     }
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     byte[] buffer = new byte[8192];
@@ -90,7 +81,7 @@ public final class RequestBodies {
     String length = exchange.requestHeader("Content-Length");
     try {
       boolean noBody = length == null && exchange.requestHeader("Transfer-Encoding") == null;
-      long declared = length == null ? -1 : Long.parseLong(length.trim());
+      long declared = ContentLength.parse(length, -1);
       if (noBody || declared == 0 || declared > limit) {
         return;
       }
