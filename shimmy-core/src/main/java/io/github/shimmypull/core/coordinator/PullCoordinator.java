@@ -53,7 +53,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Lifecycle.</b> {@link #preload} (optional) → {@link #start()} (starts the supervisor and the
  * directory watcher) → {@link #submit}… → {@link #close()} (cancels a running pull keeping its
- * partial, stops the watcher and the supervisor).
+ * partial, stops the watcher and the supervisor). *
+ * <p>This class is the facade and the wiring: the job registry and the pull execution are
+ * package-private classes here, model serving, quarantine and the reconciler are in {@code
+ * coordinator.internal}.
  */
 public final class PullCoordinator implements AutoCloseable {
 

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  *     .coordinator(coordinator).proxy(shimmyProxy).adminToken(token).serviceVersion(version)
  *     .metrics(prometheusRegistry::scrape).build();
  * // adapter: for every request, api.handle(exchange)
- * }</pre>
+ * }</pre> *
+ * <p>This class is the entry and the wiring; the router, the endpoints, request bodies, admin auth
+ * and the JSON answers are in {@code http.internal}.
  */
 public final class ShimmyHttpApi implements HttpHandler {
 
