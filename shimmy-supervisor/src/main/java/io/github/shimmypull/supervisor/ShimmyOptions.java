@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
 public final class ShimmyOptions {
 
   /** Default {@link Builder#modelDir}: {@code ./models}. */
-  public static final Path DEFAULT_MODEL_DIR = Path.of("models");
+  public static final Path DEFAULT_MODEL_DIR = Path.of("./models");
 
   /** Default {@link Builder#shimmyCommand}: {@code shimmy} on the PATH. */
   public static final List<String> DEFAULT_SHIMMY_COMMAND = List.of("shimmy");

@@ -36,7 +36,7 @@ class PluginRuntimeTest {
                           shimmy.shimmyCommand = Servers.fakeShimmy();
                           shimmy.hfEndpoint = hub.endpoint();
                           shimmy.basePath = "/ai";
-                          shimmy.maxRequestBodyBytes = 1000;
+                          shimmy.maxBodyBytes = 1000;
                         }));
               });
       try {

@@ -1,5 +1,6 @@
 package io.github.shimmypull.server.javalin.internal;
 
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -10,7 +11,7 @@ import java.util.regex.Pattern;
 public final class Durations {
 
   /** The keep-alive meaning never: {@code -1s}. */
-  public static final Duration NEVER = Duration.ofSeconds(-1);
+  public static final Duration NEVER = ShimmyOptions.KEEP_ALIVE_NEVER;
 
   private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
 

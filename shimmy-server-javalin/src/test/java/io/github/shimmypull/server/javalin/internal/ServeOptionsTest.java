@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.core.supervisor.RestartMode;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,6 +39,46 @@ class ServeOptionsTest {
     assertThat(serve.queueTimeout).isEqualTo(Duration.ofSeconds(60));
     assertThat(serve.keepAlive).as("-1: never").isEqualTo(Duration.ofSeconds(-1));
     assertThat(serve.defaultModel).isNull();
+  }
+
+  @Test
+  void withoutOptionsTheServerRunsOnTheDefaultsOfShimmyOptions() {
+    assertThat(Cli.parseServe(Map.of()).toOptions()).usingRecursiveComparison().isEqualTo(ShimmyOptions.defaults());
+  }
+
+  @Test
+  void shimmyUrlDiskReserveBodyReadTimeoutAndMaxBodyBytesComeFromTheEnvironmentAndOptionsWin() {
+    Map<String, String> env =
+        Map.of(
+            "SHIMMY_PULL_SHIMMY_URL", "http://127.0.0.1:11435",
+            "SHIMMY_PULL_DISK_RESERVE_BYTES", "5GiB",
+            "SHIMMY_PULL_BODY_READ_TIMEOUT", "10s",
+            "SHIMMY_PULL_MAX_BODY_BYTES", "64MiB");
+
+    ShimmyOptions fromEnv = Cli.parseServe(env).toOptions();
+    ShimmyOptions withOptions =
+        Cli.parseServe(
+                env,
+                "--shimmy-url", "http://shimmy:9000",
+                "--disk-reserve-bytes", "0",
+                "--body-read-timeout", "500ms",
+                "--max-body-bytes", "1000")
+            .toOptions();
+
+    assertThat(fromEnv.shimmyUrl()).isEqualTo(URI.create("http://127.0.0.1:11435"));
+    assertThat(fromEnv.diskReserveBytes()).isEqualTo(5L << 30);
+    assertThat(fromEnv.bodyReadTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(fromEnv.maxBodyBytes()).isEqualTo(64L << 20);
+    assertThat(withOptions.shimmyUrl()).isEqualTo(URI.create("http://shimmy:9000"));
+    assertThat(withOptions.diskReserveBytes()).isZero();
+    assertThat(withOptions.bodyReadTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(withOptions.maxBodyBytes()).isEqualTo(1000);
+  }
+
+  @Test
+  void aShimmyUrlThatIsNotAnHttpUrlIsAUsageError() {
+    assertUsageError("not an http(s) URL", "--shimmy-url", "ftp://x");
+    assertUsageError("is not a URL", "--shimmy-url", "not a url");
   }
 
   @Test
