@@ -66,6 +66,22 @@ public final class Durations {
     return parseNonNegative(trimmed);
   }
 
+  /** {@code d} as a user would type it: {@code 2h}, {@code 5m}, {@code 120s}, {@code 500ms}. */
+  public static String format(Duration d) {
+    long millis = d.toMillis();
+    if (millis % 1000 != 0) {
+      return millis + "ms";
+    }
+    long seconds = millis / 1000;
+    if (seconds != 0 && seconds % 3600 == 0) {
+      return seconds / 3600 + "h";
+    }
+    if (seconds != 0 && seconds % 60 == 0 && seconds >= 600) {
+      return seconds / 60 + "m";
+    }
+    return seconds + "s";
+  }
+
   private static Duration parseAny(String text) {
     String trimmed = text.trim().toLowerCase(Locale.ROOT);
     Matcher m = SIMPLE.matcher(trimmed);

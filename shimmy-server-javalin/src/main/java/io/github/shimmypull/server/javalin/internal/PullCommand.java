@@ -73,7 +73,7 @@ public final class PullCommand implements Callable<Integer> {
       names = "--disk-reserve-bytes",
       paramLabel = "SIZE",
       converter = ServeCommand.ReserveConverter.class,
-      description = "Free disk space the pull must leave, e.g. 5GiB, 0 for none (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE} bytes).")
+      description = "Free disk space the pull must leave, e.g. 5GiB, 0 for none (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
   long diskReserveBytes = ShimmyOptions.DEFAULT_DISK_RESERVE_BYTES;
 
   @Option(names = "--force", description = "Download again even when the file is present and verified.")

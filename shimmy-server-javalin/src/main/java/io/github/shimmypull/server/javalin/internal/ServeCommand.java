@@ -107,14 +107,14 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--max-body-bytes",
       paramLabel = "SIZE",
       converter = SizeConverter.class,
-      description = "Largest request body on any route, e.g. 64MiB; 413 above it (env SHIMMY_PULL_MAX_BODY_BYTES, default ${DEFAULT-VALUE} bytes).")
+      description = "Largest request body on any route, e.g. 64MiB; 413 above it (env SHIMMY_PULL_MAX_BODY_BYTES, default ${DEFAULT-VALUE}).")
   public long maxBodyBytes = DEFAULTS.maxBodyBytes();
 
   @Option(
       names = "--disk-reserve-bytes",
       paramLabel = "SIZE",
       converter = ReserveConverter.class,
-      description = "Free disk space a pull must leave, e.g. 5GiB, 0 for none; 507 when it would not (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE} bytes).")
+      description = "Free disk space a pull must leave, e.g. 5GiB, 0 for none; 507 when it would not (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
   public long diskReserveBytes = DEFAULTS.diskReserveBytes();
 
   @Option(
@@ -164,7 +164,7 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--keep-alive",
       paramLabel = "DURATION",
       converter = KeepAliveConverter.class,
-      description = "Stop an instance idle this long; -1 never, 0 as soon as it is idle (env SHIMMY_PULL_KEEP_ALIVE, default -1, never).")
+      description = "Stop an instance idle this long; -1 never, 0 as soon as it is idle (env SHIMMY_PULL_KEEP_ALIVE, default ${DEFAULT-VALUE}).")
   public Duration keepAlive = DEFAULTS.keepAlive();
 
   @Option(

@@ -76,6 +76,26 @@ class ServeOptionsTest {
   }
 
   @Test
+  void theHelpShowsTheSharedDefaultsAsAUserTypesThem() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Cli.execute(new String[] {"serve", "--help"}, Map.of(), new PrintStream(out), new PrintStream(new ByteArrayOutputStream()));
+    String help = out.toString(StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+
+    assertThat(help)
+        .contains("SHIMMY_PULL_READY_TIMEOUT, default 120s")
+        .contains("SHIMMY_PULL_RESTART_MODE, default blue-green")
+        .contains("SHIMMY_PULL_MAX_BODY_BYTES, default 32MiB")
+        .contains("SHIMMY_PULL_DISK_RESERVE_BYTES, default 1GiB")
+        .contains("SHIMMY_PULL_QUEUE_TIMEOUT, default 60s")
+        .contains("SHIMMY_PULL_KEEP_ALIVE, default -1")
+        .contains("SHIMMY_PULL_MODEL_DIR, default ./models");
+    assertThat(Durations.format(Duration.ofMillis(500))).isEqualTo("500ms");
+    assertThat(Durations.format(Duration.ofMinutes(30))).isEqualTo("30m");
+    assertThat(Sizes.format(33554432)).isEqualTo("32MiB");
+    assertThat(Sizes.format(1000)).isEqualTo("1000");
+  }
+
+  @Test
   void aShimmyUrlThatIsNotAnHttpUrlIsAUsageError() {
     assertUsageError("not an http(s) URL", "--shimmy-url", "ftp://x");
     assertUsageError("is not a URL", "--shimmy-url", "not a url");
