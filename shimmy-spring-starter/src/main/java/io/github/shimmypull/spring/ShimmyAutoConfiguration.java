@@ -9,19 +9,15 @@ import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
-import io.github.shimmypull.core.pull.ModelRef;
-import io.github.shimmypull.core.ollama.ModelNames;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
-import io.github.shimmypull.supervisor.ExternalShimmySupervisor;
-import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
+import io.github.shimmypull.supervisor.ShimmyComponents;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
-import java.net.URI;
-import java.nio.file.Path;
 import java.util.function.Supplier;
 import okhttp3.OkHttpClient;
 import org.springframework.beans.factory.ObjectProvider;
@@ -40,8 +36,10 @@ import org.springframework.web.servlet.DispatcherServlet;
 
 /**
  * Auto-configuration of shimmy-pull: the model puller, discovery, the Shimmy supervisor (a child
- * process, or an external Shimmy), the pull coordinator, the reverse proxy and the HTTP API, each
- * replaceable by a bean of the same type, configured by {@link ShimmyProperties}.
+ * process per model, or an external Shimmy), the pull coordinator, the reverse proxy and the HTTP
+ * API, each replaceable by a bean of the same type. Every part is built by {@link
+ * ShimmyComponents} from the {@link ShimmyOptions} that {@link ShimmyProperties} convert into, the
+ * same factory the server jar and the Javalin plugin build their runtime with.
  */
 @AutoConfiguration(
     afterName = {
@@ -61,6 +59,16 @@ public final class ShimmyAutoConfiguration {
    */
   public static final String METRICS_TEXT_BEAN = "shimmyMetricsText";
 
+  /**
+   * The one set of options every part is built from, converted from {@link ShimmyProperties}; the
+   * parts are built by {@link ShimmyComponents}, as {@link io.github.shimmypull.supervisor.ShimmyRuntime}'s are.
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  ShimmyOptions shimmyOptions(ShimmyProperties properties) {
+    return properties.toOptions();
+  }
+
   @Bean(name = OK_HTTP_CLIENT_BEAN)
   @ConditionalOnMissingBean(name = OK_HTTP_CLIENT_BEAN)
   OkHttpClient shimmyOkHttpClient() {
@@ -70,27 +78,16 @@ public final class ShimmyAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(ModelPuller.class)
   HuggingFacePuller shimmyModelPuller(
-      ShimmyProperties properties,
+      ShimmyOptions options,
       @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    HuggingFacePuller.Builder builder =
-        HuggingFacePuller.Builder.fromEnvironment()
-            .modelDir(modelDir(properties))
-            .client(client)
-            .meterRegistry(meterRegistry.getIfAvailable());
-    if (properties.getHfEndpoint() != null) {
-      builder.endpoint(properties.getHfEndpoint());
-    }
-    if (properties.getHfToken() != null) {
-      builder.token(properties.getHfToken());
-    }
-    return builder.build();
+    return ShimmyComponents.puller(options, System.getenv(), client, meterRegistry.getIfAvailable()).build();
   }
 
   @Bean
   @ConditionalOnMissingBean(LocalModels.class)
-  ModelDirectory shimmyLocalModels(ShimmyProperties properties) {
-    return new ModelDirectory(modelDir(properties));
+  ModelDirectory shimmyLocalModels(ShimmyOptions options) {
+    return ShimmyComponents.localModels(options);
   }
 
   @Bean
@@ -99,60 +96,51 @@ public final class ShimmyAutoConfiguration {
     return new ScanDiscoveryRunner();
   }
 
+  /**
+   * Runs Shimmy per model as child processes, or fronts the already-running Shimmy at {@code
+   * shimmy.shimmy-url}.
+   */
+  @Bean
+  @ConditionalOnMissingBean(ShimmySupervisor.class)
+  ShimmySupervisor shimmySupervisor(
+      ShimmyOptions options,
+      DiscoveryRunner discoveryRunner,
+      @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
+      ObjectProvider<MeterRegistry> meterRegistry) {
+    return ShimmyComponents.supervisor(options, discoveryRunner, client, meterRegistry.getIfAvailable());
+  }
+
   @Bean
   @ConditionalOnMissingBean
   PullCoordinator shimmyPullCoordinator(
-      ShimmyProperties properties,
+      ShimmyOptions options,
       ModelPuller modelPuller,
       DiscoveryRunner discoveryRunner,
       ShimmySupervisor shimmySupervisor,
       LocalModels localModels,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    return PullCoordinator.builder()
-        .modelDir(modelDir(properties))
-        .puller(modelPuller)
-        .discovery(discoveryRunner)
-        .supervisor(shimmySupervisor)
-        .localModels(localModels)
-        .readyTimeout(properties.getReadyTimeout())
-        // An external Shimmy cannot be restarted for files that come and go by other means.
-        .watch(properties.getSupervisor().isEnabled())
-        .meterRegistry(meterRegistry.getIfAvailable())
+    return ShimmyComponents.coordinator(
+            options, modelPuller, localModels, discoveryRunner, shimmySupervisor, meterRegistry.getIfAvailable())
         .build();
   }
 
   @Bean
   @ConditionalOnMissingBean
   ShimmyHttpApi shimmyHttpApi(
-      ShimmyProperties properties,
+      ShimmyOptions options,
       PullCoordinator pullCoordinator,
       ObjectProvider<ShimmyProxy> shimmyProxy,
       @Qualifier(METRICS_TEXT_BEAN) ObjectProvider<Supplier<String>> metricsText) {
     ShimmyHttpApi.Builder builder =
-        ShimmyHttpApi.builder()
-            .coordinator(pullCoordinator)
-            .adminToken(properties.getAdminToken())
-            .maxBodyBytes(properties.getMaxBodySize().toBytes())
-            .serviceVersion(serviceVersion());
-    shimmyProxy.ifAvailable(builder::proxy);
+        ShimmyComponents.httpApi(options, pullCoordinator, shimmyProxy.getIfAvailable());
     metricsText.ifAvailable(builder::metrics);
     return builder.build();
   }
 
   @Bean
   @ConditionalOnMissingBean
-  ShimmyLifecycle shimmyLifecycle(ShimmyProperties properties, PullCoordinator pullCoordinator) {
-    return new ShimmyLifecycle(
-        pullCoordinator, properties.getPull().stream().map(ModelRef::parse).toList());
-  }
-
-  private static Path modelDir(ShimmyProperties properties) {
-    return properties.getModelDir().toAbsolutePath().normalize();
-  }
-
-  private static String serviceVersion() {
-    String version = ShimmyAutoConfiguration.class.getPackage().getImplementationVersion();
-    return version == null ? "unknown" : version;
+  ShimmyLifecycle shimmyLifecycle(ShimmyOptions options, PullCoordinator pullCoordinator) {
+    return new ShimmyLifecycle(pullCoordinator, options.pull());
   }
 
   /**
@@ -161,11 +149,8 @@ public final class ShimmyAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean
-  ModelRouter shimmyModelRouter(ShimmyProperties properties, LocalModels localModels) {
-    return ModelRouter.builder()
-        .defaultModel(properties.getDefaultModel())
-        .alias(new ModelNames(modelDir(properties), localModels::list).resolver())
-        .build();
+  ModelRouter shimmyModelRouter(ShimmyOptions options, LocalModels localModels) {
+    return ShimmyComponents.router(options, localModels);
   }
 
   @Bean
@@ -176,10 +161,8 @@ public final class ShimmyAutoConfiguration {
       ModelRouter shimmyModelRouter,
       @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    ShimmyProxy.Builder builder =
-        ShimmyProxy.builder().supervisor(shimmySupervisor).router(shimmyModelRouter).client(client);
-    meterRegistry.ifAvailable(builder::meterRegistry);
-    return builder.build();
+    return ShimmyComponents.proxy(shimmySupervisor, shimmyModelRouter, client, meterRegistry.getIfAvailable())
+        .build();
   }
 
   /** {@code GET /v1/api/metrics} scrapes the application's Prometheus registry when it has one. */
@@ -204,55 +187,11 @@ public final class ShimmyAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     ShimmyHandlerMapping shimmyHandlerMapping(
-        ShimmyProperties properties, ShimmyHttpApi shimmyHttpApi, Environment environment) {
+        ShimmyOptions options, ShimmyHttpApi shimmyHttpApi, Environment environment) {
       boolean serverCompresses =
           environment.getProperty("server.compression.enabled", Boolean.class, false);
-      return new ShimmyHandlerMapping(properties.getBasePath(), shimmyHttpApi, serverCompresses);
-    }
-  }
-
-  /** Runs Shimmy as a child process (the default). */
-  @Configuration(proxyBeanMethods = false)
-  @ConditionalOnBooleanProperty(name = "shimmy.supervisor.enabled", matchIfMissing = true)
-  static class ProcessShimmyConfiguration {
-
-    @Bean
-    @ConditionalOnMissingBean(ShimmySupervisor.class)
-    ProcessShimmySupervisor shimmySupervisor(
-        ShimmyProperties properties,
-        DiscoveryRunner discoveryRunner,
-        @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client) {
-      return ProcessShimmySupervisor.newBuilder(modelDir(properties))
-          .command(properties.getShimmyCommand())
-          .restartMode(properties.getRestartMode())
-          .readyTimeout(properties.getReadyTimeout())
-          .discovery(discoveryRunner)
-          .httpClient(client)
-          .maxLoadedModels(properties.getMaxLoadedModels())
-          .maxLoadedBytes(properties.getMaxLoadedBytes() == null ? 0 : properties.getMaxLoadedBytes().toBytes())
-          .maxQueue(properties.getMaxQueue())
-          .queueTimeout(properties.getQueueTimeout())
-          .keepAlive(properties.getKeepAlive())
-          .build();
-    }
-  }
-
-  /** Fronts an externally managed Shimmy when {@code shimmy.supervisor.enabled=false}. */
-  @Configuration(proxyBeanMethods = false)
-  @ConditionalOnBooleanProperty(name = "shimmy.supervisor.enabled", havingValue = false)
-  static class ExternalShimmyConfiguration {
-
-    @Bean
-    @ConditionalOnMissingBean(ShimmySupervisor.class)
-    ExternalShimmySupervisor shimmySupervisor(
-        ShimmyProperties properties, @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client) {
-      URI url = properties.getExternalUrl();
-      if (url == null) {
-        throw new IllegalStateException(
-            "shimmy.supervisor.enabled=false needs shimmy.external-url, the URL of the Shimmy to"
-                + " front, e.g. http://shimmy:11435");
-      }
-      return new ExternalShimmySupervisor(url, client);
+      return new ShimmyHandlerMapping(
+          options.basePath(), shimmyHttpApi, serverCompresses, options.proxyEnabled());
     }
   }
 }

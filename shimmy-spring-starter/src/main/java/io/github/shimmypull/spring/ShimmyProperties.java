@@ -1,6 +1,7 @@
 package io.github.shimmypull.spring;
 
 import io.github.shimmypull.core.supervisor.RestartMode;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,20 +12,23 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
 /**
- * The {@code shimmy.*} configuration of the starter: the same settings as the server jar's
- * {@code serve} options, plus where to mount the endpoints and which parts to switch off.
+ * The {@code shimmy.*} configuration of the starter: the same settings, names and defaults as
+ * {@link ShimmyOptions} (the server jar's {@code serve} options), into which {@link #toOptions()}
+ * converts them, plus which parts to switch off.
  */
 @ConfigurationProperties("shimmy")
 public class ShimmyProperties {
 
+  private static final ShimmyOptions DEFAULTS = ShimmyOptions.defaults();
+
   /** The model directory Shimmy scans; created if missing. */
-  private Path modelDir = Path.of("models");
+  private Path modelDir = DEFAULTS.modelDir();
 
   /**
    * How to run Shimmy: an executable, optionally with leading arguments, split like a POSIX shell
    * would (quotes and backslash escapes, no variable expansion).
    */
-  private String shimmyCommand = "shimmy";
+  private String shimmyCommand = String.join(" ", DEFAULTS.shimmyCommand());
 
   /**
    * Hugging Face endpoint or mirror. When unset, the HF_ENDPOINT environment variable, else
@@ -39,12 +43,15 @@ public class ShimmyProperties {
   private @Nullable String adminToken;
 
   /** How Shimmy is restarted to serve a new model set: blue-green (no downtime) or in-place. */
-  private RestartMode restartMode = RestartMode.BLUE_GREEN;
+  private RestartMode restartMode = DEFAULTS.restartMode();
 
   /** How long to wait for Shimmy to serve after a (re)start. */
-  private Duration readyTimeout = Duration.ofSeconds(120);
+  private Duration readyTimeout = DEFAULTS.readyTimeout();
 
-  /** Models to ensure present before Shimmy starts (declarative preload), e.g. owner/repo:Q4_K_M. */
+  /**
+   * Models to ensure present before Shimmy starts (declarative preload), e.g. owner/repo:Q4_K_M; a
+   * model that cannot be made present fails the start-up.
+   */
   private List<String> pull = new ArrayList<>();
 
   /**
@@ -52,32 +59,35 @@ public class ShimmyProperties {
    * The application's own controllers always win over the catch-all proxy; static resources under
    * the prefix do not.
    */
-  private String basePath = "";
+  private String basePath = DEFAULTS.basePath();
 
   /**
    * Largest request body accepted on any shimmy-pull route, the proxied ones included: a larger
    * declared body, or a chunked one that grows past it, is answered 413 payload_too_large. The
    * pull API's own limit is 64 KiB.
    */
-  private DataSize maxBodySize = DataSize.ofMegabytes(32);
+  private DataSize maxBodyBytes = DataSize.ofBytes(DEFAULTS.maxBodyBytes());
+
+  /** Free disk space a pull must leave, e.g. 5GB; 0 for none. A pull that would not gets 507. */
+  private DataSize diskReserveBytes = DataSize.ofBytes(DEFAULTS.diskReserveBytes());
 
   /**
    * How many Shimmy instances (one per model) may run at once; the least-recently-used idle one is
    * stopped to make room. At least 1.
    */
-  private int maxLoadedModels = 1;
+  private int maxLoadedModels = DEFAULTS.maxLoadedModels();
 
   /** Most bytes of model files running at once, e.g. 8GB; unset means no limit. */
   private @Nullable DataSize maxLoadedBytes;
 
   /** How many requests may wait for room at once; more get 503 with Retry-After. At least 0. */
-  private int maxQueue = 64;
+  private int maxQueue = DEFAULTS.maxQueue();
 
   /** Longest wait in the queue for room before a 503. */
-  private Duration queueTimeout = Duration.ofSeconds(60);
+  private Duration queueTimeout = DEFAULTS.queueTimeout();
 
   /** Stop an instance idle this long; -1s (the default) never, 0 as soon as it is idle. */
-  private Duration keepAlive = Duration.ofSeconds(-1);
+  private Duration keepAlive = DEFAULTS.keepAlive();
 
   /**
    * Model for requests that name none; unset means the only model answers them, and with several
@@ -86,10 +96,10 @@ public class ShimmyProperties {
   private @Nullable String defaultModel;
 
   /**
-   * URL of an externally managed Shimmy, used when shimmy.supervisor.enabled is false, e.g.
-   * http://shimmy:11435.
+   * URL of an already-running Shimmy to front instead of running one, e.g. http://shimmy:11435; it
+   * is not restarted and the model directory is not watched.
    */
-  private @Nullable URI externalUrl;
+  private @Nullable URI shimmyUrl;
 
   /** The reverse proxy to Shimmy. */
   private final Proxy proxy = new Proxy();
@@ -169,12 +179,26 @@ public class ShimmyProperties {
     this.basePath = basePath;
   }
 
-  public DataSize getMaxBodySize() {
-    return maxBodySize;
+  public DataSize getMaxBodyBytes() {
+    return maxBodyBytes;
   }
 
-  public void setMaxBodySize(DataSize maxBodySize) {
-    this.maxBodySize = maxBodySize;
+  public void setMaxBodyBytes(DataSize maxBodyBytes) {
+    if (maxBodyBytes.toBytes() <= 0) {
+      throw new IllegalArgumentException("shimmy.max-body-bytes must be positive, not " + maxBodyBytes);
+    }
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  public DataSize getDiskReserveBytes() {
+    return diskReserveBytes;
+  }
+
+  public void setDiskReserveBytes(DataSize diskReserveBytes) {
+    if (diskReserveBytes.isNegative()) {
+      throw new IllegalArgumentException("shimmy.disk-reserve-bytes must not be negative, not " + diskReserveBytes);
+    }
+    this.diskReserveBytes = diskReserveBytes;
   }
 
   public int getMaxLoadedModels() {
@@ -227,7 +251,7 @@ public class ShimmyProperties {
 
   /** Any negative value means never and is kept as -1s. */
   public void setKeepAlive(Duration keepAlive) {
-    this.keepAlive = keepAlive.isNegative() ? Duration.ofSeconds(-1) : keepAlive;
+    this.keepAlive = keepAlive.isNegative() ? ShimmyOptions.KEEP_ALIVE_NEVER : keepAlive;
   }
 
   public @Nullable String getDefaultModel() {
@@ -238,12 +262,49 @@ public class ShimmyProperties {
     this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel.strip();
   }
 
-  public @Nullable URI getExternalUrl() {
-    return externalUrl;
+  public @Nullable URI getShimmyUrl() {
+    return shimmyUrl;
   }
 
-  public void setExternalUrl(@Nullable URI externalUrl) {
-    this.externalUrl = externalUrl;
+  public void setShimmyUrl(@Nullable URI shimmyUrl) {
+    this.shimmyUrl = shimmyUrl;
+  }
+
+  /**
+   * These properties as the one options type the parts are built from.
+   *
+   * @throws IllegalStateException when shimmy.supervisor.enabled is false without shimmy.shimmy-url
+   */
+  public ShimmyOptions toOptions() {
+    if (!supervisor.isEnabled() && shimmyUrl == null) {
+      throw new IllegalStateException(
+          "shimmy.supervisor.enabled=false needs shimmy.shimmy-url, the URL of the Shimmy to"
+              + " front, e.g. http://shimmy:11435");
+    }
+    ShimmyOptions.Builder options =
+        ShimmyOptions.newBuilder()
+            .modelDir(modelDir)
+            .shimmyCommand(shimmyCommand)
+            .shimmyUrl(shimmyUrl)
+            .hfEndpoint(hfEndpoint == null ? null : hfEndpoint.toString())
+            .hfToken(hfToken)
+            .adminToken(adminToken)
+            .restartMode(restartMode)
+            .readyTimeout(readyTimeout)
+            .pull(pull)
+            .maxLoadedModels(maxLoadedModels)
+            .maxQueue(maxQueue)
+            .queueTimeout(queueTimeout)
+            .keepAlive(keepAlive)
+            .defaultModel(defaultModel)
+            .basePath(basePath)
+            .proxyEnabled(proxy.isEnabled())
+            .maxBodyBytes(maxBodyBytes.toBytes())
+            .diskReserveBytes(diskReserveBytes.toBytes());
+    if (maxLoadedBytes != null) {
+      options.maxLoadedBytes(maxLoadedBytes.toBytes());
+    }
+    return options.build();
   }
 
   public Proxy getProxy() {
@@ -277,7 +338,8 @@ public class ShimmyProperties {
 
     /**
      * Whether Shimmy runs as a child process of the application; when false the starter fronts the
-     * externally managed Shimmy at shimmy.external-url and cannot restart it.
+     * already-running Shimmy at shimmy.shimmy-url (which setting alone does too) and cannot
+     * restart it.
      */
     private boolean enabled = true;
 

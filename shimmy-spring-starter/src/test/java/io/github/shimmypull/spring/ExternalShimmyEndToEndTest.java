@@ -61,7 +61,7 @@ class ExternalShimmyEndToEndTest {
         FakeHuggingFace.builder().file("acme/new-GGUF", "new-Q4_K_M.gguf", FakeFile.seeded(32 * 1024, 9)).build());
     hubServer.start(InetAddress.getByName("127.0.0.1"), 0);
     registry.add("shimmy.supervisor.enabled", () -> "false");
-    registry.add("shimmy.external-url", () -> "http://127.0.0.1:" + shimmyPort);
+    registry.add("shimmy.shimmy-url", () -> "http://127.0.0.1:" + shimmyPort);
     registry.add("shimmy.model-dir", () -> modelDir.toString());
     registry.add("shimmy.hf-endpoint", () -> hubServer.url("/").toString());
     registry.add("shimmy.ready-timeout", () -> "2s");

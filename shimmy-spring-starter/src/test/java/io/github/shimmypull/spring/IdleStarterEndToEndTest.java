@@ -29,7 +29,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The starter on Tomcat with an empty model directory (Shimmy idle), a small {@code
- * shimmy.max-body-size} and a Prometheus registry: the answers core decides for every adapter, seen
+ * shimmy.max-body-bytes} and a Prometheus registry: the answers core decides for every adapter, seen
  * through Spring.
  */
 @DirtiesContext
@@ -47,7 +47,7 @@ class IdleStarterEndToEndTest {
   static void shimmy(DynamicPropertyRegistry registry) {
     registry.add("shimmy.model-dir", () -> modelDir.toString());
     registry.add("shimmy.shimmy-command", FakeShimmy::commandLine);
-    registry.add("shimmy.max-body-size", () -> "1000B");
+    registry.add("shimmy.max-body-bytes", () -> "1000B");
   }
 
   @Test
@@ -62,7 +62,7 @@ class IdleStarterEndToEndTest {
   }
 
   @Test
-  void aBodyDeclaredOverTheMaxBodySizeIs413() throws Exception {
+  void aBodyDeclaredOverTheMaxBodyBytesIs413() throws Exception {
     HttpResponse<String> over =
         send(HttpRequest.newBuilder(url("/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString("x".repeat(1001))));
 
@@ -72,7 +72,7 @@ class IdleStarterEndToEndTest {
 
   /** {@code /v1/generate} reads the body before forwarding, so the cut shows while Shimmy is idle. */
   @Test
-  void aChunkedBodyGrowingPastTheMaxBodySizeIs413() throws Exception {
+  void aChunkedBodyGrowingPastTheMaxBodyBytesIs413() throws Exception {
     byte[] chunk = "x".repeat(500).getBytes(StandardCharsets.UTF_8);
     HttpRequest.BodyPublisher chunked =
         HttpRequest.BodyPublishers.ofInputStream(

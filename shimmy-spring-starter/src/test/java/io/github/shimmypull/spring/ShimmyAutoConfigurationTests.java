@@ -24,6 +24,8 @@ import io.github.shimmypull.spring.internal.ShimmyHandlerMapping;
 import io.github.shimmypull.spring.internal.ShimmyLifecycle;
 import io.github.shimmypull.supervisor.ExternalShimmySupervisor;
 import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
+import io.github.shimmypull.supervisor.ShimmyComponents;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -194,19 +196,22 @@ class ShimmyAutoConfigurationTests {
   }
 
   @Test
-  void declaredModelsArePreloadedBeforeTheBackendStarts() {
+  void aDeclaredModelThatCannotBeMadePresentFailsStartupAfterEveryOneWasTriedAndShimmyNeverStarts() {
+    // As in the server jar (ShimmyComponents.preload): a declared model is a requirement.
+    RecordingPuller puller = new RecordingPuller();
+    RecordingSupervisor supervisor = new RecordingSupervisor();
     runner()
-        .withUserConfiguration(UserBackend.class)
+        .withBean("userPuller", RecordingPuller.class, () -> puller)
+        .withBean("userLocalModels", NoModels.class, NoModels::new)
+        .withBean("userSupervisor", RecordingSupervisor.class, () -> supervisor)
         .withPropertyValues("shimmy.pull[0]=acme/tiny-GGUF:Q8_0", "shimmy.pull[1]=hf.co/acme/other-GGUF")
         .run(
             context -> {
-              assertThat(context).hasNotFailed();
-              RecordingPuller puller = context.getBean(RecordingPuller.class);
-              assertThat(puller.prepared)
-                  .extracting(ModelRef::repo)
-                  .containsExactly("acme/tiny-GGUF", "acme/other-GGUF");
-              assertThat(context.getBean(RecordingSupervisor.class).starts).hasValue(1);
+              assertThat(context).getFailure().rootCause().hasMessageContaining("no such repo in this test");
+              assertThat(context).getFailure().hasStackTraceContaining("preload of acme/tiny-GGUF:Q8_0 failed");
             });
+    assertThat(puller.prepared).extracting(ModelRef::repo).containsExactly("acme/tiny-GGUF", "acme/other-GGUF");
+    assertThat(supervisor.starts).hasValue(0);
   }
 
   @Test
@@ -230,7 +235,7 @@ class ShimmyAutoConfigurationTests {
             "shimmy.ready-timeout=7s",
             "shimmy.base-path=/shimmy",
             "shimmy.proxy.enabled=false",
-            "shimmy.external-url=http://shimmy:11435")
+            "shimmy.shimmy-url=http://shimmy:11435")
         .run(
             context -> {
               ShimmyProperties properties = context.getBean(ShimmyProperties.class);
@@ -243,7 +248,7 @@ class ShimmyAutoConfigurationTests {
               assertThat(properties.getReadyTimeout()).isEqualTo(Duration.ofSeconds(7));
               assertThat(properties.getBasePath()).isEqualTo("/shimmy");
               assertThat(properties.getProxy().isEnabled()).isFalse();
-              assertThat(properties.getExternalUrl()).isEqualTo(URI.create("http://shimmy:11435"));
+              assertThat(properties.getShimmyUrl()).isEqualTo(URI.create("http://shimmy:11435"));
               assertThat(context.getBean(PullCoordinator.class).readyTimeout()).isEqualTo(Duration.ofSeconds(7));
             });
   }
@@ -252,13 +257,16 @@ class ShimmyAutoConfigurationTests {
   void propertyDefaultsMatchTheServerJar() {
     ShimmyProperties defaults = new ShimmyProperties();
 
-    assertThat(defaults.getModelDir()).isEqualTo(Path.of("models"));
+    assertThat(defaults.toOptions()).usingRecursiveComparison().isEqualTo(ShimmyOptions.defaults());
+
+    assertThat(defaults.getModelDir()).isEqualTo(Path.of("./models"));
     assertThat(defaults.getShimmyCommand()).isEqualTo("shimmy");
     assertThat(defaults.getRestartMode()).isEqualTo(RestartMode.BLUE_GREEN);
     assertThat(defaults.getReadyTimeout()).isEqualTo(Duration.ofSeconds(120));
     assertThat(defaults.getPull()).isEmpty();
     assertThat(defaults.getBasePath()).isEmpty();
-    assertThat(defaults.getMaxBodySize().toBytes()).isEqualTo(32L * 1024 * 1024);
+    assertThat(defaults.getMaxBodyBytes().toBytes()).isEqualTo(32L * 1024 * 1024);
+    assertThat(defaults.getDiskReserveBytes().toBytes()).isEqualTo(1024L * 1024 * 1024);
     assertThat(defaults.getProxy().isEnabled()).isTrue();
     assertThat(defaults.getSupervisor().isEnabled()).isTrue();
     assertThat(defaults.getAdminToken()).isNull();
@@ -347,6 +355,58 @@ class ShimmyAutoConfigurationTests {
   }
 
   @Test
+  void theServiceVersionIsTheLibrarysAsInTheServerJar() {
+    runner()
+        .withUserConfiguration(UserBackend.class)
+        .run(
+            context -> {
+              String body = get(context.getBean(ShimmyHttpApi.class), "/").getContentAsString();
+
+              assertThat(ShimmyComponents.version()).isNotEqualTo("unknown");
+              assertThat(body).contains("\"version\":\"" + ShimmyComponents.version() + "\"");
+            });
+  }
+
+  @Test
+  void withTheProxyDisabledOnlyTheApisOwnPathsAreMountedAndTheApplicationKeepsTheRest() {
+    webRunner()
+        .withPropertyValues("shimmy.proxy.enabled=false")
+        .run(
+            context -> {
+              ShimmyHandlerMapping mapping = context.getBean(ShimmyHandlerMapping.class);
+
+              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/v1/health"))).isNotNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("POST", "/v1/api/pull"))).isNotNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/api/tags"))).isNotNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/index.html"))).isNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("POST", "/v1/chat/completions"))).isNull();
+            });
+    webRunner()
+        .run(
+            context ->
+                assertThat(context.getBean(ShimmyHandlerMapping.class).getHandler(new MockHttpServletRequest("GET", "/index.html")))
+                    .as("with the proxy on, every path is Shimmy's")
+                    .isNotNull());
+  }
+
+  @Test
+  void theDiskReserveAndTheShimmyUrlReachTheOptionsThePartsAreBuiltFrom() {
+    runner()
+        .withUserConfiguration(UserPuller.class)
+        .withPropertyValues("shimmy.disk-reserve-bytes=5GB", "shimmy.shimmy-url=http://127.0.0.1:9", "shimmy.max-body-bytes=1KB")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              ShimmyOptions options = context.getBean(ShimmyOptions.class);
+              assertThat(options.diskReserveBytes()).isEqualTo(5L << 30);
+              assertThat(options.maxBodyBytes()).isEqualTo(1024);
+              assertThat(context.getBean(ShimmySupervisor.class))
+                  .as("a shimmy-url alone fronts that Shimmy")
+                  .isInstanceOf(ExternalShimmySupervisor.class);
+            });
+  }
+
+  @Test
   void disablingTheProxyLeavesTheApiWithoutIt() {
     runner()
         .withUserConfiguration(UserBackend.class)
@@ -362,7 +422,7 @@ class ShimmyAutoConfigurationTests {
   void withTheSupervisorDisabledTheExternalShimmyIsFronted() {
     runner()
         .withUserConfiguration(UserPuller.class)
-        .withPropertyValues("shimmy.supervisor.enabled=false", "shimmy.external-url=http://127.0.0.1:9")
+        .withPropertyValues("shimmy.supervisor.enabled=false", "shimmy.shimmy-url=http://127.0.0.1:9")
         .run(
             context -> {
               assertThat(context).hasNotFailed();
@@ -373,7 +433,7 @@ class ShimmyAutoConfigurationTests {
   }
 
   @Test
-  void withTheSupervisorDisabledAndNoExternalUrlStartupFailsNamingTheProperty() {
+  void withTheSupervisorDisabledAndNoShimmyUrlStartupFailsNamingTheProperty() {
     runner()
         .withUserConfiguration(UserPuller.class)
         .withPropertyValues("shimmy.supervisor.enabled=false")
@@ -382,7 +442,7 @@ class ShimmyAutoConfigurationTests {
                 assertThat(context)
                     .getFailure()
                     .rootCause()
-                    .hasMessageContaining("shimmy.external-url"));
+                    .hasMessageContaining("shimmy.shimmy-url"));
   }
 
   @Test

@@ -220,10 +220,10 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
   /** Builds a {@link ProcessShimmySupervisor}; every setting has a documented default. */
   public static final class Builder {
     private final Path modelDir;
-    private List<String> command = List.of("shimmy");
+    private List<String> command = ShimmyOptions.DEFAULT_SHIMMY_COMMAND;
     private @Nullable ShimmyLauncher launcher;
-    private RestartMode restartMode = RestartMode.BLUE_GREEN;
-    private Duration readyTimeout = Duration.ofSeconds(120);
+    private RestartMode restartMode = ShimmyOptions.DEFAULT_RESTART_MODE;
+    private Duration readyTimeout = ShimmyOptions.DEFAULT_READY_TIMEOUT;
     private Duration pollInterval = Duration.ofMillis(25);
     private Duration stopGrace = Duration.ofSeconds(5);
     private Duration drainTimeout = Duration.ofSeconds(30);
@@ -237,11 +237,11 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     private boolean watchdog = true;
     private @Nullable OkHttpClient http;
     private int tailLines = 50;
-    private int maxLoadedModels = 1;
+    private int maxLoadedModels = ShimmyOptions.DEFAULT_MAX_LOADED_MODELS;
     private long maxLoadedBytes = 0;
-    private int maxQueue = 64;
-    private Duration queueTimeout = Duration.ofSeconds(60);
-    private Duration keepAlive = Duration.ofSeconds(-1);
+    private int maxQueue = ShimmyOptions.DEFAULT_MAX_QUEUE;
+    private Duration queueTimeout = ShimmyOptions.DEFAULT_QUEUE_TIMEOUT;
+    private Duration keepAlive = ShimmyOptions.KEEP_ALIVE_NEVER;
     private Duration livenessInterval = Duration.ofSeconds(10);
     private Duration livenessTimeout = Duration.ofSeconds(5);
     private int livenessMisses = 3;

@@ -12,16 +12,14 @@ import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelPuller;
-import io.github.shimmypull.core.pull.ModelRef;
-import io.github.shimmypull.core.ollama.ModelNames;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
-import io.github.shimmypull.supervisor.internal.SupervisorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,98 +53,48 @@ public final class ShimmyRuntime implements AutoCloseable {
   /** The Hugging Face endpoint used when neither the builder nor {@code $HF_ENDPOINT} sets one. */
   public static final String DEFAULT_HF_ENDPOINT = HuggingFacePuller.DEFAULT_ENDPOINT;
 
-  /** Default {@link Builder#readyTimeout(Duration)}: 120 s. */
-  public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(120);
+  /** Default {@link Builder#readyTimeout(Duration)}: {@link ShimmyOptions#DEFAULT_READY_TIMEOUT}. */
+  public static final Duration DEFAULT_READY_TIMEOUT = ShimmyOptions.DEFAULT_READY_TIMEOUT;
 
   private static final Logger log = LoggerFactory.getLogger(ShimmyRuntime.class);
 
+  private final ShimmyOptions options;
   private final Path modelDir;
-  private final List<ModelRef> preload;
-  private final Duration readyTimeout;
-  private final @Nullable String defaultModel;
   private final ModelRouter router;
   private final OkHttpClient httpClient;
   private final boolean ownsClient;
   private final HuggingFacePuller puller;
   private final ModelDirectory localModels;
-  private final ProcessShimmySupervisor supervisor;
+  private final ShimmySupervisor supervisor;
   private final PullCoordinator coordinator;
   private final HttpHandler httpHandler;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private ShimmyRuntime(Builder b) {
-    this.modelDir = b.modelDir.toAbsolutePath().normalize();
-    this.preload = b.preload.stream().map(ModelRef::parse).toList();
-    this.readyTimeout = b.readyTimeout;
-    this.defaultModel = b.defaultModel;
-    ModelDirectory directory = new ModelDirectory(modelDir);
-    // OpenAI requests may name a model by the name it was pulled by over Ollama's API (hf.co/...).
-    this.router =
-        ModelRouter.builder()
-            .defaultModel(b.defaultModel)
-            .alias(new ModelNames(modelDir, directory::list).resolver())
-            .build();
+    this.options = b.options.build();
+    this.modelDir = ShimmyComponents.modelDir(options);
     this.ownsClient = b.httpClient == null;
     this.httpClient = b.httpClient != null ? b.httpClient : ShimmyProxy.defaultClient();
     MeterRegistry registry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
-    String endpoint = firstNonBlank(b.hfEndpoint, b.env.get("HF_ENDPOINT"), DEFAULT_HF_ENDPOINT);
-    String token = firstNonBlank(b.hfToken, b.env.get("HF_TOKEN"), null);
-    List<String> command = b.shimmyCommand;
-    HuggingFacePuller.Builder pullerBuilder =
-        HuggingFacePuller.builder()
-            .modelDir(modelDir)
-            .endpoint(endpoint)
-            .token(token)
-            .client(httpClient)
-            .meterRegistry(registry);
+    HuggingFacePuller.Builder pullerBuilder = ShimmyComponents.puller(options, b.env, httpClient, registry);
     b.pullerCustomizer.accept(pullerBuilder);
     this.puller = pullerBuilder.build();
-    this.localModels = directory;
+    this.localModels = ShimmyComponents.localModels(options);
+    // OpenAI requests may name a model by the name it was pulled by over Ollama's API (hf.co/...).
+    this.router = ShimmyComponents.router(options, localModels);
     DiscoveryRunner discovery = b.discovery != null ? b.discovery : new ScanDiscoveryRunner();
-    SupervisorMetrics supervisorMetrics = SupervisorMetrics.on(registry);
-    this.supervisor =
-        ProcessShimmySupervisor.newBuilder(modelDir)
-            .command(command)
-            .restartMode(b.restartMode)
-            .readyTimeout(readyTimeout)
-            .discovery(discovery)
-            .httpClient(httpClient)
-            .maxLoadedModels(b.maxLoadedModels)
-            .maxLoadedBytes(b.maxLoadedBytes)
-            .maxQueue(b.maxQueue)
-            .queueTimeout(b.queueTimeout)
-            .keepAlive(b.keepAlive)
-            .events(supervisorMetrics)
-            .build();
-    supervisorMetrics.bindGauges(supervisor);
+    this.supervisor = ShimmyComponents.supervisor(options, discovery, httpClient, registry);
     this.coordinator =
-        PullCoordinator.builder()
-            .modelDir(modelDir)
-            .puller(puller)
-            .localModels(localModels)
-            .discovery(discovery)
-            .supervisor(supervisor)
-            .readyTimeout(readyTimeout)
-            .meterRegistry(registry)
-            .build();
-    ShimmyHttpApi.Builder api =
-        ShimmyHttpApi.builder()
-            .coordinator(coordinator)
-            .supervisor(supervisor)
-            .modelDir(modelDir)
-            .adminToken(b.adminToken)
-            .serviceVersion(b.serviceVersion)
-            .maxBodyBytes(b.maxBodyBytes)
-            .metrics(b.metricsText);
-    if (b.proxyEnabled) {
-      api.proxy(
-          ShimmyProxy.builder()
-              .supervisor(supervisor)
-              .router(router)
-              .client(httpClient)
-              .meterRegistry(registry)
-              .build());
+        ShimmyComponents.coordinator(options, puller, localModels, discovery, supervisor, registry).build();
+    ShimmyProxy proxy =
+        options.proxyEnabled() ? ShimmyComponents.proxy(supervisor, router, httpClient, registry).build() : null;
+    ShimmyHttpApi.Builder api = ShimmyComponents.httpApi(options, coordinator, proxy);
+    if (b.serviceVersion != null) {
+      api.serviceVersion(b.serviceVersion);
+    }
+    if (b.metricsText != null) {
+      api.metrics(b.metricsText);
     }
     this.httpHandler = api.build();
   }
@@ -154,6 +102,16 @@ public final class ShimmyRuntime implements AutoCloseable {
   /** A new builder; every option has a default. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** A new builder starting from {@code options}. */
+  public static Builder builder(ShimmyOptions options) {
+    return new Builder().options(options);
+  }
+
+  /** The options this runtime was built from. */
+  public ShimmyOptions options() {
+    return options;
   }
 
   /**
@@ -173,14 +131,7 @@ public final class ShimmyRuntime implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create model directory " + modelDir, e);
     }
-    List<PreloadResult> results = coordinator.preload(preload);
-    for (PreloadResult result : results) {
-      PullException error = result.error();
-      if (error != null) {
-        throw new PullException(
-            error.reason(), "preload of " + result.ref() + " failed: " + error.getMessage(), error);
-      }
-    }
+    List<PreloadResult> results = ShimmyComponents.preload(coordinator, options.pull());
     coordinator.start();
     log.info(
         "shimmy-pull runtime started: model dir {}, {} preloaded, backend {}",
@@ -220,7 +171,7 @@ public final class ShimmyRuntime implements AutoCloseable {
    * only model answers them, and with several models they get 400.
    */
   public @Nullable String defaultModel() {
-    return defaultModel;
+    return options.defaultModel();
   }
 
   /** How requests are routed by their model (with the default model); share it with a ShimmyEdge. */
@@ -250,140 +201,121 @@ public final class ShimmyRuntime implements AutoCloseable {
     }
   }
 
-  private static @Nullable String firstNonBlank(@Nullable String a, @Nullable String b, @Nullable String c) {
-    if (a != null && !a.isBlank()) {
-      return a;
-    }
-    if (b != null && !b.isBlank()) {
-      return b;
-    }
-    return c;
-  }
-
-  /** Options of a {@link ShimmyRuntime}; every one has a default. */
+  /**
+   * Options of a {@link ShimmyRuntime}: the {@link ShimmyOptions} (every default is there; the
+   * setters below change one of them) and the collaborators a runtime is built with.
+   */
   public static final class Builder {
-    private Path modelDir = Path.of("models");
-    private List<String> shimmyCommand = List.of("shimmy");
-    private @Nullable String hfEndpoint;
-    private @Nullable String hfToken;
-    private @Nullable String adminToken;
-    private RestartMode restartMode = RestartMode.BLUE_GREEN;
-    private Duration readyTimeout = DEFAULT_READY_TIMEOUT;
-    private List<String> preload = List.of();
+    private ShimmyOptions.Builder options = ShimmyOptions.newBuilder();
     private @Nullable MeterRegistry meterRegistry;
     private @Nullable Supplier<String> metricsText;
-    private String serviceVersion = "unknown";
-    private @Nullable String defaultModel;
-    private boolean proxyEnabled = true;
-    private long maxBodyBytes = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
+    private @Nullable String serviceVersion;
     private @Nullable OkHttpClient httpClient;
     private Map<String, String> env = System.getenv();
     private Consumer<HuggingFacePuller.Builder> pullerCustomizer = puller -> {};
     private @Nullable DiscoveryRunner discovery;
-    private int maxLoadedModels = 1;
-    private long maxLoadedBytes = 0;
-    private int maxQueue = 64;
-    private Duration queueTimeout = Duration.ofSeconds(60);
-    private Duration keepAlive = Duration.ofSeconds(-1);
 
     private Builder() {}
 
-    /** How many models (one Shimmy instance each) may run at once. Default 1. */
+    /** Replaces every option with {@code options}. */
+    public Builder options(ShimmyOptions options) {
+      this.options = options.toBuilder();
+      return this;
+    }
+
+    /** See {@link ShimmyOptions.Builder#maxLoadedModels}. */
     public Builder maxLoadedModels(int maxLoadedModels) {
-      if (maxLoadedModels < 1) {
-        throw new IllegalArgumentException("maxLoadedModels must be at least 1, not " + maxLoadedModels);
-      }
-      this.maxLoadedModels = maxLoadedModels;
+      options.maxLoadedModels(maxLoadedModels);
       return this;
     }
 
-    /** The most bytes of model files loaded at once (0 or negative: no limit). Default no limit. */
+    /** See {@link ShimmyOptions.Builder#maxLoadedBytes}. */
     public Builder maxLoadedBytes(long maxLoadedBytes) {
-      this.maxLoadedBytes = Math.max(0, maxLoadedBytes);
+      options.maxLoadedBytes(maxLoadedBytes);
       return this;
     }
 
-    /** How many requests may wait for room at once; more get 503. Default 64. */
+    /** See {@link ShimmyOptions.Builder#maxQueue}. */
     public Builder maxQueue(int maxQueue) {
-      if (maxQueue < 0) {
-        throw new IllegalArgumentException("maxQueue must not be negative, not " + maxQueue);
-      }
-      this.maxQueue = maxQueue;
+      options.maxQueue(maxQueue);
       return this;
     }
 
-    /** The longest a request waits in the queue for room before a 503. Default 60 s. */
+    /** See {@link ShimmyOptions.Builder#queueTimeout}. */
     public Builder queueTimeout(Duration queueTimeout) {
-      if (queueTimeout.isNegative()) {
-        throw new IllegalArgumentException("queueTimeout must not be negative: " + queueTimeout);
-      }
-      this.queueTimeout = queueTimeout;
+      options.queueTimeout(queueTimeout);
       return this;
     }
 
-    /** How long an idle instance keeps running: negative = forever, 0 = stop when idle. Default forever. */
+    /** See {@link ShimmyOptions.Builder#keepAlive}. */
     public Builder keepAlive(Duration keepAlive) {
-      this.keepAlive = Objects.requireNonNull(keepAlive, "keepAlive");
+      options.keepAlive(Objects.requireNonNull(keepAlive, "keepAlive"));
       return this;
     }
 
-    /** The model directory Shimmy scans; created by {@link #start()}. Default {@code ./models}. */
+    /** The model directory Shimmy scans; created by {@link #start()}. See {@link ShimmyOptions.Builder#modelDir}. */
     public Builder modelDir(Path modelDir) {
-      this.modelDir = Objects.requireNonNull(modelDir, "modelDir");
+      options.modelDir(modelDir);
       return this;
     }
 
-    /** How to run Shimmy: the executable and leading arguments. Default {@code [shimmy]}. */
+    /** See {@link ShimmyOptions.Builder#shimmyCommand(List)}. */
     public Builder shimmyCommand(List<String> command) {
-      if (command.isEmpty()) {
-        throw new IllegalArgumentException("the Shimmy command must not be empty");
-      }
-      this.shimmyCommand = List.copyOf(command);
+      options.shimmyCommand(command);
       return this;
     }
 
     /** How to run Shimmy, split like a POSIX shell would ({@link ShimmyCommand#parse}). */
     public Builder shimmyCommand(String command) {
-      return shimmyCommand(ShimmyCommand.parse(command));
+      options.shimmyCommand(command);
+      return this;
+    }
+
+    /** See {@link ShimmyOptions.Builder#shimmyUrl}. */
+    public Builder shimmyUrl(@Nullable URI shimmyUrl) {
+      options.shimmyUrl(shimmyUrl);
+      return this;
     }
 
     /** Hugging Face endpoint or mirror. Default {@code $HF_ENDPOINT}, else {@value #DEFAULT_HF_ENDPOINT}. */
     public Builder hfEndpoint(@Nullable String hfEndpoint) {
-      this.hfEndpoint = hfEndpoint;
+      options.hfEndpoint(hfEndpoint);
       return this;
     }
 
-    /** Bearer token for gated or private repos. Default {@code $HF_TOKEN}, else none. */
+    /** See {@link ShimmyOptions.Builder#hfToken}. */
     public Builder hfToken(@Nullable String hfToken) {
-      this.hfToken = hfToken;
+      options.hfToken(hfToken);
       return this;
     }
 
-    /** When set, mutating endpoints need {@code Authorization: Bearer TOKEN}. Default none. */
+    /** See {@link ShimmyOptions.Builder#adminToken}. */
     public Builder adminToken(@Nullable String adminToken) {
-      this.adminToken = adminToken == null || adminToken.isBlank() ? null : adminToken;
+      options.adminToken(adminToken);
       return this;
     }
 
-    /** How Shimmy is restarted for a new model set. Default blue-green. */
+    /** See {@link ShimmyOptions.Builder#restartMode}. */
     public Builder restartMode(RestartMode restartMode) {
-      this.restartMode = Objects.requireNonNull(restartMode, "restartMode");
+      options.restartMode(restartMode);
       return this;
     }
 
-    /** How long to wait for Shimmy to serve after a (re)start. Default 120 s. */
+    /** See {@link ShimmyOptions.Builder#readyTimeout}. */
     public Builder readyTimeout(Duration readyTimeout) {
-      if (readyTimeout.isNegative() || readyTimeout.isZero()) {
-        throw new IllegalArgumentException("readyTimeout must be positive: " + readyTimeout);
-      }
-      this.readyTimeout = readyTimeout;
+      options.readyTimeout(readyTimeout);
       return this;
     }
 
-    /** References pulled by {@link #start()} before Shimmy starts. Default none. */
-    public Builder preload(List<String> refs) {
-      refs.forEach(ModelRef::parse);
-      this.preload = List.copyOf(refs);
+    /** References pulled by {@link #start()} before Shimmy starts. See {@link ShimmyOptions.Builder#pull}. */
+    public Builder pull(List<String> refs) {
+      options.pull(refs);
+      return this;
+    }
+
+    /** See {@link ShimmyOptions.Builder#diskReserveBytes}. */
+    public Builder diskReserveBytes(long diskReserveBytes) {
+      options.diskReserveBytes(diskReserveBytes);
       return this;
     }
 
@@ -399,24 +331,21 @@ public final class ShimmyRuntime implements AutoCloseable {
       return this;
     }
 
-    /** The version {@code GET /} reports. Default {@code unknown}. */
+    /** The version {@code GET /} reports. Default {@link ShimmyComponents#version()}. */
     public Builder serviceVersion(String serviceVersion) {
       this.serviceVersion = Objects.requireNonNull(serviceVersion, "serviceVersion");
       return this;
     }
 
-    /**
-     * The model id for requests that name no model. Default none: the only model answers them,
-     * and with several models they get 400 {@code model_required}.
-     */
+    /** See {@link ShimmyOptions.Builder#defaultModel}. */
     public Builder defaultModel(@Nullable String defaultModel) {
-      this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel.strip();
+      options.defaultModel(defaultModel);
       return this;
     }
 
-    /** Whether paths the API does not know are proxied to Shimmy. Default true. */
+    /** See {@link ShimmyOptions.Builder#proxyEnabled}. */
     public Builder proxyEnabled(boolean proxyEnabled) {
-      this.proxyEnabled = proxyEnabled;
+      options.proxyEnabled(proxyEnabled);
       return this;
     }
 
@@ -425,10 +354,7 @@ public final class ShimmyRuntime implements AutoCloseable {
      * payload_too_large} above it; see {@link ShimmyHttpApi.Builder#maxBodyBytes}). Default 32 MiB.
      */
     public Builder maxBodyBytes(long maxBodyBytes) {
-      if (maxBodyBytes <= 0) {
-        throw new IllegalArgumentException("maxBodyBytes must be positive, not " + maxBodyBytes);
-      }
-      this.maxBodyBytes = maxBodyBytes;
+      options.maxBodyBytes(maxBodyBytes);
       return this;
     }
 

@@ -82,7 +82,7 @@ class ShimmyRuntimeTest {
   @Test
   void startFailsWhenADeclaredModelCannotBePulledAndShimmyIsNotStarted() {
     try (ShimmyRuntime runtime =
-        runtime(Map.of()).hfEndpoint(server.url("/").toString()).preload(List.of("acme/missing-GGUF:Q4_K_M")).build()) {
+        runtime(Map.of()).hfEndpoint(server.url("/").toString()).pull(List.of("acme/missing-GGUF:Q4_K_M")).build()) {
 
       assertThatThrownBy(runtime::start).isInstanceOf(PullException.class).hasMessageContaining("acme/missing-GGUF");
       assertThat(runtime.supervisor().state().status()).isNotIn(BackendStatus.STARTING, BackendStatus.READY);

@@ -106,7 +106,7 @@ public final class WireFormat {
     m.put("file", model.files().isEmpty() ? null : model.files().get(0));
     m.put("files", model.files());
     m.put("size", model.sizeBytes());
-    m.put("size_mb", Math.round(model.sizeBytes() / 1024.0 / 1024.0 * 10) / 10.0);
+    m.put("size_mb", PullResult.mebibytes(model.sizeBytes()));
     m.put("sha256", model.sha256());
     m.put("repo", model.repo());
     m.put("commit", model.commit());

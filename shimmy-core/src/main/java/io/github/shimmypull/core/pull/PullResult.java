@@ -30,6 +30,11 @@ public record PullResult(
 
   /** Size in MiB, rounded to one decimal, as the {@code complete} event reports it. */
   public double sizeMb() {
-    return Math.round(sizeBytes / 1024.0 / 1024.0 * 10) / 10.0;
+    return mebibytes(sizeBytes);
+  }
+
+  /** {@code bytes} in MiB rounded to one decimal: the {@code size_mb} of every JSON answer. */
+  public static double mebibytes(long bytes) {
+    return Math.round(bytes / 1024.0 / 1024.0 * 10) / 10.0;
   }
 }

@@ -2,10 +2,11 @@ package io.github.shimmypull.server.javalin;
 
 import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
-import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.ollama.OllamaApi;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.server.javalin.internal.JavalinExchange;
+import io.github.shimmypull.supervisor.ShimmyComponents;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.config.JavalinState;
 import io.javalin.http.Context;
@@ -17,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,63 +47,70 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
 
-  /** The plugin's settings; public fields with defaults, set in the constructor's consumer. */
+  /**
+   * The plugin's settings; public fields set in the constructor's consumer. The fields shared with
+   * the server jar and the Spring starter have the names and the defaults of {@link ShimmyOptions}
+   * (documented there), which {@link #toOptions()} converts them into.
+   */
   public static final class Config {
-    /** The model directory Shimmy scans; created if missing. Default {@code ./models}. */
-    public Path modelDir = Path.of("models");
-    /** How to run Shimmy, split like a POSIX shell would (see server-interface.md). Default {@code shimmy}. */
-    public String shimmyCommand = "shimmy";
+    private static final ShimmyOptions DEFAULTS = ShimmyOptions.defaults();
+
+    /** The model directory Shimmy scans; created if missing. */
+    public Path modelDir = DEFAULTS.modelDir();
+    /** How to run Shimmy, split like a POSIX shell would (see server-interface.md). */
+    public String shimmyCommand = String.join(" ", DEFAULTS.shimmyCommand());
+    /** An already-running Shimmy to front instead of running one; null (the default) runs one. */
+    public @Nullable URI shimmyUrl = DEFAULTS.shimmyUrl();
     /** Hugging Face endpoint; null means {@code $HF_ENDPOINT} or {@code https://huggingface.co}. */
-    public @Nullable String hfEndpoint;
+    public @Nullable String hfEndpoint = DEFAULTS.hfEndpoint();
     /** Bearer token for gated or private repos; null means {@code $HF_TOKEN}. */
-    public @Nullable String hfToken;
+    public @Nullable String hfToken = DEFAULTS.hfToken();
     /** When set, mutating endpoints need {@code Authorization: Bearer <adminToken>}. */
-    public @Nullable String adminToken;
-    /** How Shimmy is restarted to serve a new model set. Default blue-green. */
-    public RestartMode restartMode = RestartMode.BLUE_GREEN;
-    /** How long to wait for Shimmy to serve after a (re)start. Default 120 s. */
-    public Duration readyTimeout = Duration.ofSeconds(120);
-    /** References pulled before Shimmy starts (declarative preload). Default none. */
-    public List<String> preload = List.of();
+    public @Nullable String adminToken = DEFAULTS.adminToken();
+    /** How Shimmy is restarted to serve a new model set. */
+    public RestartMode restartMode = DEFAULTS.restartMode();
+    /** How long to wait for Shimmy to serve after a (re)start. */
+    public Duration readyTimeout = DEFAULTS.readyTimeout();
+    /** References pulled before Shimmy starts (declarative preload); a failure fails the start. */
+    public List<String> pull = DEFAULTS.pull();
+    /** How many Shimmy instances (one per model) may run at once. */
+    public int maxLoadedModels = DEFAULTS.maxLoadedModels();
+    /** Most bytes of model files running at once; 0 means no limit. */
+    public long maxLoadedBytes = DEFAULTS.maxLoadedBytes();
+    /** How many requests may wait for room at once; more get 503 with Retry-After. */
+    public int maxQueue = DEFAULTS.maxQueue();
+    /** Longest wait in the queue for room before a 503. */
+    public Duration queueTimeout = DEFAULTS.queueTimeout();
+    /** Stop an instance idle this long; negative never, zero as soon as idle. */
+    public Duration keepAlive = DEFAULTS.keepAlive();
     /**
-     * How many Shimmy instances (one per model) may run at once; the least-recently-used idle one
-     * is stopped to make room. Default 1 (one GPU holds one model).
+     * Model for requests that name none; null: the only model answers them, and with several
+     * models they get 400.
      */
-    public int maxLoadedModels = 1;
-    /** Most bytes of model files running at once; 0 (the default) means no limit. */
-    public long maxLoadedBytes = 0;
-    /** How many requests may wait for room at once; more get 503 with Retry-After. Default 64. */
-    public int maxQueue = 64;
-    /** Longest wait in the queue for room before a 503. Default 60 s. */
-    public Duration queueTimeout = Duration.ofSeconds(60);
-    /** Stop an instance idle this long; negative (the default, -1 s) never, zero as soon as idle. */
-    public Duration keepAlive = Duration.ofSeconds(-1);
-    /**
-     * Model for requests that name none. Default null: the only model answers them, and with
-     * several models they get 400.
-     */
-    public @Nullable String defaultModel;
+    public @Nullable String defaultModel = DEFAULTS.defaultModel();
     /** Mount prefix such as {@code /shimmy} ({@code ""}, the default, mounts at the root). */
-    public String basePath = "";
+    public String basePath = DEFAULTS.basePath();
     /**
-     * Whether requests to other paths under {@link #basePath} are proxied to Shimmy. Default true.
-     * The catch-all shadows Javalin's static files under the same prefix: apps with static files
-     * mount the plugin under a {@link #basePath}.
+     * Whether requests to other paths under {@link #basePath} are proxied to Shimmy. The catch-all
+     * shadows Javalin's static files under the same prefix: apps with static files mount the
+     * plugin under a {@link #basePath}.
      */
-    public boolean proxyEnabled = true;
+    public boolean proxyEnabled = DEFAULTS.proxyEnabled();
     /**
      * Largest request body let through to the API and the proxy (413 {@code payload_too_large}
-     * above it, decided by core's {@code ShimmyHttpApi}). Default 32 MiB. Applies to the runtime
-     * the plugin builds; a given {@link #runtime} or {@link #handler} has its own limit.
+     * above it). Applies to the runtime the plugin builds; a given {@link #runtime} or {@link
+     * #handler} has its own limit.
      */
-    public long maxRequestBodyBytes = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
+    public long maxBodyBytes = DEFAULTS.maxBodyBytes();
+    /** Free disk space a pull must leave (507 when it would not). */
+    public long diskReserveBytes = DEFAULTS.diskReserveBytes();
     /**
      * Registry for the meters; null creates a {@link PrometheusMeterRegistry}. {@code GET
      * /v1/api/metrics} scrapes it when it is a Prometheus registry.
      */
     public @Nullable MeterRegistry meterRegistry;
     /** Version reported by {@code GET /}. Default: this library's version. */
-    public String serviceVersion = ShimmyServer.version();
+    public String serviceVersion = ShimmyComponents.version();
     /**
      * A runtime built by the application; the plugin then serves it but neither starts nor closes
      * it. Null (the default) builds one from the fields above, owned by the plugin.
@@ -109,6 +118,31 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     public @Nullable ShimmyRuntime runtime;
     /** A handler to serve instead of a runtime's (tests, custom wiring); nothing is started. */
     public @Nullable HttpHandler handler;
+
+    /** The fields shared with the server jar and the starter, as {@link ShimmyOptions}. */
+    public ShimmyOptions toOptions() {
+      return ShimmyOptions.newBuilder()
+          .modelDir(modelDir)
+          .shimmyCommand(shimmyCommand)
+          .shimmyUrl(shimmyUrl)
+          .hfEndpoint(hfEndpoint)
+          .hfToken(hfToken)
+          .adminToken(adminToken)
+          .restartMode(restartMode)
+          .readyTimeout(readyTimeout)
+          .pull(pull)
+          .maxLoadedModels(maxLoadedModels)
+          .maxLoadedBytes(maxLoadedBytes)
+          .maxQueue(maxQueue)
+          .queueTimeout(queueTimeout)
+          .keepAlive(keepAlive)
+          .defaultModel(defaultModel)
+          .basePath(basePath)
+          .proxyEnabled(proxyEnabled)
+          .maxBodyBytes(maxBodyBytes)
+          .diskReserveBytes(diskReserveBytes)
+          .build();
+    }
   }
 
   private @Nullable ShimmyRuntime ownedRuntime;
@@ -144,7 +178,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
   public void onStart(JavalinState state) {
     Config config = pluginConfig;
     HttpHandler resolved = resolveHandler(config);
-    String base = normaliseBase(config.basePath);
+    String base = ShimmyOptions.normaliseBasePath(config.basePath);
     Handler route = ctx -> serve(ctx, resolved, base);
     String root = base.isEmpty() ? "/" : base;
     state.routes.get(root, route);
@@ -189,31 +223,11 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     @Nullable Supplier<String> scrape =
         registry instanceof PrometheusMeterRegistry prometheus ? prometheus::scrape : null;
     ShimmyRuntime.Builder builder =
-        ShimmyRuntime.builder()
-            .modelDir(config.modelDir)
-            .shimmyCommand(config.shimmyCommand)
-            .adminToken(config.adminToken)
-            .restartMode(config.restartMode)
-            .readyTimeout(config.readyTimeout)
-            .preload(config.preload)
-            .maxLoadedModels(config.maxLoadedModels)
-            .maxLoadedBytes(config.maxLoadedBytes)
-            .maxQueue(config.maxQueue)
-            .queueTimeout(config.queueTimeout)
-            .keepAlive(config.keepAlive)
-            .defaultModel(config.defaultModel)
+        ShimmyRuntime.builder(config.toOptions())
             .meterRegistry(registry)
-            .serviceVersion(config.serviceVersion)
-            .maxBodyBytes(config.maxRequestBodyBytes)
-            .proxyEnabled(config.proxyEnabled);
+            .serviceVersion(config.serviceVersion);
     if (scrape != null) {
       builder.metricsText(scrape);
-    }
-    if (config.hfEndpoint != null) {
-      builder.hfEndpoint(config.hfEndpoint);
-    }
-    if (config.hfToken != null) {
-      builder.hfToken(config.hfToken);
     }
     ShimmyRuntime built = builder.build();
     this.ownedRuntime = built;
@@ -239,16 +253,5 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     // JavalinExchange.handle aborts the connection on an IOException mid-stream, so a stream that
     // broke off (Shimmy died, an Ollama generation failed) never looks complete to the client.
     JavalinExchange.handle(ctx, exchange -> handler.handle(ForwardingHttpExchange.belowPrefix(exchange, base)));
-  }
-
-  private static String normaliseBase(String basePath) {
-    String base = basePath.trim();
-    while (base.endsWith("/")) {
-      base = base.substring(0, base.length() - 1);
-    }
-    if (!base.isEmpty() && !base.startsWith("/")) {
-      base = "/" + base;
-    }
-    return base;
   }
 }

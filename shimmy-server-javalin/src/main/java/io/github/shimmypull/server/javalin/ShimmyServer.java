@@ -6,23 +6,22 @@ import io.github.shimmypull.core.pull.ModelDirCheck;
 import io.github.shimmypull.server.javalin.internal.Cli;
 import io.github.shimmypull.server.javalin.internal.JsonErrorHandler;
 import io.github.shimmypull.server.javalin.internal.RequestRefusalFilter;
-import io.github.shimmypull.server.javalin.internal.ProxyEngine;
 import io.github.shimmypull.server.javalin.internal.ServeCommand;
+import io.github.shimmypull.supervisor.ShimmyComponents;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.Javalin;
 import jakarta.servlet.DispatcherType;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
-import java.util.Properties;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -32,7 +31,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The drop-in server: {@code java -jar shimmy-server.jar [serve|pull|list] [OPTIONS]} (see
- * docs/server.md), and a running front server started with {@link #start(Map, String...)}.
+ * docs/server.md), and a running front server started with {@link #start(ShimmyOptions, Front)}.
  *
  * <p>A running server is a Javalin app with {@link ShimmyPlugin} over a {@link ShimmyRuntime} it
  * owns, with a Prometheus registry for {@code GET /v1/api/metrics}. With {@code --proxy-engine
@@ -80,13 +79,30 @@ public final class ShimmyServer implements AutoCloseable {
   }
 
   /**
+   * Where a front server listens and what serves its port.
+   *
+   * @param bind the address of the front server, e.g. {@code 0.0.0.0}
+   * @param port its port; 0 picks a free one ({@link #port()} tells which)
+   * @param edge true: a {@link ShimmyEdge} (Netty) serves the port and forwards proxied requests
+   *     straight to Shimmy, the app listens on a loopback port; false: the Javalin app serves it
+   */
+  public record Front(String bind, int port, boolean edge) {
+    public Front {
+      Objects.requireNonNull(bind, "bind");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0..65535, not " + port);
+      }
+    }
+  }
+
+  /**
    * Starts a front server with {@code serve} options read from {@code args} and {@code env}
    * (environment-variable defaults): listens, pulls the {@code --pull} models, starts Shimmy.
    *
    * @throws picocli.CommandLine.ParameterException on bad options
    */
   public static ShimmyServer start(Map<String, String> env, String... args) {
-    return start(Cli.parseServe(env, args), runtime -> {});
+    return start(env, runtime -> {}, args);
   }
 
   /**
@@ -95,63 +111,49 @@ public final class ShimmyServer implements AutoCloseable {
    */
   public static ShimmyServer start(
       Map<String, String> env, Consumer<ShimmyRuntime.Builder> customizer, String... args) {
-    return start(Cli.parseServe(env, args), customizer);
+    ServeCommand serve = Cli.parseServe(env, args);
+    return start(serve.toOptions(), serve.front(), env, customizer);
   }
 
-  /** Starts a front server from parsed {@code serve} options. */
-  public static ShimmyServer start(ServeCommand options) {
-    return start(options, runtime -> {});
+  /**
+   * Starts a front server from {@code options}: listens on {@code front}, pulls the {@link
+   * ShimmyOptions#pull()} models, starts Shimmy (or fronts {@link ShimmyOptions#shimmyUrl()}).
+   * {@code HF_ENDPOINT} and {@code HF_TOKEN} are read from the process environment when the
+   * options name no endpoint or token.
+   */
+  public static ShimmyServer start(ShimmyOptions options, Front front) {
+    return start(options, front, System.getenv(), runtime -> {});
   }
 
-  private static ShimmyServer start(ServeCommand options, Consumer<ShimmyRuntime.Builder> customizer) {
+  private static ShimmyServer start(
+      ShimmyOptions options, Front front, Map<String, String> env, Consumer<ShimmyRuntime.Builder> customizer) {
     Logger log = LoggerFactory.getLogger(ShimmyServer.class);
-    ModelDirCheck.require(options.modelDir, false);
+    ModelDirCheck.require(options.modelDir(), false);
     try {
-      ModelDirCheck.require(options.modelDir, true);
+      ModelDirCheck.require(options.modelDir(), true);
     } catch (PullException notWritable) {
       log.warn("{}: pulls, deletes and directory changes will fail; models already there are served",
           notWritable.getMessage());
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ShimmyRuntime.Builder builder =
-        ShimmyRuntime.builder()
-            .modelDir(options.modelDir)
-            .shimmyCommand(options.shimmyCommand)
-            .adminToken(options.adminToken)
-            .restartMode(options.restartMode)
-            .readyTimeout(options.readyTimeout)
-            .preload(options.pull)
+        ShimmyRuntime.builder(options)
             .meterRegistry(registry)
             .metricsText(registry::scrape)
-            .maxBodyBytes(options.maxBodySize)
-            .maxLoadedModels(options.maxLoadedModels)
-            .maxQueue(options.maxQueue)
-            .queueTimeout(options.queueTimeout)
-            .keepAlive(options.keepAlive)
-            .defaultModel(options.defaultModel)
-            .serviceVersion(version());
-    if (options.maxLoadedBytes != null) {
-      builder.maxLoadedBytes(options.maxLoadedBytes);
-    }
-    if (options.hfEndpoint != null) {
-      builder.hfEndpoint(options.hfEndpoint);
-    }
-    if (options.hfToken != null) {
-      builder.hfToken(options.hfToken);
-    }
-    builder.environment(options.environment);
+            .environment(env);
     customizer.accept(builder);
     ShimmyRuntime runtime = builder.build();
-    boolean behindEdge = options.proxyEngine == ProxyEngine.NETTY;
+    boolean behindEdge = front.edge();
+    long maxBodyBytes = runtime.options().maxBodyBytes();
     Javalin app =
         Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
               config.startup.showOldJavalinVersionWarning = false;
               // Behind the edge the app listens on loopback only, on a free port.
-              config.jetty.host = behindEdge ? "127.0.0.1" : options.bind;
-              config.jetty.port = behindEdge ? 0 : options.port;
-              config.http.maxRequestSize = options.maxBodySize;
+              config.jetty.host = behindEdge ? "127.0.0.1" : front.bind();
+              config.jetty.port = behindEdge ? 0 : front.port();
+              config.http.maxRequestSize = maxBodyBytes;
               // Errors Jetty answers itself, and requests no route serves, are JSON as well.
               config.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
               config.jetty.modifyServletContextHandler(
@@ -170,17 +172,20 @@ public final class ShimmyServer implements AutoCloseable {
     try {
       app.start();
       if (behindEdge) {
-        edge =
+        ShimmyEdge.Builder edgeBuilder =
             ShimmyEdge.builder()
                 .supervisor(runtime.supervisor())
                 .router(runtime.router())
                 .app(URI.create("http://127.0.0.1:" + app.port()))
-                .host(options.bind)
-                .port(options.port)
-                .maxDirectBodyBytes(options.maxBodySize)
-                .meterRegistry(registry)
-                .build()
-                .start();
+                .host(front.bind())
+                .port(front.port())
+                .maxDirectBodyBytes(maxBodyBytes)
+                .meterRegistry(registry);
+        Duration bodyReadTimeout = runtime.options().bodyReadTimeout();
+        if (bodyReadTimeout != null) {
+          edgeBuilder.bodyReadTimeout(bodyReadTimeout);
+        }
+        edge = edgeBuilder.build().start();
       }
     } catch (RuntimeException e) {
       app.stop();
@@ -188,10 +193,10 @@ public final class ShimmyServer implements AutoCloseable {
       registry.close();
       throw e;
     }
-    ShimmyServer server = new ShimmyServer(app, edge, runtime, registry, options.bind);
+    ShimmyServer server = new ShimmyServer(app, edge, runtime, registry, front.bind());
     try {
       log.info("listening on {}", server.url());
-      warnIfExposed(log, options);
+      warnIfExposed(log, options.adminToken(), front.bind());
       runtime.start();
     } catch (RuntimeException e) {
       server.close();
@@ -251,26 +256,18 @@ public final class ShimmyServer implements AutoCloseable {
     }
   }
 
-  /** This library's version, e.g. {@code 0.1.0-SNAPSHOT}. */
+  /** This library's version, e.g. {@code 0.1.0-SNAPSHOT} ({@link ShimmyComponents#version()}). */
   public static String version() {
-    Properties properties = new Properties();
-    try (InputStream in = ShimmyServer.class.getResourceAsStream("version.properties")) {
-      if (in != null) {
-        properties.load(in);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return properties.getProperty("version", "unknown");
+    return ShimmyComponents.version();
   }
 
-  private static void warnIfExposed(Logger log, ServeCommand options) {
-    if (options.adminToken != null && !options.adminToken.isBlank()) {
+  private static void warnIfExposed(Logger log, @Nullable String adminToken, String bind) {
+    if (adminToken != null && !adminToken.isBlank()) {
       return;
     }
     boolean loopback;
     try {
-      loopback = InetAddress.getByName(options.bind).isLoopbackAddress();
+      loopback = InetAddress.getByName(bind).isLoopbackAddress();
     } catch (UnknownHostException e) {
       loopback = false;
     }
@@ -278,7 +275,7 @@ public final class ShimmyServer implements AutoCloseable {
       log.warn(
           "bound to {} without --admin-token: anyone who can reach this port can pull and delete"
               + " models; set --admin-token (SHIMMY_PULL_ADMIN_TOKEN) or --bind 127.0.0.1",
-          options.bind);
+          bind);
     }
   }
 }

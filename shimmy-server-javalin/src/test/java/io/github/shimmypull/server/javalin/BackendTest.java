@@ -208,7 +208,7 @@ class BackendTest extends FrontServerFixture {
 
   @Test
   void theMaxBodySizeOptionRefusesDeclaredAndChunkedBodiesOverItWith413() {
-    serveWithAModel(Servers.fakeShimmy(), "--max-body-size", "1000");
+    serveWithAModel(Servers.fakeShimmy(), "--max-body-bytes", "1000");
     awaitReady();
     byte[] chunk = "x".repeat(500).getBytes(StandardCharsets.UTF_8);
     RequestBody chunked =

@@ -83,7 +83,7 @@ class CommandLineMessagesTest {
     Run help = inProcess("--help");
 
     assertThat(help.code()).isZero();
-    assertThat(help.out()).contains("SHIMMY_PULL_PROXY_ENGINE", "SHIMMY_PULL_MAX_BODY_SIZE", "HF_ENDPOINT", "HF_TOKEN");
+    assertThat(help.out()).contains("SHIMMY_PULL_PROXY_ENGINE", "SHIMMY_PULL_MAX_BODY_BYTES", "HF_ENDPOINT", "HF_TOKEN");
   }
 
   @ParameterizedTest

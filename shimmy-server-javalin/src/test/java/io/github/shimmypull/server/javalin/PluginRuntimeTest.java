@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.javalin.Javalin;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +19,23 @@ import org.junit.jupiter.api.io.TempDir;
 class PluginRuntimeTest {
 
   @TempDir Path tmp;
+
+  @Test
+  void theConfigsFieldsStartAtTheDefaultsOfShimmyOptionsAndConvertIntoThem() {
+    ShimmyPlugin.Config config = new ShimmyPlugin.Config();
+
+    assertThat(config.toOptions()).usingRecursiveComparison().isEqualTo(ShimmyOptions.defaults());
+
+    config.pull = List.of("acme/tiny-GGUF:Q4_K_M");
+    config.shimmyUrl = URI.create("http://127.0.0.1:11435");
+    config.diskReserveBytes = 0;
+    config.basePath = "ai/";
+    ShimmyOptions options = config.toOptions();
+    assertThat(options.pull()).containsExactly("acme/tiny-GGUF:Q4_K_M");
+    assertThat(options.shimmyUrl()).isEqualTo(URI.create("http://127.0.0.1:11435"));
+    assertThat(options.diskReserveBytes()).isZero();
+    assertThat(options.basePath()).isEqualTo("/ai");
+  }
 
   @Test
   void theAppsRoutesCoexistWithThePluginWhichStartsAndStopsShimmyWithTheServer() throws Exception {
@@ -36,7 +55,7 @@ class PluginRuntimeTest {
                           shimmy.shimmyCommand = Servers.fakeShimmy();
                           shimmy.hfEndpoint = hub.endpoint();
                           shimmy.basePath = "/ai";
-                          shimmy.maxRequestBodyBytes = 1000;
+                          shimmy.maxBodyBytes = 1000;
                         }));
               });
       try {

@@ -2,6 +2,8 @@ package io.github.shimmypull.spring.internal;
 
 import io.github.shimmypull.core.http.ForwardingHttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
+import io.github.shimmypull.core.http.ShimmyHttpApi;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
@@ -22,11 +24,17 @@ public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
   public static final int ORDER = Ordered.LOWEST_PRECEDENCE - 20;
 
   private final String mountPrefix;
+  private final boolean catchAll;
   private final HttpRequestHandler handler;
 
-  /** A mapping for a server that does not compress responses. */
+  /** A catch-all mapping for a server that does not compress responses. */
   public ShimmyHandlerMapping(String basePath, HttpHandler api) {
-    this(basePath, api, false);
+    this(basePath, api, false, true);
+  }
+
+  /** A catch-all mapping; see {@link #ShimmyHandlerMapping(String, HttpHandler, boolean, boolean)}. */
+  public ShimmyHandlerMapping(String basePath, HttpHandler api, boolean serverCompresses) {
+    this(basePath, api, serverCompresses, true);
   }
 
   /**
@@ -34,9 +42,13 @@ public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
    * @param api the handler answering every request under the prefix
    * @param serverCompresses whether {@code server.compression.enabled} is on: compression is then
    *     turned off for these responses so streamed chunks are not held back
+   * @param catchAll whether every path under the prefix is handed to the API (the proxy is on);
+   *     false: only the paths the API answers itself ({@link ShimmyHttpApi#answersItself}), and
+   *     the application keeps the others (its 404, its static resources)
    */
-  public ShimmyHandlerMapping(String basePath, HttpHandler api, boolean serverCompresses) {
+  public ShimmyHandlerMapping(String basePath, HttpHandler api, boolean serverCompresses, boolean catchAll) {
     this.mountPrefix = normaliseBasePath(basePath);
+    this.catchAll = catchAll;
     this.handler =
         (request, response) ->
             api.handle(
@@ -46,14 +58,7 @@ public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
 
   /** {@code ""}, {@code "/"} → {@code ""}; {@code "shimmy/"} → {@code "/shimmy"}. */
   public static String normaliseBasePath(String basePath) {
-    String trimmed = basePath.trim();
-    while (trimmed.endsWith("/")) {
-      trimmed = trimmed.substring(0, trimmed.length() - 1);
-    }
-    if (trimmed.isEmpty()) {
-      return "";
-    }
-    return trimmed.startsWith("/") ? trimmed : "/" + trimmed;
+    return ShimmyOptions.normaliseBasePath(basePath);
   }
 
   /** The normalised mount prefix. */
@@ -68,11 +73,16 @@ public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
 
   @Override
   public @Nullable HandlerExecutionChain getHandler(HttpServletRequest request) {
-    if (mountPrefix.isEmpty()) {
-      return new HandlerExecutionChain(handler);
-    }
     String uri = request.getRequestURI().substring(request.getContextPath().length());
-    if (uri.equals(mountPrefix) || uri.startsWith(mountPrefix + "/")) {
+    String below;
+    if (mountPrefix.isEmpty()) {
+      below = uri;
+    } else if (uri.equals(mountPrefix) || uri.startsWith(mountPrefix + "/")) {
+      below = uri.substring(mountPrefix.length());
+    } else {
+      return null;
+    }
+    if (catchAll || ShimmyHttpApi.answersItself(below.isEmpty() ? "/" : below)) {
       return new HandlerExecutionChain(handler);
     }
     return null;

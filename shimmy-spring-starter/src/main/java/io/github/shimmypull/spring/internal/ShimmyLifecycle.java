@@ -2,7 +2,7 @@ package io.github.shimmypull.spring.internal;
 
 import io.github.shimmypull.core.coordinator.PreloadResult;
 import io.github.shimmypull.core.coordinator.PullCoordinator;
-import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.supervisor.ShimmyComponents;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,14 +23,15 @@ public final class ShimmyLifecycle implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(ShimmyLifecycle.class);
 
   private final PullCoordinator coordinator;
-  private final List<ModelRef> preload;
+  private final List<String> preload;
   private volatile boolean running;
 
   /**
    * @param coordinator the coordinator to preload with, start and close
-   * @param preload the models to make present before Shimmy starts
+   * @param preload the models to make present before Shimmy starts; one that cannot be made
+   *     present fails the start ({@link ShimmyComponents#preload}), as it does in the server jar
    */
-  public ShimmyLifecycle(PullCoordinator coordinator, List<ModelRef> preload) {
+  public ShimmyLifecycle(PullCoordinator coordinator, List<String> preload) {
     this.coordinator = coordinator;
     this.preload = List.copyOf(preload);
   }
@@ -39,9 +40,8 @@ public final class ShimmyLifecycle implements SmartLifecycle {
   public void start() {
     long started = System.nanoTime();
     if (!preload.isEmpty()) {
-      List<PreloadResult> results = coordinator.preload(preload);
-      long failed = results.stream().filter(r -> !r.succeeded()).count();
-      log.info("preloaded {} of {} models into {}", results.size() - failed, results.size(), coordinator.modelDir());
+      List<PreloadResult> results = ShimmyComponents.preload(coordinator, preload);
+      log.info("preloaded {} models into {}", results.size(), coordinator.modelDir());
     }
     coordinator.start();
     running = true;

@@ -1,5 +1,6 @@
 package io.github.shimmypull.server.javalin.internal;
 
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -10,7 +11,7 @@ import java.util.regex.Pattern;
 public final class Durations {
 
   /** The keep-alive meaning never: {@code -1s}. */
-  public static final Duration NEVER = Duration.ofSeconds(-1);
+  public static final Duration NEVER = ShimmyOptions.KEEP_ALIVE_NEVER;
 
   private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
 
@@ -63,6 +64,22 @@ public final class Durations {
       return NEVER;
     }
     return parseNonNegative(trimmed);
+  }
+
+  /** {@code d} as a user would type it: {@code 2h}, {@code 5m}, {@code 120s}, {@code 500ms}. */
+  public static String format(Duration d) {
+    long millis = d.toMillis();
+    if (millis % 1000 != 0) {
+      return millis + "ms";
+    }
+    long seconds = millis / 1000;
+    if (seconds != 0 && seconds % 3600 == 0) {
+      return seconds / 3600 + "h";
+    }
+    if (seconds != 0 && seconds % 60 == 0 && seconds >= 600) {
+      return seconds / 60 + "m";
+    }
+    return seconds + "s";
   }
 
   private static Duration parseAny(String text) {

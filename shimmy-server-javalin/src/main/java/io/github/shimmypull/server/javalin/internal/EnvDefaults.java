@@ -1,5 +1,6 @@
 package io.github.shimmypull.server.javalin.internal;
 
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,12 +13,17 @@ import picocli.CommandLine.Model.OptionSpec;
  * Environment variables as defaults of the server jar's options: {@code --model-dir} reads {@code
  * SHIMMY_PULL_MODEL_DIR}, and so on; {@code --hf-endpoint} and {@code --hf-token} fall back to
  * Hugging Face's own {@code HF_ENDPOINT} and {@code HF_TOKEN}. A command-line option wins over the
- * environment, the environment over the built-in default.
+ * environment, the environment over the built-in default, which for the options shared with the
+ * plugin and the starter is {@link ShimmyOptions}' (written as a user would type it, so that
+ * {@code --help} shows {@code 120s} and {@code 32MiB}).
  */
 public final class EnvDefaults implements IDefaultValueProvider {
 
   /** Every option that has an environment variable, with the variables in the order they are read. */
   public static final Map<String, List<String>> VARIABLES = variables();
+
+  /** The defaults of the options shared with the plugin and the starter, from {@link ShimmyOptions}. */
+  static final Map<String, String> OPTIONS_DEFAULTS = optionsDefaults(ShimmyOptions.defaults());
 
   private final Map<String, String> env;
 
@@ -36,7 +42,21 @@ public final class EnvDefaults implements IDefaultValueProvider {
         return value;
       }
     }
-    return null;
+    return OPTIONS_DEFAULTS.get(option.longestName());
+  }
+
+  private static Map<String, String> optionsDefaults(ShimmyOptions defaults) {
+    return Map.of(
+        "--model-dir", defaults.modelDir().toString(),
+        "--shimmy-command", String.join(" ", defaults.shimmyCommand()),
+        "--restart-mode", defaults.restartMode().wireName(),
+        "--ready-timeout", Durations.format(defaults.readyTimeout()),
+        "--max-body-bytes", Sizes.format(defaults.maxBodyBytes()),
+        "--disk-reserve-bytes", Sizes.format(defaults.diskReserveBytes()),
+        "--max-loaded-models", Integer.toString(defaults.maxLoadedModels()),
+        "--max-queue", Integer.toString(defaults.maxQueue()),
+        "--queue-timeout", Durations.format(defaults.queueTimeout()),
+        "--keep-alive", defaults.keepAlive().isNegative() ? "-1" : Durations.format(defaults.keepAlive()));
   }
 
   private static Map<String, List<String>> variables() {
@@ -47,11 +67,14 @@ public final class EnvDefaults implements IDefaultValueProvider {
             "--bind",
             "--model-dir",
             "--shimmy-command",
+            "--shimmy-url",
             "--admin-token",
             "--restart-mode",
             "--ready-timeout",
             "--pull",
-            "--max-body-size",
+            "--max-body-bytes",
+            "--disk-reserve-bytes",
+            "--body-read-timeout",
             "--proxy-engine",
             "--max-loaded-models",
             "--max-loaded-bytes",

@@ -3,6 +3,7 @@ package io.github.shimmypull.server.javalin.internal;
 import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.ModelDirCheck;
 import io.github.shimmypull.core.pull.ModelDirectory;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +21,8 @@ public final class ListCommand implements Callable<Integer> {
 
   private final PrintStream out;
 
-  @Option(names = "--model-dir", defaultValue = "./models", paramLabel = "DIR", description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
-  Path modelDir = Path.of("models");
+  @Option(names = "--model-dir", paramLabel = "DIR", description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
+  Path modelDir = ShimmyOptions.DEFAULT_MODEL_DIR;
 
   @Option(names = "--verbose", description = "Log what happens on stderr.")
   boolean verbose;

@@ -10,6 +10,7 @@ import io.github.shimmypull.core.pull.RemoteFile;
 import io.github.shimmypull.core.pull.internal.PullStore;
 import io.github.shimmypull.core.pull.PullCancellation;
 import io.github.shimmypull.core.pull.PullResult;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,14 +60,21 @@ public final class PullCommand implements Callable<Integer> {
   @Option(names = "--revision", paramLabel = "REV", description = "Branch, tag or commit (default main).")
   @Nullable String revision;
 
-  @Option(names = "--model-dir", defaultValue = "./models", paramLabel = "DIR", description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
-  Path modelDir = Path.of("models");
+  @Option(names = "--model-dir", paramLabel = "DIR", description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
+  Path modelDir = ShimmyOptions.DEFAULT_MODEL_DIR;
 
   @Option(names = "--hf-endpoint", paramLabel = "URL", description = "Hugging Face endpoint or mirror%n(env SHIMMY_PULL_HF_ENDPOINT or HF_ENDPOINT,%ndefault https://huggingface.co).")
   @Nullable String hfEndpoint;
 
   @Option(names = "--hf-token", paramLabel = "TOKEN", description = "Bearer token for gated or private repos (env SHIMMY_PULL_HF_TOKEN or HF_TOKEN).")
   @Nullable String hfToken;
+
+  @Option(
+      names = "--disk-reserve-bytes",
+      paramLabel = "SIZE",
+      converter = ServeCommand.ReserveConverter.class,
+      description = "Free disk space the pull must leave, e.g. 5GiB, 0 for none (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
+  long diskReserveBytes = ShimmyOptions.DEFAULT_DISK_RESERVE_BYTES;
 
   @Option(names = "--force", description = "Download again even when the file is present and verified.")
   boolean force;
@@ -97,6 +105,7 @@ public final class PullCommand implements Callable<Integer> {
             .modelDir(modelDir)
             .endpoint(hfEndpoint != null ? hfEndpoint : HuggingFacePuller.DEFAULT_ENDPOINT)
             .token(hfToken)
+            .diskReserveBytes(diskReserveBytes)
             .build();
     ModelDirectoryLock lock = new ModelDirectoryLock(modelDir);
     Map<String, Object> holder = new LinkedHashMap<>();

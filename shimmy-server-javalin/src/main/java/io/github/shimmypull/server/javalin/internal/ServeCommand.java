@@ -2,6 +2,9 @@ package io.github.shimmypull.server.javalin.internal;
 
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.server.javalin.ShimmyServer;
+import io.github.shimmypull.supervisor.ShimmyOptions;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +29,8 @@ import picocli.CommandLine.TypeConversionException;
     })
 public final class ServeCommand implements Callable<Integer> {
 
+  private static final ShimmyOptions DEFAULTS = ShimmyOptions.defaults();
+
   @Option(
       names = "--port",
       defaultValue = "8080",
@@ -42,17 +47,22 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--model-dir",
-      defaultValue = "./models",
       paramLabel = "DIR",
       description = "Model directory Shimmy scans; created if missing (env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
-  public Path modelDir = Path.of("models");
+  public Path modelDir = DEFAULTS.modelDir();
 
   @Option(
       names = "--shimmy-command",
-      defaultValue = "shimmy",
       paramLabel = "CMD",
       description = "How to run Shimmy: an executable with optional leading arguments, split like a POSIX shell (env SHIMMY_PULL_SHIMMY_COMMAND, default ${DEFAULT-VALUE}).")
-  public String shimmyCommand = "shimmy";
+  public String shimmyCommand = String.join(" ", DEFAULTS.shimmyCommand());
+
+  @Option(
+      names = "--shimmy-url",
+      paramLabel = "URL",
+      converter = ShimmyUrlConverter.class,
+      description = "Front an already-running Shimmy at this URL instead of running one; it is not restarted and the directory is not watched (env SHIMMY_PULL_SHIMMY_URL).")
+  public @Nullable URI shimmyUrl;
 
   @Option(
       names = "--hf-endpoint",
@@ -74,19 +84,17 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--restart-mode",
-      defaultValue = "blue-green",
       paramLabel = "MODE",
       converter = RestartModeConverter.class,
       description = "blue-green (start new, switch, drain old) or in-place (env SHIMMY_PULL_RESTART_MODE, default ${DEFAULT-VALUE}).")
-  public RestartMode restartMode = RestartMode.BLUE_GREEN;
+  public RestartMode restartMode = DEFAULTS.restartMode();
 
   @Option(
       names = "--ready-timeout",
-      defaultValue = "120s",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "How long to wait for Shimmy to serve after a (re)start: 120s, 2m, PT2M (env SHIMMY_PULL_READY_TIMEOUT, default ${DEFAULT-VALUE}).")
-  public Duration readyTimeout = Duration.ofSeconds(120);
+      description = "How long to wait for Shimmy to serve after a (re)start: 90s, 2m, PT2M (env SHIMMY_PULL_READY_TIMEOUT, default ${DEFAULT-VALUE}).")
+  public Duration readyTimeout = DEFAULTS.readyTimeout();
 
   @Option(
       names = "--pull",
@@ -96,11 +104,25 @@ public final class ServeCommand implements Callable<Integer> {
   public List<String> pull = new ArrayList<>();
 
   @Option(
-      names = "--max-body-size",
-      defaultValue = "33554432",
-      paramLabel = "BYTES",
-      description = "Largest request body accepted by the front server (env SHIMMY_PULL_MAX_BODY_SIZE, default ${DEFAULT-VALUE}).")
-  public long maxBodySize = 32L * 1024 * 1024;
+      names = "--max-body-bytes",
+      paramLabel = "SIZE",
+      converter = SizeConverter.class,
+      description = "Largest request body on any route, e.g. 64MiB; 413 above it (env SHIMMY_PULL_MAX_BODY_BYTES, default ${DEFAULT-VALUE}).")
+  public long maxBodyBytes = DEFAULTS.maxBodyBytes();
+
+  @Option(
+      names = "--disk-reserve-bytes",
+      paramLabel = "SIZE",
+      converter = ReserveConverter.class,
+      description = "Free disk space a pull must leave, e.g. 5GiB, 0 for none; 507 when it would not (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
+  public long diskReserveBytes = DEFAULTS.diskReserveBytes();
+
+  @Option(
+      names = "--body-read-timeout",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "Longest a client may stay silent while its request body is incomplete; then 408 and the connection is closed (netty engine; env SHIMMY_PULL_BODY_READ_TIMEOUT, default the edge's, 30s).")
+  public @Nullable Duration bodyReadTimeout;
 
   @Option(
       names = "--proxy-engine",
@@ -112,11 +134,10 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-loaded-models",
-      defaultValue = "1",
       paramLabel = "N",
       converter = AtLeastOneConverter.class,
       description = "How many Shimmy instances (one per model) may run at once; the least-recently-used idle one is stopped to make room (env SHIMMY_PULL_MAX_LOADED_MODELS, default ${DEFAULT-VALUE}).")
-  public int maxLoadedModels = 1;
+  public int maxLoadedModels = DEFAULTS.maxLoadedModels();
 
   @Option(
       names = "--max-loaded-bytes",
@@ -127,27 +148,24 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-queue",
-      defaultValue = "64",
       paramLabel = "N",
       converter = NotNegativeConverter.class,
       description = "How many requests may wait for room at once; more get 503 with Retry-After (env SHIMMY_PULL_MAX_QUEUE, default ${DEFAULT-VALUE}).")
-  public int maxQueue = 64;
+  public int maxQueue = DEFAULTS.maxQueue();
 
   @Option(
       names = "--queue-timeout",
-      defaultValue = "60s",
       paramLabel = "DURATION",
       converter = NonNegativeDurationConverter.class,
       description = "Longest wait in the queue for room before a 503 (env SHIMMY_PULL_QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
-  public Duration queueTimeout = Duration.ofSeconds(60);
+  public Duration queueTimeout = DEFAULTS.queueTimeout();
 
   @Option(
       names = "--keep-alive",
-      defaultValue = "-1",
       paramLabel = "DURATION",
       converter = KeepAliveConverter.class,
       description = "Stop an instance idle this long; -1 never, 0 as soon as it is idle (env SHIMMY_PULL_KEEP_ALIVE, default ${DEFAULT-VALUE}).")
-  public Duration keepAlive = Durations.NEVER;
+  public Duration keepAlive = DEFAULTS.keepAlive();
 
   @Option(
       names = "--default-model",
@@ -158,12 +176,72 @@ public final class ServeCommand implements Callable<Integer> {
   /** The environment the options' defaults were read from; the runtime reads HF_* from it too. */
   public Map<String, String> environment = Map.of();
 
+  /** These options as the one options type the runtime is built from. */
+  public ShimmyOptions toOptions() {
+    ShimmyOptions.Builder options =
+        ShimmyOptions.newBuilder()
+            .modelDir(modelDir)
+            .shimmyCommand(shimmyCommand)
+            .shimmyUrl(shimmyUrl)
+            .hfEndpoint(hfEndpoint)
+            .hfToken(hfToken)
+            .adminToken(adminToken)
+            .restartMode(restartMode)
+            .readyTimeout(readyTimeout)
+            .pull(pull)
+            .maxLoadedModels(maxLoadedModels)
+            .maxQueue(maxQueue)
+            .queueTimeout(queueTimeout)
+            .keepAlive(keepAlive)
+            .defaultModel(defaultModel)
+            .maxBodyBytes(maxBodyBytes)
+            .diskReserveBytes(diskReserveBytes)
+            .bodyReadTimeout(bodyReadTimeout);
+    if (maxLoadedBytes != null) {
+      options.maxLoadedBytes(maxLoadedBytes);
+    }
+    return options.build();
+  }
+
+  /** Where the front server listens and what serves its port. */
+  public ShimmyServer.Front front() {
+    return new ShimmyServer.Front(bind, port, proxyEngine == ProxyEngine.NETTY);
+  }
+
   @Override
   public Integer call() {
-    try (ShimmyServer server = ShimmyServer.start(this)) {
+    try (ShimmyServer server = ShimmyServer.start(toOptions(), front())) {
       server.awaitStop();
     }
     return 0;
+  }
+
+  /** Parses an http(s) URL. */
+  static final class ShimmyUrlConverter implements ITypeConverter<URI> {
+    @Override
+    public URI convert(String value) {
+      URI uri;
+      try {
+        uri = new URI(value.trim());
+      } catch (URISyntaxException e) {
+        throw new TypeConversionException("'" + value + "' is not a URL");
+      }
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new TypeConversionException("'" + value + "' is not an http(s) URL such as http://127.0.0.1:11435");
+      }
+      return uri;
+    }
+  }
+
+  /** Parses bytes or {@code 5GiB}; {@code 0} means no reserve. */
+  static final class ReserveConverter implements ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      if (value.trim().equals("0")) {
+        return 0L;
+      }
+      return new SizeConverter().convert(value);
+    }
   }
 
   /** Parses {@code blue-green} / {@code in-place}. */

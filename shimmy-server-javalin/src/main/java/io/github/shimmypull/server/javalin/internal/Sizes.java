@@ -15,6 +15,19 @@ public final class Sizes {
 
   private Sizes() {}
 
+  /** {@code bytes} as a user would type it: {@code 1GiB}, {@code 32MiB}, or a number of bytes. */
+  public static String format(long bytes) {
+    String[] units = {"TiB", "GiB", "MiB", "KiB"};
+    int[] shifts = {40, 30, 20, 10};
+    for (int i = 0; i < units.length; i++) {
+      long unit = 1L << shifts[i];
+      if (bytes != 0 && bytes % unit == 0) {
+        return (bytes / unit) + units[i];
+      }
+    }
+    return Long.toString(bytes);
+  }
+
   /**
    * Parses {@code text} into a positive number of bytes.
    *

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.core.supervisor.RestartMode;
+import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,6 +39,66 @@ class ServeOptionsTest {
     assertThat(serve.queueTimeout).isEqualTo(Duration.ofSeconds(60));
     assertThat(serve.keepAlive).as("-1: never").isEqualTo(Duration.ofSeconds(-1));
     assertThat(serve.defaultModel).isNull();
+  }
+
+  @Test
+  void withoutOptionsTheServerRunsOnTheDefaultsOfShimmyOptions() {
+    assertThat(Cli.parseServe(Map.of()).toOptions()).usingRecursiveComparison().isEqualTo(ShimmyOptions.defaults());
+  }
+
+  @Test
+  void shimmyUrlDiskReserveBodyReadTimeoutAndMaxBodyBytesComeFromTheEnvironmentAndOptionsWin() {
+    Map<String, String> env =
+        Map.of(
+            "SHIMMY_PULL_SHIMMY_URL", "http://127.0.0.1:11435",
+            "SHIMMY_PULL_DISK_RESERVE_BYTES", "5GiB",
+            "SHIMMY_PULL_BODY_READ_TIMEOUT", "10s",
+            "SHIMMY_PULL_MAX_BODY_BYTES", "64MiB");
+
+    ShimmyOptions fromEnv = Cli.parseServe(env).toOptions();
+    ShimmyOptions withOptions =
+        Cli.parseServe(
+                env,
+                "--shimmy-url", "http://shimmy:9000",
+                "--disk-reserve-bytes", "0",
+                "--body-read-timeout", "500ms",
+                "--max-body-bytes", "1000")
+            .toOptions();
+
+    assertThat(fromEnv.shimmyUrl()).isEqualTo(URI.create("http://127.0.0.1:11435"));
+    assertThat(fromEnv.diskReserveBytes()).isEqualTo(5L << 30);
+    assertThat(fromEnv.bodyReadTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(fromEnv.maxBodyBytes()).isEqualTo(64L << 20);
+    assertThat(withOptions.shimmyUrl()).isEqualTo(URI.create("http://shimmy:9000"));
+    assertThat(withOptions.diskReserveBytes()).isZero();
+    assertThat(withOptions.bodyReadTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(withOptions.maxBodyBytes()).isEqualTo(1000);
+  }
+
+  @Test
+  void theHelpShowsTheSharedDefaultsAsAUserTypesThem() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Cli.execute(new String[] {"serve", "--help"}, Map.of(), new PrintStream(out), new PrintStream(new ByteArrayOutputStream()));
+    String help = out.toString(StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+
+    assertThat(help)
+        .contains("SHIMMY_PULL_READY_TIMEOUT, default 120s")
+        .contains("SHIMMY_PULL_RESTART_MODE, default blue-green")
+        .contains("SHIMMY_PULL_MAX_BODY_BYTES, default 32MiB")
+        .contains("SHIMMY_PULL_DISK_RESERVE_BYTES, default 1GiB")
+        .contains("SHIMMY_PULL_QUEUE_TIMEOUT, default 60s")
+        .contains("SHIMMY_PULL_KEEP_ALIVE, default -1")
+        .contains("SHIMMY_PULL_MODEL_DIR, default ./models");
+    assertThat(Durations.format(Duration.ofMillis(500))).isEqualTo("500ms");
+    assertThat(Durations.format(Duration.ofMinutes(30))).isEqualTo("30m");
+    assertThat(Sizes.format(33554432)).isEqualTo("32MiB");
+    assertThat(Sizes.format(1000)).isEqualTo("1000");
+  }
+
+  @Test
+  void aShimmyUrlThatIsNotAnHttpUrlIsAUsageError() {
+    assertUsageError("not an http(s) URL", "--shimmy-url", "ftp://x");
+    assertUsageError("is not a URL", "--shimmy-url", "not a url");
   }
 
   @Test
