@@ -712,7 +712,9 @@ public final class PullCoordinator implements AutoCloseable {
       return backendFailure(se);
     }
     if (e instanceof UncheckedIOException io) {
-      return new PullException(Reason.IO, String.valueOf(io.getCause().getMessage()), e);
+      // UncheckedIOException requires its cause, but Throwable.getCause() is declared nullable.
+      Throwable cause = Objects.requireNonNullElse(io.getCause(), io);
+      return new PullException(Reason.IO, String.valueOf(cause.getMessage()), e);
     }
     LOG.error("unexpected failure", e);
     return new PullException(Reason.IO, "unexpected failure: " + e, e);
