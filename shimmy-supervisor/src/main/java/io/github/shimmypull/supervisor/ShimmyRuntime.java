@@ -90,7 +90,8 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.ownsClient = b.httpClient == null;
     this.httpClient = b.httpClient != null ? b.httpClient : ShimmyProxy.defaultClient();
     MeterRegistry registry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
-    String endpoint = firstNonBlank(b.hfEndpoint, b.env.get("HF_ENDPOINT"), DEFAULT_HF_ENDPOINT);
+    String endpoint =
+        Objects.requireNonNullElse(firstNonBlank(b.hfEndpoint, b.env.get("HF_ENDPOINT"), null), DEFAULT_HF_ENDPOINT);
     String token = firstNonBlank(b.hfToken, b.env.get("HF_TOKEN"), null);
     List<String> command = b.shimmyCommand;
     HuggingFacePuller.Builder pullerBuilder =
