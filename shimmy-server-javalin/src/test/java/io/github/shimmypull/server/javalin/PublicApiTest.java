@@ -1,4 +1,4 @@
-package io.github.shimmypull.server;
+package io.github.shimmypull.server.javalin;
 
 import io.github.shimmypull.testkit.internal.api.ApiListing;
 import java.nio.file.Path;
