@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.testkit.internal.api.ApiListing;
+import io.github.shimmypull.testkit.internal.api.NullMarkedPackages;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,5 +90,15 @@ class ApiListingTest {
 
     assertThat(Files.readAllLines(listing, StandardCharsets.UTF_8)).isEqualTo(ApiListing.of(classes));
     ApiListing.compare(classes, listing);
+  }
+
+  @Test
+  void aPackageWithoutNullMarkedIsNamed() {
+    assertThat(NullMarkedPackages.unmarked(classes))
+        .containsExactly("io.github.shimmypull.testkit.apifixture.internal");
+    assertThatThrownBy(() -> NullMarkedPackages.check(classes))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("not @NullMarked")
+        .hasMessageContaining("\n  io.github.shimmypull.testkit.apifixture.internal");
   }
 }
