@@ -94,6 +94,16 @@ public class PullException extends RuntimeException {
     return reason;
   }
 
+  /**
+   * The message given at construction, never null: it is the {@code message} of JSON error bodies
+   * and events. (The constructors take a non-null message; {@link Throwable} still declares its
+   * own nullable.)
+   */
+  @Override
+  public String getMessage() {
+    return String.valueOf(super.getMessage());
+  }
+
   /** Extra fields for the JSON error body; empty when there are none. */
   public Map<String, Object> details() {
     return details;

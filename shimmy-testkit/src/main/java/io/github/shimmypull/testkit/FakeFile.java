@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The content of one file served by {@link FakeHuggingFace}: either given bytes or bytes generated
@@ -20,15 +21,17 @@ public final class FakeFile {
 
   private final long size;
   private final long seed;
-  private final byte[] bytes;
+  /** The content when given; null when it is generated from {@code seed}. */
+  private final byte @Nullable [] bytes;
   private final byte[] header;
-  private volatile String sha256;
+  /** Computed on first use (or given by {@link #seeded(long, long, String)}). */
+  private volatile @Nullable String sha256;
 
-  private FakeFile(long size, long seed, byte[] bytes) {
+  private FakeFile(long size, long seed, byte @Nullable [] bytes) {
     this(size, seed, bytes, MAGIC);
   }
 
-  private FakeFile(long size, long seed, byte[] bytes, byte[] header) {
+  private FakeFile(long size, long seed, byte @Nullable [] bytes, byte[] header) {
     this.size = size;
     this.seed = seed;
     this.bytes = bytes;

@@ -148,7 +148,8 @@ public final class FakeHuggingFace extends Dispatcher {
 
   /** The commit {@code main} of {@code repo} points at. */
   public synchronized String head(String repo) {
-    return Objects.requireNonNull(repos.get(repo), repo).branches.get("main");
+    return Objects.requireNonNull(
+        Objects.requireNonNull(repos.get(repo), repo).branches.get("main"), repo + " has no commit");
   }
 
   /** The sha256 the Hub reports for {@code path} at {@code main}. */
@@ -260,7 +261,7 @@ public final class FakeHuggingFace extends Dispatcher {
     String commit = commitOf(repo, rev);
     FakeFile file;
     synchronized (this) {
-      file = repo.commits.get(commit).get(path);
+      file = treeAt(repo, commit).get(path);
     }
     if (file == null) {
       throw new HubError(error(404, "EntryNotFound", path + " does not exist at " + commit));
@@ -370,7 +371,7 @@ public final class FakeHuggingFace extends Dispatcher {
     String commit = commitOf(repo, rest.get(1));
     Map<String, FakeFile> tree;
     synchronized (this) {
-      tree = repo.commits.get(commit);
+      tree = treeAt(repo, commit);
     }
     if (op.equals("revision")) {
       StringBuilder sb = new StringBuilder("{\"id\":").append(quote(repoId)).append(",\"sha\":")
@@ -510,7 +511,13 @@ public final class FakeHuggingFace extends Dispatcher {
   }
 
   private synchronized FakeFile fileAt(String repo, String commit, String path) {
-    return Objects.requireNonNull(repos.get(repo).commits.get(commit).get(path), path);
+    return Objects.requireNonNull(
+        treeAt(Objects.requireNonNull(repos.get(repo), repo), commit).get(path), path);
+  }
+
+  /** The files of {@code commit}, which {@link #commitOf} resolved in {@code repo}. */
+  private synchronized Map<String, FakeFile> treeAt(Repo repo, String commit) {
+    return Objects.requireNonNull(repo.commits.get(commit), commit);
   }
 
   private @Nullable HubFault nextFault(String key, boolean atResolve) {
@@ -607,7 +614,8 @@ public final class FakeHuggingFace extends Dispatcher {
       long length = to - from + 1;
       long limit = length;
       HubFault.Kind kind = fault == null ? null : fault.kind();
-      if (kind == HubFault.Kind.RESET || kind == HubFault.Kind.STALL || kind == HubFault.Kind.TRUNCATE) {
+      if (fault != null
+          && (kind == HubFault.Kind.RESET || kind == HubFault.Kind.STALL || kind == HubFault.Kind.TRUNCATE)) {
         limit = Math.min(length, fault.bytes());
       }
       long corruptAt = kind == HubFault.Kind.CORRUPT ? length / 2 : -1;

@@ -14,7 +14,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
@@ -162,11 +161,12 @@ public final class ShimmyEdge implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel channel) {
-                    EventLoop loop = channel.eventLoop();
+                    // every loop of the group got its pool above
+                    UpstreamPool pool = Objects.requireNonNull(pools.get(channel.eventLoop()));
                     channel.pipeline().addLast(
                         new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
                         new HttpServerCodec(headerLimit, headerLimit, 8192),
-                        new FrontHandler(shared, pools.get(loop)));
+                        new FrontHandler(shared, pool));
                   }
                 });
     try {

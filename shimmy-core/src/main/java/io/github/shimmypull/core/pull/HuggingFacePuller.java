@@ -177,7 +177,8 @@ public final class HuggingFacePuller implements ModelPuller {
       }
       for (String path : wanted) {
         if (tree == null) {
-          files.add(new RemoteFile(path, info.size(), info.sha256()));
+          // no tree only when the HEAD gave both sha256 and size for this single-file model
+          files.add(new RemoteFile(path, info.size(), Objects.requireNonNull(info.sha256(), path)));
         } else {
           files.add(remoteFile(ref.repo(), commit, tree, path, cancellation));
         }

@@ -65,6 +65,16 @@ public class SupervisorException extends RuntimeException {
     return reason;
   }
 
+  /**
+   * The message given at construction, never null: fronts put it in JSON error bodies and
+   * supervisor logs. (The constructors take a non-null message; {@link Throwable} still declares its
+   * own nullable.)
+   */
+  @Override
+  public String getMessage() {
+    return String.valueOf(super.getMessage());
+  }
+
   /** Exit code of the child when it exited, else null. */
   public @Nullable Integer exitCode() {
     return exitCode;

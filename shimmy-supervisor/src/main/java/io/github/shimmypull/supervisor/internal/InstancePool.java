@@ -708,30 +708,37 @@ public final class InstancePool {
     synchronized (lock) {
       List<String> order = new ArrayList<>(ids);
       order.sort(Comparator.comparing((String id) -> !active.containsKey(id)));
-      for (String id : order) {
-        ModelInstance inst = active.get(id);
-        if (inst == null && queue.isEmpty()) {
-          DiscoveredModel spec = discovered.get(id);
-          boolean room = makeRoom(spec, false, ids);
-          while (!room && fits(spec, new ArrayList<>(active.values())) && System.nanoTime() < deadline) {
-            await(deadline - System.nanoTime());
-            room = fits(spec, occupying());
-          }
-          if (room && !active.containsKey(id)) {
-            inst = create(spec);
-          } else {
-            inst = active.get(id);
-            if (inst == null) {
-              log.info("no room to warm {} without stopping a busy instance; it starts on demand", id);
+      // The try covers the loop too: the instances attached so far are detached when a later
+      // model fails (or the pool stops while we wait for room).
+      try {
+        for (String id : order) {
+          ModelInstance inst = active.get(id);
+          if (inst == null && queue.isEmpty()) {
+            // read again under the lock: a discovery since the check above may have dropped it
+            DiscoveredModel spec = discovered.get(id);
+            if (spec == null) {
+              throw new SupervisorException(
+                  Reason.MODEL_NOT_FOUND, "model '" + id + "' is no longer in " + settings.modelDir());
+            }
+            boolean room = makeRoom(spec, false, ids);
+            while (!room && fits(spec, new ArrayList<>(active.values())) && System.nanoTime() < deadline) {
+              await(deadline - System.nanoTime());
+              room = fits(spec, occupying());
+            }
+            if (room && !active.containsKey(id)) {
+              inst = create(spec);
+            } else {
+              inst = active.get(id);
+              if (inst == null) {
+                log.info("no room to warm {} without stopping a busy instance; it starts on demand", id);
+              }
             }
           }
+          if (inst != null) {
+            inst.waiters++;
+            toAwait.add(inst);
+          }
         }
-        if (inst != null) {
-          inst.waiters++;
-          toAwait.add(inst);
-        }
-      }
-      try {
         for (ModelInstance inst : toAwait) {
           awaitReady(inst, deadline);
         }

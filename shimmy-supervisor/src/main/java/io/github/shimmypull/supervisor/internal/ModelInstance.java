@@ -662,7 +662,8 @@ public final class ModelInstance {
     try {
       dir = pool.directory.create(withFiles);
     } catch (UncheckedIOException e) {
-      throw new SupervisorException(Reason.READY_TIMEOUT, e.getMessage(), null, List.of(), e);
+      // InstanceDirectory.create always gives a message (which directory, which model, why)
+      throw new SupervisorException(Reason.READY_TIMEOUT, String.valueOf(e.getMessage()), null, List.of(), e);
     }
     try {
       List<String> ids = settings.discovery().discover(dir).stream().map(DiscoveredModel::id).toList();

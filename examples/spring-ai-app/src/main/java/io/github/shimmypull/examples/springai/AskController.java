@@ -1,5 +1,6 @@
 package io.github.shimmypull.examples.springai;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -15,8 +16,9 @@ public class AskController {
     this.chat = chat.build();
   }
 
+  /** The model's text; null (an empty 200 body) when it answered without any. */
   @GetMapping("/ask")
-  public String ask(@RequestParam("q") String question) {
+  public @Nullable String ask(@RequestParam("q") String question) {
     return chat.prompt().user(question).call().content();
   }
 }

@@ -65,6 +65,12 @@ public final class ShimmyStream {
     public int status() {
       return status;
     }
+
+    /** Shimmy's own error message (never null: the constructor takes one). */
+    @Override
+    public String getMessage() {
+      return String.valueOf(super.getMessage());
+    }
   }
 
   /**

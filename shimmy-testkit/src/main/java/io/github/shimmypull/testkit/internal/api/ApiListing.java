@@ -8,12 +8,15 @@ import java.lang.reflect.Member;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -24,7 +27,11 @@ import java.util.stream.Stream;
  * named {@code internal} left out. A module's {@code PublicApiTest} compares its compiled classes to
  * the listing checked in as {@code api/<module>.api}, so an accidental change to the public API
  * fails the build; a deliberate one is recorded by running the test with {@code
- * -Dshimmy.api.update=true} and committing the new listing.
+ * -Dshimmy.api.update=true} (all modules at once: {@code .ci/update-api}) and committing the new
+ * listing.
+ *
+ * <p>Left out as implementation detail: packages named {@code internal}, package-private and
+ * private members, and the {@code synchronized} modifier.
  */
 public final class ApiListing {
 
@@ -68,22 +75,47 @@ public final class ApiListing {
    * @throws AssertionError naming the added and removed lines when they differ
    */
   public static void check(Path classesDir, Path listing) {
+    if (Boolean.getBoolean(UPDATE_PROPERTY)) {
+      write(classesDir, listing);
+    } else {
+      compare(classesDir, listing);
+    }
+  }
+
+  /**
+   * Compares the listing of {@code classesDir} with the file {@code listing}.
+   *
+   * @throws AssertionError naming the added and removed lines when they differ, or when there is no
+   *     listing yet
+   */
+  public static void compare(Path classesDir, Path listing) {
+    List<String> actual = of(classesDir);
+    List<String> expected;
+    try {
+      expected = Files.exists(listing) ? Files.readAllLines(listing, StandardCharsets.UTF_8) : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Set<String> expectedLines = new HashSet<>(expected);
+    Set<String> actualLines = new HashSet<>(actual);
+    List<String> added = actual.stream().filter(line -> !expectedLines.contains(line)).toList();
+    List<String> removed = expected.stream().filter(line -> !actualLines.contains(line)).toList();
+    if (!added.isEmpty() || !removed.isEmpty()) {
+      throw new AssertionError(
+          "the public API differs from " + listing.toAbsolutePath()
+              + (Files.exists(listing) ? "" : " (there is no listing yet)")
+              + "\nIf the change is meant, run .ci/update-api (or this test with -D" + UPDATE_PROPERTY
+              + "=true) and commit the listing."
+              + block("added", added) + block("removed", removed));
+    }
+  }
+
+  /** Writes the listing of {@code classesDir} to the file {@code listing}, replacing it. */
+  public static void write(Path classesDir, Path listing) {
     List<String> actual = of(classesDir);
     try {
-      if (Boolean.getBoolean(UPDATE_PROPERTY)) {
-        Files.createDirectories(listing.toAbsolutePath().getParent());
-        Files.write(listing, actual, StandardCharsets.UTF_8);
-        return;
-      }
-      List<String> expected = Files.exists(listing) ? Files.readAllLines(listing, StandardCharsets.UTF_8) : List.of();
-      List<String> added = actual.stream().filter(line -> !expected.contains(line)).toList();
-      List<String> removed = expected.stream().filter(line -> !actual.contains(line)).toList();
-      if (!added.isEmpty() || !removed.isEmpty()) {
-        throw new AssertionError(
-            "the public API differs from " + listing + " (if the change is meant, run this test with -D"
-                + UPDATE_PROPERTY + "=true and commit the listing)"
-                + block("added", added) + block("removed", removed));
-      }
+      Files.createDirectories(listing.toAbsolutePath().getParent());
+      Files.write(listing, actual, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -106,7 +138,7 @@ public final class ApiListing {
     String name = type.getName();
     StringBuilder head = new StringBuilder(name).append(' ').append(kind(type));
     if (type.getTypeParameters().length > 0) {
-      head.append(' ').append(Arrays.stream(type.getTypeParameters()).map(Type::getTypeName).collect(Collectors.joining(",", "<", ">")));
+      head.append(' ').append(Arrays.stream(type.getTypeParameters()).map(ApiListing::typeParameter).collect(Collectors.joining(",", "<", ">")));
     }
     Type superclass = type.getGenericSuperclass();
     if (superclass != null && superclass != Object.class && !type.isEnum() && !type.isRecord()) {
@@ -129,9 +161,15 @@ public final class ApiListing {
     }
     for (Method method : type.getDeclaredMethods()) {
       if (visible(method) && !method.isSynthetic() && !method.isBridge()) {
-        lines.add(name + " method " + method.toGenericString());
+        lines.add(name + " method " + method.toGenericString().replace("synchronized ", ""));
       }
     }
+  }
+
+  /** {@code T} or {@code T extends A&B}: a bound is API too. */
+  private static String typeParameter(TypeVariable<?> variable) {
+    List<String> bounds = Arrays.stream(variable.getBounds()).filter(bound -> bound != Object.class).map(Type::getTypeName).toList();
+    return bounds.isEmpty() ? variable.getName() : variable.getName() + " extends " + String.join("&", bounds);
   }
 
   private static boolean visible(Member member) {

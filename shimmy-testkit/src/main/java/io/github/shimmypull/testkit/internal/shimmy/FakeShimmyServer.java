@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -317,6 +318,11 @@ public final class FakeShimmyServer {
   }
 
   /** A parsed request body, or null when a rejection was already sent. */
+  /** The {@code model} of a request body that {@link #body} accepted (it checks that it is a string). */
+  private static String model(Map<String, Object> body) {
+    return (String) Objects.requireNonNull(body.get("model"), "model");
+  }
+
   private @Nullable Map<String, Object> body(HttpExchange ex, String... requiredFields)
       throws IOException {
     String contentType = ex.getRequestHeaders().getFirst("Content-Type");
@@ -456,7 +462,7 @@ public final class FakeShimmyServer {
           "invalid_request_error", "max_tokens", "invalid_max_tokens"));
       return;
     }
-    String model = (String) body.get("model");
+    String model = model(body);
     Registry.Entry entry = registry.find(model);
     if (entry == null) {
       json(ex, 404, openAiError(notFoundMessage(model), "invalid_request_error", "model",
@@ -545,7 +551,7 @@ public final class FakeShimmyServer {
           "invalid_request_error", "max_tokens", "invalid_max_tokens"));
       return;
     }
-    String model = (String) body.get("model");
+    String model = model(body);
     Registry.Entry entry = registry.find(model);
     if (entry == null) {
       json(ex, 404, openAiError("Model '" + model + "' not found", "invalid_request_error", "model",
@@ -596,7 +602,7 @@ public final class FakeShimmyServer {
     if (body == null) {
       return;
     }
-    String model = (String) body.get("model");
+    String model = model(body);
     Registry.Entry entry = registry.find(model);
     if (entry == null) {
       empty(ex, 404);
@@ -634,7 +640,7 @@ public final class FakeShimmyServer {
     if (body == null) {
       return;
     }
-    String model = (String) body.get("model");
+    String model = model(body);
     Registry.Entry entry = registry.find(model);
     if (entry == null) {
       empty(ex, 404);
