@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -137,7 +138,9 @@ public final class ModelServing {
       return backendFailure(se);
     }
     if (e instanceof UncheckedIOException io) {
-      return new PullException(Reason.IO, String.valueOf(io.getCause().getMessage()), e);
+      // UncheckedIOException requires its cause, but Throwable.getCause() is declared nullable.
+      Throwable cause = Objects.requireNonNullElse(io.getCause(), io);
+      return new PullException(Reason.IO, String.valueOf(cause.getMessage()), e);
     }
     LOG.error("unexpected failure", e);
     return new PullException(Reason.IO, "unexpected failure: " + e, e);
