@@ -12,6 +12,13 @@ import java.io.OutputStream;
  */
 public final class ErrorResponses {
 
+  /**
+   * The {@code Retry-After} of every 503 we answer, in seconds: the API's, the proxy's and the
+   * Ollama API's alike (they said 5 and 2 before; 5 won: a model's instance takes seconds to
+   * start, and a client retrying every 2 s only adds to an overload).
+   */
+  public static final String RETRY_AFTER_SECONDS = "5";
+
   /** The media type of every error answer. */
   public static final String CONTENT_TYPE = "application/json";
 

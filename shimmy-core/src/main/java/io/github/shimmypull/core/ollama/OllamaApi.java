@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.ollama;
 
+import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.coordinator.PullCoordinator;
 import io.github.shimmypull.core.coordinator.PullJob;
@@ -762,7 +763,7 @@ public final class OllamaApi implements HttpHandler {
       ex.addResponseHeader("WWW-Authenticate", "Bearer");
     }
     if (status == 503) {
-      ex.addResponseHeader("Retry-After", "5");
+      ex.addResponseHeader("Retry-After", ErrorResponses.RETRY_AFTER_SECONDS);
     }
     sendJson(ex, status, body);
   }

@@ -87,7 +87,6 @@ public final class ShimmyProxy implements HttpHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ShimmyProxy.class);
   private static final RequestBody EMPTY_BODY = RequestBody.create(new byte[0], null);
-  private static final String RETRY_AFTER_SECONDS = "2";
 
   private final ShimmySupervisor supervisor;
   private final UnavailableReasons unavailableReasons = new UnavailableReasons();
@@ -464,7 +463,7 @@ public final class ShimmyProxy implements HttpHandler {
     }
     log.debug("no Shimmy instance for {} {}: {}", exchange.method(), exchange.path(), message);
     if (status == 503) {
-      exchange.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
+      exchange.addResponseHeader("Retry-After", ErrorResponses.RETRY_AFTER_SECONDS);
     }
     return error(exchange, status, code, message);
   }

@@ -611,7 +611,7 @@ class ShimmyHttpApiTest {
     proxy.failWith(new SupervisorException(SupervisorException.Reason.NO_BACKEND, "no live Shimmy instance"));
     HttpResponse<String> response = post("/v1/chat/completions", "{}");
     assertError(response, 503, "backend_unavailable");
-    assertThat(response.headers().firstValue("Retry-After")).isPresent();
+    assertThat(response.headers().firstValue("Retry-After")).hasValue(ErrorResponses.RETRY_AFTER_SECONDS);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.proxy;
 
+import io.github.shimmypull.core.http.ErrorResponses;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -385,7 +386,7 @@ class ShimmyProxyTest {
         new Request.Builder().url(front.uri("/v1/chat/completions").toString())
             .post(RequestBody.create("{}", MediaType.get("application/json"))).build()).execute()) {
       assertThat(response.code()).isEqualTo(503);
-      assertThat(response.header("Retry-After")).matches("[1-5]");
+      assertThat(response.header("Retry-After")).isEqualTo(ErrorResponses.RETRY_AFTER_SECONDS);
       assertThat(response.header("Content-Type")).isEqualTo("application/json");
       assertThat(response.body().string())
           .contains("\"code\":\"backend_unavailable\"").contains("\"error\":\"");

@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.http.internal;
 
+import io.github.shimmypull.core.http.ErrorResponses;
 import static io.github.shimmypull.core.http.internal.JsonAnswers.sendJson;
 
 import io.github.shimmypull.core.coordinator.PullCoordinator;
@@ -88,7 +89,7 @@ public final class HealthEndpoint {
     body.put("pull", coordinator.current().map(WireFormat::job).orElse(null));
     body.put("instances", supervisor.instances().stream().map(WireFormat::instance).toList());
     if (httpStatus == 503) {
-      ex.addResponseHeader("Retry-After", JsonAnswers.RETRY_AFTER_SECONDS);
+      ex.addResponseHeader("Retry-After", ErrorResponses.RETRY_AFTER_SECONDS);
     }
     sendJson(ex, httpStatus, body);
   }

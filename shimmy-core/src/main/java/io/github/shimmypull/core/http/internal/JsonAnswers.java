@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.http.internal;
 
+import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.http.HttpExchange;
@@ -21,8 +22,6 @@ public final class JsonAnswers {
   /** The media type of every JSON answer. */
   public static final String JSON = "application/json";
 
-  /** {@code Retry-After} of every 503 the API answers. */
-  public static final String RETRY_AFTER_SECONDS = "5";
 
   private JsonAnswers() {}
 
@@ -45,7 +44,7 @@ public final class JsonAnswers {
       ex.addResponseHeader("WWW-Authenticate", "Bearer");
     }
     if (e.reason().httpStatus() == 503) {
-      ex.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
+      ex.addResponseHeader("Retry-After", ErrorResponses.RETRY_AFTER_SECONDS);
     }
     sendJson(ex, e.reason().httpStatus(), WireFormat.error(e));
   }
@@ -59,7 +58,7 @@ public final class JsonAnswers {
     Map<String, Object> body = WireFormat.error(code, String.valueOf(e.getMessage()));
     body.put("reason", e.reason().name().toLowerCase(Locale.ROOT));
     if (e.reason().httpStatus() == 503) {
-      ex.addResponseHeader("Retry-After", RETRY_AFTER_SECONDS);
+      ex.addResponseHeader("Retry-After", ErrorResponses.RETRY_AFTER_SECONDS);
     }
     sendJson(ex, e.reason().httpStatus(), body);
   }
