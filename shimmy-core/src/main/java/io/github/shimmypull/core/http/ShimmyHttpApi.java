@@ -59,8 +59,12 @@ public final class ShimmyHttpApi implements HttpHandler {
   /** Request bodies up to this size are read to their end after an early answer: 1 MiB. */
   public static final long DRAIN_LIMIT_BYTES = 1024 * 1024;
 
-  /** Default for {@link Builder#loadTimeout}: how long a load waits for the instance, 120 s. */
-  public static final Duration DEFAULT_LOAD_TIMEOUT = Duration.ofSeconds(120);
+  /**
+   * Default for {@link Builder#loadTimeout}: how long a load waits for the instance, the ready
+   * timeout of a pull ({@link PullCoordinator#DEFAULT_READY_TIMEOUT}, 120 s).
+   */
+  public static final Duration DEFAULT_LOAD_TIMEOUT =
+      PullCoordinator.DEFAULT_READY_TIMEOUT;
   /** Default for {@link Builder#maxBodyBytes}: the largest request body on any route, 32 MiB. */
   public static final long DEFAULT_MAX_BODY_BYTES = 32L * 1024 * 1024;
   /** Default for {@link Builder#cancelWait}: how long a cancel waits for the job to end. */
