@@ -68,7 +68,7 @@ peer() { # url -> "total curl sha256sum" seconds for curl -o + sha256sum
 }
 pull() { # base size seed parts partSize sha [runs [syncEvery]] -> seconds of the last run in one JVM (default 2: warm JIT)
   $JAVA io.github.shimmypull.core.pull.PullBench pull "$1" "$2" "$3" "$4" "$5" "$WORK/models" "${7:-2}" "$6" ${8:+"$8"} | tail -1 |
-    sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*/\1 \2/'
+    sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*body=([0-9.]+)s after-body=([0-9.]+)s.*/\1 \2 \3 \4/'
 }
 echo "# loopback, ${SIZE_MIB} MiB, verification on, JVM flags: ${JAVA_OPTS-"-Xmx64m -XX:MaxDirectMemorySize=64m"}, pulls per JVM: ${RUNS:-2}, work dir $WORK on $(df --output=fstype "$WORK" | tail -1)"
 declare -A RATIOS=()
@@ -77,10 +77,10 @@ for run in $(seq 1 "${ROUNDS:-3}"); do
   IFS=, read -r -a cfgs <<< "${CONFIGS:-1 67108864,4 67108864,8 33554432}"
   for cfg in "${cfgs[@]}"; do
     set -- $cfg
-    read -r secs heap < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$SHA" "${RUNS:-2}" "${3:-}")
+    read -r secs heap body after < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$SHA" "${RUNS:-2}" "${3:-}")
     RATIOS[$cfg]="${RATIOS[$cfg]:-} $(echo "$secs / $p" | bc -l)"
-    printf 'round %d parts=%s partSize=%s syncEvery=%s pull=%.2fs peer=%.2fs (curl %.2fs + hash %.2fs) ratio=%.2f ratio-vs-curl-alone=%.2f peakHeap=%sMiB load=%s\n' \
-      "$run" "$1" "$2" "${3:-default}" "$secs" "$p" "$pc" "$ps" "$(echo "$secs / $p" | bc -l)" "$(echo "$secs / $pc" | bc -l)" "$heap" \
+    printf 'round %d parts=%s partSize=%s syncEvery=%s pull=%.2fs peer=%.2fs (curl %.2fs + hash %.2fs) ratio=%.2f ratio-vs-curl-alone=%.2f peakHeap=%sMiB (body %ss, after it %ss) load=%s\n' \
+      "$run" "$1" "$2" "${3:-default}" "$secs" "$p" "$pc" "$ps" "$(echo "$secs / $p" | bc -l)" "$(echo "$secs / $pc" | bc -l)" "$heap" "$body" "$after" \
       "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
@@ -96,7 +96,7 @@ read -r p pc ps < <(peer "http://127.0.0.1:$TPORT/small.gguf")
 printf 'peer curl+sha256sum %.2fs (curl %.2fs)\n' "$p" "$pc"
 single=""
 for n in 1 2 4 8; do
-  read -r secs heap < <(pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$n" "$TPART" "$TSHA" 1)
+  read -r secs heap _ < <(pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$n" "$TPART" "$TSHA" 1)
   if [[ -z "$single" ]]; then single=$secs; fi
   printf 'parts=%d pull=%.2fs speedup=%.2f (target >= %.1f) peakHeap=%sMiB load=%s\n' \
     "$n" "$secs" "$(echo "$single / $secs" | bc -l)" "$(echo "0.8 * $n" | bc -l)" "$heap" "$(cut -d' ' -f1 /proc/loadavg)"

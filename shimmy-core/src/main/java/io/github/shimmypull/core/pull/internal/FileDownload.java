@@ -124,7 +124,7 @@ public final class FileDownload {
             if (settings.bytesCounter() != null) {
               settings.bytesCounter().increment(got);
             }
-            hasher.signal();
+            hasher.progressed();
           });
       ConcurrentLinkedQueue<Integer> queue = new ConcurrentLinkedQueue<>();
       for (int i = 0; i < n; i++) {
@@ -208,7 +208,9 @@ public final class FileDownload {
         }
         listener.progress(completed.get(), true);
         listener.verifying();
+        long bodyDone = System.nanoTime();
         String sha = awaitHash(hasher, hashThread);
+        long hashDone = System.nanoTime();
         String problem = DownloadVerifier.problem(ch, file, sha);
         if (problem != null) {
           ch.close();
@@ -217,7 +219,10 @@ public final class FileDownload {
           throw new PullException(Reason.INTEGRITY, problem);
         }
         syncer.stop();
+        long syncStart = System.nanoTime();
         ch.force(true);
+        log.debug("{}: after the last body byte, the hash took {} ms more, the final fsync {} ms",
+            name, TimeUnit.NANOSECONDS.toMillis(hashDone - bodyDone), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - syncStart));
       } finally {
         pool.shutdownNow();
         hasher.stop();

@@ -25,7 +25,10 @@ final class StreamingSha256 implements Runnable {
   private final long size;
   private final Object lock = new Object();
   private final MessageDigest md = sha256();
-  private long hashed;
+  /** Bytes hashed so far; written under {@link #lock}, read without it for the fast paths. */
+  private volatile long hashed;
+  /** Set by the hasher's thread before it checks for work and waits; signals are sent only then. */
+  private volatile boolean waiting;
   private volatile boolean stopped;
   private volatile @Nullable String result;
   private volatile @Nullable IOException error;
@@ -36,8 +39,15 @@ final class StreamingSha256 implements Runnable {
     this.size = size;
   }
 
-  /** Hashes {@code data} (file bytes from {@code pos}) if they continue the hashed prefix. */
+  /**
+   * Hashes {@code data} (file bytes from {@code pos}) if they continue the hashed prefix. Bytes
+   * ahead of the prefix return at once, without the lock, which the hasher's thread may hold while
+   * it hashes what it read back.
+   */
   void offer(long pos, ByteBuffer data) {
+    if (hashed != pos) {
+      return;
+    }
     synchronized (lock) {
       if (hashed == pos && !stopped) {
         int n = data.remaining();
@@ -47,8 +57,20 @@ final class StreamingSha256 implements Runnable {
     }
   }
 
-  /** Wakes the hasher's thread: the prefix on disk may have grown past what was offered. */
-  void signal() {
+  /**
+   * Call after the plan recorded new bytes: wakes the hasher's thread only when the prefix on disk
+   * now reaches past what was hashed (a part that completed after later parts had arrived, or bytes
+   * that were not offered) or the whole file was hashed inline, so the fetcher that hashes inline
+   * does not wake it for every buffer.
+   */
+  void progressed() {
+    long h = hashed;
+    if (waiting && (h >= size || plan.frontier(size) > h)) {
+      signal();
+    }
+  }
+
+  private void signal() {
     synchronized (lock) {
       lock.notifyAll();
     }
@@ -81,10 +103,12 @@ final class StreamingSha256 implements Runnable {
             result = HexFormat.of().formatHex(md.digest());
             return;
           }
+          waiting = true;
           if (plan.frontier(size) <= start) {
             lock.wait(50);
             continue;
           }
+          waiting = false;
         }
         long frontier = plan.frontier(size);
         buf.clear();
