@@ -3,6 +3,7 @@ package io.github.shimmypull.core.pull;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.ShimmyModelIds;
+import io.github.shimmypull.core.pull.internal.BodySocket;
 import io.github.shimmypull.core.pull.internal.DownloadSettings;
 import io.github.shimmypull.core.pull.internal.FileDownload;
 import io.github.shimmypull.core.pull.internal.PinnedFile;
@@ -104,6 +105,7 @@ public final class HuggingFacePuller implements ModelPuller {
             .readTimeout(b.stallTimeout)
             .writeTimeout(b.stallTimeout)
             .callTimeout(Duration.ZERO)
+            .addNetworkInterceptor(BodySocket.INTERCEPTOR)
             .build();
     Counter retries = null;
     Counter bytesCounter = null;

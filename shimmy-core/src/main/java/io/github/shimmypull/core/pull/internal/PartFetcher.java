@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.Call;
+import okhttp3.Protocol;
 import okhttp3.Response;
 import okio.BufferedSource;
 import org.jspecify.annotations.Nullable;
@@ -96,6 +97,9 @@ final class PartFetcher {
         checkContentRange(r.header("Content-Range"), pos);
       }
       BufferedSource source = r.body().source();
+      // HTTP/1: the socket carries this body alone, so its readiness says whether a read would wait
+      BodySocket socket = r.protocol() == Protocol.HTTP_1_1 || r.protocol() == Protocol.HTTP_1_0
+          ? r.request().tag(BodySocket.class) : null;
       long remaining = end - pos + 1;
       while (remaining > 0) {
         if (cancellation.isCancelled()) {
@@ -105,27 +109,40 @@ final class PartFetcher {
         if (remaining < buf.capacity()) {
           buf.limit((int) remaining);
         }
-        while (buf.hasRemaining()) {
-          int read = source.read(buf);
-          if (read < 0) {
-            break;
+        try {
+          while (buf.hasRemaining()) {
+            int read = source.read(buf);
+            if (read < 0) {
+              break;
+            }
+            if (source.getBuffer().size() == 0 && (socket == null || !socket.readable())) {
+              break; // nothing more without waiting: write what arrived first
+            }
           }
-          if (source.getBuffer().size() == 0) {
-            break;
+        } catch (IOException e) {
+          if (buf.position() > 0) {
+            pos = write(part, buf, pos); // keep what arrived before the failure for the retry
           }
+          throw e;
         }
-        buf.flip();
-        int got = buf.remaining();
+        int got = buf.position();
         if (got == 0) {
           throw new EOFException("body of " + file.name() + " ended " + remaining + " bytes early");
         }
-        writeFully(buf, pos);
-        buf.flip();
-        sink.written(part, pos, buf);
-        pos += got;
+        pos = write(part, buf, pos);
         remaining -= got;
       }
     }
+  }
+
+  /** Writes the bytes read into {@code buf} at {@code pos}, hands them to the sink, returns the next position. */
+  private long write(int part, ByteBuffer buf, long pos) {
+    buf.flip();
+    int got = buf.remaining();
+    writeFully(buf, pos);
+    buf.flip();
+    sink.written(part, pos, buf);
+    return pos + got;
   }
 
   private void checkContentRange(@Nullable String header, long pos) {
