@@ -5,7 +5,10 @@
 # Environment: ROUNDS (loopback rounds, default 3; 0 skips), RATE (nginx limit_rate, default 8m),
 # TPART (part size of the throttled runs, default 16 MiB), WORK, PORT, CONFIGS (loopback
 # "parts partSize [syncEveryBytes]" entries, comma-separated, default "1 67108864,4 67108864,8 33554432"), HASH (the
-# peer's verifier: sha256sum (default) or "openssl sha256"). THROTTLED_MIB=0 skips the throttled runs.
+# peer's verifier: sha256sum (default) or "openssl sha256"), JAVA_OPTS (the pull JVM's flags, default
+# "-Xmx64m -XX:MaxDirectMemorySize=64m"; JAVA_OPTS= runs it as users do, without tuning flags), RUNS (pulls
+# per JVM on loopback, the last one reported; default 2 = warm JIT, 1 = a cold JVM as a user's first pull).
+# THROTTLED_MIB=0 skips the throttled runs. Ends with the best and median ratio of each loopback config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-1024}
@@ -22,15 +25,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-./mvnw -B -q -pl shimmy-testkit,shimmy-core -am -DskipTests test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test >/dev/null
+# Offline first (everything is in ~/.m2 once a build ran); online only if that fails.
+BUILD=(-B -q -pl shimmy-testkit,shimmy-core -am -DskipTests test-compile dependency:build-classpath
+  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test)
+./mvnw -o "${BUILD[@]}" >/dev/null 2>&1 || ./mvnw "${BUILD[@]}" >/dev/null
 # Copies of the classes, so a rebuild in the work tree cannot change them under a running benchmark.
 mkdir -p "$WORK/classes"
 cp -r shimmy-core/target/test-classes "$WORK/classes/core-test"
 cp -r shimmy-core/target/classes "$WORK/classes/core"
 cp -r shimmy-testkit/target/classes "$WORK/classes/testkit"
 CP="$WORK/classes/core-test:$WORK/classes/core:$WORK/classes/testkit:$(cat shimmy-core/target/bench-classpath.txt)"
-JAVA="java -Xmx64m -XX:MaxDirectMemorySize=64m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp $CP"
+JAVA="java ${JAVA_OPTS-"-Xmx64m -XX:MaxDirectMemorySize=64m"} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp $CP"
 
 SIZE=$((SIZE_MIB * 1024 * 1024)); TSIZE=$((THROTTLED_MIB * 1024 * 1024))
 SHA=$($JAVA io.github.shimmypull.core.pull.PullBench generate "$WORK/www/big.gguf" "$SIZE" 7)
@@ -63,19 +68,26 @@ peer() { # url -> "total curl sha256sum" seconds for curl -o + sha256sum
 }
 pull() { # base size seed parts partSize sha [runs [syncEvery]] -> seconds of the last run in one JVM (default 2: warm JIT)
   $JAVA io.github.shimmypull.core.pull.PullBench pull "$1" "$2" "$3" "$4" "$5" "$WORK/models" "${7:-2}" "$6" ${8:+"$8"} | tail -1 |
-    sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*/\1 \2/'
+    sed -E 's/.*seconds=([0-9.]+).*peakHeapMiB=([0-9.]+).*body=([0-9.]+)s after-body=([0-9.]+)s.*/\1 \2 \3 \4/'
 }
-echo "# loopback, ${SIZE_MIB} MiB, verification on, -Xmx64m"
+echo "# loopback, ${SIZE_MIB} MiB, verification on, JVM flags: ${JAVA_OPTS-"-Xmx64m -XX:MaxDirectMemorySize=64m"}, pulls per JVM: ${RUNS:-2}, work dir $WORK on $(df --output=fstype "$WORK" | tail -1)"
+declare -A RATIOS=()
 for run in $(seq 1 "${ROUNDS:-3}"); do
   sync; read -r p pc ps < <(peer "http://127.0.0.1:$PORT/big.gguf")
   IFS=, read -r -a cfgs <<< "${CONFIGS:-1 67108864,4 67108864,8 33554432}"
   for cfg in "${cfgs[@]}"; do
     set -- $cfg
-    read -r secs heap < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$SHA" 2 "${3:-}")
-    printf 'round %d parts=%s partSize=%s syncEvery=%s pull=%.2fs peer=%.2fs (curl %.2fs + hash %.2fs) ratio=%.2f ratio-vs-curl-alone=%.2f peakHeap=%sMiB load=%s\n' \
-      "$run" "$1" "$2" "${3:-default}" "$secs" "$p" "$pc" "$ps" "$(echo "$secs / $p" | bc -l)" "$(echo "$secs / $pc" | bc -l)" "$heap" \
+    read -r secs heap body after < <(pull "http://127.0.0.1:$PORT/" "$SIZE" 7 "$1" "$2" "$SHA" "${RUNS:-2}" "${3:-}")
+    RATIOS[$cfg]="${RATIOS[$cfg]:-} $(echo "$secs / $p" | bc -l)"
+    printf 'round %d parts=%s partSize=%s syncEvery=%s pull=%.2fs peer=%.2fs (curl %.2fs + hash %.2fs) ratio=%.2f ratio-vs-curl-alone=%.2f peakHeap=%sMiB (body %ss, after it %ss) load=%s\n' \
+      "$run" "$1" "$2" "${3:-default}" "$secs" "$p" "$pc" "$ps" "$(echo "$secs / $p" | bc -l)" "$(echo "$secs / $pc" | bc -l)" "$heap" "$body" "$after" \
       "$(cut -d' ' -f1 /proc/loadavg)"
   done
+done
+for cfg in "${!RATIOS[@]}"; do
+  sorted=($(tr ' ' '\n' <<< "${RATIOS[$cfg]}" | grep . | sort -g))
+  printf 'summary parts/partSize/syncEvery=[%s] rounds=%d ratio best=%.2f median=%.2f worst=%.2f (pull / curl + %s)\n' "$cfg" "${#sorted[@]}" \
+    "${sorted[0]}" "${sorted[$(( ${#sorted[@]} / 2 ))]}" "${sorted[-1]}" "${HASH:-sha256sum}"
 done
 if [[ "$THROTTLED_MIB" == 0 ]]; then exit 0; fi
 TPART=${TPART:-16777216}
@@ -84,7 +96,7 @@ read -r p pc ps < <(peer "http://127.0.0.1:$TPORT/small.gguf")
 printf 'peer curl+sha256sum %.2fs (curl %.2fs)\n' "$p" "$pc"
 single=""
 for n in 1 2 4 8; do
-  read -r secs heap < <(pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$n" "$TPART" "$TSHA" 1)
+  read -r secs heap _ < <(pull "http://127.0.0.1:$TPORT/" "$TSIZE" 8 "$n" "$TPART" "$TSHA" 1)
   if [[ -z "$single" ]]; then single=$secs; fi
   printf 'parts=%d pull=%.2fs speedup=%.2f (target >= %.1f) peakHeap=%sMiB load=%s\n' \
     "$n" "$secs" "$(echo "$single / $secs" | bc -l)" "$(echo "0.8 * $n" | bc -l)" "$heap" "$(cut -d' ' -f1 /proc/loadavg)"

@@ -3,7 +3,10 @@ package io.github.shimmypull.core.pull;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.ShimmyModelIds;
+import io.github.shimmypull.core.pull.internal.BodySocket;
+import io.github.shimmypull.core.pull.internal.DownloadSettings;
 import io.github.shimmypull.core.pull.internal.FileDownload;
+import io.github.shimmypull.core.pull.internal.PinnedFile;
 import io.github.shimmypull.core.pull.internal.HubClient;
 import io.github.shimmypull.core.pull.internal.PullStore;
 import io.github.shimmypull.core.pull.internal.QuantSelector;
@@ -81,14 +84,10 @@ public final class HuggingFacePuller implements ModelPuller {
 
   private final PullStore store;
   private final HubClient hub;
-  private final int parts;
-  private final long partSize;
+  private final DownloadSettings downloads;
   private final long diskReserveBytes;
   private final long maxPullBytes;
   private final Duration progressInterval;
-  private final long syncEveryBytes;
-  private final @Nullable Counter bytesCounter;
-  private final @Nullable Counter resumedCounter;
 
   private HuggingFacePuller(Builder b) {
     this.store = new PullStore(Objects.requireNonNull(b.modelDir, "modelDir is required"));
@@ -106,28 +105,31 @@ public final class HuggingFacePuller implements ModelPuller {
             .readTimeout(b.stallTimeout)
             .writeTimeout(b.stallTimeout)
             .callTimeout(Duration.ZERO)
+            .addNetworkInterceptor(BodySocket.INTERCEPTOR)
             .build();
     Counter retries = null;
+    Counter bytesCounter = null;
+    Counter resumedCounter = null;
+    Counter syncedCounter = null;
     if (b.meterRegistry != null) {
-      this.bytesCounter = Counter.builder("shimmy.pull.bytes").baseUnit("bytes")
+      bytesCounter = Counter.builder("shimmy.pull.bytes").baseUnit("bytes")
           .description("bytes downloaded from the Hub").register(b.meterRegistry);
-      this.resumedCounter = Counter.builder("shimmy.pull.resumed.bytes").baseUnit("bytes")
+      resumedCounter = Counter.builder("shimmy.pull.resumed.bytes").baseUnit("bytes")
           .description("bytes of partial downloads reused by a resume").register(b.meterRegistry);
+      syncedCounter = Counter.builder("shimmy.pull.synced.bytes").baseUnit("bytes")
+          .description("bytes of partial downloads fsynced while downloading (progressive sync)")
+          .register(b.meterRegistry);
       retries = Counter.builder("shimmy.pull.retries")
           .description("retried Hub requests and download parts").register(b.meterRegistry);
-    } else {
-      this.bytesCounter = null;
-      this.resumedCounter = null;
     }
     String token = b.token == null || b.token.isBlank() ? null : b.token.trim();
     this.hub = new HubClient(client, endpoint, token, b.maxMetadataBytes, b.maxTreePages, b.maxAttempts,
         b.initialBackoff, b.maxBackoff, retries);
-    this.parts = b.parts;
-    this.partSize = b.partSize;
+    this.downloads = new DownloadSettings(b.parts, b.partSize, b.progressInterval, b.syncEveryBytes, bytesCounter,
+        resumedCounter, syncedCounter);
     this.diskReserveBytes = b.diskReserveBytes;
     this.maxPullBytes = b.maxPullBytes;
     this.progressInterval = b.progressInterval;
-    this.syncEveryBytes = b.syncEveryBytes;
   }
 
   /** A builder with every default; see {@link Builder#fromEnvironment()} for HF_TOKEN/HF_ENDPOINT. */
@@ -300,8 +302,7 @@ public final class HuggingFacePuller implements ModelPuller {
       }
       long fileStarted = System.nanoTime();
       FileDownload download =
-          new FileDownload(hub, store, repo, pull.commit(), f, parts, partSize, progressInterval, cancellation,
-              syncEveryBytes, bytesCounter, resumedCounter);
+          new FileDownload(hub, store, downloads, new PinnedFile(repo, pull.commit(), f), cancellation);
       long base = overallDone;
       download.run(new FileDownload.Listener() {
         private long last = System.nanoTime();
@@ -583,8 +584,9 @@ public final class HuggingFacePuller implements ModelPuller {
     }
 
     /**
-     * Registers counters {@code shimmy.pull.bytes}, {@code shimmy.pull.retries} and {@code
-     * shimmy.pull.resumed.bytes}. Default: no metrics.
+     * Registers counters {@code shimmy.pull.bytes}, {@code shimmy.pull.retries}, {@code
+     * shimmy.pull.resumed.bytes} and {@code shimmy.pull.synced.bytes} (fsynced while downloading).
+     * Default: no metrics.
      */
     public Builder meterRegistry(@Nullable MeterRegistry meterRegistry) {
       this.meterRegistry = meterRegistry;

@@ -23,8 +23,9 @@ import okhttp3.HttpUrl;
  *   <li>{@code pull CDN_BASE SIZE SEED PARTS PART_SIZE MODEL_DIR RUNS [SHA256 [SYNC_EVERY]]}: a fake
  *       Hub (MockWebServer) redirects to {@code CDN_BASE/cdn/<sha256>}; pulls the file RUNS times
  *       with the given part settings (verification on; background fsync every SYNC_EVERY bytes,
- *       default the puller's, 0 = only the final fsync) and prints one line per run: seconds and
- *       peak heap.
+ *       default the puller's, 0 = only the final fsync) and prints one line per run: seconds, peak
+ *       heap, and the split of the time into receiving the body and what follows it (the rest of
+ *       the hash, verification, the final fsync and the publish).
  * </ul>
  */
 public final class PullBench {
@@ -65,13 +66,21 @@ public final class PullBench {
         Files.deleteIfExists(modelDir.resolve(".shimmy-pull/bench-Q4_K_M.gguf.meta.json"));
         resetPeaks();
         long t0 = System.nanoTime();
-        PullResult result = puller.pull(ModelRef.parse("bench/bench-GGUF:Q4_K_M"), true, PullListener.NONE);
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        long[] bodyDone = {t0}; // when the last body byte was written (the Verifying event)
+        PullResult result = puller.pull(ModelRef.parse("bench/bench-GGUF:Q4_K_M"), true, event -> {
+          if (event instanceof PullEvent.Verifying) {
+            bodyDone[0] = System.nanoTime();
+          }
+        });
+        long end = System.nanoTime();
+        double seconds = (end - t0) / 1e9;
         if (!result.sha256().equals(file.sha256())) {
           throw new IllegalStateException("sha mismatch");
         }
-        System.out.printf(Locale.ROOT, "pull parts=%d partSize=%d syncEvery=%s seconds=%.3f MiB/s=%.1f peakHeapMiB=%.1f%n", parts,
-            partSize, args.length > 9 ? args[9] : "default", seconds, file.size() / seconds / 1048576, peakHeap() / 1048576.0);
+        System.out.printf(Locale.ROOT, "pull parts=%d partSize=%d syncEvery=%s seconds=%.3f MiB/s=%.1f peakHeapMiB=%.1f"
+                + " body=%.2fs after-body=%.2fs%n", parts,
+            partSize, args.length > 9 ? args[9] : "default", seconds, file.size() / seconds / 1048576, peakHeap() / 1048576.0,
+            (bodyDone[0] - t0) / 1e9, (end - bodyDone[0]) / 1e9);
       }
       Files.deleteIfExists(modelDir.resolve("bench-Q4_K_M.gguf"));
     }

@@ -463,9 +463,9 @@ public final class HubClient {
       throws IOException {
     HttpUrl url = resolveUrl(repo, commit, path);
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      Request.Builder rb = new Request.Builder().url(url)
+      Request.Builder rb = BodySocket.attach(new Request.Builder().url(url)
           .header("Accept-Encoding", "identity")
-          .header("Range", "bytes=" + from + "-" + to);
+          .header("Range", "bytes=" + from + "-" + to));
       Response r = execute(authorized(rb).build(), cancellation, calls);
       if (r.isRedirect()) {
         String location = r.header("Location");
