@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.pull.internal;
 
+import io.github.shimmypull.core.internal.DaemonThreads;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.pull.PullCancellation;
@@ -138,7 +139,7 @@ public final class FileDownload {
       CountDownLatch finished = new CountDownLatch(workers);
       AtomicInteger workerIds = new AtomicInteger();
       ExecutorService pool =
-          Executors.newFixedThreadPool(workers, r -> newDaemon(r, "shimmy-pull-part-" + name + "-" + workerIds.getAndIncrement()));
+          Executors.newFixedThreadPool(workers, DaemonThreads.numbered("shimmy-pull-part-" + name + "-", workerIds));
       Runnable cancelCalls =
           () -> {
             for (int w = 0; w < calls.length(); w++) {
@@ -273,14 +274,8 @@ public final class FileDownload {
   }
 
   private static Thread daemon(Runnable job, String threadName) {
-    Thread t = newDaemon(job, threadName);
+    Thread t = DaemonThreads.thread(job, threadName);
     t.start();
-    return t;
-  }
-
-  private static Thread newDaemon(Runnable job, String threadName) {
-    Thread t = new Thread(job, threadName);
-    t.setDaemon(true);
     return t;
   }
 
