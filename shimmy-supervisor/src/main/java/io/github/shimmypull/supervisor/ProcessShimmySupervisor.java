@@ -254,10 +254,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
     /** The Shimmy command: executable plus optional leading arguments (default {@code shimmy}). */
     public Builder command(List<String> command) {
-      if (command.isEmpty()) {
-        throw new IllegalArgumentException("the shimmy command is empty");
-      }
-      this.command = List.copyOf(command);
+      this.command = Require.command(command);
       return this;
     }
 
@@ -283,32 +280,32 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
     /** How long an instance's start and crash recovery wait for Shimmy to serve (default 120 s). */
     public Builder readyTimeout(Duration readyTimeout) {
-      this.readyTimeout = positive(readyTimeout, "readyTimeout");
+      this.readyTimeout = Require.positive(readyTimeout, "readyTimeout");
       return this;
     }
 
     /** Interval between readiness probes (default 25 ms). */
     public Builder pollInterval(Duration pollInterval) {
-      this.pollInterval = positive(pollInterval, "pollInterval");
+      this.pollInterval = Require.positive(pollInterval, "pollInterval");
       return this;
     }
 
     /** Time between SIGTERM and SIGKILL when stopping an instance (default 5 s). */
     public Builder stopGrace(Duration stopGrace) {
-      this.stopGrace = notNegative(stopGrace, "stopGrace");
+      this.stopGrace = Require.notNegative(stopGrace, "stopGrace");
       return this;
     }
 
     /** How long a replaced instance may finish requests in flight (default 30 s). */
     public Builder drainTimeout(Duration drainTimeout) {
-      this.drainTimeout = notNegative(drainTimeout, "drainTimeout");
+      this.drainTimeout = Require.notNegative(drainTimeout, "drainTimeout");
       return this;
     }
 
     /** Backoff after crashes: first delay (default 500 ms, jittered to 250–500 ms) and cap (default 30 s). */
     public Builder backoff(Duration initial, Duration max) {
-      this.initialBackoff = positive(initial, "initial backoff");
-      this.maxBackoff = positive(max, "max backoff");
+      this.initialBackoff = Require.positive(initial, "initial backoff");
+      this.maxBackoff = Require.positive(max, "max backoff");
       if (max.compareTo(initial) < 0) {
         throw new IllegalArgumentException("max backoff must not be below the initial backoff");
       }
@@ -324,8 +321,8 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
         throw new IllegalArgumentException("crashes must be at least 1");
       }
       this.crashLoopCrashes = crashes;
-      this.crashLoopWindow = positive(window, "crash-loop window");
-      this.failedRetryInterval = positive(retryInterval, "crash-loop retry interval");
+      this.crashLoopWindow = Require.positive(window, "crash-loop window");
+      this.failedRetryInterval = Require.positive(retryInterval, "crash-loop retry interval");
       return this;
     }
 
@@ -380,10 +377,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
      * the least-recently-used idle instance is stopped to make room.
      */
     public Builder maxLoadedModels(int maxLoadedModels) {
-      if (maxLoadedModels < 1) {
-        throw new IllegalArgumentException("maxLoadedModels must be at least 1, not " + maxLoadedModels);
-      }
-      this.maxLoadedModels = maxLoadedModels;
+      this.maxLoadedModels = Require.atLeastOne(maxLoadedModels, "maxLoadedModels");
       return this;
     }
 
@@ -398,10 +392,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
     /** How many requests may wait for room at once (default 64); one more gets OVERLOADED. */
     public Builder maxQueue(int maxQueue) {
-      if (maxQueue < 0) {
-        throw new IllegalArgumentException("maxQueue must not be negative, not " + maxQueue);
-      }
-      this.maxQueue = maxQueue;
+      this.maxQueue = Require.notNegative(maxQueue, "maxQueue");
       return this;
     }
 
@@ -410,7 +401,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
      * be shorter); past it the request gets OVERLOADED.
      */
     public Builder queueTimeout(Duration queueTimeout) {
-      this.queueTimeout = notNegative(queueTimeout, "queueTimeout");
+      this.queueTimeout = Require.notNegative(queueTimeout, "queueTimeout");
       return this;
     }
 
@@ -425,13 +416,13 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
     /** Interval of the liveness probe ({@code GET /health}) of each ready instance (default 10 s; zero: off). */
     public Builder livenessInterval(Duration livenessInterval) {
-      this.livenessInterval = notNegative(livenessInterval, "livenessInterval");
+      this.livenessInterval = Require.notNegative(livenessInterval, "livenessInterval");
       return this;
     }
 
     /** How long a liveness probe waits for its answer (default 5 s). */
     public Builder livenessTimeout(Duration livenessTimeout) {
-      this.livenessTimeout = positive(livenessTimeout, "livenessTimeout");
+      this.livenessTimeout = Require.positive(livenessTimeout, "livenessTimeout");
       return this;
     }
 
@@ -440,10 +431,7 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
      * 3); the first misses mark it degraded.
      */
     public Builder livenessMisses(int livenessMisses) {
-      if (livenessMisses < 1) {
-        throw new IllegalArgumentException("livenessMisses must be at least 1, not " + livenessMisses);
-      }
-      this.livenessMisses = livenessMisses;
+      this.livenessMisses = Require.atLeastOne(livenessMisses, "livenessMisses");
       return this;
     }
 
@@ -467,20 +455,6 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     /** The supervisor; nothing runs until {@code start()} or {@code restart(...)}. */
     public ProcessShimmySupervisor build() {
       return new ProcessShimmySupervisor(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive: " + d);
-      }
-      return d;
-    }
-
-    private static Duration notNegative(Duration d, String name) {
-      if (d.isNegative()) {
-        throw new IllegalArgumentException(name + " must not be negative: " + d);
-      }
-      return d;
     }
   }
 }

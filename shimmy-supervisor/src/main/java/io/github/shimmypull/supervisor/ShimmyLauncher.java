@@ -224,19 +224,13 @@ public final class ShimmyLauncher {
     private @Nullable Path homeDirectory;
 
     private Builder(List<String> command) {
-      this.command = checkCommand(command);
+      this.command = Require.command(command);
     }
 
-    private static List<String> checkCommand(List<String> command) {
-      if (command.isEmpty() || command.get(0).isBlank()) {
-        throw new IllegalArgumentException("the shimmy command is empty");
-      }
-      return List.copyOf(command);
-    }
 
     /** The command: executable plus optional leading arguments. */
     public Builder command(List<String> command) {
-      this.command = checkCommand(command);
+      this.command = Require.command(command);
       return this;
     }
 

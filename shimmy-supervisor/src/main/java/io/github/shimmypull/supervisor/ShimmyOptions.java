@@ -287,10 +287,7 @@ public final class ShimmyOptions {
 
     /** How to run Shimmy: the executable and leading arguments. Default {@code [shimmy]}. */
     public Builder shimmyCommand(List<String> command) {
-      if (command.isEmpty()) {
-        throw new IllegalArgumentException("the Shimmy command must not be empty");
-      }
-      this.shimmyCommand = List.copyOf(command);
+      this.shimmyCommand = Require.command(command);
       return this;
     }
 
@@ -338,10 +335,7 @@ public final class ShimmyOptions {
 
     /** How long to wait for Shimmy to serve after a (re)start. Default 120 s. */
     public Builder readyTimeout(Duration readyTimeout) {
-      if (readyTimeout.isNegative() || readyTimeout.isZero()) {
-        throw new IllegalArgumentException("readyTimeout must be positive: " + readyTimeout);
-      }
-      this.readyTimeout = readyTimeout;
+      this.readyTimeout = Require.positive(readyTimeout, "readyTimeout");
       return this;
     }
 
@@ -357,10 +351,7 @@ public final class ShimmyOptions {
 
     /** How many Shimmy instances (one per model) may run at once. Default 1. */
     public Builder maxLoadedModels(int maxLoadedModels) {
-      if (maxLoadedModels < 1) {
-        throw new IllegalArgumentException("maxLoadedModels must be at least 1, not " + maxLoadedModels);
-      }
-      this.maxLoadedModels = maxLoadedModels;
+      this.maxLoadedModels = Require.atLeastOne(maxLoadedModels, "maxLoadedModels");
       return this;
     }
 
@@ -372,19 +363,13 @@ public final class ShimmyOptions {
 
     /** How many requests may wait for room at once; more get 503. Default 64. */
     public Builder maxQueue(int maxQueue) {
-      if (maxQueue < 0) {
-        throw new IllegalArgumentException("maxQueue must not be negative, not " + maxQueue);
-      }
-      this.maxQueue = maxQueue;
+      this.maxQueue = Require.notNegative(maxQueue, "maxQueue");
       return this;
     }
 
     /** The longest a request waits in the queue for room before a 503. Default 60 s. */
     public Builder queueTimeout(Duration queueTimeout) {
-      if (queueTimeout.isNegative()) {
-        throw new IllegalArgumentException("queueTimeout must not be negative: " + queueTimeout);
-      }
-      this.queueTimeout = queueTimeout;
+      this.queueTimeout = Require.notNegative(queueTimeout, "queueTimeout");
       return this;
     }
 
@@ -409,19 +394,13 @@ public final class ShimmyOptions {
 
     /** The largest request body on any route, proxied ones included (413 above). Default 32 MiB. */
     public Builder maxBodyBytes(long maxBodyBytes) {
-      if (maxBodyBytes <= 0) {
-        throw new IllegalArgumentException("maxBodyBytes must be positive, not " + maxBodyBytes);
-      }
-      this.maxBodyBytes = maxBodyBytes;
+      this.maxBodyBytes = Require.positive(maxBodyBytes, "maxBodyBytes");
       return this;
     }
 
     /** Free disk space a pull leaves untouched (507 if it would not). Default 1 GiB. */
     public Builder diskReserveBytes(long diskReserveBytes) {
-      if (diskReserveBytes < 0) {
-        throw new IllegalArgumentException("diskReserveBytes must not be negative, not " + diskReserveBytes);
-      }
-      this.diskReserveBytes = diskReserveBytes;
+      this.diskReserveBytes = Require.notNegative(diskReserveBytes, "diskReserveBytes");
       return this;
     }
 
@@ -431,10 +410,7 @@ public final class ShimmyOptions {
      * the edge's own default, 30 s.
      */
     public Builder bodyReadTimeout(@Nullable Duration bodyReadTimeout) {
-      if (bodyReadTimeout != null && (bodyReadTimeout.isNegative() || bodyReadTimeout.isZero())) {
-        throw new IllegalArgumentException("bodyReadTimeout must be positive: " + bodyReadTimeout);
-      }
-      this.bodyReadTimeout = bodyReadTimeout;
+      this.bodyReadTimeout = bodyReadTimeout == null ? null : Require.positive(bodyReadTimeout, "bodyReadTimeout");
       return this;
     }
 
