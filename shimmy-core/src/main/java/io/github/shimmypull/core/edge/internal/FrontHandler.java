@@ -683,7 +683,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       pending = null;
       for (HttpObject message : waiting) {
         keepForReplay(message);
-        channel.write(message);
+        channel.write(message, channel.voidPromise()); // a failure reaches UpstreamHandler
       }
       if (flush) {
         channel.flush();
@@ -789,8 +789,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           writePending(false); // a held body is complete; the client's read batch ends with a flush
         }
       } else if (upstream != null) {
+        Channel to = upstream;
         keepForReplay(message);
-        upstream.write(message);
+        to.write(message, to.voidPromise()); // a failure reaches UpstreamHandler
       } else {
         ReferenceCountUtil.release(message);
       }
@@ -1069,7 +1070,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     /** Writes to the client; stops reading the upstream while the client's socket is full. */
     private void toClient(Object message) {
       Channel client = context().channel();
-      client.write(message);
+      client.write(message, client.voidPromise()); // a failure reaches exceptionCaught: close
       Channel from = upstream;
       if (!client.isWritable() && from != null) {
         from.config().setAutoRead(false);
@@ -1097,7 +1098,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       } else if (clientHttp10) {
         headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
       }
-      context().channel().write(response);
+      Channel client = context().channel();
+      client.write(response, client.voidPromise());
     }
 
     @Override
