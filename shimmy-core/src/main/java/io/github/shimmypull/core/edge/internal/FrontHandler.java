@@ -115,6 +115,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   private @Nullable String clientAddress;
   private long lastReadNanos = System.nanoTime();
   private boolean draining;
+  private @Nullable List<DiscoveredModel> lastModels;
+  private @Nullable List<String> lastIds;
 
   public FrontHandler(EdgeSettings settings, UpstreamPool pool) {
     this.settings = settings;
@@ -354,6 +356,25 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     updateClientReads();
   }
 
+  /**
+   * The served ids. Rebuilt only when the supervisor hands out another list: one that keeps its
+   * discovery's list (as ProcessShimmySupervisor does) costs a reference compare per request.
+   */
+  private List<String> modelIds() {
+    List<DiscoveredModel> models = settings.supervisor().models();
+    List<String> ids = lastIds;
+    if (models != lastModels || ids == null) {
+      List<String> built = new ArrayList<>(models.size());
+      for (DiscoveredModel model : models) {
+        built.add(model.id());
+      }
+      ids = List.copyOf(built);
+      lastModels = models;
+      lastIds = ids;
+    }
+    return ids;
+  }
+
   private ChannelHandlerContext context() {
     ChannelHandlerContext context = ctx;
     if (context == null) {
@@ -530,12 +551,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private List<String> modelIds() {
-      List<DiscoveredModel> models = settings.supervisor().models();
-      List<String> ids = new ArrayList<>(models.size());
-      for (DiscoveredModel model : models) {
-        ids.add(model.id());
-      }
-      return ids;
+      return FrontHandler.this.modelIds();
     }
 
     private String path() {
