@@ -283,8 +283,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     if (path.isEmpty() || path.charAt(0) != '/') {
       return settings.maxDirectBodyBytes();
     }
-    return ShimmyHttpApi.bodyLimit(
-        request.method().name(), RequestPaths.normalize(path), settings.maxDirectBodyBytes());
+    return ShimmyHttpApi.bodyLimit(request.method().name(), RequestPaths.normalize(path),
+        settings.maxRequestBytes(), settings.maxDirectBodyBytes());
   }
 
   /**
@@ -1101,6 +1101,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       HttpHeaders headers = response.headers();
       stripHopByHop(headers);
       response.setProtocolVersion(HttpVersion.HTTP_1_1);
+      if (!requestComplete && status >= 400) {
+        // An error answered before the request body ended (the application's 408 after its body
+        // read timed out, an early 413): the connection closes after it, and the answer says so.
+        clientKeepAlive = false;
+      }
       boolean bodyless = head || status == 204 || status == 304;
       if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
         if (clientHttp10) {
