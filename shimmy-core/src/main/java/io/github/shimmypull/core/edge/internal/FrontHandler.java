@@ -2,34 +2,22 @@ package io.github.shimmypull.core.edge.internal;
 
 import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.internal.Json;
-import io.github.shimmypull.core.http.RequestPaths;
 import io.github.shimmypull.core.http.RequestRefusal;
-import io.github.shimmypull.core.http.ShimmyHttpApi;
-import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.routing.RoutingException;
-import io.github.shimmypull.core.routing.internal.BodyScanner;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.SupervisorException;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -44,21 +32,15 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -90,10 +72,6 @@ import org.slf4j.LoggerFactory;
 public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
-  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
-  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-  private static final AsciiString H2C = AsciiString.cached("h2c");
 
   /** Direct request bodies up to this size are kept until the response starts, to be replayed. */
   static final long REPLAYABLE_BODY_BYTES = 64 * 1024;
@@ -244,8 +222,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       reject(refusal.status(), refusal.code(), refusal.message());
       return;
     }
-    long limit = bodyLimit(request);
-    if (declaredLength(request) > limit) {
+    long limit = RequestAdmission.bodyLimit(request, settings);
+    if (RequestAdmission.declaredLength(request) > limit) {
       boolean complete = request instanceof LastHttpContent;
       ReferenceCountUtil.release(request);
       rejectAndDrain(413, "payload_too_large", "request body is larger than " + limit + " bytes", complete);
@@ -260,31 +238,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void rejectMalformed(Throwable cause) {
-    int status;
-    String message;
-    if (cause instanceof TooLongHttpLineException) {
-      status = 414;
-      message = "request line too long";
-    } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
-      status = 431;
-      message = "request headers too large";
-    } else {
-      status = 400;
-      message = "malformed HTTP request";
-    }
-    reject(status, "invalid_request", message);
-  }
-
-  /** The API's body limit for the request's route (its target was checked by RequestRefusal). */
-  private long bodyLimit(HttpRequest request) {
-    String uri = request.uri();
-    int query = uri.indexOf('?');
-    String path = query < 0 ? uri : uri.substring(0, query);
-    if (path.isEmpty() || path.charAt(0) != '/') {
-      return settings.maxDirectBodyBytes();
-    }
-    return ShimmyHttpApi.bodyLimit(request.method().name(), RequestPaths.normalize(path),
-        settings.maxRequestBytes(), settings.maxDirectBodyBytes());
+    RequestAdmission.Refusal refusal = RequestAdmission.malformed(cause);
+    reject(refusal.status(), "invalid_request", refusal.message());
   }
 
   /**
@@ -406,9 +361,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     private final long declaredLength;
     private final boolean webSocket;
     private boolean tunnel;
-    private final @Nullable String originalHost;
-    private final @Nullable String originalForwardedHost;
-    private final @Nullable String originalForwardedProto;
+    private final ForwardedHeaders forwarded;
     private boolean clientKeepAlive;
     private @Nullable Lease lease;
     private boolean toApp;
@@ -436,15 +389,13 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       this.clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
       this.clientKeepAlive = HttpUtil.isKeepAlive(request);
       HttpHeaders headers = request.headers();
-      this.declaredLength = declaredLength(request);
+      this.declaredLength = RequestAdmission.declaredLength(request);
       this.requestHasBody = headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength != 0;
       this.webSocket =
           request.method().equals(HttpMethod.GET)
               && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
               && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-      this.originalHost = headers.get(HttpHeaderNames.HOST);
-      this.originalForwardedHost = headers.get(X_FORWARDED_HOST);
-      this.originalForwardedProto = headers.get(X_FORWARDED_PROTO);
+      this.forwarded = new ForwardedHeaders(headers);
     }
 
     /**
@@ -502,45 +453,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
      */
     private void route(List<HttpContent> body) {
       routing = null;
-      int length = 0;
-      for (HttpContent content : body) {
-        length += content.content().readableBytes();
-      }
-      byte[] bytes = new byte[length];
-      int at = 0;
-      for (HttpContent content : body) {
-        ByteBuf buffer = content.content();
-        int readable = buffer.readableBytes();
-        buffer.getBytes(buffer.readerIndex(), bytes, at, readable);
-        at += readable;
-      }
-      BodyScanner scanner = new BodyScanner();
-      scanner.feed(bytes, 0, length);
-      scanner.end();
-      String model = null;
-      try {
-        model = settings.router().resolve(scanner.requestedModel(), modelIds());
-      } catch (RoutingException refused) {
-        log.debug("handing {} {} to the application: {}", request.method(), request.uri(),
-            refused.getMessage());
-      }
-      lease = model == null ? null : settings.supervisor().tryAcquire(model);
+      RoutedBody routed = RoutedBody.route(body, path(), request, settings, modelIds());
+      lease = routed.lease();
       toApp = lease == null;
-      if (model != null && !toApp) {
-        settings.countRouted().accept(model);
-      }
-      List<HttpContent> forwarded = body;
-      if (!toApp) {
-        byte[] rewritten =
-            scanner.forwarded(bytes, 0, length, 0, model, ModelRouter.defaultsToNonStreaming(path()));
-        if (rewritten != bytes) {
-          body.forEach(ReferenceCountUtil::release);
-          request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
-          forwarded = List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten)));
-        }
-      }
+      List<HttpContent> toSend = routed.forwarded();
       send(forwardedHead());
-      forwarded.forEach(this::send);
+      toSend.forEach(this::send);
       connect(false);
     }
 
@@ -555,69 +473,25 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     }
 
     private String path() {
-      String uri = request.uri();
-      int query = uri.indexOf('?');
-      return query < 0 ? uri : uri.substring(0, query);
+      return RequestAdmission.path(request.uri());
     }
 
     private boolean direct() {
-      String uri = request.uri();
-      if (uri.isEmpty() || uri.charAt(0) != '/') {
-        return false; // absolute-form or '*': the application decides
-      }
-      int query = uri.indexOf('?');
-      String path = query < 0 ? uri : uri.substring(0, query);
-      if (!RequestPaths.isCanonical(path)) {
-        return false; // the application normalises it (the same function) and routes or refuses it
-      }
-      if (settings.answeredByApp().test(path)) {
-        return false;
-      }
-      HttpHeaders headers = request.headers();
-      if (headers.contains(HttpHeaderNames.EXPECT)
-          || headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-        return false;
-      }
-      // A WebSocket upgrade is tunnelled to Shimmy (/ws/generate). An h2c upgrade offer (the JDK's
-      // HttpClient sends one by default) may be ignored: it is dropped with the hop-by-hop headers
-      // and the request is answered in HTTP/1.1. Other upgrades are the application's to refuse.
-      if (headers.contains(HttpHeaderNames.UPGRADE) && !webSocket
-          && !headers.containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
-        return false;
-      }
-      return declaredLength >= 0 && declaredLength <= settings.maxDirectBodyBytes();
+      return RequestAdmission.isDirect(request, declaredLength, webSocket, settings);
     }
 
     /** Makes the client's request head the forwarded one, in place: one copy of the headers less. */
     private void prepareHead() {
-      HttpHeaders headers = request.headers();
-      boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-      String previous = headers.get(X_FORWARDED_FOR);
-      stripHopByHop(headers);
-      if (chunked) {
-        HttpUtil.setTransferEncodingChunked(request, true); // our own framing to the upstream
-      }
-      headers.set(X_FORWARDED_FOR, previous == null ? clientAddress() : previous + ", " + clientAddress());
-      request.setProtocolVersion(HttpVersion.HTTP_1_1);
+      forwarded.prepare(request, clientAddress());
     }
 
     /** The request head for the current route: Shimmy gets its own Host and X-Forwarded-*. */
     private HttpRequest forwardedHead() {
-      HttpHeaders headers = request.headers();
       Lease held = lease;
       if (!toApp && held != null) {
-        headers.set(HttpHeaderNames.HOST, held.baseUrl().getAuthority());
-        restore(headers, X_FORWARDED_HOST, originalHost);
-        headers.set(X_FORWARDED_PROTO, "http");
-        if (webSocket) {
-          headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-          headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-        }
+        forwarded.toShimmy(request, held.baseUrl().getAuthority(), webSocket);
       } else {
-        headers.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.UPGRADE);
-        restore(headers, HttpHeaderNames.HOST, originalHost);
-        restore(headers, X_FORWARDED_HOST, originalForwardedHost);
-        restore(headers, X_FORWARDED_PROTO, originalForwardedProto);
+        forwarded.toApplication(request);
       }
       return request;
     }
@@ -637,27 +511,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       }
       ChannelHandlerContext context = context();
       context.channel().config().setAutoRead(false);
-      UpstreamPool upstreamPool = pool;
       ChannelFuture connecting =
-          new Bootstrap()
-              .group(context.channel().eventLoop())
-              .channel(NioSocketChannel.class)
-              .option(ChannelOption.TCP_NODELAY, true)
-              .option(
-                  ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                  (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
-              .handler(
-                  new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel channel) {
-                      channel.pipeline().addLast(
-                          new IdleStateHandler(
-                              settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                          new HttpClientCodec(),
-                          new UpstreamHandler(upstreamPool, address));
-                    }
-                  })
-              .connect(address.getHost(), address.getPort() < 0 ? 80 : address.getPort());
+          UpstreamConnector.connect(context.channel().eventLoop(), address, settings, pool);
       connecting.addListener(
           (ChannelFuture done) -> {
             if (finished) {
@@ -926,7 +781,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       dropReplay();
       status = 101;
       tunnel = true;
-      stripHopByHop(switching.headers());
+      ForwardedHeaders.stripHopByHop(switching.headers());
       switching.headers()
           .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
           .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
@@ -999,14 +854,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       updateClientReads();
       String model;
       try {
-        String requested = null;
-        if (frame.fin() && (frame.opcode() == 1 || frame.opcode() == 2)) {
-          BodyScanner scanner = new BodyScanner();
-          scanner.feed(frame.payload(), 0, frame.payload().length);
-          scanner.end();
-          requested = scanner.requestedModel();
-        }
-        model = settings.router().resolve(requested, modelIds());
+        model = RoutedBody.firstFrameModel(frame, settings.router(), modelIds());
       } catch (RoutingException refused) {
         closeWebSocket(String.valueOf(refused.getMessage()), 1008);
         return;
@@ -1099,7 +947,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       status = response.status().code();
       upstreamKeepAlive = HttpUtil.isKeepAlive(response);
       HttpHeaders headers = response.headers();
-      stripHopByHop(headers);
+      ForwardedHeaders.stripHopByHop(headers);
       response.setProtocolVersion(HttpVersion.HTTP_1_1);
       if (!requestComplete && status >= 400) {
         // An error answered before the request body ended (the application's 408 after its body
@@ -1232,62 +1080,6 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       if (held != null) {
         held.close();
       }
-    }
-  }
-
-  private static long declaredLength(HttpRequest request) {
-    try {
-      return HttpUtil.getContentLength(request, 0L);
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  private static void restore(HttpHeaders headers, CharSequence name, @Nullable String value) {
-    if (value == null) {
-      headers.remove(name);
-    } else {
-      headers.set(name, value);
-    }
-  }
-
-  /**
-   * Removes the hop-by-hop headers (RFC 9110 §7.6.1), in place: the fixed names, every
-   * {@code Proxy-*} and the names the {@code Connection} header lists. One pass over the headers;
-   * nothing is allocated unless one is found.
-   */
-  static void stripHopByHop(HttpHeaders headers) {
-    List<CharSequence> drop = null;
-    Set<String> listed = null;
-    Iterator<Map.Entry<CharSequence, CharSequence>> entries = headers.iteratorCharSequence();
-    while (entries.hasNext()) {
-      Map.Entry<CharSequence, CharSequence> header = entries.next();
-      CharSequence name = header.getKey();
-      if (!HopByHopHeaders.isHopByHop(name)) {
-        continue;
-      }
-      if (drop == null) {
-        drop = new ArrayList<>(4);
-      }
-      drop.add(name);
-      CharSequence value = header.getValue();
-      if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
-          && !AsciiString.contentEqualsIgnoreCase(value, HttpHeaderValues.KEEP_ALIVE)
-          && !AsciiString.contentEqualsIgnoreCase(value, HttpHeaderValues.CLOSE)) {
-        Set<String> names = HopByHopHeaders.listedInConnection(List.of(value.toString()));
-        if (names != null) {
-          if (listed == null) {
-            listed = new java.util.TreeSet<>();
-          }
-          listed.addAll(names);
-        }
-      }
-    }
-    if (drop != null) {
-      drop.forEach(headers::remove);
-    }
-    if (listed != null) {
-      listed.forEach(headers::remove);
     }
   }
 }
