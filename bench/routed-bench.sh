@@ -8,7 +8,8 @@
 #      stand-in's own start-up time (launch to first answer), both measured by the same client;
 #   3. swap: --max-loaded-models 1, alternating two models (each request evicts the idle other one).
 # Needs nginx, wrk, python3, curl and a JDK 17+. All traffic is on 127.0.0.1; every run is bounded.
-# Usage: bench/routed-bench.sh [DURATION_S] [CONNECTIONS]  (defaults 10 32; env WARMUP_S=20, ROUNDS=3, SAMPLES=15)
+# Usage: bench/routed-bench.sh [DURATION_S] [CONNECTIONS]  (defaults 10 32; env WARMUP_S=20, ROUNDS=3, SAMPLES=15,
+#        BUILD=1 to rebuild the jar first)
 set -euo pipefail
 
 DURATION="${1:-10}"
@@ -28,15 +29,20 @@ LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
 for tool in nginx wrk java curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y nginx wrk)" >&2; exit 2; }
 done
+# The stand-ins (ours and the ones the jar starts) make their nginx directories under $TMPDIR:
+# inside $WORK, so the cleanup removes them without touching anyone else's.
+export TMPDIR="$WORK"
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  pkill -f "nginx -p /tmp/nginx-shimmy" 2>/dev/null || true
-  rm -rf "$WORK" /tmp/nginx-shimmy.*
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-[ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q -DskipTests package)
+# BUILD=1 rebuilds the jar first (only the server jar and the modules it needs).
+if [ ! -f "$JAR" ] || [ "${BUILD:-0}" = 1 ]; then
+  (cd "$ROOT" && ./mvnw -B -q -DskipTests -pl shimmy-server-javalin -am package)
+fi
 
 mkdir -p "$WORK/models" "$WORK/direct"
 for m in alpha beta; do printf 'GGUF\003\000\000\000' >"$WORK/models/$m.gguf"; done

@@ -120,7 +120,8 @@ public final class ShimmyEdge implements AutoCloseable {
             builder.acquireWait,
             Executors.newCachedThreadPool(new DefaultThreadFactory("shimmy-edge-acquire", true)),
             new ModelCounters(builder.meterRegistry)::count,
-            builder.bodyReadTimeout);
+            builder.bodyReadTimeout,
+            builder.maxRequestBytes);
     this.host = builder.host;
     this.port = builder.port;
     this.eventLoops = builder.eventLoops;
@@ -225,6 +226,7 @@ public final class ShimmyEdge implements AutoCloseable {
     private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
     private Predicate<String> answeredByApp = ShimmyHttpApi::answersItself;
     private long maxDirectBodyBytes = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
+    private long maxRequestBytes = ShimmyHttpApi.DEFAULT_MAX_REQUEST_BYTES;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
@@ -320,6 +322,20 @@ public final class ShimmyEdge implements AutoCloseable {
         throw new IllegalArgumentException("maxDirectBodyBytes must not be negative");
       }
       this.maxDirectBodyBytes = maxDirectBodyBytes;
+      return this;
+    }
+
+    /**
+     * The application's pull body cap, as given to its {@code ShimmyHttpApi.Builder#maxRequestBytes}:
+     * a {@code POST /v1/api/pull} declaring a larger body is answered 413 {@code payload_too_large}
+     * by the edge itself (never above {@link #maxDirectBodyBytes}); default {@link
+     * ShimmyHttpApi#DEFAULT_MAX_REQUEST_BYTES} (64 KiB).
+     */
+    public Builder maxRequestBytes(long maxRequestBytes) {
+      if (maxRequestBytes <= 0) {
+        throw new IllegalArgumentException("maxRequestBytes must be positive");
+      }
+      this.maxRequestBytes = maxRequestBytes;
       return this;
     }
 

@@ -38,6 +38,9 @@ public final class RequestPaths {
     if (rawPath.isEmpty() || rawPath.charAt(0) != '/') {
       throw invalid("the request path must start with '/'");
     }
+    if (isPlain(rawPath)) {
+      return rawPath; // the common case, without a copy: already canonical
+    }
     Deque<String> segments = new ArrayDeque<>();
     int start = 1;
     while (start <= rawPath.length()) {
@@ -82,6 +85,34 @@ public final class RequestPaths {
     } catch (PullException refused) {
       return false;
     }
+  }
+
+  /**
+   * True when {@code rawPath} (starting with {@code /}) is its own canonical form for certain: only
+   * characters {@link #encode} keeps, no empty segment but a trailing slash after a segment, and
+   * no {@code .} or {@code ..} segment. One pass, nothing allocated.
+   */
+  private static boolean isPlain(String rawPath) {
+    int length = rawPath.length();
+    int segmentStart = 1;
+    for (int i = 1; i <= length; i++) {
+      char c = i < length ? rawPath.charAt(i) : '/';
+      if (c == '/') {
+        int segment = i - segmentStart;
+        if (segment == 0 ? i < length : isDots(rawPath, segmentStart, segment)) {
+          return false;
+        }
+        segmentStart = i + 1;
+      } else if (!isAllowed(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isDots(String path, int start, int length) {
+    return (length == 1 && path.charAt(start) == '.')
+        || (length == 2 && path.charAt(start) == '.' && path.charAt(start + 1) == '.');
   }
 
   private static String decode(String raw) {

@@ -115,8 +115,15 @@ public final class ShimmyHttpApi implements HttpHandler {
    * the default route limits: 64 KiB for {@code POST /v1/api/pull}, else {@code maxBodyBytes}. A front (the edge) answers 413 itself above it.
    */
   public static long bodyLimit(String method, String path, long maxBodyBytes) {
-    long route =
-        method.equals("POST") && path.equals("/v1/api/pull") ? DEFAULT_MAX_REQUEST_BYTES : maxBodyBytes;
+    return bodyLimit(method, path, DEFAULT_MAX_REQUEST_BYTES, maxBodyBytes);
+  }
+
+  /**
+   * As {@link #bodyLimit(String, String, long)} for an API built with {@link
+   * Builder#maxRequestBytes} {@code maxRequestBytes} (the pull body cap).
+   */
+  public static long bodyLimit(String method, String path, long maxRequestBytes, long maxBodyBytes) {
+    long route = method.equals("POST") && path.equals("/v1/api/pull") ? maxRequestBytes : maxBodyBytes;
     return Math.min(route, maxBodyBytes);
   }
 

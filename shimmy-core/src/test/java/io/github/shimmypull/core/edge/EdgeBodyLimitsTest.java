@@ -109,4 +109,67 @@ class EdgeBodyLimitsTest {
     assertThat(answer).startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
   }
+
+  @Test
+  void aPullBodyOverACustomMaxRequestBytesIsAnswered413WithoutReachingTheApplication() throws Exception {
+    MockWebServer app = servers.mock();
+    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(TestServers.base(app)).maxRequestBytes(1024).build().start());
+
+    Request request = new Request.Builder().url(edge.url() + "/v1/api/pull")
+        .post(RequestBody.create(new byte[4096], MediaType.get("application/json"))).build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(413);
+      assertThat(response.body().string()).contains("\"code\":\"payload_too_large\"", "1024");
+    }
+    assertThat(app.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aPullBodyWithinARaisedMaxRequestBytesReachesTheApplication() throws Exception {
+    MockWebServer app = servers.mock();
+    app.enqueue(new mockwebserver3.MockResponse.Builder().code(202).body("{}").build());
+    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(TestServers.base(app)).maxRequestBytes(256 * 1024).build().start());
+
+    Request request = new Request.Builder().url(edge.url() + "/v1/api/pull")
+        .post(RequestBody.create(new byte[100 * 1024], MediaType.get("application/json"))).build();
+    try (Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(202);
+    }
+    assertThat(app.takeRequest().getBodySize()).isEqualTo(100 * 1024);
+  }
+
+  @Test
+  void aTimeoutAnsweredByTheApplicationWhileTheBodyIsIncompleteClosesTheClientConnectionAtOnce()
+      throws Exception {
+    byte[] timeout = "{\"error\":\"the request body did not arrive in time\",\"code\":\"request_timeout\"}"
+        .getBytes(UTF_8);
+    RawUpstream app = servers.raw(socket -> {
+      RawUpstream.readHead(socket.getInputStream());
+      socket.getOutputStream().write(("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + timeout.length + "\r\n\r\n").getBytes(UTF_8));
+      socket.getOutputStream().write(timeout);
+      socket.getOutputStream().flush();
+      socket.getInputStream().transferTo(java.io.OutputStream.nullOutputStream()); // keeps it open, like Jetty
+    });
+    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
+        .app(app.uri()).bodyReadTimeout(Duration.ofMinutes(5)).build().start());
+
+    long started = System.nanoTime();
+    String answer;
+    try (Socket socket = new Socket("127.0.0.1", edge.port())) {
+      socket.setSoTimeout(60_000);
+      socket.getOutputStream().write(("POST /v1/api/pull HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n20\r\n{\"model\":").getBytes(UTF_8));
+      socket.getOutputStream().flush();
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      socket.getInputStream().transferTo(received); // returns when the edge closes
+      answer = received.toString(UTF_8);
+    }
+
+    assertThat(answer).startsWith("HTTP/1.1 408").containsIgnoringCase("connection: close")
+        .contains("\"code\":\"request_timeout\"");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+  }
 }

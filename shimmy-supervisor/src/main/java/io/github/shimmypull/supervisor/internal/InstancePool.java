@@ -77,6 +77,8 @@ public final class InstancePool {
   private final Map<String, CrashBreaker> breakers = new HashMap<>();
   private final Deque<QueueEntry> queue = new ArrayDeque<>();
   private volatile Map<String, DiscoveredModel> discovered = Map.of();
+  /** {@link #discovered}'s values sorted by id, built once per discovery (the edge reads it per request). */
+  private volatile List<DiscoveredModel> sortedModels = List.of();
   private long discoveredAt;
   private @Nullable String unavailable;
   private @Nullable String discoveryProblem;
@@ -220,6 +222,7 @@ public final class InstancePool {
     }
     synchronized (lock) {
       discovered = Map.copyOf(map);
+      sortedModels = List.copyOf(map.values());
       discoveredAt = System.nanoTime();
       discoveryProblem = null;
       changed();
@@ -229,7 +232,7 @@ public final class InstancePool {
 
   /** The last discovery, sorted by id. */
   public List<DiscoveredModel> models() {
-    return new TreeMap<>(discovered).values().stream().toList();
+    return sortedModels;
   }
 
   /** The discovered model {@code model}, discovering again once when it is missing. */

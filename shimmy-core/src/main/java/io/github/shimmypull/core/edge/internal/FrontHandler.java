@@ -1,64 +1,23 @@
 package io.github.shimmypull.core.edge.internal;
 
 import io.github.shimmypull.core.discovery.DiscoveredModel;
-import io.github.shimmypull.core.internal.Json;
-import io.github.shimmypull.core.http.RequestPaths;
 import io.github.shimmypull.core.http.RequestRefusal;
-import io.github.shimmypull.core.http.ShimmyHttpApi;
-import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
-import io.github.shimmypull.core.routing.ModelRouter;
-import io.github.shimmypull.core.routing.RoutingException;
-import io.github.shimmypull.core.routing.internal.BodyScanner;
-import io.github.shimmypull.core.supervisor.Lease;
-import io.github.shimmypull.core.supervisor.SupervisorException;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -86,14 +45,15 @@ import org.slf4j.LoggerFactory;
  * per read batch; the lease is released when the last byte is written to the client. Requests on a
  * connection are answered in order (pipelined ones wait). Both directions apply back-pressure:
  * reading stops on one side while the other side's socket is full.
+ *
+ * <p>This handler owns the connection: admission of each head ({@link RequestAdmission}: refusals,
+ * body limits, 413 and 408 answers), the order of pipelined requests, client reads and timeouts.
+ * Each request is an {@link Exchange} (route, upstream, body, response, WebSocket tunnel), which
+ * uses {@link ForwardedHeaders}, {@link RoutedBody} and {@link UpstreamConnector}.
  */
 public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
-  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
-  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-  private static final AsciiString H2C = AsciiString.cached("h2c");
 
   /** Direct request bodies up to this size are kept until the response starts, to be replayed. */
   static final long REPLAYABLE_BODY_BYTES = 64 * 1024;
@@ -107,14 +67,16 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   /** Pipelined messages kept while a response is in progress before reading pauses. */
   static final int MAX_QUEUED_MESSAGES = 64;
 
-  private final EdgeSettings settings;
-  private final UpstreamPool pool;
+  final EdgeSettings settings;
+  final UpstreamPool pool;
   private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable Exchange current;
   private @Nullable String clientAddress;
   private long lastReadNanos = System.nanoTime();
   private boolean draining;
+  private @Nullable List<DiscoveredModel> lastModels;
+  private @Nullable List<String> lastIds;
 
   public FrontHandler(EdgeSettings settings, UpstreamPool pool) {
     this.settings = settings;
@@ -242,14 +204,14 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       reject(refusal.status(), refusal.code(), refusal.message());
       return;
     }
-    long limit = bodyLimit(request);
-    if (declaredLength(request) > limit) {
+    long limit = RequestAdmission.bodyLimit(request, settings);
+    if (RequestAdmission.declaredLength(request) > limit) {
       boolean complete = request instanceof LastHttpContent;
       ReferenceCountUtil.release(request);
       rejectAndDrain(413, "payload_too_large", "request body is larger than " + limit + " bytes", complete);
       return;
     }
-    Exchange exchange = new Exchange(request);
+    Exchange exchange = new Exchange(this, request);
     current = exchange;
     exchange.start();
     if (request instanceof HttpContent content) {
@@ -258,31 +220,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void rejectMalformed(Throwable cause) {
-    int status;
-    String message;
-    if (cause instanceof TooLongHttpLineException) {
-      status = 414;
-      message = "request line too long";
-    } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
-      status = 431;
-      message = "request headers too large";
-    } else {
-      status = 400;
-      message = "malformed HTTP request";
-    }
-    reject(status, "invalid_request", message);
-  }
-
-  /** The API's body limit for the request's route (its target was checked by RequestRefusal). */
-  private long bodyLimit(HttpRequest request) {
-    String uri = request.uri();
-    int query = uri.indexOf('?');
-    String path = query < 0 ? uri : uri.substring(0, query);
-    if (path.isEmpty() || path.charAt(0) != '/') {
-      return settings.maxDirectBodyBytes();
-    }
-    return ShimmyHttpApi.bodyLimit(
-        request.method().name(), RequestPaths.normalize(path), settings.maxDirectBodyBytes());
+    RequestAdmission.Refusal refusal = RequestAdmission.malformed(cause);
+    reject(refusal.status(), "invalid_request", refusal.message());
   }
 
   /**
@@ -318,7 +257,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
    * full) or too many pipelined messages are queued. Netty only touches the selector when the
    * value changes, so a keep-alive connection serving one request after another never does.
    */
-  private void updateClientReads() {
+  void updateClientReads() {
     Exchange exchange = current;
     boolean read =
         exchange != null && exchange.tunnel
@@ -333,7 +272,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     context().channel().config().setAutoRead(read);
   }
 
-  private void exchangeDone(Exchange exchange, boolean keepConnection) {
+  void exchangeDone(Exchange exchange, boolean keepConnection) {
     if (current != exchange) {
       return;
     }
@@ -354,7 +293,38 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     updateClientReads();
   }
 
-  private ChannelHandlerContext context() {
+  /** The exchange is over without an answer to wait for: the connection serves no request now. */
+  void forget(Exchange exchange) {
+    if (current == exchange) {
+      current = null;
+    }
+  }
+
+  /** What the client still sends of an answered request is read and dropped until it closes. */
+  void drainRest() {
+    draining = true;
+  }
+
+  /**
+   * The served ids. Rebuilt only when the supervisor hands out another list: one that keeps its
+   * discovery's list (as ProcessShimmySupervisor does) costs a reference compare per request.
+   */
+  List<String> modelIds() {
+    List<DiscoveredModel> models = settings.supervisor().models();
+    List<String> ids = lastIds;
+    if (models != lastModels || ids == null) {
+      List<String> built = new ArrayList<>(models.size());
+      for (DiscoveredModel model : models) {
+        built.add(model.id());
+      }
+      ids = List.copyOf(built);
+      lastModels = models;
+      lastIds = ids;
+    }
+    return ids;
+  }
+
+  ChannelHandlerContext context() {
     ChannelHandlerContext context = ctx;
     if (context == null) {
       throw new IllegalStateException("handler not added");
@@ -362,7 +332,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     return context;
   }
 
-  private String clientAddress() {
+  String clientAddress() {
     String address = clientAddress;
     if (address == null) {
       SocketAddress remote = context().channel().remoteAddress();
@@ -373,898 +343,5 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       clientAddress = address;
     }
     return address;
-  }
-
-  /** One request and its response. All methods run on the connection's event loop. */
-  private final class Exchange implements UpstreamListener {
-
-    private final HttpRequest request;
-    private final boolean head;
-    private final boolean clientHttp10;
-    private final boolean requestHasBody;
-    private final long declaredLength;
-    private final boolean webSocket;
-    private boolean tunnel;
-    private final @Nullable String originalHost;
-    private final @Nullable String originalForwardedHost;
-    private final @Nullable String originalForwardedProto;
-    private boolean clientKeepAlive;
-    private @Nullable Lease lease;
-    private boolean toApp;
-    private @Nullable Channel upstream;
-    private @Nullable List<HttpObject> pending = new ArrayList<>(4);
-    private @Nullable List<HttpContent> replay;
-    private boolean reused;
-    private boolean retried;
-    private boolean requestComplete;
-    private boolean responseStarted;
-    private boolean skippingInformational;
-    private boolean upstreamKeepAlive;
-    private int status;
-    private boolean finished;
-    /** A routed POST whose body is held until its model is known (then the route is chosen). */
-    private @Nullable List<HttpContent> routing;
-    /** The client's bytes after the edge accepted a WebSocket itself, until the tunnel opens. */
-    private @Nullable ByteBuf firstFrame;
-    private boolean selfAccepted;
-    private boolean frameRead;
-
-    Exchange(HttpRequest request) {
-      this.request = request;
-      this.head = request.method().equals(HttpMethod.HEAD);
-      this.clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
-      this.clientKeepAlive = HttpUtil.isKeepAlive(request);
-      HttpHeaders headers = request.headers();
-      this.declaredLength = declaredLength(request);
-      this.requestHasBody = headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength != 0;
-      this.webSocket =
-          request.method().equals(HttpMethod.GET)
-              && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
-              && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-      this.originalHost = headers.get(HttpHeaderNames.HOST);
-      this.originalForwardedHost = headers.get(X_FORWARDED_HOST);
-      this.originalForwardedProto = headers.get(X_FORWARDED_PROTO);
-    }
-
-    /**
-     * True when the request can be sent once more, to the application on a fresh connection,
-     * after its connection failed before any of the response came: a request without a body, or
-     * one whose body is still held or kept, on a kept-alive connection that the other side closed
-     * while we reused it (that failure shows only once we write). A direct request without a body
-     * is also retried on a fresh connection's failure (the instance went away mid-switch); a
-     * request whose body a fresh connection took is not, as Shimmy may have acted on it.
-     */
-    private boolean retryable() {
-      if (retried || responseStarted) {
-        return false;
-      }
-      if (reused) {
-        return !requestHasBody || replay != null || pending != null;
-      }
-      return !toApp && !requestHasBody;
-    }
-
-    void start() {
-      toApp = !direct();
-      prepareHead();
-      if (!toApp && ModelRouter.isRoutedPath(path()) && request.method().equals(HttpMethod.POST)) {
-        if (declaredLength > 0 && declaredLength <= settings.router().maxPrefixBytes()) {
-          routing = new ArrayList<>(2); // chosen once the body is complete: see route()
-          return;
-        }
-        toApp = true; // no body, or one past the prefix: the application routes it
-      } else if (!toApp) {
-        if (webSocket && request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
-            && modelIds().size() > 1) {
-          selfAccepted = true; // the 101 goes out once the upgrade request is complete
-          responseStarted = true;
-          status = 101;
-          return;
-        }
-        try {
-          lease = webSocket ? webSocketLease() : settings.supervisor().acquire();
-        } catch (RuntimeException noInstance) {
-          lease = null;
-        }
-        toApp = lease == null; // the application waits for a start in progress or answers 503
-      }
-      send(forwardedHead());
-      connect(false);
-    }
-
-    /**
-     * The held body of a routed POST is complete: its model decides. A ready instance of it gets
-     * the request directly (its body rewritten as the proxy would: the resolved id, {@code
-     * "stream":false}); everything else (unknown or missing model, no ready instance: a cold
-     * start, a queue) goes unchanged to the application, whose proxy decides and answers the same
-     * way for every front.
-     */
-    private void route(List<HttpContent> body) {
-      routing = null;
-      int length = 0;
-      for (HttpContent content : body) {
-        length += content.content().readableBytes();
-      }
-      byte[] bytes = new byte[length];
-      int at = 0;
-      for (HttpContent content : body) {
-        ByteBuf buffer = content.content();
-        int readable = buffer.readableBytes();
-        buffer.getBytes(buffer.readerIndex(), bytes, at, readable);
-        at += readable;
-      }
-      BodyScanner scanner = new BodyScanner();
-      scanner.feed(bytes, 0, length);
-      scanner.end();
-      String model = null;
-      try {
-        model = settings.router().resolve(scanner.requestedModel(), modelIds());
-      } catch (RoutingException refused) {
-        log.debug("handing {} {} to the application: {}", request.method(), request.uri(),
-            refused.getMessage());
-      }
-      lease = model == null ? null : settings.supervisor().tryAcquire(model);
-      toApp = lease == null;
-      if (model != null && !toApp) {
-        settings.countRouted().accept(model);
-      }
-      List<HttpContent> forwarded = body;
-      if (!toApp) {
-        byte[] rewritten =
-            scanner.forwarded(bytes, 0, length, 0, model, ModelRouter.defaultsToNonStreaming(path()));
-        if (rewritten != bytes) {
-          body.forEach(ReferenceCountUtil::release);
-          request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
-          forwarded = List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten)));
-        }
-      }
-      send(forwardedHead());
-      forwarded.forEach(this::send);
-      connect(false);
-    }
-
-    /** A WebSocket upgrade with one model (or none) goes straight to its instance. */
-    private @Nullable Lease webSocketLease() {
-      String model = settings.router().resolve(null, modelIds());
-      return model == null ? settings.supervisor().acquire() : settings.supervisor().tryAcquire(model);
-    }
-
-    private List<String> modelIds() {
-      List<DiscoveredModel> models = settings.supervisor().models();
-      List<String> ids = new ArrayList<>(models.size());
-      for (DiscoveredModel model : models) {
-        ids.add(model.id());
-      }
-      return ids;
-    }
-
-    private String path() {
-      String uri = request.uri();
-      int query = uri.indexOf('?');
-      return query < 0 ? uri : uri.substring(0, query);
-    }
-
-    private boolean direct() {
-      String uri = request.uri();
-      if (uri.isEmpty() || uri.charAt(0) != '/') {
-        return false; // absolute-form or '*': the application decides
-      }
-      int query = uri.indexOf('?');
-      String path = query < 0 ? uri : uri.substring(0, query);
-      if (!RequestPaths.isCanonical(path)) {
-        return false; // the application normalises it (the same function) and routes or refuses it
-      }
-      if (settings.answeredByApp().test(path)) {
-        return false;
-      }
-      HttpHeaders headers = request.headers();
-      if (headers.contains(HttpHeaderNames.EXPECT)
-          || headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-        return false;
-      }
-      // A WebSocket upgrade is tunnelled to Shimmy (/ws/generate). An h2c upgrade offer (the JDK's
-      // HttpClient sends one by default) may be ignored: it is dropped with the hop-by-hop headers
-      // and the request is answered in HTTP/1.1. Other upgrades are the application's to refuse.
-      if (headers.contains(HttpHeaderNames.UPGRADE) && !webSocket
-          && !headers.containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
-        return false;
-      }
-      return declaredLength >= 0 && declaredLength <= settings.maxDirectBodyBytes();
-    }
-
-    /** Makes the client's request head the forwarded one, in place: one copy of the headers less. */
-    private void prepareHead() {
-      HttpHeaders headers = request.headers();
-      boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-      String previous = headers.get(X_FORWARDED_FOR);
-      stripHopByHop(headers);
-      if (chunked) {
-        HttpUtil.setTransferEncodingChunked(request, true); // our own framing to the upstream
-      }
-      headers.set(X_FORWARDED_FOR, previous == null ? clientAddress() : previous + ", " + clientAddress());
-      request.setProtocolVersion(HttpVersion.HTTP_1_1);
-    }
-
-    /** The request head for the current route: Shimmy gets its own Host and X-Forwarded-*. */
-    private HttpRequest forwardedHead() {
-      HttpHeaders headers = request.headers();
-      Lease held = lease;
-      if (!toApp && held != null) {
-        headers.set(HttpHeaderNames.HOST, held.baseUrl().getAuthority());
-        restore(headers, X_FORWARDED_HOST, originalHost);
-        headers.set(X_FORWARDED_PROTO, "http");
-        if (webSocket) {
-          headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-          headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-        }
-      } else {
-        headers.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.UPGRADE);
-        restore(headers, HttpHeaderNames.HOST, originalHost);
-        restore(headers, X_FORWARDED_HOST, originalForwardedHost);
-        restore(headers, X_FORWARDED_PROTO, originalForwardedProto);
-      }
-      return request;
-    }
-
-    private URI target() {
-      Lease held = lease;
-      return toApp || held == null ? settings.app() : held.baseUrl();
-    }
-
-    private void connect(boolean fresh) {
-      URI address = target();
-      Channel pooled = fresh ? null : pool.take(address);
-      if (pooled != null) {
-        reused = true;
-        attach(pooled, false); // the client's read batch ends with a flush of the upstream
-        return;
-      }
-      ChannelHandlerContext context = context();
-      context.channel().config().setAutoRead(false);
-      UpstreamPool upstreamPool = pool;
-      ChannelFuture connecting =
-          new Bootstrap()
-              .group(context.channel().eventLoop())
-              .channel(NioSocketChannel.class)
-              .option(ChannelOption.TCP_NODELAY, true)
-              .option(
-                  ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                  (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
-              .handler(
-                  new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel channel) {
-                      channel.pipeline().addLast(
-                          new IdleStateHandler(
-                              settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                          new HttpClientCodec(),
-                          new UpstreamHandler(upstreamPool, address));
-                    }
-                  })
-              .connect(address.getHost(), address.getPort() < 0 ? 80 : address.getPort());
-      connecting.addListener(
-          (ChannelFuture done) -> {
-            if (finished) {
-              done.channel().close(); // the client left while we connected
-            } else if (done.isSuccess()) {
-              attach(done.channel(), true);
-            } else {
-              connectFailed(address, done.cause());
-            }
-          });
-    }
-
-    private void attach(Channel channel, boolean flush) {
-      upstream = channel;
-      UpstreamHandler.of(channel).bind(this);
-      if (!holdsBody()) {
-        writePending(flush);
-      }
-      updateClientReads();
-    }
-
-    /**
-     * True while a small body for the application is still arriving: like nginx's request
-     * buffering, it is held and written in one go with its head, so an application that answers
-     * early (413) and closes has already received all of it, and its close is not a reset that
-     * would destroy the answer on its way back.
-     */
-    private boolean holdsBody() {
-      return toApp && !requestComplete && declaredLength > 0
-          && declaredLength <= APP_HELD_BODY_BYTES;
-    }
-
-    private void writePending(boolean flush) {
-      Channel channel = upstream;
-      List<HttpObject> waiting = pending;
-      if (channel == null || waiting == null) {
-        return;
-      }
-      pending = null;
-      for (HttpObject message : waiting) {
-        keepForReplay(message);
-        channel.write(message);
-      }
-      if (flush) {
-        channel.flush();
-      }
-    }
-
-    private void releasePending() {
-      List<HttpContent> held = routing;
-      routing = null;
-      if (held != null) {
-        held.forEach(ReferenceCountUtil::release);
-      }
-      List<HttpObject> waiting = pending;
-      pending = null;
-      if (waiting != null) {
-        waiting.forEach(ReferenceCountUtil::release);
-      }
-    }
-
-    private void connectFailed(URI address, Throwable cause) {
-      if (selfAccepted) {
-        closeWebSocket("the instance cannot be reached", 1011);
-        return;
-      }
-      if (!toApp) {
-        log.debug("Shimmy at {} refused a connection ({}); handing the request to the application",
-            address, cause.toString());
-        handToApplication();
-        return;
-      }
-      log.warn("the application behind the edge at {} cannot be reached: {}", address, cause.toString());
-      releasePending();
-      answerError(502, "upstream_error", "the application behind the edge cannot be reached");
-    }
-
-    /** Replaces the direct route by the application; only while no body byte has gone out. */
-    private void handToApplication() {
-      boolean appFailed = toApp; // then its other pooled connections are suspect too
-      retried = true;
-      reused = false;
-      releaseLease();
-      toApp = true;
-      List<HttpObject> waiting = pending;
-      List<HttpContent> kept = replay;
-      replay = null;
-      List<HttpObject> resend = new ArrayList<>(4);
-      resend.add(forwardedHead());
-      if (waiting != null) {
-        resend.addAll(waiting.subList(1, waiting.size()));
-      } else if (kept != null) {
-        resend.addAll(kept);
-      } else if (requestComplete) {
-        resend.add(LastHttpContent.EMPTY_LAST_CONTENT);
-      }
-      pending = resend;
-      upstream = null;
-      connect(appFailed);
-      Channel pooled = upstream;
-      if (pooled != null) {
-        pooled.flush(); // not inside a read of the client's, whose end would flush it
-      }
-    }
-
-    void requestContent(HttpContent content) {
-      boolean last = content instanceof LastHttpContent;
-      if (selfAccepted) {
-        ReferenceCountUtil.release(content); // an upgrade request has no body
-        if (last && !requestComplete) {
-          requestComplete = true;
-          // after the decoder's read is over: it must not parse the frames that follow as HTTP
-          context().channel().eventLoop().execute(this::switchProtocols);
-        }
-        return;
-      }
-      List<HttpContent> held = routing;
-      if (held != null && !finished) {
-        held.add(content);
-        if (last) {
-          requestComplete = true;
-          route(held);
-          updateClientReads();
-        }
-        return;
-      }
-      if (finished) {
-        ReferenceCountUtil.release(content);
-      } else {
-        send(content);
-      }
-      if (last) {
-        requestComplete = true;
-        updateClientReads();
-      } else if (upstream != null && !upstream.isWritable()) {
-        updateClientReads();
-      }
-    }
-
-    private void send(HttpObject message) {
-      List<HttpObject> waiting = pending;
-      if (waiting != null) {
-        waiting.add(message);
-        if (upstream != null && message instanceof LastHttpContent) {
-          writePending(false); // a held body is complete; the client's read batch ends with a flush
-        }
-      } else if (upstream != null) {
-        keepForReplay(message);
-        upstream.write(message);
-      } else {
-        ReferenceCountUtil.release(message);
-      }
-    }
-
-    /** Keeps a duplicate of small request bodies until the response starts, to retry with. */
-    private void keepForReplay(HttpObject message) {
-      if (!(message instanceof HttpContent content) || responseStarted || retried
-          || declaredLength > REPLAYABLE_BODY_BYTES) {
-        return;
-      }
-      List<HttpContent> kept = replay;
-      if (kept == null) {
-        kept = new ArrayList<>(2);
-        replay = kept;
-      }
-      kept.add(content.retainedDuplicate());
-    }
-
-    private void dropReplay() {
-      List<HttpContent> kept = replay;
-      replay = null;
-      if (kept != null) {
-        kept.forEach(ReferenceCountUtil::release);
-      }
-    }
-
-    @Override
-    public void upstreamRead(Object message) {
-      if (finished) {
-        ReferenceCountUtil.release(message);
-        return;
-      }
-      if (message instanceof HttpObject object && object.decoderResult().isFailure()) {
-        ReferenceCountUtil.release(message);
-        upstreamFailed("malformed upstream response: " + object.decoderResult().cause());
-        return;
-      }
-      if (tunnel) {
-        if (message instanceof ByteBuf bytes) {
-          toClient(bytes);
-        } else {
-          ReferenceCountUtil.release(message); // the empty end of the 101's head
-        }
-        return;
-      }
-      if (message instanceof HttpResponse response) {
-        if (webSocket && !toApp && response.status().code() == 101) {
-          openTunnel(response);
-          return;
-        }
-        if (selfAccepted) {
-          ReferenceCountUtil.release(message);
-          closeWebSocket("Shimmy refused the WebSocket (" + response.status().code() + ")", 1011);
-          return;
-        }
-        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-          // e.g. 100 Continue from the application; its empty end is not the response's end
-          skippingInformational = true;
-          context().writeAndFlush(
-              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status()));
-        } else {
-          respond(response);
-        }
-      }
-      if (message instanceof HttpContent content) {
-        if (skippingInformational) {
-          content.release();
-          if (content instanceof LastHttpContent) {
-            skippingInformational = false;
-          }
-          return;
-        }
-        Channel client = context().channel();
-        if (content instanceof LastHttpContent) {
-          Channel used = upstream;
-          upstream = null;
-          if (used != null) {
-            UpstreamHandler.of(used).unbind(used, upstreamKeepAlive && requestComplete);
-          }
-          boolean keep = clientKeepAlive && requestComplete;
-          client.writeAndFlush(content)
-              .addListener((ChannelFuture written) -> responseWritten(written, keep));
-        } else {
-          toClient(content);
-        }
-      }
-    }
-
-    /**
-     * Shimmy accepted the WebSocket upgrade: forward its 101, then take the HTTP codecs out of both
-     * connections and relay raw bytes both ways until either side closes. The lease is held for
-     * the tunnel's life, so a blue-green switch drains it like any stream.
-     */
-    private void openTunnel(HttpResponse switching) {
-      if (selfAccepted) {
-        // The client has our 101 already: drop Shimmy's, then hand it the held first frame.
-        tunnel = true;
-        ReferenceCountUtil.release(switching);
-        Channel to = upstream;
-        HttpClientCodec codec = to == null ? null : to.pipeline().get(HttpClientCodec.class);
-        if (to != null && codec != null) {
-          to.pipeline().remove(codec);
-        }
-        ByteBuf held = firstFrame;
-        firstFrame = null;
-        if (to != null && held != null && held.isReadable()) {
-          to.writeAndFlush(held);
-        } else if (held != null) {
-          held.release();
-        }
-        updateClientReads();
-        return;
-      }
-      responseStarted = true;
-      dropReplay();
-      status = 101;
-      tunnel = true;
-      stripHopByHop(switching.headers());
-      switching.headers()
-          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-          .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-      switching.setProtocolVersion(HttpVersion.HTTP_1_1);
-      ChannelHandlerContext context = context();
-      context.write(switching);
-      context.write(LastHttpContent.EMPTY_LAST_CONTENT);
-      // Each side's encoder goes before the other side's decoder can hand it raw bytes: bytes that
-      // arrived with the 101 (or, against the rules, before it) pass as they are.
-      Channel from = upstream;
-      HttpClientCodec upstreamCodec = from == null ? null : from.pipeline().get(HttpClientCodec.class);
-      if (upstreamCodec != null) {
-        upstreamCodec.removeOutboundHandler();
-      }
-      context.pipeline().remove(HttpServerCodec.class);
-      if (from != null && upstreamCodec != null) {
-        from.pipeline().remove(upstreamCodec);
-      }
-      context.flush();
-      updateClientReads();
-    }
-
-    /** Answers the WebSocket upgrade itself, then reads raw bytes from the client. */
-    private void switchProtocols() {
-      if (finished) {
-        return;
-      }
-      String key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY, "");
-      HttpResponse switching =
-          new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
-      switching.headers()
-          .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
-          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-          .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, WebSocketFrames.accept(key));
-      // We answered for Shimmy: no extension it might accept is known to the client.
-      request.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
-      ChannelHandlerContext context = context();
-      firstFrame = context.alloc().buffer();
-      context.write(switching);
-      context.write(LastHttpContent.EMPTY_LAST_CONTENT);
-      context.pipeline().remove(HttpServerCodec.class);
-      context.flush();
-      updateClientReads();
-    }
-
-    /** Client bytes after our 101: once the first frame is complete, its model decides. */
-    void webSocketBytes(Object message) {
-      ByteBuf held = firstFrame;
-      if (held == null || finished || !(message instanceof ByteBuf bytes)) {
-        ReferenceCountUtil.release(message);
-        return;
-      }
-      held.writeBytes(bytes);
-      bytes.release();
-      if (frameRead) {
-        return; // kept for the instance, sent after its 101
-      }
-      WebSocketFrames.Frame frame;
-      try {
-        frame = WebSocketFrames.first(held, settings.router().maxPrefixBytes());
-      } catch (WebSocketFrames.TooLarge e) {
-        closeWebSocket("the first frame is larger than " + settings.router().maxPrefixBytes()
-            + " bytes", 1009);
-        return;
-      }
-      if (frame == null) {
-        return;
-      }
-      frameRead = true;
-      updateClientReads();
-      String model;
-      try {
-        String requested = null;
-        if (frame.fin() && (frame.opcode() == 1 || frame.opcode() == 2)) {
-          BodyScanner scanner = new BodyScanner();
-          scanner.feed(frame.payload(), 0, frame.payload().length);
-          scanner.end();
-          requested = scanner.requestedModel();
-        }
-        model = settings.router().resolve(requested, modelIds());
-      } catch (RoutingException refused) {
-        closeWebSocket(String.valueOf(refused.getMessage()), 1008);
-        return;
-      }
-      if (model == null) {
-        closeWebSocket("no model is served", 1011);
-        return;
-      }
-      Lease ready = settings.supervisor().tryAcquire(model);
-      if (ready != null) {
-        leased(ready);
-        return;
-      }
-      String wanted = model;
-      EventLoop loop = context().channel().eventLoop();
-      settings.blocking().execute(() -> {
-        try {
-          Lease started = settings.supervisor().acquire(wanted, settings.acquireWait());
-          loop.execute(() -> leased(started));
-        } catch (RuntimeException e) {
-          String why = e instanceof SupervisorException se
-              ? "the instance of " + wanted + " is not ready (" + se.reason().code() + "): " + e.getMessage()
-              : "the instance of " + wanted + " is not ready: " + e;
-          loop.execute(() -> closeWebSocket(why, 1013));
-        }
-      });
-    }
-
-    /** The instance of the first frame's model: send it the upgrade, then that frame. */
-    private void leased(Lease leased) {
-      if (finished) {
-        leased.close();
-        return;
-      }
-      lease = leased;
-      toApp = false;
-      pending = new ArrayList<>(2);
-      send(forwardedHead());
-      send(LastHttpContent.EMPTY_LAST_CONTENT);
-      connect(false);
-      Channel pooled = upstream;
-      if (pooled != null) {
-        pooled.flush(); // not inside a read of the client's
-      }
-    }
-
-    /** Ends a WebSocket we accepted: Shimmy's error frame, a close frame, then the connection. */
-    private void closeWebSocket(String message, int code) {
-      Channel used = upstream;
-      upstream = null;
-      if (used != null) {
-        used.close();
-      }
-      log.debug("closing a WebSocket to {}: {}", request.uri(), message);
-      ChannelHandlerContext context = context();
-      ByteBuf frames = WebSocketFrames.errorAndClose(
-          context.alloc(), Json.write(Map.of("error", message)), code);
-      finish();
-      if (current == this) {
-        current = null;
-      }
-      context.writeAndFlush(frames).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    void tunnelToUpstream(Object message) {
-      Channel to = upstream;
-      if (to == null || !(message instanceof ByteBuf)) {
-        ReferenceCountUtil.release(message);
-        return;
-      }
-      to.write(message);
-      if (!to.isWritable()) {
-        updateClientReads();
-      }
-    }
-
-    /** Writes to the client; stops reading the upstream while the client's socket is full. */
-    private void toClient(Object message) {
-      Channel client = context().channel();
-      client.write(message);
-      Channel from = upstream;
-      if (!client.isWritable() && from != null) {
-        from.config().setAutoRead(false);
-      }
-    }
-
-    private void respond(HttpResponse response) {
-      responseStarted = true;
-      dropReplay();
-      status = response.status().code();
-      upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-      HttpHeaders headers = response.headers();
-      stripHopByHop(headers);
-      response.setProtocolVersion(HttpVersion.HTTP_1_1);
-      boolean bodyless = head || status == 204 || status == 304;
-      if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-        if (clientHttp10) {
-          clientKeepAlive = false; // the body ends when the connection does
-        } else {
-          HttpUtil.setTransferEncodingChunked(response, true);
-        }
-      }
-      if (!clientKeepAlive) {
-        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      } else if (clientHttp10) {
-        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      }
-      context().channel().write(response);
-    }
-
-    @Override
-    public void upstreamReadComplete() {
-      context().channel().flush();
-    }
-
-    @Override
-    public void upstreamWritabilityChanged(boolean writable) {
-      updateClientReads();
-    }
-
-    @Override
-    public void upstreamFailed(String why) {
-      if (finished) {
-        return;
-      }
-      Channel failed = upstream;
-      upstream = null;
-      if (failed != null) {
-        failed.close();
-      }
-      if (selfAccepted && !tunnel) {
-        closeWebSocket("the instance failed before accepting the WebSocket", 1011);
-      } else if (responseStarted) {
-        log.debug("aborting a response to {} {}: {}", request.method(), request.uri(), why);
-        finish();
-        current = null;
-        context().close(); // the client must see a broken response, not a complete one
-      } else if (retryable()) {
-        log.debug("upstream failed before answering {} {} ({}); sending it to the application",
-            request.method(), request.uri(), why);
-        handToApplication();
-      } else {
-        log.debug("upstream failed before answering {} {}: {}", request.method(), request.uri(), why);
-        answerError(502, "upstream_error",
-            toApp ? "the application behind the edge failed before answering"
-                : "Shimmy failed before answering");
-      }
-    }
-
-    private void answerError(int code, String errorCode, String message) {
-      status = code;
-      responseStarted = true;
-      boolean keep = clientKeepAlive && requestComplete;
-      context()
-          .writeAndFlush(EdgeResponses.error(code, errorCode, message, keep))
-          .addListener((ChannelFuture written) -> responseWritten(written, keep));
-    }
-
-    private void responseWritten(ChannelFuture written, boolean keepConnection) {
-      finish();
-      exchangeDone(this, written.isSuccess() && keepConnection);
-    }
-
-    /**
-     * The client stayed silent for the body read timeout with its body incomplete: 408 {@code
-     * request_timeout} when nothing was answered yet, and the connection is closed either way.
-     */
-    void bodyTimedOut() {
-      boolean answered = responseStarted;
-      log.debug("request body of {} {} timed out after {}", request.method(), request.uri(),
-          settings.bodyReadTimeout());
-      abandon();
-      current = null;
-      draining = true;
-      ChannelHandlerContext context = context();
-      if (answered) {
-        context.close();
-        return;
-      }
-      context.writeAndFlush(EdgeResponses.error(408, "request_timeout",
-              "the request body did not arrive within " + settings.bodyReadTimeout().toMillis()
-                  + " ms (a body shorter than its Content-Length?)", false))
-          .addListener(ChannelFutureListener.CLOSE);
-    }
-
-    /** The client left: drop the upstream connection mid-exchange and release the lease. */
-    void abandon() {
-      Channel used = upstream;
-      upstream = null;
-      if (used != null) {
-        used.close();
-      }
-      finish();
-    }
-
-    private void finish() {
-      if (finished) {
-        return;
-      }
-      finished = true;
-      dropReplay();
-      ByteBuf held = firstFrame;
-      firstFrame = null;
-      if (held != null) {
-        held.release();
-      }
-      releasePending();
-      if (!toApp && status > 0) {
-        settings.countForwarded().accept(status);
-      }
-      releaseLease();
-    }
-
-    private void releaseLease() {
-      Lease held = lease;
-      lease = null;
-      if (held != null) {
-        held.close();
-      }
-    }
-  }
-
-  private static long declaredLength(HttpRequest request) {
-    try {
-      return HttpUtil.getContentLength(request, 0L);
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  private static void restore(HttpHeaders headers, CharSequence name, @Nullable String value) {
-    if (value == null) {
-      headers.remove(name);
-    } else {
-      headers.set(name, value);
-    }
-  }
-
-  /**
-   * Removes the hop-by-hop headers (RFC 9110 §7.6.1), in place: the fixed names, every
-   * {@code Proxy-*} and the names the {@code Connection} header lists. One pass over the headers;
-   * nothing is allocated unless one is found.
-   */
-  static void stripHopByHop(HttpHeaders headers) {
-    List<CharSequence> drop = null;
-    Set<String> listed = null;
-    Iterator<Map.Entry<CharSequence, CharSequence>> entries = headers.iteratorCharSequence();
-    while (entries.hasNext()) {
-      Map.Entry<CharSequence, CharSequence> header = entries.next();
-      CharSequence name = header.getKey();
-      if (!HopByHopHeaders.isHopByHop(name)) {
-        continue;
-      }
-      if (drop == null) {
-        drop = new ArrayList<>(4);
-      }
-      drop.add(name);
-      CharSequence value = header.getValue();
-      if (AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
-          && !AsciiString.contentEqualsIgnoreCase(value, HttpHeaderValues.KEEP_ALIVE)
-          && !AsciiString.contentEqualsIgnoreCase(value, HttpHeaderValues.CLOSE)) {
-        Set<String> names = HopByHopHeaders.listedInConnection(List.of(value.toString()));
-        if (names != null) {
-          if (listed == null) {
-            listed = new java.util.TreeSet<>();
-          }
-          listed.addAll(names);
-        }
-      }
-    }
-    if (drop != null) {
-      drop.forEach(headers::remove);
-    }
-    if (listed != null) {
-      listed.forEach(headers::remove);
-    }
   }
 }
