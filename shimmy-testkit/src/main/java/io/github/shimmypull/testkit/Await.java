@@ -11,7 +11,9 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The one way tests wait for something to happen: poll a condition every {@link #POLL_INTERVAL}
+ * The one way tests wait for something to happen: poll a condition, first every
+ * {@link #FIRST_POLL_INTERVAL} and less often the longer it takes (at most every
+ * {@link #MAX_POLL_INTERVAL}, so a slow condition such as an HTTP probe does not load a shared CPU),
  * until it holds or a deadline passes, then fail with what was awaited and the last value seen.
  *
  * <p>Tests never sleep a fixed time to prove that something happened; they await it. A condition
@@ -30,8 +32,11 @@ public final class Await {
   /** The timeout of the overloads without one: 30 s, generous for a CPU shared with other builds. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-  /** How often the condition is checked: 10 ms. */
-  public static final Duration POLL_INTERVAL = Duration.ofMillis(10);
+  /** The pause after the first check: 10 ms; each further pause doubles it. */
+  public static final Duration FIRST_POLL_INTERVAL = Duration.ofMillis(10);
+
+  /** The longest pause between two checks: 100 ms. */
+  public static final Duration MAX_POLL_INTERVAL = Duration.ofMillis(100);
 
   private Await() {}
 
@@ -68,6 +73,7 @@ public final class Await {
     Objects.requireNonNull(what, "what");
     long deadline = System.nanoTime() + timeout.toNanos();
     @Nullable Object last = "(never observed)";
+    long pauseMillis = FIRST_POLL_INTERVAL.toMillis();
     while (true) {
       try {
         T observed = value.get();
@@ -82,7 +88,8 @@ public final class Await {
         throw new AssertionError(
             "timed out after " + timeout + " awaiting " + what + "; last observed: " + last);
       }
-      sleep(what);
+      sleep(what, pauseMillis);
+      pauseMillis = Math.min(pauseMillis * 2, MAX_POLL_INTERVAL.toMillis());
     }
   }
 
@@ -104,9 +111,9 @@ public final class Await {
     }
   }
 
-  private static void sleep(String what) {
+  private static void sleep(String what, long millis) {
     try {
-      Thread.sleep(POLL_INTERVAL.toMillis());
+      Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted awaiting " + what, e);
