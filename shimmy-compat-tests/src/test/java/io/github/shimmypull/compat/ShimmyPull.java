@@ -2,15 +2,14 @@ package io.github.shimmypull.compat;
 
 import io.github.shimmypull.server.javalin.ShimmyPlugin;
 import io.github.shimmypull.server.javalin.ShimmyServer;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -111,30 +110,7 @@ final class ShimmyPull implements AutoCloseable {
   void awaitServing(String model) {
     String chat =
         "{\"model\":\"" + model + "\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
-    await(model + " served", Duration.ofSeconds(60), () -> post("/v1/chat/completions", chat).status() == 200);
-  }
-
-  /** Polls {@code condition} every 100 ms until it holds, or fails after {@code timeout}. */
-  static void await(String what, Duration timeout, BooleanSupplier condition) {
-    Instant deadline = Instant.now().plus(timeout);
-    while (true) {
-      try {
-        if (condition.getAsBoolean()) {
-          return;
-        }
-      } catch (UncheckedIOException notYet) {
-        // the server or the instance is not there yet
-      }
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for: " + what, e);
-      }
-    }
+    Await.until(Duration.ofSeconds(60), model + " served", () -> post("/v1/chat/completions", chat).status() == 200);
   }
 
   @Override

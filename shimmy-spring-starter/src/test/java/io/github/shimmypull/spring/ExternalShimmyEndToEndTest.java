@@ -2,10 +2,12 @@ package io.github.shimmypull.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -109,17 +111,16 @@ class ExternalShimmyEndToEndTest {
     assertThat(lines[lines.length - 1]).contains("\"status\":\"error\"", "\"code\":\"backend_failed\"", "restart it");
   }
 
-  private void awaitBackendReady() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      last = get("/v1/health").body();
-      if (last.contains("\"state\":\"ready\"")) {
-        return;
+  private void awaitBackendReady() {
+    Await.until(Duration.ofSeconds(60), "the external Shimmy ready", () -> {
+      try {
+        return get("/v1/health").body();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
       }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the external Shimmy never became ready: " + last);
+    }, health -> health.contains("\"state\":\"ready\""));
   }
 
   private HttpResponse<String> get(String path) throws Exception {

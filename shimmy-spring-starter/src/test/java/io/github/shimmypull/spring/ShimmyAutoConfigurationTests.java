@@ -26,6 +26,7 @@ import io.github.shimmypull.supervisor.ExternalShimmySupervisor;
 import io.github.shimmypull.supervisor.ProcessShimmySupervisor;
 import io.github.shimmypull.supervisor.ShimmyComponents;
 import io.github.shimmypull.supervisor.ShimmyOptions;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -327,10 +328,8 @@ class ShimmyAutoConfigurationTests {
                 ShimmySupervisor supervisor = context.getBean(ShimmySupervisor.class);
                 supervisor.load("alpha", Duration.ofSeconds(60));
                 supervisor.load("beta", Duration.ofSeconds(60));
-                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (supervisor.instances().size() > capacity && System.nanoTime() < deadline) {
-                  Thread.sleep(20);
-                }
+                Await.until(Duration.ofSeconds(30), "at most " + capacity + " instances",
+                    supervisor::instances, instances -> instances.size() <= capacity);
                 assertThat(supervisor.instances())
                     .as("instances running with capacity " + capacity + " (an evicted one is gone once drained)")
                     .extracting(i -> i.model())

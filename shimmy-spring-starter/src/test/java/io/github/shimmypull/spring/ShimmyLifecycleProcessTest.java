@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,15 +45,8 @@ class ShimmyLifecycleProcessTest {
     assertThat(child.map(ProcessHandle::isAlive).orElse(false)).isFalse();
   }
 
-  private static BackendState awaitReady(ShimmySupervisor supervisor) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (System.nanoTime() < deadline) {
-      BackendState state = supervisor.state();
-      if (state.status() == BackendStatus.READY) {
-        return state;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("Shimmy never became ready: " + supervisor.state());
+  private static BackendState awaitReady(ShimmySupervisor supervisor) {
+    return Await.until(Duration.ofSeconds(60), "Shimmy ready", supervisor::state,
+        state -> state.status() == BackendStatus.READY);
   }
 }

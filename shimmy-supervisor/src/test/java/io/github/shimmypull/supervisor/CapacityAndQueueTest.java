@@ -12,9 +12,11 @@ import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.github.shimmypull.core.supervisor.SupervisorException.Reason;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +48,8 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
     ProcessShimmySupervisor s = track(builder(models("a.gguf", "b.gguf", "c.gguf"), Map.of()).maxLoadedModels(2).build());
     use(s, "a");
     use(s, "b");
-    Thread.sleep(5);
+    Instant bUsed = instance(s, "b").lastUsed();
+    Await.until("the clock passes b's last use", () -> Instant.now().isAfter(bUsed.plusMillis(1)));
     use(s, "a");
     long a = instance(s, "a").pid();
     long b = instance(s, "b").pid();
@@ -112,14 +115,17 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
     assertThat(alive(a)).isTrue();
     assertThat(s.instances()).extracting(InstanceState::model).containsExactly("a");
 
-    CompletableFuture<String> b =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try (Lease lease = s.acquire("b", Duration.ofSeconds(60))) {
-                return lease.model();
-              }
-            });
-    Thread.sleep(200);
+    CompletableFuture<String> b = new CompletableFuture<>();
+    Thread waiter = new Thread(() -> {
+      try (Lease lease = s.acquire("b", Duration.ofSeconds(60))) {
+        b.complete(lease.model());
+      } catch (RuntimeException e) {
+        b.completeExceptionally(e);
+      }
+    }, "waiter-for-b");
+    waiter.start();
+    Await.until("the request for b waits in the queue",
+        () -> b.isDone() || waiter.getState() == Thread.State.TIMED_WAITING);
     assertThat(b).isNotDone();
     held.close();
     assertThat(b.get(60, TimeUnit.SECONDS)).isEqualTo("b");
@@ -138,16 +144,15 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
                 return lease.model();
               }
             });
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    String message = "";
-    while (!message.contains("queue is full") && System.nanoTime() < deadline) {
+    String message = Await.until(Duration.ofSeconds(20), "a request for c refused: the queue is full", () -> {
       try {
         s.acquire("c", Duration.ZERO).close();
+        return "";
       } catch (SupervisorException e) {
         assertThat(e.reason()).isEqualTo(Reason.OVERLOADED);
-        message = e.getMessage();
+        return e.getMessage();
       }
-    }
+    }, m -> m.contains("queue is full"));
     assertThat(message).contains("queue is full");
     held.close();
     assertThat(queued.get(60, TimeUnit.SECONDS)).isEqualTo("b");

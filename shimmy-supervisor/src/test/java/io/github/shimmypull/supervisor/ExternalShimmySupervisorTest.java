@@ -7,13 +7,17 @@ import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.SupervisorException;
+import io.github.shimmypull.testkit.Await;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -154,13 +158,17 @@ class ExternalShimmySupervisorTest {
   }
 
   @Test
-  void stopEndsPollingAndRefusesLeases() throws InterruptedException {
+  void stopEndsPollingAndRefusesLeases() {
+    Set<Thread> others = pollers();
     supervisor.start();
     awaitState(s -> s.status() == BackendStatus.READY);
+    Set<Thread> ours = new HashSet<>(pollers());
+    ours.removeAll(others);
+    assertThat(ours).as("the supervisor's poller thread").hasSize(1);
 
     supervisor.stop();
     int requestsAtStop = shimmy.getRequestCount();
-    Thread.sleep(300);
+    Await.until(Duration.ofSeconds(20), "the poller thread ended", () -> ours.stream().noneMatch(Thread::isAlive));
 
     assertThat(supervisor.state().status()).isEqualTo(BackendStatus.STOPPED);
     assertThat(shimmy.getRequestCount()).isLessThanOrEqualTo(requestsAtStop + 2);
@@ -175,19 +183,13 @@ class ExternalShimmySupervisorTest {
   }
 
   private BackendState awaitState(Predicate<BackendState> condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      BackendState state = supervisor.state();
-      if (condition.test(state)) {
-        return state;
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-    throw new AssertionError("state never matched; last: " + supervisor.state());
+    return Await.until(Duration.ofSeconds(20), "the state condition", supervisor::state, condition);
+  }
+
+  /** The health poller threads alive now. */
+  private static Set<Thread> pollers() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("shimmy-external-health"))
+        .collect(Collectors.toSet());
   }
 }

@@ -15,6 +15,7 @@ import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.github.shimmypull.core.supervisor.SupervisorException.Reason;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,19 +42,9 @@ class PerModelInstancesTest extends SupervisorsUnderTest {
   }
 
   static InstanceState awaitInstance(
-      ProcessShimmySupervisor s, String model, Predicate<InstanceState> condition, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Optional<InstanceState> i = find(s, model);
-      if (i.isPresent() && condition.test(i.get())) {
-        return i.get();
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("instance condition for " + model + " not reached; instances " + s.instances());
-      }
-      Thread.sleep(10);
-    }
+      ProcessShimmySupervisor s, String model, Predicate<InstanceState> condition, Duration timeout) {
+    return Await.until(timeout, "the instance condition for " + model, () -> find(s, model),
+        i -> i.isPresent() && condition.test(i.get())).orElseThrow();
   }
 
   @Test

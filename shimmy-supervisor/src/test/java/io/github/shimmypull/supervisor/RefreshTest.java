@@ -16,6 +16,7 @@ import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.github.shimmypull.core.supervisor.SupervisorException.Reason;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,9 +78,7 @@ class RefreshTest extends SupervisorsUnderTest {
       t.start();
       clients.add(t);
     }
-    while (ok.get() < 10) {
-      Thread.sleep(10);
-    }
+    Await.until("10 answers under load", () -> ok.get() >= 10);
 
     republish(dir, "a.gguf", 4096);
     s.refresh(List.of(), Duration.ofSeconds(60));
@@ -88,10 +87,7 @@ class RefreshTest extends SupervisorsUnderTest {
     assertThat(replaced.pid()).isNotEqualTo(a);
     assertThat(replaced.sizeBytes()).isEqualTo(4096);
     int after = ok.get();
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (ok.get() < after + 10 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Await.until("10 more answers after the swap", () -> ok.get() >= after + 10);
     load.set(false);
     for (Thread t : clients) {
       t.join(30_000);

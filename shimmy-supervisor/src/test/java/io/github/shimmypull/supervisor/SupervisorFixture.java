@@ -4,13 +4,18 @@ import io.github.shimmypull.core.supervisor.BackendState;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -54,35 +59,31 @@ final class SupervisorFixture {
 
   /** Polls the supervisor's state until it matches, at most {@code timeout}. */
   static BackendState awaitState(
-      ShimmySupervisor supervisor, Predicate<BackendState> condition, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    BackendState s = supervisor.state();
-    while (!condition.test(s)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("state condition not reached in " + timeout + "; last state " + s);
-      }
-      Thread.sleep(10);
-      s = supervisor.state();
-    }
-    return s;
+      ShimmySupervisor supervisor, Predicate<BackendState> condition, Duration timeout) {
+    return Await.until(timeout, "the supervisor state condition", supervisor::state, condition);
   }
 
-  static BackendState awaitStatus(ShimmySupervisor supervisor, BackendStatus status)
-      throws InterruptedException {
+  static BackendState awaitStatus(ShimmySupervisor supervisor, BackendStatus status) {
     return awaitState(supervisor, s -> s.status() == status, Duration.ofSeconds(60));
   }
 
-  /** Polls until the process is gone, at most {@code timeout}; returns whether it is gone. */
+  /**
+   * Waits for the exit of process {@code pid} (its {@link ProcessHandle#onExit()}), at most
+   * {@code timeout}; returns whether it is gone.
+   */
   static boolean awaitGone(long pid, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
-        return true;
-      }
-      Thread.sleep(20);
+    Optional<ProcessHandle> process = ProcessHandle.of(pid);
+    if (process.isEmpty()) {
+      return true;
     }
-    return false;
+    try {
+      process.get().onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (TimeoutException stillAlive) {
+      return false;
+    } catch (ExecutionException e) {
+      throw new AssertionError(e);
+    }
   }
 
   static boolean alive(long pid) {

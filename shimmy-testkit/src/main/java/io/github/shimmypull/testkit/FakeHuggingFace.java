@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -89,6 +90,8 @@ public final class FakeHuggingFace extends Dispatcher {
   private final @Nullable String commitIdOverride;
   private final long cdnBytesPerSecond;
   private volatile boolean closed;
+  /** Opens on {@link #close()}: releases stalled responses at once instead of polling a flag. */
+  private final CountDownLatch closing = new CountDownLatch(1);
   private int commitCounter;
 
   private FakeHuggingFace(Builder b) {
@@ -195,6 +198,7 @@ public final class FakeHuggingFace extends Dispatcher {
   @Override
   public void close() {
     closed = true;
+    closing.countDown();
   }
 
   @Override
@@ -632,14 +636,10 @@ public final class FakeHuggingFace extends Dispatcher {
       }
       sink.flush();
       if (kind == HubFault.Kind.STALL) {
-        long deadline = System.nanoTime() + maxStall.toNanos();
-        while (!closed && System.nanoTime() < deadline) {
-          try {
-            Thread.sleep(20);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            break;
-          }
+        try {
+          closing.await(maxStall.toNanos(), TimeUnit.NANOSECONDS); // held until closed or maxStall
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
         throw new IOException("injected stall ended after " + written + " bytes");
       }

@@ -3,6 +3,7 @@ package io.github.shimmypull.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -89,19 +90,17 @@ class FakeShimmyTest {
     return p;
   }
 
-  private void awaitHealth(int port, Process p) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
+  private void awaitHealth(int port, Process p) {
+    Await.until(Duration.ofSeconds(30), "fake shimmy serves /health", () -> {
       assertThat(p.isAlive()).as("fake shimmy still running").isTrue();
       try {
-        if (get(port, "/health").statusCode() == 200) {
-          return;
-        }
+        return get(port, "/health").statusCode() == 200;
       } catch (IOException notYet) {
-        Thread.sleep(20);
+        throw new UncheckedIOException(notYet);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
       }
-    }
-    throw new AssertionError("fake shimmy did not serve /health in time");
+    });
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
@@ -398,10 +397,13 @@ class FakeShimmyTest {
     int port = freePort();
     Process p = serve(models(), port, Map.of(FakeShimmy.READY_NO_BIND, "true"));
     Path log = tmp.resolve("out-" + port + ".txt");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!Files.readString(log).contains("GET  /v1/models") && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    Await.until(Duration.ofSeconds(30), "the ready lines in the log", () -> {
+      try {
+        return Files.readString(log).contains("GET  /v1/models");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
     assertThat(Files.readString(log)).contains("Ready to serve requests");
     Thread.sleep(300);
     assertThat(p.isAlive()).isTrue();

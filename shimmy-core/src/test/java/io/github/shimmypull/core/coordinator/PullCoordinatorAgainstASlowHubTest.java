@@ -1,6 +1,5 @@
 package io.github.shimmypull.core.coordinator;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +10,7 @@ import io.github.shimmypull.core.doubles.RecordingSupervisor;
 import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.ModelDirectory;
 import io.github.shimmypull.core.pull.ModelRef;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import java.net.InetAddress;
@@ -64,7 +64,7 @@ class PullCoordinatorAgainstASlowHubTest {
         .watch(false)
         .build();
     CompletableFuture<PullJob> submit = CompletableFuture.supplyAsync(() -> coordinator.submit(ModelRef.parse(REPO), false));
-    eventually("the pull waits for the Hub's file list",
+    Await.until("the pull waits for the Hub's file list",
         () -> !hub.requests(r -> r.getUrl().encodedPath().contains("/tree/")).isEmpty());
     PullJob job = coordinator.current().orElseThrow();
 

@@ -1,6 +1,5 @@
 package io.github.shimmypull.core.coordinator;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
 import static io.github.shimmypull.core.doubles.Fixture.ref;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -17,6 +16,7 @@ import io.github.shimmypull.core.pull.PullEvent;
 import io.github.shimmypull.core.pull.PullResult;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.SupervisorException;
+import io.github.shimmypull.testkit.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -90,7 +90,7 @@ class PullCoordinatorTest {
     assertThat(attached).isSameAs(job);
     assertThat(fx.puller.pullCalls()).isEqualTo(1);
     assertThat(fx.puller.prepareCalls()).isEqualTo(1);
-    eventually("both subscribers saw the end", () -> second.size() == first.size());
+    Await.until("both subscribers saw the end", () -> second.size() == first.size());
     assertThat(statuses(second)).isEqualTo(statuses(first)).startsWith("starting").endsWith("complete");
   }
 
@@ -439,13 +439,13 @@ class PullCoordinatorTest {
     Path staging = Files.createDirectories(modelDir.resolve(".staging"));
     Files.write(staging.resolve("copied.gguf"), new byte[100]);
     Files.move(staging.resolve("copied.gguf"), modelDir.resolve("copied.gguf"));
-    eventually("the supervisor refreshed", () -> fx.supervisor.refreshes().size() == 1);
+    Await.until("the supervisor refreshed", () -> fx.supervisor.refreshes().size() == 1);
     assertThat(fx.supervisor.refreshes()).containsExactly(List.of());
     assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("copied");
     assertThat(fx.supervisor.running()).as("started on demand, not by the watcher").isEmpty();
 
     Files.delete(modelDir.resolve("copied.gguf"));
-    eventually("the supervisor refreshed again", () -> fx.supervisor.refreshes().size() == 2);
+    Await.until("the supervisor refreshed again", () -> fx.supervisor.refreshes().size() == 2);
     assertThat(fx.supervisor.refreshes()).containsExactly(List.of(), List.of());
     assertThat(fx.supervisor.models()).isEmpty();
   }
@@ -591,7 +591,7 @@ class PullCoordinatorTest {
             "submit " + ref);
     t.setDaemon(true);
     t.start();
-    eventually("the submit of " + ref + " waits or ended",         () -> result.isDone() || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
+    Await.until("the submit of " + ref + " waits or ended", () -> result.isDone() || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
     return result;
   }
 

@@ -1,6 +1,5 @@
 package io.github.shimmypull.core.http;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.core.coordinator.PullCoordinator;
@@ -11,6 +10,7 @@ import io.github.shimmypull.core.doubles.RecordingSupervisor;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.ModelDirectory;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import io.github.shimmypull.testkit.HubFault;
@@ -161,7 +161,7 @@ class PullApiWithHuggingFacePullerTest {
                 .POST(BodyPublishers.ofString("{\"model\":\"" + REPO + ":Q4_K_M\"}"))
                 .build(),
             BodyHandlers.ofString());
-    eventually("the download has bytes on disk", () -> coordinator.current().map(j -> j.progress().completed() > 0).orElse(false));
+    Await.until("the download has bytes on disk", () -> coordinator.current().map(j -> j.progress().completed() > 0).orElse(false));
 
     HttpResponse<String> cancelled =
         client.send(HttpRequest.newBuilder(server.uri("/v1/api/pull?discard=true")).DELETE().build(), BodyHandlers.ofString());

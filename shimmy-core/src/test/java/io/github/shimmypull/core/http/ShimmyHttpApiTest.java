@@ -1,6 +1,5 @@
 package io.github.shimmypull.core.http;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
 import static io.github.shimmypull.core.doubles.Fixture.ref;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -15,6 +14,7 @@ import io.github.shimmypull.core.doubles.ScriptedPuller;
 import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.supervisor.BackendStatus;
 import io.github.shimmypull.core.supervisor.SupervisorException;
+import io.github.shimmypull.testkit.Await;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -35,7 +35,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -233,13 +235,14 @@ class ShimmyHttpApiTest {
 
     CompletableFuture<HttpResponse<String>> first = client.sendAsync(pull, BodyHandlers.ofString());
     fx.puller.awaitHeld();
-    CompletableFuture<HttpResponse<String>> second = client.sendAsync(pull, BodyHandlers.ofString());
-    eventually("the second client attached", () -> fx.puller.prepareCalls() == 1 && coordinator.current().isPresent());
-    Thread.sleep(200);
+    CompletableFuture<HttpResponse<Stream<String>>> second = client.sendAsync(pull, BodyHandlers.ofLines());
+    Await.until("the second client attached", () -> fx.puller.prepareCalls() == 1 && coordinator.current().isPresent());
+    // its head arrives once it is attached: the API answers 200 only after subscribing to the job
+    HttpResponse<Stream<String>> attached = second.get(30, TimeUnit.SECONDS);
     fx.puller.release();
 
     List<String> a = statuses(first.get().body());
-    List<String> b = statuses(second.get().body());
+    List<String> b = statuses(attached.body().collect(Collectors.joining("\n")));
     assertThat(a).containsExactly("starting", "resolving", "downloading", "downloading", "verifying", "discovering", "restarting", "complete");
     assertThat(b).isEqualTo(a);
     assertThat(fx.puller.pullCalls()).isEqualTo(1);

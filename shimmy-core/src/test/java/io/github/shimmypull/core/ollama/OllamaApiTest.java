@@ -1,10 +1,10 @@
 package io.github.shimmypull.core.ollama;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import io.github.shimmypull.core.pull.LocalModel;
 import io.github.shimmypull.core.pull.LocalModels;
 import io.github.shimmypull.core.supervisor.SupervisorException;
+import io.github.shimmypull.testkit.Await;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -553,7 +553,7 @@ class OllamaApiTest {
     assertThat((List<Object>) sent.get("messages")).containsExactly(
         Map.of("role", "system", "content", "be brief"), Map.of("role", "user", "content", "hi"));
     assertThat(instances.acquired()).containsExactly(TINY_ID);
-    eventually("the lease is closed", () -> instances.openLeases() == 0);
+    Await.until("the lease is closed", () -> instances.openLeases() == 0);
   }
 
   @Test
@@ -668,7 +668,7 @@ class OllamaApiTest {
       assertThat(json(reader.readLine())).containsEntry("message", Map.of("role", "assistant", "content", "token0"));
     }
 
-    eventually("the lease is released", () -> instances.openLeases() == 0);
+    Await.until("the lease is released", () -> instances.openLeases() == 0);
   }
 
   @Test

@@ -23,7 +23,6 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import okio.BufferedSink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,33 +42,6 @@ class ShimmyProxyRoutingTest {
   void tearDown() throws Exception {
     servers.close();
     client.connectionPool().evictAll();
-  }
-
-  @Test
-  void eachRequestReachesTheUpstreamOfTheModelItNames() throws Exception {
-    ModelSupervisor supervisor = threeModels();
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    String[][] requests = {
-      {"/v1/chat/completions", "{\"model\":\"alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}"},
-      {"/v1/chat/completions", "{\"model\":\"beta\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":false}"},
-      {"/v1/completions", "{\"model\":\"gamma\",\"prompt\":\"hi\"}"},
-      {"/api/generate", "{\"model\":\"alpha\",\"prompt\":\"hi\"}"},
-      {"/v1/messages", "{\"model\":\"beta\",\"max_tokens\":5,\"messages\":[]}"},
-      {"/v1/chat/completions", "{\"model\":\"gamma\",\"messages\":[]}"},
-    };
-    for (String[] request : requests) {
-      try (Response response = post(front, request[0], request[1])) {
-        String model = request[1].substring(10, request[1].indexOf('"', 10));
-        assertThat(response.code()).isEqualTo(200);
-        assertThat(response.body().string()).isEqualTo("answer of " + model + " to " + request[0]);
-      }
-    }
-    assertThat(supervisor.acquiredModels()).containsExactly("alpha", "beta", "gamma", "alpha", "beta", "gamma");
-    assertThat(upstreams.get("alpha").getRequestCount()).isEqualTo(2);
-    assertThat(upstreams.get("beta").getRequestCount()).isEqualTo(2);
-    assertThat(upstreams.get("gamma").getRequestCount()).isEqualTo(2);
-    assertThat(supervisor.openLeases()).isZero();
   }
 
   @Test
@@ -100,25 +72,9 @@ class ShimmyProxyRoutingTest {
     assertThat(supervisor.acquiredModels()).isEmpty();
   }
 
+  /** The default model and a missing model with several are in {@link ProxyContractTest}. */
   @Test
-  void anUnknownModelIsAnswered404InOpenAisShapeAndStartsNothing() throws Exception {
-    ModelSupervisor supervisor = threeModels();
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    try (Response response = post(front, "/v1/chat/completions", "{\"model\":\"delta\",\"messages\":[]}")) {
-      assertThat(response.code()).isEqualTo(404);
-      assertThat(response.header("Content-Type")).isEqualTo("application/json");
-      assertThat(response.body().string()).isEqualTo(
-          "{\"error\":{\"message\":\"Model 'delta' not found. Available models: [\\\"alpha\\\", \\\"beta\\\", \\\"gamma\\\"]\","
-              + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}");
-    }
-    assertThat(supervisor.acquiredModels()).isEmpty();
-    assertThat(supervisor.isRunning("beta")).isFalse();
-    upstreams.values().forEach(upstream -> assertThat(upstream.getRequestCount()).isZero());
-  }
-
-  @Test
-  void aRequestWithoutModelGoesToTheOnlyModelOrTheDefaultElseIsRefused() throws Exception {
+  void aRequestWithoutModelGoesToTheOnlyModel() throws Exception {
     MockWebServer only = upstream("solo");
     ModelSupervisor single = new ModelSupervisor().cold("solo", TestServers.base(only));
     JdkHttpServer singleFront = front(ShimmyProxy.builder().supervisor(single).build());
@@ -127,21 +83,7 @@ class ShimmyProxyRoutingTest {
     }
     assertThat(only.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
         .isEqualTo("{\"model\":\"solo\",\"prompt\":\"hi\"}");
-
-    ModelSupervisor several = threeModels();
-    JdkHttpServer defaulted = front(ShimmyProxy.builder().supervisor(several)
-        .router(ModelRouter.builder().defaultModel("beta").build()).build());
-    try (Response response = post(defaulted, "/v1/completions", "{\"prompt\":\"hi\"}")) {
-      assertThat(response.body().string()).isEqualTo("answer of beta to /v1/completions");
-    }
-
-    JdkHttpServer plain = front(ShimmyProxy.builder().supervisor(several).build());
-    try (Response response = post(plain, "/v1/chat/completions", "{\"messages\":[]}")) {
-      assertThat(response.code()).isEqualTo(400);
-      assertThat(response.body().string()).contains("\"code\":\"model_required\"")
-          .contains("\"param\":\"model\"");
-    }
-    assertThat(several.acquiredModels()).containsExactly("beta");
+    assertThat(single.acquiredModels()).containsExactly("solo");
   }
 
   @Test
@@ -154,37 +96,6 @@ class ShimmyProxyRoutingTest {
     }
     assertThat(upstreams.get("beta").takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
         .isEqualTo("{\"model\":\"beta\",\"prompt\":\"hi\"}");
-  }
-
-  @Test
-  void openAiPathsWithoutStreamAreForwardedWithStreamFalseAndOthersUnchanged() throws Exception {
-    ModelSupervisor supervisor = threeModels();
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    post(front, "/v1/chat/completions", "{\"model\":\"alpha\",\"messages\":[]}").close();
-    post(front, "/v1/chat/completions", "{\"model\":\"alpha\",\"stream\":true,\"messages\":[]}").close();
-    post(front, "/v1/completions", "{\"model\":\"alpha\",\"prompt\":\"p\"}").close();
-    post(front, "/api/generate", "{\"model\":\"alpha\",\"prompt\":\"p\"}").close();
-    post(front, "/v1/messages", "{\"model\":\"alpha\",\"messages\":[]}").close();
-    try (Response response = post(front, "/v1/generate", "{\"model\":\"alpha\",\"prompt\":\"p\"}")) {
-      assertThat(response.body().string()).isEqualTo("answer of alpha to /api/generate");
-    }
-
-    MockWebServer alpha = upstreams.get("alpha");
-    RecordedRequest chat = alpha.takeRequest(5, TimeUnit.SECONDS);
-    assertThat(chat.getBody().utf8()).isEqualTo("{\"model\":\"alpha\",\"messages\":[],\"stream\":false}");
-    assertThat(chat.getHeaders().get("Content-Length")).isEqualTo(Long.toString(chat.getBodySize()));
-    assertThat(alpha.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
-        .isEqualTo("{\"model\":\"alpha\",\"stream\":true,\"messages\":[]}");
-    assertThat(alpha.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
-        .isEqualTo("{\"model\":\"alpha\",\"prompt\":\"p\",\"stream\":false}");
-    assertThat(alpha.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
-        .isEqualTo("{\"model\":\"alpha\",\"prompt\":\"p\"}");
-    assertThat(alpha.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
-        .isEqualTo("{\"model\":\"alpha\",\"messages\":[]}");
-    RecordedRequest generate = alpha.takeRequest(5, TimeUnit.SECONDS);
-    assertThat(generate.getTarget()).isEqualTo("/api/generate");
-    assertThat(generate.getBody().utf8()).isEqualTo("{\"model\":\"alpha\",\"prompt\":\"p\",\"stream\":false}");
   }
 
   @Test
@@ -204,36 +115,6 @@ class ShimmyProxyRoutingTest {
     RecordedRequest unchanged = alpha.takeRequest(5, TimeUnit.SECONDS);
     assertThat(unchanged.getBody().utf8()).isEqualTo(streamed);
     assertThat(unchanged.getHeaders().get("Content-Length")).isEqualTo(Integer.toString(streamed.length()));
-  }
-
-  @Test
-  void aChunkedBodyIsRoutedToo() throws Exception {
-    ModelSupervisor supervisor = threeModels();
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-    RequestBody chunked = new RequestBody() {
-      @Override
-      public MediaType contentType() {
-        return JSON;
-      }
-
-      @Override
-      public long contentLength() {
-        return -1;
-      }
-
-      @Override
-      public void writeTo(BufferedSink sink) throws IOException {
-        sink.writeUtf8("{\"model\":");
-        sink.flush();
-        sink.writeUtf8("\"gamma\",\"prompt\":\"p\"}");
-      }
-    };
-    try (Response response = client.newCall(new Request.Builder()
-        .url(front.uri("/v1/completions").toString()).post(chunked).build()).execute()) {
-      assertThat(response.body().string()).isEqualTo("answer of gamma to /v1/completions");
-    }
-    assertThat(upstreams.get("gamma").takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
-        .isEqualTo("{\"model\":\"gamma\",\"prompt\":\"p\",\"stream\":false}");
   }
 
   @Test

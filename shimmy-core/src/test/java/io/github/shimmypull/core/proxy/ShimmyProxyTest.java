@@ -1,23 +1,19 @@
 package io.github.shimmypull.core.proxy;
 
-import io.github.shimmypull.core.http.ErrorResponses;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.doubles.JdkHttpServer;
-import io.github.shimmypull.core.doubles.Eventually;
 import io.github.shimmypull.core.doubles.LeasingSupervisor;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.RawUpstream;
 import io.github.shimmypull.core.doubles.TestServers;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -63,69 +58,11 @@ class ShimmyProxyTest {
     client.dispatcher().executorService().shutdown();
   }
 
+  /** The edge tunnels upgrades; the blocking proxy forwards the request without the Upgrade header. */
   @Test
-  void forwardsMethodPathQueryHeadersAndBodyAndTheUpstreamAnswer() throws Exception {
+  void stripsAnUpgradeHeaderAndTheTokensOfEveryConnectionHeaderLine() throws Exception {
     MockWebServer upstream = mockUpstream();
-    upstream.enqueue(
-        new MockResponse.Builder().code(201).addHeader("X-Upstream", "yes")
-            .addHeader("Content-Type", "application/json").body("{\"ok\":true}").build());
-    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream)).serving("m");
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    Request request =
-        new Request.Builder()
-            .url(front.uri("/v1/chat/completions?stream=false&q=a%20b").toString())
-            .header("X-Custom", "value-1")
-            .post(RequestBody.create("{\"model\":\"m\"}", MediaType.get("application/json")))
-            .build();
-    try (Response response = client.newCall(request).execute()) {
-      assertThat(response.code()).isEqualTo(201);
-      assertThat(response.header("X-Upstream")).isEqualTo("yes");
-      assertThat(response.body().string()).isEqualTo("{\"ok\":true}");
-    }
-
-    RecordedRequest recorded = upstream.takeRequest(5, TimeUnit.SECONDS);
-    assertThat(recorded.getMethod()).isEqualTo("POST");
-    assertThat(recorded.getTarget()).isEqualTo("/v1/chat/completions?stream=false&q=a%20b");
-    assertThat(recorded.getHeaders().get("X-Custom")).isEqualTo("value-1");
-    assertThat(recorded.getHeaders().get("Content-Type")).startsWith("application/json");
-    assertThat(recorded.getHeaders().get("Host")).isEqualTo("127.0.0.1:" + upstream.getPort());
-    assertThat(recorded.getHeaders().get("X-Forwarded-For")).isEqualTo("127.0.0.1");
-    assertThat(recorded.getHeaders().get("X-Forwarded-Proto")).isEqualTo("http");
-    assertThat(recorded.getHeaders().get("X-Forwarded-Host")).isEqualTo("127.0.0.1:" + front.port());
-    assertThat(recorded.getBody().utf8()).isEqualTo("{\"model\":\"m\",\"stream\":false}");
-    awaitThat(() -> supervisor.openLeases() == 0);
-  }
-
-  @Test
-  void forwardsHeadRequestsWithoutABody() throws Exception {
-    MockWebServer upstream = mockUpstream();
-    upstream.enqueue(new MockResponse.Builder().addHeader("X-Models", "2").build());
-    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    try (Response response = client.newCall(
-        new Request.Builder().url(front.uri("/v1/models").toString()).head().build()).execute()) {
-      assertThat(response.code()).isEqualTo(200);
-      assertThat(response.header("X-Models")).isEqualTo("2");
-      assertThat(response.body().bytes()).isEmpty();
-    }
-    assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getMethod()).isEqualTo("HEAD");
-    awaitThat(() -> supervisor.openLeases() == 0);
-  }
-
-  @Test
-  void stripsHopByHopHeadersInBothDirections() throws Exception {
-    MockWebServer upstream = mockUpstream();
-    upstream.enqueue(
-        new MockResponse.Builder()
-            .addHeader("Keep-Alive", "timeout=5")
-            .addHeader("Proxy-Authenticate", "Basic")
-            .addHeader("Connection", "X-Upstream-Hop")
-            .addHeader("X-Upstream-Hop", "secret")
-            .addHeader("X-End-To-End", "kept")
-            .body("ok")
-            .build());
+    upstream.enqueue(new MockResponse.Builder().body("ok").build());
     JdkHttpServer front =
         front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
 
@@ -136,9 +73,6 @@ class ShimmyProxyTest {
                 + "Connection: close\r\n"
                 + "Connection: X-Client-Hop\r\n"
                 + "X-Client-Hop: secret\r\n"
-                + "Keep-Alive: timeout=5\r\n"
-                + "Proxy-Authorization: Basic abc\r\n"
-                + "TE: trailers\r\n"
                 + "Upgrade: websocket\r\n"
                 + "X-End-To-End: kept\r\n"
                 + "\r\n");
@@ -147,13 +81,8 @@ class ShimmyProxyTest {
     assertThat(recorded.getHeaders().get("X-End-To-End")).isEqualTo("kept");
     assertThat(recorded.getHeaders().names())
         .map(String::toLowerCase)
-        .doesNotContain("x-client-hop", "keep-alive", "proxy-authorization", "te", "upgrade");
-    assertThat(recorded.getHeaders().get("Host")).isEqualTo("127.0.0.1:" + upstream.getPort());
-    assertThat(recorded.getHeaders().get("X-Forwarded-Host")).isEqualTo("front.example");
-    String head = raw.substring(0, raw.indexOf("\r\n\r\n")).toLowerCase();
-    assertThat(head).startsWith("http/1.1 200").contains("x-end-to-end: kept");
-    assertThat(head).doesNotContain("x-upstream-hop", "keep-alive", "proxy-authenticate");
-    assertThat(raw).endsWith("ok");
+        .doesNotContain("x-client-hop", "upgrade");
+    assertThat(raw).startsWith("HTTP/1.1 200").endsWith("ok");
   }
 
   @Test
@@ -193,7 +122,7 @@ class ShimmyProxyTest {
           if (sent + chunk.length == 2L * MIB) {
             sink.flush();
             // A proxy that buffers the whole body would never let the upstream see these bytes.
-            if (!await(upstreamSawFirstBytes)) {
+            if (!opens(upstreamSawFirstBytes)) {
               throw new IOException("the upstream did not receive the first bytes while streaming");
             }
           }
@@ -219,7 +148,7 @@ class ShimmyProxyTest {
           out.write(chunk);
           if (sent + chunk.length == MIB) {
             out.flush();
-            if (!await(clientSawFirstBytes)) {
+            if (!opens(clientSawFirstBytes)) {
               throw new IOException("the client did not see the first MiB while it streamed");
             }
           }
@@ -247,40 +176,6 @@ class ShimmyProxyTest {
   }
 
   @Test
-  void forwardsEachServerSentEventBeforeTheUpstreamStreamHasFinished() throws Exception {
-    CountDownLatch clientReadFirstEvent = new CountDownLatch(1);
-    HttpServer upstream = upstream(jdk -> {
-      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
-      jdk.sendResponseHeaders(200, 0);
-      OutputStream out = jdk.getResponseBody();
-      out.write("data: {\"token\":\"Hel\"}\n\n".getBytes(UTF_8));
-      out.flush();
-      if (!await(clientReadFirstEvent)) {
-        throw new IOException("first event not delivered while the stream was open");
-      }
-      out.write("data: {\"token\":\"lo\"}\n\ndata: [DONE]\n\n".getBytes(UTF_8));
-      out.close();
-      jdk.close();
-    });
-    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    Request request = new Request.Builder().url(front.uri("/v1/chat/completions").toString())
-        .post(RequestBody.create("{\"stream\":true}", MediaType.get("application/json"))).build();
-    try (Response response = client.newCall(request).execute()) {
-      assertThat(response.header("Content-Type")).isEqualTo("text/event-stream");
-      BufferedSource source = response.body().source();
-      CompletableFuture<String> first =
-          CompletableFuture.supplyAsync(() -> readLine(source), threads);
-      assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo("data: {\"token\":\"Hel\"}");
-      assertThat(supervisor.openLeases()).isEqualTo(1);
-      clientReadFirstEvent.countDown();
-      assertThat(source.readUtf8()).isEqualTo("\ndata: {\"token\":\"lo\"}\n\ndata: [DONE]\n\n");
-    }
-    awaitThat(() -> supervisor.openLeases() == 0);
-  }
-
-  @Test
   void holdsTheLeaseUntilTheResponseBodyIsFullyWritten() throws Exception {
     CountDownLatch finishBody = new CountDownLatch(1);
     HttpServer upstream = upstream(jdk -> {
@@ -288,7 +183,7 @@ class ShimmyProxyTest {
       OutputStream out = jdk.getResponseBody();
       out.write("part one;".getBytes(UTF_8));
       out.flush();
-      await(finishBody);
+      opens(finishBody);
       out.write("part two".getBytes(UTF_8));
       out.close();
       jdk.close();
@@ -305,93 +200,7 @@ class ShimmyProxyTest {
       finishBody.countDown();
       assertThat(source.readUtf8()).isEqualTo("part two");
     }
-    awaitThat(() -> supervisor.openLeases() == 0);
-  }
-
-  @Test
-  void cancelsTheUpstreamAndReleasesTheLeaseWhenTheClientDisconnectsMidStream() throws Exception {
-    CountDownLatch upstreamWriteFailed = new CountDownLatch(1);
-    HttpServer upstream = upstream(jdk -> {
-      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
-      jdk.sendResponseHeaders(200, 0);
-      OutputStream out = jdk.getResponseBody();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      try {
-        while (System.nanoTime() < deadline) {
-          out.write("data: token\n\n".getBytes(UTF_8));
-          out.flush();
-          Thread.sleep(5);
-        }
-      } catch (IOException e) {
-        upstreamWriteFailed.countDown();
-        throw e;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    try (Socket socket = new Socket("127.0.0.1", front.port())) {
-      socket.getOutputStream().write(
-          "GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
-      InputStream in = socket.getInputStream();
-      String seen = "";
-      byte[] buffer = new byte[1024];
-      while (!seen.contains("data: token")) {
-        int read = in.read(buffer);
-        assertThat(read).isPositive();
-        seen += new String(buffer, 0, read, UTF_8);
-      }
-      assertThat(supervisor.openLeases()).isEqualTo(1);
-    }
-
-    awaitThat(() -> supervisor.openLeases() == 0);
-    assertThat(upstreamWriteFailed.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS))
-        .as("the upstream connection was closed").isTrue();
-  }
-
-  @Test
-  void abortsTheResponseAndReleasesTheLeaseWhenTheUpstreamFailsMidBody() throws Exception {
-    RawUpstream upstream = rawUpstream(socket -> {
-      readHead(socket.getInputStream());
-      socket.getOutputStream().write(
-          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
-              .getBytes(UTF_8));
-      socket.getOutputStream().flush();
-      socket.setSoLinger(true, 0);
-      socket.close();
-    });
-    LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
-
-    try (Response response =
-        client.newCall(new Request.Builder().url(front.uri("/v1/stream").toString()).build()).execute()) {
-      assertThat(response.code()).isEqualTo(200);
-      assertThatThrownBy(() -> response.body().string())
-          .as("a broken upstream must not look like a complete response")
-          .isInstanceOf(IOException.class);
-    }
-    awaitThat(() -> supervisor.openLeases() == 0);
-  }
-
-  @Test
-  void answers503WithRetryAfterWhenNoInstanceIsLive() throws Exception {
-    LeasingSupervisor supervisor = LeasingSupervisor.none();
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    JdkHttpServer front =
-        front(ShimmyProxy.builder().supervisor(supervisor).meterRegistry(meters).build());
-
-    try (Response response = client.newCall(
-        new Request.Builder().url(front.uri("/v1/chat/completions").toString())
-            .post(RequestBody.create("{}", MediaType.get("application/json"))).build()).execute()) {
-      assertThat(response.code()).isEqualTo(503);
-      assertThat(response.header("Retry-After")).isEqualTo(ErrorResponses.RETRY_AFTER_SECONDS);
-      assertThat(response.header("Content-Type")).isEqualTo("application/json");
-      assertThat(response.body().string())
-          .contains("\"code\":\"backend_unavailable\"").contains("\"error\":\"");
-    }
-    awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "503").count() == 1.0);
+    Await.until(EVENTUALLY, "every lease released", () -> supervisor.openLeases() == 0);
   }
 
   @Test
@@ -419,7 +228,7 @@ class ShimmyProxyTest {
       assertThat(response.body().string()).contains("\"code\":\"upstream_error\"");
     }
     assertThat(supervisor.acquisitions()).isEqualTo(2);
-    awaitThat(() -> supervisor.openLeases() == 0);
+    Await.until(EVENTUALLY, "every lease released", () -> supervisor.openLeases() == 0);
   }
 
   @Test
@@ -438,7 +247,7 @@ class ShimmyProxyTest {
     assertThat(upstream.takeRequest(5, TimeUnit.SECONDS).getBody().utf8())
         .isEqualTo("{\"prompt\":\"hi\",\"stream\":false}");
     assertThat(supervisor.acquisitions()).isEqualTo(2);
-    awaitThat(() -> supervisor.openLeases() == 0);
+    Await.until(EVENTUALLY, "every lease released", () -> supervisor.openLeases() == 0);
   }
 
   @Test
@@ -464,7 +273,7 @@ class ShimmyProxyTest {
     }
     assertThat(supervisor.acquisitions()).isEqualTo(1);
     assertThat(second.getRequestCount()).isZero();
-    awaitThat(() -> supervisor.openLeases() == 0);
+    Await.until(EVENTUALLY, "every lease released", () -> supervisor.openLeases() == 0);
   }
 
   @Test
@@ -483,27 +292,12 @@ class ShimmyProxyTest {
         throw new RuntimeException(e);
       }
     }, threads);
-    awaitThat(() -> supervisor.waiting() == 1);
+    Await.until(EVENTUALLY, "the request waits for the start", () -> supervisor.waiting() == 1);
     assertThat(answer).isNotDone();
     supervisor.ready(base(upstream));
 
     assertThat(answer.get(20, TimeUnit.SECONDS)).isEqualTo("200 {\"data\":[]}");
     assertThat(supervisor.waits()).containsExactly(Duration.ofSeconds(30));
-  }
-
-  @Test
-  void countsForwardedRequestsByStatus() throws Exception {
-    MockWebServer upstream = mockUpstream();
-    upstream.enqueue(new MockResponse.Builder().code(404).body("{}").build());
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    JdkHttpServer front = front(ShimmyProxy.builder()
-        .supervisor(LeasingSupervisor.live(base(upstream))).meterRegistry(meters).build());
-
-    try (Response response =
-        client.newCall(new Request.Builder().url(front.uri("/nope").toString()).build()).execute()) {
-      assertThat(response.code()).isEqualTo(404);
-    }
-    awaitThat(() -> meters.counter(ShimmyProxy.REQUESTS_METER, "status", "404").count() == 1.0);
   }
 
   @Test
@@ -588,20 +382,14 @@ class ShimmyProxyTest {
     return RawUpstream.exchange(port, request);
   }
 
-  private static String readLine(BufferedSource source) {
+  /** For the upstream's scripts: false when {@code latch} did not open in time, so they can fail the exchange. */
+  private static boolean opens(CountDownLatch latch) {
     try {
-      return source.readUtf8LineStrict();
-    } catch (IOException e) {
-      throw new RuntimeException(e);
+      return latch.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
-  }
-
-  private static boolean await(CountDownLatch latch) {
-    return Eventually.opens(latch);
-  }
-
-  private static void awaitThat(BooleanSupplier condition) throws InterruptedException {
-    Eventually.eventually("the condition holds", condition);
   }
 
 }

@@ -1,11 +1,11 @@
 package io.github.shimmypull.core.pull;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import io.github.shimmypull.testkit.HubFault;
@@ -124,7 +124,7 @@ class HostileHubTest {
     PullCancellation cancellation = new PullCancellation();
     CompletableFuture<PreparedPull> prepare =
         CompletableFuture.supplyAsync(() -> puller.prepare(ModelRef.parse(REPO), false, cancellation));
-    eventually("the tree request is in flight",
+    Await.until("the tree request is in flight",
         () -> !f.hub.requests(r -> r.getUrl().encodedPath().contains("/tree/")).isEmpty());
 
     long t0 = System.nanoTime();

@@ -3,6 +3,7 @@ package io.github.shimmypull.core.pull;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.core.pull.internal.PullStore;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import io.github.shimmypull.testkit.HubFault;
@@ -38,12 +39,10 @@ class PullAfterKillTest {
       Process child = pb.start();
       PullStore store = new PullStore(modelDir);
       try {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (store.readSidecar("big-Q4_K_M.gguf").map(PullStore.Sidecar::bytesDone).orElse(0L) < 2 * MIB) {
+        Await.until(Duration.ofSeconds(60), "the sidecar shows 2 MiB", () -> {
           assertThat(child.isAlive()).as("child still pulling").isTrue();
-          assertThat(System.nanoTime()).as("sidecar shows 2 MiB within 60 s").isLessThan(deadline);
-          Thread.sleep(50);
-        }
+          return store.readSidecar("big-Q4_K_M.gguf").map(PullStore.Sidecar::bytesDone).orElse(0L);
+        }, done -> done >= 2 * MIB);
       } finally {
         child.destroyForcibly();
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();

@@ -1,6 +1,6 @@
 package io.github.shimmypull.core.pull;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
+import io.github.shimmypull.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -63,8 +63,8 @@ class PullProgressiveSyncTest {
           }
         }, cancellation));
 
-    eventually("2 MiB arrived before the stall", () -> downloaded.get() >= 2 * MIB);
-    eventually("most of them were fsynced", () -> synced(meters) >= 2 * MIB - 256 * KIB);
+    Await.until("2 MiB arrived before the stall", () -> downloaded.get() >= 2 * MIB);
+    Await.until("most of them were fsynced", () -> synced(meters) >= 2 * MIB - 256 * KIB);
     assertThat(pull).isNotDone();
     assertThat(downloaded.get()).isLessThan(4 * MIB);
     cancellation.cancel();

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Servers;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,7 @@ class BackendTest extends FrontServerFixture {
   }
 
   private void awaitReady() {
-    Api.await("Shimmy ready", Duration.ofSeconds(60), () -> health().path("backend").path("state").asString().equals("ready"));
+    Await.until(Duration.ofSeconds(60), "Shimmy ready", () -> health().path("backend").path("state").asString().equals("ready"));
   }
 
   private List<String> servedIds() {
@@ -65,7 +66,7 @@ class BackendTest extends FrontServerFixture {
   void withoutTheShimmyExecutableTheServerStillPullsAndSaysWhyItCannotServe() throws Exception {
     serveWithAModel(tmp.resolve("no-such-shimmy").toString());
 
-    Api.await("backend unavailable", Duration.ofSeconds(30), () -> health().path("backend").path("state").asString().equals("unavailable"));
+    Await.until(Duration.ofSeconds(30), "backend unavailable", () -> health().path("backend").path("state").asString().equals("unavailable"));
     assertThat(health().path("backend").path("reason").asString()).isNotBlank();
     Api.Reply proxied = api.postJson("/v1/chat/completions", "{\"model\": \"" + PHI_ID + "\", \"messages\": []}");
     assertThat(proxied.status()).isEqualTo(503);
@@ -87,9 +88,7 @@ class BackendTest extends FrontServerFixture {
 
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
 
-    Api.await(
-        "a new Shimmy",
-        Duration.ofSeconds(60),
+    Await.until(Duration.ofSeconds(60), "a new Shimmy",
         () -> {
           JsonNode backend = health().path("backend");
           return backend.path("state").asString().equals("ready") && backend.path("pid").asLong() != pid;
@@ -129,11 +128,11 @@ class BackendTest extends FrontServerFixture {
           });
     }
     int restartsBefore = health().path("backend").path("restarts").asInt();
-    Api.await("load running", Duration.ofSeconds(30), () -> ok.get() > 20);
+    Await.until(Duration.ofSeconds(30), "load running", () -> ok.get() > 20);
 
     Api.Reply pulled = api.postJson("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\", \"stream\": false}");
     int duringPull = ok.get();
-    Api.await("more load after the switch", Duration.ofSeconds(30), () -> ok.get() > duringPull + 20);
+    Await.until(Duration.ofSeconds(30), "more load after the switch", () -> ok.get() > duringPull + 20);
     running.set(false);
     load.shutdown();
     assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
@@ -178,7 +177,7 @@ class BackendTest extends FrontServerFixture {
 
     Files.move(outside, modelDir.resolve("copied.Q8_0.gguf"), StandardCopyOption.ATOMIC_MOVE);
 
-    Api.await("the copied model served", Duration.ofSeconds(90), () -> servedIds().contains("copied.q8-0"));
+    Await.until(Duration.ofSeconds(90), "the copied model served", () -> servedIds().contains("copied.q8-0"));
     assertThat(servedIds()).contains(PHI_ID);
   }
 
@@ -188,7 +187,7 @@ class BackendTest extends FrontServerFixture {
 
     assertThat(modelDir.resolve(TINYLLAMA_FILE)).exists();
     assertThat(api.get("/v1/api/models").body()).contains(TINYLLAMA_ID);
-    Api.await("the preloaded model served", Duration.ofSeconds(60), () -> servedIds().contains(TINYLLAMA_ID));
+    Await.until(Duration.ofSeconds(60), "the preloaded model served", () -> servedIds().contains(TINYLLAMA_ID));
   }
 
   @Test

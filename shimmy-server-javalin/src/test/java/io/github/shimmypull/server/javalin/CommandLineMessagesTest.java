@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.shimmypull.core.coordinator.ModelDirectoryLock;
 import io.github.shimmypull.server.javalin.support.ChildJvm;
 import io.github.shimmypull.server.javalin.support.Hub;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.HubFault;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -170,10 +171,8 @@ class CommandLineMessagesTest {
     hub.fake().inject(TINYLLAMA_REPO, TINYLLAMA_FILE, HubFault.stallAfter(1024 * 1024), 1);
     try (ChildJvm pull = ChildJvm.start(tmp, Map.of(), "pull", TINYLLAMA_REF, "--model-dir", models.toString(),
         "--hf-endpoint", hub.endpoint())) {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!pull.stdout().contains("downloading " + TINYLLAMA_FILE + ": 33%") && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      Await.until(Duration.ofSeconds(60), "the pull reports 33%",
+          () -> pull.stdout().contains("downloading " + TINYLLAMA_FILE + ": 33%"));
       signal("INT", pull.process().pid());
       if (!pull.process().waitFor(5, TimeUnit.SECONDS)) {
         signal("TERM", pull.process().pid()); // SIGINT is ignored when inherited so; TERM runs the same hook

@@ -6,6 +6,7 @@ import io.github.shimmypull.core.supervisor.InstanceState;
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.nio.file.Path;
@@ -115,7 +116,7 @@ class CorrectModelEndToEndTest {
                 }));
       }
       try {
-        Api.await("requests flowing", Duration.ofSeconds(30), () -> ok.get() > 20);
+        Await.until(Duration.ofSeconds(30), "requests flowing", () -> ok.get() > 20);
         assertThat(pull(api, Hub.TINYLLAMA_REF).path("model_id").asString()).isEqualTo(Hub.TINYLLAMA_ID);
         Map<String, Long> afterNewModel = pids(server);
         assertThat(afterNewModel).as("a new model leaves running instances untouched").containsAllEntriesOf(before);
@@ -123,7 +124,7 @@ class CorrectModelEndToEndTest {
         hub.fake().commit(Hub.OTHER_REPO, Map.of(Hub.OTHER_FILE, FakeFile.seeded(200 * 1024, 99)));
         assertThat(pull(api, Hub.OTHER_REF).path("downloaded").asBoolean()).isTrue();
         int okAtRePull = ok.get();
-        Api.await("requests flowing after the re-pull", Duration.ofSeconds(30), () -> ok.get() > okAtRePull + 20);
+        Await.until(Duration.ofSeconds(30), "requests flowing after the re-pull", () -> ok.get() > okAtRePull + 20);
       } finally {
         running.set(false);
         for (Future<?> client : clients) {

@@ -6,6 +6,7 @@ import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
 import io.github.shimmypull.supervisor.ShimmyOptions;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.javalin.Javalin;
 import java.net.URI;
@@ -63,7 +64,7 @@ class PluginRuntimeTest {
         Api api = Api.at("http://127.0.0.1:" + app.port());
 
         assertThat(api.get("/hello").body()).isEqualTo("mine");
-        Api.await("Shimmy ready", Duration.ofSeconds(60), () -> api.get("/ai/v1/health").json().path("backend").path("state").asString().equals("ready"));
+        Await.until(Duration.ofSeconds(60), "Shimmy ready", () -> api.get("/ai/v1/health").json().path("backend").path("state").asString().equals("ready"));
         assertThat(api.get("/ai/v1/models").body()).contains("phi-2.q4-k-m");
         assertThat(api.get("/ai/v1/api/models").body()).contains("phi-2.q4-k-m");
         assertThat(api.get("/ai/v1/api/metrics").body()).contains("shimmy_backend_state");
@@ -77,7 +78,7 @@ class PluginRuntimeTest {
         app.stop();
       }
     }
-    Api.await("Shimmy stopped with the server", Duration.ofSeconds(30), () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    Await.until(Duration.ofSeconds(30), "Shimmy stopped with the server", () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     assertThat(List.of(pid)).isNotEmpty();
   }
 }

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.github.shimmypull.testkit.HubFault;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ class ReferenceWorkflowTest extends FrontServerFixture {
   void pullsTinyLlamaWithProgressThenListsAndGeneratesWithIt() throws Exception {
     FakeShimmy.writeGguf(modelDir.resolve("phi-2.Q4_K_M.gguf"), 4096);
     serve();
-    Api.await("the initial model served", Duration.ofSeconds(60), () -> servedIds().contains("phi-2.q4-k-m"));
+    Await.until(Duration.ofSeconds(60), "the initial model served", () -> servedIds().contains("phi-2.q4-k-m"));
     assertThat(api.get("/v1/api/models").body()).contains("phi-2.q4-k-m");
 
     List<String> lines = api.streamLines("/v1/api/pull", "{\"model\": \"" + TINYLLAMA_REF + "\"}", null, line -> {});
@@ -98,7 +99,7 @@ class ReferenceWorkflowTest extends FrontServerFixture {
     Api.Reply deleted = api.delete("/v1/api/models/" + TINYLLAMA_ID, null);
     assertThat(deleted.status()).isEqualTo(200);
     assertThat(modelDir.resolve(TINYLLAMA_FILE)).doesNotExist();
-    Api.await("the deleted model no longer served", Duration.ofSeconds(60), () -> !servedIds().contains(TINYLLAMA_ID));
+    Await.until(Duration.ofSeconds(60), "the deleted model no longer served", () -> !servedIds().contains(TINYLLAMA_ID));
     assertThat(servedIds()).contains("phi-2.q4-k-m");
   }
 
@@ -114,7 +115,7 @@ class ReferenceWorkflowTest extends FrontServerFixture {
     api = Servers.api(server);
     String body = "{\"model\": \"" + TINYLLAMA_REF + "\"}";
     CompletableFuture<List<String>> first = CompletableFuture.supplyAsync(() -> api.streamLines("/v1/api/pull", body, null, l -> {}));
-    Api.await("bytes downloaded", Duration.ofSeconds(30), () -> api.get("/v1/api/pull").body().matches("(?s).*\"completed\":[1-9].*"));
+    Await.until(Duration.ofSeconds(30), "bytes downloaded", () -> api.get("/v1/api/pull").body().matches("(?s).*\"completed\":[1-9].*"));
 
     assertThat(api.get("/v1/health").json().path("pull").path("model").asString()).contains(TINYLLAMA_REPO);
     Api.Reply conflict = api.postJson("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\"}");
@@ -124,7 +125,7 @@ class ReferenceWorkflowTest extends FrontServerFixture {
 
     List<String> attachedLines = new java.util.concurrent.CopyOnWriteArrayList<>();
     CompletableFuture<List<String>> attached = CompletableFuture.supplyAsync(() -> api.streamLines("/v1/api/pull", body, null, attachedLines::add));
-    Api.await("the attached stream's first line", Duration.ofSeconds(30), () -> !attachedLines.isEmpty());
+    Await.until(Duration.ofSeconds(30), "the attached stream's first line", () -> !attachedLines.isEmpty());
 
     Api.Reply cancelled = api.delete("/v1/api/pull", null);
     assertThat(cancelled.status()).isEqualTo(200);

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,9 +42,9 @@ class RollbackEndToEndTest {
     FakeShimmy.writeGguf(modelDir.resolve("phi-2.Q4_K_M.gguf"), 4096);
     server = Servers.serve(modelDir, hub, Servers.fakeShimmy(FakeShimmy.REFUSE_MODEL + "=" + OTHER_ID), "--max-loaded-models", "2");
     api = Servers.api(server);
-    Api.await("the initial model served", Duration.ofSeconds(60), () -> servedIds().contains(SERVED_ID));
+    Await.until(Duration.ofSeconds(60), "the initial model served", () -> servedIds().contains(SERVED_ID));
     // /v1/models lists what discovery finds; the instance itself starts in the background.
-    Api.await("the initial model's instance ready", Duration.ofSeconds(60), this::servedInstanceReady);
+    Await.until(Duration.ofSeconds(60), "the initial model's instance ready", this::servedInstanceReady);
   }
 
   private boolean servedInstanceReady() {

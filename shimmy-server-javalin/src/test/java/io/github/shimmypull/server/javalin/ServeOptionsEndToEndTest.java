@@ -2,6 +2,7 @@ package io.github.shimmypull.server.javalin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
@@ -48,8 +49,7 @@ class ServeOptionsEndToEndTest extends FrontServerFixture {
     startServer("no-such-shimmy-executable", "--shimmy-url", "http://127.0.0.1:" + shimmyPort);
 
     assertThat(server.runtime().supervisor()).isInstanceOf(ExternalShimmySupervisor.class);
-    Api.await("the external Shimmy reported ready", Duration.ofSeconds(60),
-        () -> api.get("/v1/health").body().contains("\"state\":\"ready\""));
+    Await.until(Duration.ofSeconds(60), "the external Shimmy reported ready", () -> api.get("/v1/health").body().contains("\"state\":\"ready\""));
     Api.Reply chat =
         api.postJson("/v1/chat/completions", "{\"model\": \"served-q4-k-m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": false}");
     assertThat(chat.status()).as(chat.body()).isEqualTo(200);

@@ -9,6 +9,7 @@ import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.ChildJvm;
 import io.github.shimmypull.server.javalin.support.Hub;
 import io.github.shimmypull.server.javalin.support.Servers;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeShimmy;
 import io.github.shimmypull.testkit.HubFault;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ class ServerProcessTest extends FrontServerFixture {
 
   private static Api apiOf(ChildJvm jvm) {
     int[] port = {0};
-    Api.await("the server's 'listening on' line", Duration.ofSeconds(60), () -> {
+    Await.until(Duration.ofSeconds(60), "the server's 'listening on' line", () -> {
       Matcher m = LISTENING.matcher(jvm.stderr());
       if (m.find()) {
         port[0] = Integer.parseInt(m.group(1));
@@ -63,7 +64,7 @@ class ServerProcessTest extends FrontServerFixture {
       CompletableFuture.runAsync(() -> api.streamLines("/v1/api/pull", "{\"model\": \"" + TINYLLAMA_REF + "\"}", null, l -> {}))
           .exceptionally(e -> null);
       Path sidecar = modelDir.resolve(".shimmy-pull").resolve(TINYLLAMA_FILE + ".part.json");
-      Api.await("downloaded bytes recorded for a resume", Duration.ofSeconds(30), () -> read(sidecar).matches("(?s).*\"done\"\\s*:\\s*[1-9].*"));
+      Await.until(Duration.ofSeconds(30), "downloaded bytes recorded for a resume", () -> read(sidecar).matches("(?s).*\"done\"\\s*:\\s*[1-9].*"));
 
       jvm.kill();
     }
@@ -95,7 +96,7 @@ class ServerProcessTest extends FrontServerFixture {
     long shimmyPid;
     try (ChildJvm jvm = serve()) {
       Api api = apiOf(jvm);
-      Api.await("Shimmy ready", Duration.ofSeconds(60), () -> api.get("/v1/health").json().path("backend").path("state").asString().equals("ready"));
+      Await.until(Duration.ofSeconds(60), "Shimmy ready", () -> api.get("/v1/health").json().path("backend").path("state").asString().equals("ready"));
       shimmyPid = api.get("/v1/health").json().path("backend").path("pid").asLong();
       assertThat(ProcessHandle.of(shimmyPid).map(ProcessHandle::isAlive)).contains(true);
 
@@ -104,7 +105,7 @@ class ServerProcessTest extends FrontServerFixture {
 
       assertThat(ended.exitCode()).isIn(0, 143);
     }
-    Api.await("Shimmy gone", Duration.ofSeconds(10), () -> !ProcessHandle.of(shimmyPid).map(ProcessHandle::isAlive).orElse(false));
+    Await.until(Duration.ofSeconds(10), "Shimmy gone", () -> !ProcessHandle.of(shimmyPid).map(ProcessHandle::isAlive).orElse(false));
     assertThat(ProcessHandle.of(shimmyPid).filter(ProcessHandle::isAlive)).isEqualTo(Optional.empty());
   }
 
@@ -112,7 +113,7 @@ class ServerProcessTest extends FrontServerFixture {
   void bindingToEveryAddressWithoutAnAdminTokenWarns() {
     try (ChildJvm jvm =
         ChildJvm.start(tmp, Map.of(), "--port", "0", "--bind", "0.0.0.0", "--model-dir", modelDir.toString(), "--shimmy-command", Servers.fakeShimmy())) {
-      Api.await("the warning", Duration.ofSeconds(60), () -> jvm.stderr().contains("without --admin-token"));
+      Await.until(Duration.ofSeconds(60), "the warning", () -> jvm.stderr().contains("without --admin-token"));
       assertThat(jvm.stderr()).contains("listening on http://0.0.0.0:");
     }
   }

@@ -3,6 +3,7 @@ package io.github.shimmypull.examples.javalin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.examples.javalin.JavalinExampleApp.AppBehindEdge;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import io.github.shimmypull.testkit.FakeShimmy;
@@ -14,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,12 +78,14 @@ class JavalinExampleAppTest {
     }
   }
 
-  private void awaitBackendReady(String base) throws Exception {
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
-    while (!send(HttpRequest.newBuilder(URI.create(base + "/v1/health")).build()).body().contains("\"state\":\"ready\"")) {
-      assertThat(Instant.now()).as("Shimmy ready before the deadline").isBefore(deadline);
-      Thread.sleep(100);
-    }
+  private void awaitBackendReady(String base) {
+    Await.until(Duration.ofSeconds(60), "Shimmy ready", () -> {
+      try {
+        return send(HttpRequest.newBuilder(URI.create(base + "/v1/health")).build()).body();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, health -> health.contains("\"state\":\"ready\""));
   }
 
   private HttpResponse<String> send(HttpRequest request) throws Exception {

@@ -1,6 +1,6 @@
 package io.github.shimmypull.core.pull.internal;
 
-import static io.github.shimmypull.core.doubles.Eventually.eventually;
+import io.github.shimmypull.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.shimmypull.testkit.FakeFile;
@@ -32,7 +32,7 @@ class DownloadBodySocketTest {
 
       peer.getOutputStream().write("bytes".getBytes(StandardCharsets.US_ASCII));
       peer.getOutputStream().flush();
-      eventually("the bytes are ready to read", holder::readable);
+      Await.until("the bytes are ready to read", holder::readable);
 
       assertThat(client.getInputStream().readNBytes(5)).hasSize(5);
       assertThat(holder.readable()).isFalse();

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
 import io.github.shimmypull.core.supervisor.ShimmySupervisor;
 import io.github.shimmypull.server.javalin.support.FixedLeaseSupervisor;
+import io.github.shimmypull.testkit.Await;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
 import java.io.IOException;
@@ -161,6 +162,7 @@ class JavalinExchangeTest {
   void breaksTheClientConnectionWhenTheUpstreamFailsMidStream() throws Exception {
     ServerSocket broken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
     rawUpstream = broken;
+    CountDownLatch clientHasTheHead = new CountDownLatch(1);
     threads.submit(() -> {
       try (Socket socket = broken.accept()) {
         InputStream in = socket.getInputStream();
@@ -175,7 +177,7 @@ class JavalinExchangeTest {
         socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
             + "Transfer-Encoding: chunked\r\n\r\nd\r\ndata: first\n\n\r\n").getBytes(UTF_8));
         socket.getOutputStream().flush();
-        Thread.sleep(200);
+        clientHasTheHead.await(20, TimeUnit.SECONDS); // then fail mid-stream, not before the head
         socket.setSoLinger(true, 0);
       }
       return null;
@@ -185,6 +187,7 @@ class JavalinExchangeTest {
     try (Response response = client.newCall(
         new Request.Builder().url(front("/v1/chat/completions")).build()).execute()) {
       assertThat(response.code()).isEqualTo(200);
+      clientHasTheHead.countDown();
       assertThatThrownBy(() -> response.body().string())
           .as("a broken upstream must not look like a complete stream to the client")
           .isInstanceOf(IOException.class);
@@ -200,18 +203,14 @@ class JavalinExchangeTest {
       jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
       jdk.sendResponseHeaders(200, 0);
       OutputStream out = jdk.getResponseBody();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       try {
-        while (System.nanoTime() < deadline) {
+        while (true) { // until the front closes this connection: the write fails
           out.write("data: token\n\n".getBytes(UTF_8));
           out.flush();
-          Thread.sleep(5);
         }
       } catch (IOException e) {
         upstreamWriteFailed.countDown();
         throw e;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
     });
     streamingUpstream.start();
@@ -232,13 +231,8 @@ class JavalinExchangeTest {
       assertThat(supervisor.openLeases()).isEqualTo(1);
     }
 
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (supervisor.openLeases() != 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(supervisor.openLeases()).as("lease released after the client left").isZero();
-    assertThat(upstreamWriteFailed.await(20, TimeUnit.SECONDS))
-        .as("the upstream connection was closed").isTrue();
+    Await.until(Duration.ofSeconds(20), "the lease released after the client left", () -> supervisor.openLeases() == 0);
+    Await.until(Duration.ofSeconds(20), "the upstream connection closed", upstreamWriteFailed);
   }
 
   private void startFront(URI backend) {

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -99,22 +98,6 @@ public final class Api {
 
   public static OkHttpClient client() {
     return CLIENT;
-  }
-
-  /** Polls {@code condition} every 100 ms until it holds or {@code timeout} passes. */
-  public static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 
   /** Status, content type and body of a finished exchange. */
