@@ -6,9 +6,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A minimal GGUF v3 file: the header, a few metadata keys (architecture, name, context length,
- * file type) and no tensors, padded to a size. Enough for a GGUF header reader to report details
- * and {@code model_info}, and for the fake Shimmy to serve it.
+ * A minimal GGUF v3 file: the header, a few metadata keys (architecture, name, context length, file
+ * type) and no tensors, padded to a size. Enough for a GGUF header reader to report details and
+ * {@code model_info}, and for the fake Shimmy to serve it.
  */
 final class Gguf {
 
@@ -17,7 +17,10 @@ final class Gguf {
 
   private Gguf() {}
 
-  /** A llama-architecture GGUF named {@code name} with file type {@code fileType} (10 = Q2_K, 15 = Q4_K_M). */
+  /**
+   * A llama-architecture GGUF named {@code name} with file type {@code fileType} (10 = Q2_K, 15 =
+   * Q4_K_M).
+   */
   static byte[] llama(String name, int fileType, int size) {
     ByteArrayOutputStream kv = new ByteArrayOutputStream();
     string(kv, "general.architecture", "llama");
@@ -50,7 +53,8 @@ final class Gguf {
 
   private static void text(ByteArrayOutputStream out, String s) {
     byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(bytes.length).array());
+    out.writeBytes(
+        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(bytes.length).array());
     out.writeBytes(bytes);
   }
 }

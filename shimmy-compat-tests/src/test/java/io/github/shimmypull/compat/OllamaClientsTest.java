@@ -54,9 +54,12 @@ class OllamaClientsTest {
     }
   }
 
-  /** Pulls {@code name} through the Ollama API as {@code ollama pull} would, and expects success. */
+  /**
+   * Pulls {@code name} through the Ollama API as {@code ollama pull} would, and expects success.
+   */
   private static void pull(String name) {
-    ShimmyPull.Reply reply = server.post("/api/pull", "{\"model\":\"" + name + "\",\"stream\":false}");
+    ShimmyPull.Reply reply =
+        server.post("/api/pull", "{\"model\":\"" + name + "\",\"stream\":false}");
     assertThat(reply.status()).as("POST /api/pull %s: %s", name, reply.body()).isEqualTo(200);
     assertThat(reply.body()).contains("\"success\"");
   }
@@ -73,19 +76,29 @@ class OllamaClientsTest {
         SpringAiApp.start(
             "ollama",
             Map.of(
-                "spring.ai.ollama.base-url", server.url(),
-                "spring.ai.ollama.chat.model", FakeHub.TINYLLAMA,
-                "spring.ai.ollama.init.pull-model-strategy", "when_missing",
-                "spring.ai.ollama.init.timeout", "60s"))) {
+                "spring.ai.ollama.base-url",
+                server.url(),
+                "spring.ai.ollama.chat.model",
+                FakeHub.TINYLLAMA,
+                "spring.ai.ollama.init.pull-model-strategy",
+                "when_missing",
+                "spring.ai.ollama.init.timeout",
+                "60s"))) {
       OllamaApi ollama = springAi.getBean(OllamaApi.class);
       ChatClient chat = springAi.getBean(ChatClient.Builder.class).build();
       String answer = "Hello from tinyllama-1.1b-chat-v1.0.q2-k";
 
-      List<String> pulled = ollama.listModels().models().stream().map(OllamaApi.Model::name).toList();
+      List<String> pulled =
+          ollama.listModels().models().stream().map(OllamaApi.Model::name).toList();
       String called = chat.prompt().user("Say hello").call().content();
-      List<String> streamed = chat.prompt().user("Say hello").stream().content().collectList().block(Duration.ofSeconds(30));
+      List<String> streamed =
+          chat.prompt().user("Say hello").stream()
+              .content()
+              .collectList()
+              .block(Duration.ofSeconds(30));
       new OllamaModelManager(ollama).deleteModel(FakeHub.TINYLLAMA);
-      List<String> afterDelete = ollama.listModels().models().stream().map(OllamaApi.Model::name).toList();
+      List<String> afterDelete =
+          ollama.listModels().models().stream().map(OllamaApi.Model::name).toList();
 
       assertThat(pulled).contains(FakeHub.TINYLLAMA);
       assertThat(called).isEqualTo(answer);
@@ -100,10 +113,12 @@ class OllamaClientsTest {
   void langChain4jListsAPulledModelUnderItsNameWithDetailsFromTheGgufHeader() {
     pull(FakeHub.OTHER);
 
-    List<OllamaModel> models = OllamaModels.builder().baseUrl(server.url()).build().availableModels().content();
+    List<OllamaModel> models =
+        OllamaModels.builder().baseUrl(server.url()).build().availableModels().content();
 
     assertThat(models).extracting(OllamaModel::getName).contains(FakeHub.OTHER);
-    OllamaModel other = models.stream().filter(m -> m.getName().equals(FakeHub.OTHER)).findFirst().orElseThrow();
+    OllamaModel other =
+        models.stream().filter(m -> m.getName().equals(FakeHub.OTHER)).findFirst().orElseThrow();
     assertThat(other.getSize()).isPositive();
     assertThat(other.getDigest()).isNotBlank();
     assertThat(other.getDetails().getFormat()).isEqualTo("gguf");
@@ -115,7 +130,8 @@ class OllamaClientsTest {
   void langChain4jShowsTheModelCardWithGgufMetadata() {
     pull(FakeHub.OTHER);
 
-    OllamaModelCard card = OllamaModels.builder().baseUrl(server.url()).build().modelCard(FakeHub.OTHER).content();
+    OllamaModelCard card =
+        OllamaModels.builder().baseUrl(server.url()).build().modelCard(FakeHub.OTHER).content();
 
     assertThat(card.getDetails().getFamily()).isEqualTo("llama");
     assertThat(card.getModelInfo()).containsEntry("general.architecture", "llama");
@@ -126,7 +142,8 @@ class OllamaClientsTest {
   @Test
   void langChain4jChatsWithoutStreaming() {
     pull(FakeHub.OTHER);
-    OllamaChatModel model = OllamaChatModel.builder().baseUrl(server.url()).modelName(FakeHub.OTHER).build();
+    OllamaChatModel model =
+        OllamaChatModel.builder().baseUrl(server.url()).modelName(FakeHub.OTHER).build();
 
     assertThat(model.chat("Say hello")).isEqualTo("Hello from other.q4-k-m");
   }
@@ -147,12 +164,18 @@ class OllamaClientsTest {
   @Test
   void langChain4jListsTheRunningModelAfterAChat() {
     pull(FakeHub.OTHER);
-    OllamaChatModel.builder().baseUrl(server.url()).modelName(FakeHub.OTHER).build().chat("Say hello");
+    OllamaChatModel.builder()
+        .baseUrl(server.url())
+        .modelName(FakeHub.OTHER)
+        .build()
+        .chat("Say hello");
 
-    List<RunningOllamaModel> running = OllamaModels.builder().baseUrl(server.url()).build().runningModels().content();
+    List<RunningOllamaModel> running =
+        OllamaModels.builder().baseUrl(server.url()).build().runningModels().content();
 
     assertThat(running).extracting(RunningOllamaModel::getName).contains(FakeHub.OTHER);
-    RunningOllamaModel other = running.stream().filter(m -> m.getName().equals(FakeHub.OTHER)).findFirst().orElseThrow();
+    RunningOllamaModel other =
+        running.stream().filter(m -> m.getName().equals(FakeHub.OTHER)).findFirst().orElseThrow();
     assertThat(other.getExpiresAt()).isNotNull();
     assertThat(other.getSizeVram()).isNotNull();
   }
@@ -161,11 +184,15 @@ class OllamaClientsTest {
   void langChain4jDeletesAModelAndItsFileGoes() throws IOException {
     pull(FakeHub.SPARE);
     OllamaModels models = OllamaModels.builder().baseUrl(server.url()).build();
-    assertThat(models.availableModels().content()).extracting(OllamaModel::getName).contains(FakeHub.SPARE);
+    assertThat(models.availableModels().content())
+        .extracting(OllamaModel::getName)
+        .contains(FakeHub.SPARE);
 
     models.deleteModel(FakeHub.SPARE);
 
-    assertThat(models.availableModels().content()).extracting(OllamaModel::getName).doesNotContain(FakeHub.SPARE);
+    assertThat(models.availableModels().content())
+        .extracting(OllamaModel::getName)
+        .doesNotContain(FakeHub.SPARE);
     assertThat(ggufFiles()).noneMatch(f -> f.getFileName().toString().startsWith("spare"));
   }
 }

@@ -13,6 +13,8 @@ import dev.langchain4j.model.catalog.ModelDescription;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiModelCatalog;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,21 +25,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.micrometer.observation.ObservationRegistry;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.openai.setup.OpenAiSetup;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * The OpenAI clients, unchanged, against the server jar: the official openai-java SDK, LangChain4j's
- * OpenAI models and Spring AI's OpenAI starter each list the models, chat without {@code stream}
- * (openai-java and Spring AI leave it out and expect JSON) and chat streaming.
+ * The OpenAI clients, unchanged, against the server jar: the official openai-java SDK,
+ * LangChain4j's OpenAI models and Spring AI's OpenAI starter each list the models, chat without
+ * {@code stream} (openai-java and Spring AI leave it out and expect JSON) and chat streaming.
  */
 class OpenAiClientsTest {
 
   /** The id the server gives {@code phi-2.Q4_K_M.gguf}, found in the model directory at start. */
   private static final String MODEL = "phi-2.q4-k-m";
+
   /** What the fake Shimmy generates for it. */
   private static final String ANSWER = "Hello from " + MODEL;
 
@@ -57,9 +58,12 @@ class OpenAiClientsTest {
         SpringAiApp.start(
             "openai",
             Map.of(
-                "spring.ai.openai.base-url", server.openAiBaseUrl(),
-                "spring.ai.openai.api-key", "not-needed",
-                "spring.ai.openai.chat.model", MODEL));
+                "spring.ai.openai.base-url",
+                server.openAiBaseUrl(),
+                "spring.ai.openai.api-key",
+                "not-needed",
+                "spring.ai.openai.chat.model",
+                MODEL));
   }
 
   @AfterAll
@@ -76,7 +80,10 @@ class OpenAiClientsTest {
   }
 
   private static OpenAIClient openAiJava() {
-    return OpenAIOkHttpClient.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").build();
+    return OpenAIOkHttpClient.builder()
+        .baseUrl(server.openAiBaseUrl())
+        .apiKey("not-needed")
+        .build();
   }
 
   private static ChatCompletionCreateParams hello() {
@@ -101,7 +108,8 @@ class OpenAiClientsTest {
   @Test
   void openAiJavaStreamsAChatChunkByChunk() {
     List<ChatCompletionChunk> chunks;
-    try (StreamResponse<ChatCompletionChunk> stream = openAiJava().chat().completions().createStreaming(hello())) {
+    try (StreamResponse<ChatCompletionChunk> stream =
+        openAiJava().chat().completions().createStreaming(hello())) {
       chunks = stream.stream().toList();
     }
 
@@ -117,7 +125,11 @@ class OpenAiClientsTest {
   @Test
   void langChain4jListsTheServedModels() {
     List<ModelDescription> models =
-        OpenAiModelCatalog.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").build().listModels();
+        OpenAiModelCatalog.builder()
+            .baseUrl(server.openAiBaseUrl())
+            .apiKey("not-needed")
+            .build()
+            .listModels();
 
     assertThat(models).extracting(ModelDescription::name).contains(MODEL);
   }
@@ -125,7 +137,11 @@ class OpenAiClientsTest {
   @Test
   void langChain4jChatsWithoutStreaming() {
     OpenAiChatModel model =
-        OpenAiChatModel.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").modelName(MODEL).build();
+        OpenAiChatModel.builder()
+            .baseUrl(server.openAiBaseUrl())
+            .apiKey("not-needed")
+            .modelName(MODEL)
+            .build();
 
     assertThat(model.chat("Say hello")).isEqualTo(ANSWER);
   }
@@ -133,7 +149,11 @@ class OpenAiClientsTest {
   @Test
   void langChain4jStreamsAChat() {
     OpenAiStreamingChatModel model =
-        OpenAiStreamingChatModel.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").modelName(MODEL).build();
+        OpenAiStreamingChatModel.builder()
+            .baseUrl(server.openAiBaseUrl())
+            .apiKey("not-needed")
+            .modelName(MODEL)
+            .build();
 
     Streamed streamed = Streamed.chat(model, "Say hello", Duration.ofSeconds(30));
 
@@ -150,8 +170,22 @@ class OpenAiClientsTest {
   void springAiListsTheServedModelsThroughTheClientItBuilds() {
     OpenAIClient client =
         OpenAiSetup.setupSyncClient(
-            server.openAiBaseUrl(), "not-needed", null, null, null, null, false, false, MODEL,
-            Duration.ofSeconds(30), 0, null, Map.of(), ObservationRegistry.NOOP, new SimpleMeterRegistry(), List.of());
+            server.openAiBaseUrl(),
+            "not-needed",
+            null,
+            null,
+            null,
+            null,
+            false,
+            false,
+            MODEL,
+            Duration.ofSeconds(30),
+            0,
+            null,
+            Map.of(),
+            ObservationRegistry.NOOP,
+            new SimpleMeterRegistry(),
+            List.of());
 
     assertThat(client.models().list().data()).extracting(Model::id).contains(MODEL);
   }
@@ -167,7 +201,11 @@ class OpenAiClientsTest {
   void springAiChatClientStreams() {
     ChatClient chat = springAi.getBean(ChatClient.Builder.class).build();
 
-    List<String> parts = chat.prompt().user("Say hello").stream().content().collectList().block(Duration.ofSeconds(30));
+    List<String> parts =
+        chat.prompt().user("Say hello").stream()
+            .content()
+            .collectList()
+            .block(Duration.ofSeconds(30));
 
     assertThat(parts).hasSizeGreaterThan(1);
     assertThat(String.join("", parts)).isEqualTo(ANSWER);

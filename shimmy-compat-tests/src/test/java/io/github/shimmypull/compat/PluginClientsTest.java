@@ -68,14 +68,16 @@ class PluginClientsTest {
 
   @Test
   void openAiJavaChatsWithoutStreamAndGetsOneJsonCompletion() {
-    assertThat(openAiJava().chat().completions().create(hello()).choices().get(0).message().content())
+    assertThat(
+            openAiJava().chat().completions().create(hello()).choices().get(0).message().content())
         .hasValue("Hello from " + MODEL);
   }
 
   @Test
   void openAiJavaStreamsAChat() {
     String text;
-    try (StreamResponse<ChatCompletionChunk> stream = openAiJava().chat().completions().createStreaming(hello())) {
+    try (StreamResponse<ChatCompletionChunk> stream =
+        openAiJava().chat().completions().createStreaming(hello())) {
       text =
           stream.stream()
               .flatMap(chunk -> chunk.choices().stream())
@@ -88,18 +90,26 @@ class PluginClientsTest {
 
   @Test
   void langChain4jOllamaListsAModelPulledByHfNameAndChatsWithItBothWays() {
-    ShimmyPull.Reply pulled = app.post("/api/pull", "{\"model\":\"" + FakeHub.OTHER + "\",\"stream\":false}");
+    ShimmyPull.Reply pulled =
+        app.post("/api/pull", "{\"model\":\"" + FakeHub.OTHER + "\",\"stream\":false}");
     assertThat(pulled.status()).as(pulled.body()).isEqualTo(200);
 
     OllamaModels models = OllamaModels.builder().baseUrl(app.url()).build();
-    String called = OllamaChatModel.builder().baseUrl(app.url()).modelName(FakeHub.OTHER).build().chat("Say hello");
+    String called =
+        OllamaChatModel.builder()
+            .baseUrl(app.url())
+            .modelName(FakeHub.OTHER)
+            .build()
+            .chat("Say hello");
     Streamed streamed =
         Streamed.chat(
             OllamaStreamingChatModel.builder().baseUrl(app.url()).modelName(FakeHub.OTHER).build(),
             "Say hello",
             Duration.ofSeconds(30));
 
-    assertThat(models.availableModels().content()).extracting(OllamaModel::getName).contains(FakeHub.OTHER);
+    assertThat(models.availableModels().content())
+        .extracting(OllamaModel::getName)
+        .contains(FakeHub.OTHER);
     assertThat(called).isEqualTo("Hello from other.q4-k-m");
     assertThat(streamed.error()).isNull();
     assertThat(streamed.text()).isEqualTo("Hello from other.q4-k-m");

@@ -36,24 +36,35 @@ final class ShimmyPull implements AutoCloseable {
     this.stop = stop;
   }
 
-  /** The fake Shimmy's command line, with {@code FAKE_SHIMMY_*} knobs set through {@code /usr/bin/env}. */
+  /**
+   * The fake Shimmy's command line, with {@code FAKE_SHIMMY_*} knobs set through {@code
+   * /usr/bin/env}.
+   */
   static String fakeShimmy(String... knobs) {
     return knobs.length == 0
         ? FakeShimmy.commandLine()
         : "/usr/bin/env " + String.join(" ", knobs) + " " + FakeShimmy.commandLine();
   }
 
-  /** {@code serve --port 0 --bind 127.0.0.1 --model-dir DIR --shimmy-command CMD --hf-endpoint HUB}. */
+  /**
+   * {@code serve --port 0 --bind 127.0.0.1 --model-dir DIR --shimmy-command CMD --hf-endpoint HUB}.
+   */
   static ShimmyPull serverJar(Path modelDir, FakeHub hub, String shimmyCommand) {
     ShimmyServer server =
         ShimmyServer.start(
             Map.of(),
-            "--port", "0",
-            "--bind", "127.0.0.1",
-            "--model-dir", modelDir.toString(),
-            "--shimmy-command", shimmyCommand,
-            "--hf-endpoint", hub.endpoint(),
-            "--ready-timeout", "60s");
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--model-dir",
+            modelDir.toString(),
+            "--shimmy-command",
+            shimmyCommand,
+            "--hf-endpoint",
+            hub.endpoint(),
+            "--ready-timeout",
+            "60s");
     return new ShimmyPull("http://127.0.0.1:" + server.port(), server::close);
   }
 
@@ -97,7 +108,8 @@ final class ShimmyPull implements AutoCloseable {
 
   private static Reply call(Request request) {
     try (Response response = HTTP.newCall(request).execute()) {
-      return new Reply(response.code(), response.header("Content-Type", ""), response.body().string());
+      return new Reply(
+          response.code(), response.header("Content-Type", ""), response.body().string());
     } catch (IOException e) {
       throw new UncheckedIOException(request.method() + " " + request.url(), e);
     }
@@ -109,8 +121,13 @@ final class ShimmyPull implements AutoCloseable {
    */
   void awaitServing(String model) {
     String chat =
-        "{\"model\":\"" + model + "\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
-    Await.until(Duration.ofSeconds(60), model + " served", () -> post("/v1/chat/completions", chat).status() == 200);
+        "{\"model\":\""
+            + model
+            + "\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}";
+    Await.until(
+        Duration.ofSeconds(60),
+        model + " served",
+        () -> post("/v1/chat/completions", chat).status() == 200);
   }
 
   @Override

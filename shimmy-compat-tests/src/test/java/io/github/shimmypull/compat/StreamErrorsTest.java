@@ -26,17 +26,21 @@ import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * An error inside a stream reaches each client as an error, never as a short but successful
- * answer, and only after the first token arrived (so an error before the stream, such as a 404,
- * does not pass): the fake Shimmy dies after the first token of every streamed generation whose prompt
- * says {@value #BOOM} ({@link FakeShimmy#CRASH_MID_STREAM_ON}), and the supervisor starts it again
+ * An error inside a stream reaches each client as an error, never as a short but successful answer,
+ * and only after the first token arrived (so an error before the stream, such as a 404, does not
+ * pass): the fake Shimmy dies after the first token of every streamed generation whose prompt says
+ * {@value #BOOM} ({@link FakeShimmy#CRASH_MID_STREAM_ON}), and the supervisor starts it again
  * before the next test.
  */
 class StreamErrorsTest {
 
   private static final String MODEL = "phi-2.q4-k-m";
   private static final String BOOM = "boom";
-  /** The only token the fake Shimmy sends before it dies: the error must come after the stream began. */
+
+  /**
+   * The only token the fake Shimmy sends before it dies: the error must come after the stream
+   * began.
+   */
   private static final String FIRST_TOKEN = "Hello";
 
   @TempDir static Path tmp;
@@ -50,16 +54,24 @@ class StreamErrorsTest {
     Path modelDir = Files.createDirectories(tmp.resolve("models"));
     Files.write(modelDir.resolve("phi-2.Q4_K_M.gguf"), Gguf.llama("Phi 2", 15, 8 * 1024));
     hub = FakeHub.start();
-    server = ShimmyPull.serverJar(modelDir, hub, ShimmyPull.fakeShimmy(FakeShimmy.CRASH_MID_STREAM_ON + "=" + BOOM));
+    server =
+        ShimmyPull.serverJar(
+            modelDir, hub, ShimmyPull.fakeShimmy(FakeShimmy.CRASH_MID_STREAM_ON + "=" + BOOM));
     springAiOpenAi =
         SpringAiApp.start(
             "openai",
             Map.of(
-                "spring.ai.openai.base-url", server.openAiBaseUrl(),
-                "spring.ai.openai.api-key", "not-needed",
-                "spring.ai.openai.chat.model", MODEL));
+                "spring.ai.openai.base-url",
+                server.openAiBaseUrl(),
+                "spring.ai.openai.api-key",
+                "not-needed",
+                "spring.ai.openai.chat.model",
+                MODEL));
     springAiOllama =
-        SpringAiApp.start("ollama", Map.of("spring.ai.ollama.base-url", server.url(), "spring.ai.ollama.chat.model", MODEL));
+        SpringAiApp.start(
+            "ollama",
+            Map.of(
+                "spring.ai.ollama.base-url", server.url(), "spring.ai.ollama.chat.model", MODEL));
   }
 
   @AfterAll
@@ -83,14 +95,17 @@ class StreamErrorsTest {
 
   @Test
   void openAiJavaThrowsWhenTheStreamBreaksOff() {
-    OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").build();
-    ChatCompletionCreateParams boom = ChatCompletionCreateParams.builder().model(MODEL).addUserMessage(BOOM).build();
+    OpenAIClient client =
+        OpenAIOkHttpClient.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").build();
+    ChatCompletionCreateParams boom =
+        ChatCompletionCreateParams.builder().model(MODEL).addUserMessage(BOOM).build();
 
     List<String> received = new CopyOnWriteArrayList<>();
 
     assertThatThrownBy(
             () -> {
-              try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(boom)) {
+              try (StreamResponse<ChatCompletionChunk> stream =
+                  client.chat().completions().createStreaming(boom)) {
                 stream.stream()
                     .flatMap(chunk -> chunk.choices().stream())
                     .flatMap(choice -> choice.delta().content().stream())
@@ -104,11 +119,17 @@ class StreamErrorsTest {
   @Test
   void langChain4jOpenAiCallsOnErrorWhenTheStreamBreaksOff() {
     OpenAiStreamingChatModel model =
-        OpenAiStreamingChatModel.builder().baseUrl(server.openAiBaseUrl()).apiKey("not-needed").modelName(MODEL).build();
+        OpenAiStreamingChatModel.builder()
+            .baseUrl(server.openAiBaseUrl())
+            .apiKey("not-needed")
+            .modelName(MODEL)
+            .build();
 
     Streamed streamed = Streamed.chat(model, BOOM, Duration.ofSeconds(15));
 
-    assertThat(streamed.completed()).as("completed normally with \"%s\"", streamed.text()).isFalse();
+    assertThat(streamed.completed())
+        .as("completed normally with \"%s\"", streamed.text())
+        .isFalse();
     assertThat(streamed.error()).isNotNull();
     assertThat(streamed.text()).as("the stream had begun").isEqualTo(FIRST_TOKEN);
   }
@@ -120,18 +141,26 @@ class StreamErrorsTest {
     List<String> received = new CopyOnWriteArrayList<>();
 
     assertThatThrownBy(
-            () -> chat.prompt().user(BOOM).stream().content().doOnNext(received::add).collectList().block(Duration.ofSeconds(15)))
+            () ->
+                chat.prompt().user(BOOM).stream()
+                    .content()
+                    .doOnNext(received::add)
+                    .collectList()
+                    .block(Duration.ofSeconds(15)))
         .isInstanceOf(RuntimeException.class);
     assertThat(String.join("", received)).as("the stream had begun").isEqualTo(FIRST_TOKEN);
   }
 
   @Test
   void langChain4jOllamaCallsOnErrorWhenTheStreamBreaksOff() {
-    OllamaStreamingChatModel model = OllamaStreamingChatModel.builder().baseUrl(server.url()).modelName(MODEL).build();
+    OllamaStreamingChatModel model =
+        OllamaStreamingChatModel.builder().baseUrl(server.url()).modelName(MODEL).build();
 
     Streamed streamed = Streamed.chat(model, BOOM, Duration.ofSeconds(15));
 
-    assertThat(streamed.completed()).as("completed normally with \"%s\"", streamed.text()).isFalse();
+    assertThat(streamed.completed())
+        .as("completed normally with \"%s\"", streamed.text())
+        .isFalse();
     assertThat(streamed.error()).isNotNull();
     assertThat(streamed.text()).as("the stream had begun").isEqualTo(FIRST_TOKEN);
   }
@@ -143,7 +172,12 @@ class StreamErrorsTest {
     List<String> received = new CopyOnWriteArrayList<>();
 
     assertThatThrownBy(
-            () -> chat.prompt().user(BOOM).stream().content().doOnNext(received::add).collectList().block(Duration.ofSeconds(15)))
+            () ->
+                chat.prompt().user(BOOM).stream()
+                    .content()
+                    .doOnNext(received::add)
+                    .collectList()
+                    .block(Duration.ofSeconds(15)))
         .isInstanceOf(RuntimeException.class);
     assertThat(String.join("", received)).as("the stream had begun").isEqualTo(FIRST_TOKEN);
   }

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeoutException;
  * the error its handler was given. A stream that calls neither within the timeout is a failure of
  * its own (the client would wait forever).
  */
-record Streamed(String text, boolean completed, @org.jspecify.annotations.Nullable Throwable error) {
+record Streamed(
+    String text, boolean completed, @org.jspecify.annotations.Nullable Throwable error) {
 
   static Streamed chat(StreamingChatModel model, String message, Duration timeout) {
     StringBuilder text = new StringBuilder();
@@ -48,8 +49,11 @@ record Streamed(String text, boolean completed, @org.jspecify.annotations.Nullab
     } catch (TimeoutException e) {
       synchronized (text) {
         throw new AssertionError(
-            "the streaming chat called neither onCompleteResponse nor onError within " + timeout
-                + " (streamed so far: \"" + text + "\")");
+            "the streaming chat called neither onCompleteResponse nor onError within "
+                + timeout
+                + " (streamed so far: \""
+                + text
+                + "\")");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -11,7 +11,9 @@ public class PullException extends RuntimeException {
 
   /** Why a pull (or a request to the pull API) failed; each reason has one HTTP status and code. */
   public enum Reason {
-    /** The request is malformed: bad JSON, missing or invalid fields, bad reference or file name. */
+    /**
+     * The request is malformed: bad JSON, missing or invalid fields, bad reference or file name.
+     */
     INVALID_REQUEST(400, "invalid_request"),
     /** A mutating endpoint was called without the right admin token. */
     UNAUTHORIZED(401, "unauthorized"),
@@ -80,8 +82,8 @@ public class PullException extends RuntimeException {
   }
 
   /**
-   * @param details extra JSON fields for the error body (for example the running job on a
-   *     conflict, or the available files when a tag matched nothing); values must be JSON-friendly
+   * @param details extra JSON fields for the error body (for example the running job on a conflict,
+   *     or the available files when a tag matched nothing); values must be JSON-friendly
    */
   public PullException(
       Reason reason, String message, @Nullable Throwable cause, Map<String, Object> details) {
@@ -96,8 +98,8 @@ public class PullException extends RuntimeException {
 
   /**
    * The message given at construction, never null: it is the {@code message} of JSON error bodies
-   * and events. (The constructors take a non-null message; {@link Throwable} still declares its
-   * own nullable.)
+   * and events. (The constructors take a non-null message; {@link Throwable} still declares its own
+   * nullable.)
    */
   @Override
   public String getMessage() {

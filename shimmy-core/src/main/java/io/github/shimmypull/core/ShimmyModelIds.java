@@ -6,20 +6,22 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Shimmy 2.5.0's rule for turning a model file name into the model id it serves
- * (shimmy-contract §4.1), so a pull can name the id before Shimmy restarts.
+ * Shimmy 2.5.0's rule for turning a model file name into the model id it serves (shimmy-contract
+ * §4.1), so a pull can name the id before Shimmy restarts.
  *
  * <p>Drop the last extension, replace {@code _} and spaces by {@code -}, lower-case. Split models
  * ({@code base-00001-of-00003.gguf}) are served as one id made from {@code base}.
  */
 public final class ShimmyModelIds {
 
-  private static final Pattern SHARD =
-      Pattern.compile("^(.+)-([0-9]{5})-of-([0-9]{5})\\.([^.]+)$");
+  private static final Pattern SHARD = Pattern.compile("^(.+)-([0-9]{5})-of-([0-9]{5})\\.([^.]+)$");
 
   private ShimmyModelIds() {}
 
-  /** The id Shimmy gives a single (non-split) model file, e.g. {@code Llama_3.Q4_K_M.gguf → llama-3.q4-k-m}. */
+  /**
+   * The id Shimmy gives a single (non-split) model file, e.g. {@code Llama_3.Q4_K_M.gguf →
+   * llama-3.q4-k-m}.
+   */
   public static String idForFile(String fileName) {
     String name = baseName(fileName);
     int dot = name.lastIndexOf('.');

@@ -1,4 +1,7 @@
-/** Types shared by every part of shimmy-pull: failures with their reasons, and Shimmy's model naming rule. */
+/**
+ * Types shared by every part of shimmy-pull: failures with their reasons, and Shimmy's model naming
+ * rule.
+ */
 @NullMarked
 package io.github.shimmypull.core;
 

@@ -37,9 +37,9 @@ import org.springframework.web.servlet.DispatcherServlet;
 /**
  * Auto-configuration of shimmy-pull: the model puller, discovery, the Shimmy supervisor (a child
  * process per model, or an external Shimmy), the pull coordinator, the reverse proxy and the HTTP
- * API, each replaceable by a bean of the same type. Every part is built by {@link
- * ShimmyComponents} from the {@link ShimmyOptions} that {@link ShimmyProperties} convert into, the
- * same factory the server jar and the Javalin plugin build their runtime with.
+ * API, each replaceable by a bean of the same type. Every part is built by {@link ShimmyComponents}
+ * from the {@link ShimmyOptions} that {@link ShimmyProperties} convert into, the same factory the
+ * server jar and the Javalin plugin build their runtime with.
  */
 @AutoConfiguration(
     afterName = {
@@ -61,7 +61,8 @@ public final class ShimmyAutoConfiguration {
 
   /**
    * The one set of options every part is built from, converted from {@link ShimmyProperties}; the
-   * parts are built by {@link ShimmyComponents}, as {@link io.github.shimmypull.supervisor.ShimmyRuntime}'s are.
+   * parts are built by {@link ShimmyComponents}, as {@link
+   * io.github.shimmypull.supervisor.ShimmyRuntime}'s are.
    */
   @Bean
   @ConditionalOnMissingBean
@@ -81,7 +82,8 @@ public final class ShimmyAutoConfiguration {
       ShimmyOptions options,
       @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    return ShimmyComponents.puller(options, System.getenv(), client, meterRegistry.getIfAvailable()).build();
+    return ShimmyComponents.puller(options, System.getenv(), client, meterRegistry.getIfAvailable())
+        .build();
   }
 
   @Bean
@@ -107,7 +109,8 @@ public final class ShimmyAutoConfiguration {
       DiscoveryRunner discoveryRunner,
       @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    return ShimmyComponents.supervisor(options, discoveryRunner, client, meterRegistry.getIfAvailable());
+    return ShimmyComponents.supervisor(
+        options, discoveryRunner, client, meterRegistry.getIfAvailable());
   }
 
   @Bean
@@ -120,7 +123,12 @@ public final class ShimmyAutoConfiguration {
       LocalModels localModels,
       ObjectProvider<MeterRegistry> meterRegistry) {
     return ShimmyComponents.coordinator(
-            options, modelPuller, localModels, discoveryRunner, shimmySupervisor, meterRegistry.getIfAvailable())
+            options,
+            modelPuller,
+            localModels,
+            discoveryRunner,
+            shimmySupervisor,
+            meterRegistry.getIfAvailable())
         .build();
   }
 
@@ -161,7 +169,8 @@ public final class ShimmyAutoConfiguration {
       ModelRouter shimmyModelRouter,
       @Qualifier(OK_HTTP_CLIENT_BEAN) OkHttpClient client,
       ObjectProvider<MeterRegistry> meterRegistry) {
-    return ShimmyComponents.proxy(shimmySupervisor, shimmyModelRouter, client, meterRegistry.getIfAvailable())
+    return ShimmyComponents.proxy(
+            shimmySupervisor, shimmyModelRouter, client, meterRegistry.getIfAvailable())
         .build();
   }
 

@@ -9,9 +9,9 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 
 /**
- * Actuator health of the Shimmy backend ({@code /actuator/health/shimmy}). UP while the service
- * can take work: Shimmy serves, restarts with the old instance still serving, or is idle with no
- * model yet; UNKNOWN while it starts or backs off after a crash; DOWN when it failed for good (crash
+ * Actuator health of the Shimmy backend ({@code /actuator/health/shimmy}). UP while the service can
+ * take work: Shimmy serves, restarts with the old instance still serving, or is idle with no model
+ * yet; UNKNOWN while it starts or backs off after a crash; DOWN when it failed for good (crash
  * loop) or cannot be run; OUT_OF_SERVICE when stopped. Details: the backend state of {@code
  * /v1/health}.
  */

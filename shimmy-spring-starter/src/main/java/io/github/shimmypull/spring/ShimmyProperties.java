@@ -36,7 +36,9 @@ public class ShimmyProperties {
    */
   private @Nullable URI hfEndpoint;
 
-  /** Bearer token for gated or private repositories. When unset, the HF_TOKEN environment variable. */
+  /**
+   * Bearer token for gated or private repositories. When unset, the HF_TOKEN environment variable.
+   */
   private @Nullable String hfToken;
 
   /** When set, mutating endpoints need "Authorization: Bearer <token>". */
@@ -55,16 +57,16 @@ public class ShimmyProperties {
   private List<String> pull = new ArrayList<>();
 
   /**
-   * Path prefix the endpoints are mounted under, e.g. "/shimmy"; empty mounts them at the root.
-   * The application's own controllers always win over the catch-all proxy; static resources under
-   * the prefix do not.
+   * Path prefix the endpoints are mounted under, e.g. "/shimmy"; empty mounts them at the root. The
+   * application's own controllers always win over the catch-all proxy; static resources under the
+   * prefix do not.
    */
   private String basePath = DEFAULTS.basePath();
 
   /**
    * Largest request body accepted on any shimmy-pull route, the proxied ones included: a larger
-   * declared body, or a chunked one that grows past it, is answered 413 payload_too_large. The
-   * pull API's own limit is 64 KiB.
+   * declared body, or a chunked one that grows past it, is answered 413 payload_too_large. The pull
+   * API's own limit is 64 KiB.
    */
   private DataSize maxBodyBytes = DataSize.ofBytes(DEFAULTS.maxBodyBytes());
 
@@ -185,7 +187,8 @@ public class ShimmyProperties {
 
   public void setMaxBodyBytes(DataSize maxBodyBytes) {
     if (maxBodyBytes.toBytes() <= 0) {
-      throw new IllegalArgumentException("shimmy.max-body-bytes must be positive, not " + maxBodyBytes);
+      throw new IllegalArgumentException(
+          "shimmy.max-body-bytes must be positive, not " + maxBodyBytes);
     }
     this.maxBodyBytes = maxBodyBytes;
   }
@@ -196,7 +199,8 @@ public class ShimmyProperties {
 
   public void setDiskReserveBytes(DataSize diskReserveBytes) {
     if (diskReserveBytes.isNegative()) {
-      throw new IllegalArgumentException("shimmy.disk-reserve-bytes must not be negative, not " + diskReserveBytes);
+      throw new IllegalArgumentException(
+          "shimmy.disk-reserve-bytes must not be negative, not " + diskReserveBytes);
     }
     this.diskReserveBytes = diskReserveBytes;
   }
@@ -207,7 +211,8 @@ public class ShimmyProperties {
 
   public void setMaxLoadedModels(int maxLoadedModels) {
     if (maxLoadedModels < 1) {
-      throw new IllegalArgumentException("shimmy.max-loaded-models must be at least 1, not " + maxLoadedModels);
+      throw new IllegalArgumentException(
+          "shimmy.max-loaded-models must be at least 1, not " + maxLoadedModels);
     }
     this.maxLoadedModels = maxLoadedModels;
   }
@@ -218,7 +223,8 @@ public class ShimmyProperties {
 
   public void setMaxLoadedBytes(@Nullable DataSize maxLoadedBytes) {
     if (maxLoadedBytes != null && maxLoadedBytes.toBytes() <= 0) {
-      throw new IllegalArgumentException("shimmy.max-loaded-bytes must be positive, not " + maxLoadedBytes);
+      throw new IllegalArgumentException(
+          "shimmy.max-loaded-bytes must be positive, not " + maxLoadedBytes);
     }
     this.maxLoadedBytes = maxLoadedBytes;
   }
@@ -240,7 +246,8 @@ public class ShimmyProperties {
 
   public void setQueueTimeout(Duration queueTimeout) {
     if (queueTimeout.isNegative()) {
-      throw new IllegalArgumentException("shimmy.queue-timeout must not be negative, not " + queueTimeout);
+      throw new IllegalArgumentException(
+          "shimmy.queue-timeout must not be negative, not " + queueTimeout);
     }
     this.queueTimeout = queueTimeout;
   }
@@ -259,7 +266,8 @@ public class ShimmyProperties {
   }
 
   public void setDefaultModel(@Nullable String defaultModel) {
-    this.defaultModel = defaultModel == null || defaultModel.isBlank() ? null : defaultModel.strip();
+    this.defaultModel =
+        defaultModel == null || defaultModel.isBlank() ? null : defaultModel.strip();
   }
 
   public @Nullable URI getShimmyUrl() {
@@ -319,8 +327,8 @@ public class ShimmyProperties {
   public static class Proxy {
 
     /**
-     * Whether requests the pull API does not answer are forwarded to Shimmy; when false they get
-     * a 503 JSON error with code backend_unavailable.
+     * Whether requests the pull API does not answer are forwarded to Shimmy; when false they get a
+     * 503 JSON error with code backend_unavailable.
      */
     private boolean enabled = true;
 
@@ -338,8 +346,8 @@ public class ShimmyProperties {
 
     /**
      * Whether Shimmy runs as a child process of the application; when false the starter fronts the
-     * already-running Shimmy at shimmy.shimmy-url (which setting alone does too) and cannot
-     * restart it.
+     * already-running Shimmy at shimmy.shimmy-url (which setting alone does too) and cannot restart
+     * it.
      */
     private boolean enabled = true;
 

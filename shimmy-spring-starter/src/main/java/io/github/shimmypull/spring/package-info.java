@@ -1,4 +1,6 @@
-/** Spring Boot auto-configuration for shimmy-pull: properties, the MVC endpoints, lifecycle, health. */
+/**
+ * Spring Boot auto-configuration for shimmy-pull: properties, the MVC endpoints, lifecycle, health.
+ */
 @NullMarked
 package io.github.shimmypull.spring;
 

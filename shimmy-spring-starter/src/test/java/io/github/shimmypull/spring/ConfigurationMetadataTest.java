@@ -45,16 +45,22 @@ class ConfigurationMetadataTest {
             "management.health.shimmy.enabled");
     assertThat(properties.values())
         .allSatisfy(property -> assertThat(property.path("description").asString()).isNotBlank());
-    assertThat(properties.get("shimmy.ready-timeout").path("type").asString()).isEqualTo("java.time.Duration");
-    assertThat(properties.get("shimmy.ready-timeout").path("defaultValue").asString()).isEqualTo("120s");
-    assertThat(properties.get("shimmy.max-body-bytes").path("type").asString()).isEqualTo("org.springframework.util.unit.DataSize");
-    assertThat(properties.get("shimmy.max-body-bytes").path("defaultValue").asString()).isEqualTo("32MB");
-    assertThat(properties.get("shimmy.restart-mode").path("defaultValue").asString()).isEqualTo("blue-green");
+    assertThat(properties.get("shimmy.ready-timeout").path("type").asString())
+        .isEqualTo("java.time.Duration");
+    assertThat(properties.get("shimmy.ready-timeout").path("defaultValue").asString())
+        .isEqualTo("120s");
+    assertThat(properties.get("shimmy.max-body-bytes").path("type").asString())
+        .isEqualTo("org.springframework.util.unit.DataSize");
+    assertThat(properties.get("shimmy.max-body-bytes").path("defaultValue").asString())
+        .isEqualTo("32MB");
+    assertThat(properties.get("shimmy.restart-mode").path("defaultValue").asString())
+        .isEqualTo("blue-green");
   }
 
   @Test
   void theDefaultsShownToIdesAreTheOnesOfShimmyOptions() throws IOException {
-    // The defaults live in ShimmyOptions; the metadata repeats them for IDEs, so this keeps them equal.
+    // The defaults live in ShimmyOptions; the metadata repeats them for IDEs, so this keeps them
+    // equal.
     Map<String, Object> shown = new HashMap<>();
     try (InputStream in =
         getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
@@ -67,11 +73,19 @@ class ConfigurationMetadataTest {
     }
 
     ShimmyProperties bound =
-        new Binder(new MapConfigurationPropertySource(shown)).bind("shimmy", ShimmyProperties.class).get();
+        new Binder(new MapConfigurationPropertySource(shown))
+            .bind("shimmy", ShimmyProperties.class)
+            .get();
 
-    assertThat(shown).containsKeys("shimmy.ready-timeout", "shimmy.keep-alive", "shimmy.max-queue", "shimmy.model-dir");
-    assertThat(bound.toOptions()).usingRecursiveComparison().ignoringFields("modelDir").isEqualTo(ShimmyOptions.defaults());
+    assertThat(shown)
+        .containsKeys(
+            "shimmy.ready-timeout", "shimmy.keep-alive", "shimmy.max-queue", "shimmy.model-dir");
+    assertThat(bound.toOptions())
+        .usingRecursiveComparison()
+        .ignoringFields("modelDir")
+        .isEqualTo(ShimmyOptions.defaults());
     // Spring's Path conversion drops the leading "./".
-    assertThat(bound.getModelDir().normalize()).isEqualTo(ShimmyOptions.DEFAULT_MODEL_DIR.normalize());
+    assertThat(bound.getModelDir().normalize())
+        .isEqualTo(ShimmyOptions.DEFAULT_MODEL_DIR.normalize());
   }
 }

@@ -36,7 +36,8 @@ class CorrectModelStarterEndToEndTest {
   @TempDir static Path modelDir;
 
   @LocalServerPort int port;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @DynamicPropertySource
   static void shimmy(DynamicPropertyRegistry registry) {
@@ -54,11 +55,25 @@ class CorrectModelStarterEndToEndTest {
     String messages = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
     for (int round = 0; round < 2; round++) {
       for (String model : MODELS) {
-        answeredBy(model, post("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + ",\"stream\":false}"));
-        answeredBy(model, post("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + ",\"stream\":true}"));
-        answeredBy(model, post("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + "}"));
-        answeredBy(model, post("/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"hi\"}"));
-        answeredBy(model, post("/api/generate", "{\"model\":\"" + model + "\",\"prompt\":\"hi\",\"stream\":false}"));
+        answeredBy(
+            model,
+            post(
+                "/v1/chat/completions",
+                "{\"model\":\"" + model + "\"," + messages + ",\"stream\":false}"));
+        answeredBy(
+            model,
+            post(
+                "/v1/chat/completions",
+                "{\"model\":\"" + model + "\"," + messages + ",\"stream\":true}"));
+        answeredBy(
+            model, post("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + "}"));
+        answeredBy(
+            model, post("/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"hi\"}"));
+        answeredBy(
+            model,
+            post(
+                "/api/generate",
+                "{\"model\":\"" + model + "\",\"prompt\":\"hi\",\"stream\":false}"));
       }
     }
   }
@@ -78,7 +93,9 @@ class CorrectModelStarterEndToEndTest {
     assertThat(reply.body()).as("answered by " + model).contains(" " + model);
     for (String other : MODELS) {
       if (!other.equals(model)) {
-        assertThat(reply.body()).as("a request for " + model + " answered by " + other).doesNotContain(other);
+        assertThat(reply.body())
+            .as("a request for " + model + " answered by " + other)
+            .doesNotContain(other);
       }
     }
   }

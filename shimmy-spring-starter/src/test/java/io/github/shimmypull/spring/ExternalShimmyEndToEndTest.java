@@ -57,10 +57,17 @@ class ExternalShimmyEndToEndTest {
       shimmyPort = socket.getLocalPort();
     }
     List<String> command = new ArrayList<>(FakeShimmy.command());
-    command.addAll(List.of("serve", "--bind", "127.0.0.1:" + shimmyPort, "--model-dirs", modelDir.toString()));
-    externalShimmy = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    command.addAll(
+        List.of("serve", "--bind", "127.0.0.1:" + shimmyPort, "--model-dirs", modelDir.toString()));
+    externalShimmy =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     hubServer.setDispatcher(
-        FakeHuggingFace.builder().file("acme/new-GGUF", "new-Q4_K_M.gguf", FakeFile.seeded(32 * 1024, 9)).build());
+        FakeHuggingFace.builder()
+            .file("acme/new-GGUF", "new-Q4_K_M.gguf", FakeFile.seeded(32 * 1024, 9))
+            .build());
     hubServer.start(InetAddress.getByName("127.0.0.1"), 0);
     registry.add("shimmy.supervisor.enabled", () -> "false");
     registry.add("shimmy.shimmy-url", () -> "http://127.0.0.1:" + shimmyPort);
@@ -94,7 +101,8 @@ class ExternalShimmyEndToEndTest {
   }
 
   @Test
-  void aPullPublishesTheFileButFailsClearlyBecauseTheExternalShimmyCannotBeRestarted() throws Exception {
+  void aPullPublishesTheFileButFailsClearlyBecauseTheExternalShimmyCannotBeRestarted()
+      throws Exception {
     awaitBackendReady();
 
     HttpResponse<String> pull =
@@ -108,23 +116,29 @@ class ExternalShimmyEndToEndTest {
     assertThat(pull.statusCode()).isEqualTo(200);
     assertThat(Files.exists(modelDir.resolve("new-Q4_K_M.gguf"))).isTrue();
     String[] lines = pull.body().split("\n");
-    assertThat(lines[lines.length - 1]).contains("\"status\":\"error\"", "\"code\":\"backend_failed\"", "restart it");
+    assertThat(lines[lines.length - 1])
+        .contains("\"status\":\"error\"", "\"code\":\"backend_failed\"", "restart it");
   }
 
   private void awaitBackendReady() {
-    Await.until(Duration.ofSeconds(60), "the external Shimmy ready", () -> {
-      try {
-        return get("/v1/health").body();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }, health -> health.contains("\"state\":\"ready\""));
+    Await.until(
+        Duration.ofSeconds(60),
+        "the external Shimmy ready",
+        () -> {
+          try {
+            return get("/v1/health").body();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        health -> health.contains("\"state\":\"ready\""));
   }
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(url(path)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(url(path)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private URI url(String path) {

@@ -19,8 +19,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Hostile and malformed requests against the starter on Tomcat: no spelling of a path gets past
- * the admin check, and the errors are JSON as on the server jar.
+ * Hostile and malformed requests against the starter on Tomcat: no spelling of a path gets past the
+ * admin check, and the errors are JSON as on the server jar.
  */
 @DirtiesContext
 @SpringBootTest(
@@ -40,39 +40,61 @@ class HardenedStarterEndToEndTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"//v1/api/pull", "/x/../v1/api/pull", "/v1/./api/pull", "/v1/%61pi/pull",
-      "/v1//api/pull"})
+  @ValueSource(
+      strings = {
+        "//v1/api/pull",
+        "/x/../v1/api/pull",
+        "/v1/./api/pull",
+        "/v1/%61pi/pull",
+        "/v1//api/pull"
+      })
   void aPullUnderAnotherSpellingOfItsPathNeedsTheAdminToken(String path) throws Exception {
     String body = "{\"model\":\"acme/x-GGUF:Q4_K_M\"}";
-    String answer = RawUpstream.exchange(port, "POST " + path + " HTTP/1.1\r\nHost: x\r\n"
-        + "Content-Type: application/json\r\nContent-Length: " + body.length()
-        + "\r\nConnection: close\r\n\r\n" + body);
+    String answer =
+        RawUpstream.exchange(
+            port,
+            "POST "
+                + path
+                + " HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/json\r\nContent-Length: "
+                + body.length()
+                + "\r\nConnection: close\r\n\r\n"
+                + body);
 
     assertThat(answer).startsWith("HTTP/1.1 401").contains("\"code\":\"unauthorized\"");
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-    "get /v1/health HTTP/1.1 | 405 | method_not_allowed",
-    "GET /v1/%2e%2e/x HTTP/1.1 | 400 | invalid_request",
-    "GET /v1/%2e/x HTTP/1.1 | 400 | invalid_request",
-    "GET /%00 HTTP/1.1 | 400 | invalid_request",
-    "GET /v1/%ff%fe HTTP/1.1 | 400 | invalid_request",
-    "GET http://example.com/v1/models HTTP/1.1 | 400 | invalid_request",
-  })
-  void requestsNoRouteServesGetAJsonError(String requestLine, int status, String code) throws Exception {
-    String answer = RawUpstream.exchange(port, requestLine + "\r\nHost: x\r\nConnection: close\r\n\r\n");
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "get /v1/health HTTP/1.1 | 405 | method_not_allowed",
+        "GET /v1/%2e%2e/x HTTP/1.1 | 400 | invalid_request",
+        "GET /v1/%2e/x HTTP/1.1 | 400 | invalid_request",
+        "GET /%00 HTTP/1.1 | 400 | invalid_request",
+        "GET /v1/%ff%fe HTTP/1.1 | 400 | invalid_request",
+        "GET http://example.com/v1/models HTTP/1.1 | 400 | invalid_request",
+      })
+  void requestsNoRouteServesGetAJsonError(String requestLine, int status, String code)
+      throws Exception {
+    String answer =
+        RawUpstream.exchange(port, requestLine + "\r\nHost: x\r\nConnection: close\r\n\r\n");
 
-    assertThat(answer).startsWith("HTTP/1.1 " + status)
+    assertThat(answer)
+        .startsWith("HTTP/1.1 " + status)
         .containsIgnoringCase("content-type: application/json")
         .contains("\"code\":\"" + code + "\"");
   }
 
   @Test
   void headOnAGetRouteAnswersLikeGetWithoutABody() throws Exception {
-    String answer = RawUpstream.exchange(port, "HEAD /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    String answer =
+        RawUpstream.exchange(
+            port, "HEAD /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
-    assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("content-type: application/json");
+    assertThat(answer)
+        .startsWith("HTTP/1.1 200")
+        .containsIgnoringCase("content-type: application/json");
     assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4)).isEmpty();
   }
 

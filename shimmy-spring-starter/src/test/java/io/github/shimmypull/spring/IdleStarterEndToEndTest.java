@@ -29,8 +29,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The starter on Tomcat with an empty model directory (Shimmy idle), a small {@code
- * shimmy.max-body-bytes} and a Prometheus registry: the answers core decides for every adapter, seen
- * through Spring.
+ * shimmy.max-body-bytes} and a Prometheus registry: the answers core decides for every adapter,
+ * seen through Spring.
  */
 @DirtiesContext
 @SpringBootTest(
@@ -41,7 +41,8 @@ class IdleStarterEndToEndTest {
   @TempDir static Path modelDir;
 
   @LocalServerPort int port;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @DynamicPropertySource
   static void shimmy(DynamicPropertyRegistry registry) {
@@ -53,7 +54,10 @@ class IdleStarterEndToEndTest {
   @Test
   void theModelListIsEmptyWhileShimmyIsIdleAndOtherProxiedRoutesAre503() throws Exception {
     HttpResponse<String> models = send(HttpRequest.newBuilder(url("/v1/models")));
-    HttpResponse<String> chat = send(HttpRequest.newBuilder(url("/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString("{}")));
+    HttpResponse<String> chat =
+        send(
+            HttpRequest.newBuilder(url("/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
 
     assertThat(models.statusCode()).isEqualTo(200);
     assertThat(models.body()).isEqualTo("{\"object\":\"list\",\"data\":[]}");
@@ -64,13 +68,17 @@ class IdleStarterEndToEndTest {
   @Test
   void aBodyDeclaredOverTheMaxBodyBytesIs413() throws Exception {
     HttpResponse<String> over =
-        send(HttpRequest.newBuilder(url("/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString("x".repeat(1001))));
+        send(
+            HttpRequest.newBuilder(url("/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(1001))));
 
     assertThat(over.statusCode()).isEqualTo(413);
     assertThat(over.body()).contains("\"code\":\"payload_too_large\"");
   }
 
-  /** {@code /v1/generate} reads the body before forwarding, so the cut shows while Shimmy is idle. */
+  /**
+   * {@code /v1/generate} reads the body before forwarding, so the cut shows while Shimmy is idle.
+   */
   @Test
   void aChunkedBodyGrowingPastTheMaxBodyBytesIs413() throws Exception {
     byte[] chunk = "x".repeat(500).getBytes(StandardCharsets.UTF_8);
@@ -91,7 +99,8 @@ class IdleStarterEndToEndTest {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-    return http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private URI url(String path) {
@@ -103,7 +112,8 @@ class IdleStarterEndToEndTest {
     HttpResponse<String> metrics = send(HttpRequest.newBuilder(url("/v1/api/metrics")));
 
     assertThat(metrics.statusCode()).isEqualTo(200);
-    assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
+    assertThat(metrics.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
     assertThat(metrics.body()).contains("shimmy_backend_state");
   }
 

@@ -44,12 +44,21 @@ class OllamaApiOnTheStarterTest {
   private static final MockWebServer hubServer = new MockWebServer();
   private static final FakeHuggingFace hub =
       FakeHuggingFace.builder()
-          .file(REPO, "tiny-Q4_K_M.gguf",
-              FakeFile.gguf(GgufHeader.builder().string("general.architecture", "llama").uint32("general.file_type", 15).build(), 64 * 1024, 1))
+          .file(
+              REPO,
+              "tiny-Q4_K_M.gguf",
+              FakeFile.gguf(
+                  GgufHeader.builder()
+                      .string("general.architecture", "llama")
+                      .uint32("general.file_type", 15)
+                      .build(),
+                  64 * 1024,
+                  1))
           .build();
 
   @LocalServerPort int port;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @DynamicPropertySource
   static void shimmy(DynamicPropertyRegistry registry) throws IOException {
@@ -67,7 +76,8 @@ class OllamaApiOnTheStarterTest {
     hubServer.close();
   }
 
-  private HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+  private HttpResponse<String> send(String method, String path, String body, String... headers)
+      throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(Duration.ofSeconds(90))
@@ -85,23 +95,44 @@ class OllamaApiOnTheStarterTest {
     assertThat(anonymous.statusCode()).isEqualTo(401);
     assertThat(anonymous.body()).startsWith("{\"error\":");
 
-    HttpResponse<String> pull = send("POST", "/api/pull", "{\"model\":\"" + NAME + "\"}", "Authorization", "Bearer " + ADMIN_TOKEN);
+    HttpResponse<String> pull =
+        send(
+            "POST",
+            "/api/pull",
+            "{\"model\":\"" + NAME + "\"}",
+            "Authorization",
+            "Bearer " + ADMIN_TOKEN);
     assertThat(pull.statusCode()).isEqualTo(200);
-    assertThat(pull.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/x-ndjson"));
+    assertThat(pull.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/x-ndjson"));
     List<String> lines = pull.body().lines().toList();
     assertThat(lines.get(0)).isEqualTo("{\"status\":\"pulling manifest\"}");
     assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"status\":\"success\"}");
 
     assertThat(send("GET", "/api/tags", null).body())
-        .contains("\"name\":\"" + NAME + "\"", "\"family\":\"llama\"", "\"quantization_level\":\"Q4_K_M\"");
+        .contains(
+            "\"name\":\"" + NAME + "\"",
+            "\"family\":\"llama\"",
+            "\"quantization_level\":\"Q4_K_M\"");
 
     HttpResponse<String> chat =
-        send("POST", "/api/chat", "{\"model\":\"" + NAME + "\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        send(
+            "POST",
+            "/api/chat",
+            "{\"model\":\""
+                + NAME
+                + "\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(chat.statusCode()).isEqualTo(200);
-    assertThat(chat.body()).contains("\"done\":true", "\"done_reason\":\"stop\"", "\"role\":\"assistant\"");
+    assertThat(chat.body())
+        .contains("\"done\":true", "\"done_reason\":\"stop\"", "\"role\":\"assistant\"");
 
     HttpResponse<String> delete =
-        send("DELETE", "/api/delete", "{\"model\":\"" + NAME + "\"}", "Authorization", "Bearer " + ADMIN_TOKEN);
+        send(
+            "DELETE",
+            "/api/delete",
+            "{\"model\":\"" + NAME + "\"}",
+            "Authorization",
+            "Bearer " + ADMIN_TOKEN);
     assertThat(delete.statusCode()).isEqualTo(200);
     assertThat(send("GET", "/api/tags", null).body()).isEqualTo("{\"models\":[]}");
   }

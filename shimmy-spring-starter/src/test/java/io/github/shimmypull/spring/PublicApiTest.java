@@ -6,10 +6,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The public API of shimmy-spring-starter (every package except {@code internal} ones) is the listing checked in
- * as {@code api/shimmy-spring-starter.api}, so that a change to it is made on purpose. To record a deliberate
- * change, run {@code .ci/update-api} and commit the listing (see CONTRIBUTING.md). Every package
- * is {@code @NullMarked}, so that NullAway checks it.
+ * The public API of shimmy-spring-starter (every package except {@code internal} ones) is the
+ * listing checked in as {@code api/shimmy-spring-starter.api}, so that a change to it is made on
+ * purpose. To record a deliberate change, run {@code .ci/update-api} and commit the listing (see
+ * CONTRIBUTING.md). Every package is {@code @NullMarked}, so that NullAway checks it.
  */
 class PublicApiTest {
 

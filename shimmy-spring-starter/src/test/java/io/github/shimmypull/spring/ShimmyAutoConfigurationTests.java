@@ -53,7 +53,8 @@ import org.springframework.web.servlet.DispatcherServlet;
 class ShimmyAutoConfigurationTests {
 
   private static final AutoConfigurations SHIMMY =
-      AutoConfigurations.of(ShimmyAutoConfiguration.class, ShimmyHealthContributorAutoConfiguration.class);
+      AutoConfigurations.of(
+          ShimmyAutoConfiguration.class, ShimmyHealthContributorAutoConfiguration.class);
 
   @TempDir Path modelDir;
 
@@ -86,8 +87,10 @@ class ShimmyAutoConfigurationTests {
               assertThat(context).hasSingleBean(ShimmyHttpApi.class);
               assertThat(context).hasSingleBean(ShimmyLifecycle.class);
               assertThat(context).hasBean(ShimmyAutoConfiguration.OK_HTTP_CLIENT_BEAN);
-              assertThat(context.getBean(PullCoordinator.class).modelDir()).isEqualTo(modelDir.toAbsolutePath().normalize());
-              assertThat(context.getBean(ShimmySupervisor.class).state().status()).isEqualTo(BackendStatus.IDLE);
+              assertThat(context.getBean(PullCoordinator.class).modelDir())
+                  .isEqualTo(modelDir.toAbsolutePath().normalize());
+              assertThat(context.getBean(ShimmySupervisor.class).state().status())
+                  .isEqualTo(BackendStatus.IDLE);
             });
   }
 
@@ -107,10 +110,13 @@ class ShimmyAutoConfigurationTests {
   void theMetricsEndpointScrapesTheApplicationsPrometheusRegistry() {
     runner()
         .withUserConfiguration(UserBackend.class)
-        .withBean(PrometheusMeterRegistry.class, () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+        .withBean(
+            PrometheusMeterRegistry.class,
+            () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
         .run(
             context -> {
-              MockHttpServletResponse response = get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics");
+              MockHttpServletResponse response =
+                  get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics");
 
               assertThat(response.getStatus()).isEqualTo(200);
               assertThat(response.getContentType()).startsWith("text/plain");
@@ -126,7 +132,8 @@ class ShimmyAutoConfigurationTests {
         .run(
             context -> {
               assertThat(context).doesNotHaveBean(ShimmyAutoConfiguration.METRICS_TEXT_BEAN);
-              assertThat(get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics").getStatus()).isEqualTo(404);
+              assertThat(get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics").getStatus())
+                  .isEqualTo(404);
             });
   }
 
@@ -138,7 +145,8 @@ class ShimmyAutoConfigurationTests {
         .run(
             context -> {
               assertThat(context).hasNotFailed();
-              assertThat(get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics").getStatus()).isEqualTo(404);
+              assertThat(get(context.getBean(ShimmyHttpApi.class), "/v1/api/metrics").getStatus())
+                  .isEqualTo(404);
             });
   }
 
@@ -156,7 +164,8 @@ class ShimmyAutoConfigurationTests {
             context -> {
               assertThat(context).hasNotFailed();
               assertThat(context).hasSingleBean(ShimmySupervisor.class);
-              assertThat(context.getBean(ShimmySupervisor.class)).isInstanceOf(RecordingSupervisor.class);
+              assertThat(context.getBean(ShimmySupervisor.class))
+                  .isInstanceOf(RecordingSupervisor.class);
               assertThat(context).hasSingleBean(ModelPuller.class);
               assertThat(context.getBean(ModelPuller.class)).isInstanceOf(RecordingPuller.class);
               assertThat(context).hasSingleBean(LocalModels.class);
@@ -197,7 +206,8 @@ class ShimmyAutoConfigurationTests {
   }
 
   @Test
-  void aDeclaredModelThatCannotBeMadePresentFailsStartupAfterEveryOneWasTriedAndShimmyNeverStarts() {
+  void
+      aDeclaredModelThatCannotBeMadePresentFailsStartupAfterEveryOneWasTriedAndShimmyNeverStarts() {
     // As in the server jar (ShimmyComponents.preload): a declared model is a requirement.
     RecordingPuller puller = new RecordingPuller();
     RecordingSupervisor supervisor = new RecordingSupervisor();
@@ -205,13 +215,21 @@ class ShimmyAutoConfigurationTests {
         .withBean("userPuller", RecordingPuller.class, () -> puller)
         .withBean("userLocalModels", NoModels.class, NoModels::new)
         .withBean("userSupervisor", RecordingSupervisor.class, () -> supervisor)
-        .withPropertyValues("shimmy.pull[0]=acme/tiny-GGUF:Q8_0", "shimmy.pull[1]=hf.co/acme/other-GGUF")
+        .withPropertyValues(
+            "shimmy.pull[0]=acme/tiny-GGUF:Q8_0", "shimmy.pull[1]=hf.co/acme/other-GGUF")
         .run(
             context -> {
-              assertThat(context).getFailure().rootCause().hasMessageContaining("no such repo in this test");
-              assertThat(context).getFailure().hasStackTraceContaining("preload of acme/tiny-GGUF:Q8_0 failed");
+              assertThat(context)
+                  .getFailure()
+                  .rootCause()
+                  .hasMessageContaining("no such repo in this test");
+              assertThat(context)
+                  .getFailure()
+                  .hasStackTraceContaining("preload of acme/tiny-GGUF:Q8_0 failed");
             });
-    assertThat(puller.prepared).extracting(ModelRef::repo).containsExactly("acme/tiny-GGUF", "acme/other-GGUF");
+    assertThat(puller.prepared)
+        .extracting(ModelRef::repo)
+        .containsExactly("acme/tiny-GGUF", "acme/other-GGUF");
     assertThat(supervisor.starts).hasValue(0);
   }
 
@@ -220,7 +238,9 @@ class ShimmyAutoConfigurationTests {
     runner()
         .withUserConfiguration(UserBackend.class)
         .withPropertyValues("shimmy.pull[0]=not a repo")
-        .run(context -> assertThat(context).getFailure().rootCause().hasMessageContaining("not a repo"));
+        .run(
+            context ->
+                assertThat(context).getFailure().rootCause().hasMessageContaining("not a repo"));
   }
 
   @Test
@@ -242,7 +262,8 @@ class ShimmyAutoConfigurationTests {
               ShimmyProperties properties = context.getBean(ShimmyProperties.class);
               assertThat(properties.getModelDir()).isEqualTo(modelDir);
               assertThat(properties.getShimmyCommand()).isEqualTo("python3 /opt/fake.py");
-              assertThat(properties.getHfEndpoint()).isEqualTo(URI.create("http://127.0.0.1:9/hub"));
+              assertThat(properties.getHfEndpoint())
+                  .isEqualTo(URI.create("http://127.0.0.1:9/hub"));
               assertThat(properties.getHfToken()).isEqualTo("hf_x");
               assertThat(properties.getAdminToken()).isEqualTo("secret");
               assertThat(properties.getRestartMode()).isEqualTo(RestartMode.IN_PLACE);
@@ -250,7 +271,8 @@ class ShimmyAutoConfigurationTests {
               assertThat(properties.getBasePath()).isEqualTo("/shimmy");
               assertThat(properties.getProxy().isEnabled()).isFalse();
               assertThat(properties.getShimmyUrl()).isEqualTo(URI.create("http://shimmy:11435"));
-              assertThat(context.getBean(PullCoordinator.class).readyTimeout()).isEqualTo(Duration.ofSeconds(7));
+              assertThat(context.getBean(PullCoordinator.class).readyTimeout())
+                  .isEqualTo(Duration.ofSeconds(7));
             });
   }
 
@@ -304,7 +326,10 @@ class ShimmyAutoConfigurationTests {
     runner()
         .withUserConfiguration(UserBackend.class)
         .withPropertyValues("shimmy.keep-alive=-1")
-        .run(context -> assertThat(context.getBean(ShimmyProperties.class).getKeepAlive()).isEqualTo(Duration.ofSeconds(-1)));
+        .run(
+            context ->
+                assertThat(context.getBean(ShimmyProperties.class).getKeepAlive())
+                    .isEqualTo(Duration.ofSeconds(-1)));
   }
 
   @Test
@@ -312,7 +337,9 @@ class ShimmyAutoConfigurationTests {
     runner()
         .withUserConfiguration(UserBackend.class)
         .withPropertyValues("shimmy.default-model=alpha")
-        .run(context -> assertThat(context.getBean(ModelRouter.class).defaultModel()).isEqualTo("alpha"));
+        .run(
+            context ->
+                assertThat(context.getBean(ModelRouter.class).defaultModel()).isEqualTo("alpha"));
   }
 
   @Test
@@ -322,16 +349,23 @@ class ShimmyAutoConfigurationTests {
     for (int capacity : new int[] {1, 2}) {
       runner()
           .withPropertyValues(
-              "shimmy.shimmy-command=" + FakeShimmy.commandLine(), "shimmy.max-loaded-models=" + capacity)
+              "shimmy.shimmy-command=" + FakeShimmy.commandLine(),
+              "shimmy.max-loaded-models=" + capacity)
           .run(
               context -> {
                 ShimmySupervisor supervisor = context.getBean(ShimmySupervisor.class);
                 supervisor.load("alpha", Duration.ofSeconds(60));
                 supervisor.load("beta", Duration.ofSeconds(60));
-                Await.until(Duration.ofSeconds(30), "at most " + capacity + " instances",
-                    supervisor::instances, instances -> instances.size() <= capacity);
+                Await.until(
+                    Duration.ofSeconds(30),
+                    "at most " + capacity + " instances",
+                    supervisor::instances,
+                    instances -> instances.size() <= capacity);
                 assertThat(supervisor.instances())
-                    .as("instances running with capacity " + capacity + " (an evicted one is gone once drained)")
+                    .as(
+                        "instances running with capacity "
+                            + capacity
+                            + " (an evicted one is gone once drained)")
                     .extracting(i -> i.model())
                     .endsWith("beta")
                     .hasSize(capacity);
@@ -343,13 +377,18 @@ class ShimmyAutoConfigurationTests {
   void badCapacityPropertiesFailStartupNamingTheProperty() {
     for (String bad :
         new String[] {
-          "shimmy.max-loaded-models=0", "shimmy.max-loaded-bytes=0B", "shimmy.max-queue=-1", "shimmy.queue-timeout=-5s"
+          "shimmy.max-loaded-models=0",
+          "shimmy.max-loaded-bytes=0B",
+          "shimmy.max-queue=-1",
+          "shimmy.queue-timeout=-5s"
         }) {
       String name = bad.substring(0, bad.indexOf('='));
       runner()
           .withUserConfiguration(UserBackend.class)
           .withPropertyValues(bad)
-          .run(context -> assertThat(context).getFailure().as(bad).rootCause().hasMessageContaining(name));
+          .run(
+              context ->
+                  assertThat(context).getFailure().as(bad).rootCause().hasMessageContaining(name));
     }
   }
 
@@ -374,16 +413,26 @@ class ShimmyAutoConfigurationTests {
             context -> {
               ShimmyHandlerMapping mapping = context.getBean(ShimmyHandlerMapping.class);
 
-              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/v1/health"))).isNotNull();
-              assertThat(mapping.getHandler(new MockHttpServletRequest("POST", "/v1/api/pull"))).isNotNull();
-              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/api/tags"))).isNotNull();
-              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/index.html"))).isNull();
-              assertThat(mapping.getHandler(new MockHttpServletRequest("POST", "/v1/chat/completions"))).isNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/v1/health")))
+                  .isNotNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("POST", "/v1/api/pull")))
+                  .isNotNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/api/tags")))
+                  .isNotNull();
+              assertThat(mapping.getHandler(new MockHttpServletRequest("GET", "/index.html")))
+                  .isNull();
+              assertThat(
+                      mapping.getHandler(
+                          new MockHttpServletRequest("POST", "/v1/chat/completions")))
+                  .isNull();
             });
     webRunner()
         .run(
             context ->
-                assertThat(context.getBean(ShimmyHandlerMapping.class).getHandler(new MockHttpServletRequest("GET", "/index.html")))
+                assertThat(
+                        context
+                            .getBean(ShimmyHandlerMapping.class)
+                            .getHandler(new MockHttpServletRequest("GET", "/index.html")))
                     .as("with the proxy on, every path is Shimmy's")
                     .isNotNull());
   }
@@ -392,7 +441,10 @@ class ShimmyAutoConfigurationTests {
   void theDiskReserveAndTheShimmyUrlReachTheOptionsThePartsAreBuiltFrom() {
     runner()
         .withUserConfiguration(UserPuller.class)
-        .withPropertyValues("shimmy.disk-reserve-bytes=5GB", "shimmy.shimmy-url=http://127.0.0.1:9", "shimmy.max-body-bytes=1KB")
+        .withPropertyValues(
+            "shimmy.disk-reserve-bytes=5GB",
+            "shimmy.shimmy-url=http://127.0.0.1:9",
+            "shimmy.max-body-bytes=1KB")
         .run(
             context -> {
               assertThat(context).hasNotFailed();
@@ -421,7 +473,8 @@ class ShimmyAutoConfigurationTests {
   void withTheSupervisorDisabledTheExternalShimmyIsFronted() {
     runner()
         .withUserConfiguration(UserPuller.class)
-        .withPropertyValues("shimmy.supervisor.enabled=false", "shimmy.shimmy-url=http://127.0.0.1:9")
+        .withPropertyValues(
+            "shimmy.supervisor.enabled=false", "shimmy.shimmy-url=http://127.0.0.1:9")
         .run(
             context -> {
               assertThat(context).hasNotFailed();
@@ -486,7 +539,8 @@ class ShimmyAutoConfigurationTests {
         .run(
             context -> {
               assertThat(context).hasSingleBean(ShimmyHandlerMapping.class);
-              assertThat(context.getBean(ShimmyHandlerMapping.class).mountPrefix()).isEqualTo("/shimmy");
+              assertThat(context.getBean(ShimmyHandlerMapping.class).mountPrefix())
+                  .isEqualTo("/shimmy");
             });
   }
 
@@ -546,7 +600,10 @@ class ShimmyAutoConfigurationTests {
 
     @Bean
     PullCoordinator userCoordinator(
-        ModelPuller puller, DiscoveryRunner discovery, ShimmySupervisor supervisor, LocalModels models) {
+        ModelPuller puller,
+        DiscoveryRunner discovery,
+        ShimmySupervisor supervisor,
+        LocalModels models) {
       coordinator =
           PullCoordinator.builder()
               .modelDir(Path.of(System.getProperty("java.io.tmpdir"), "shimmy-user-coordinator"))

@@ -14,28 +14,45 @@ class ShimmyHealthIndicatorTest {
 
   @Test
   void upWhileTheServiceCanTakeWork() {
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.READY, null))).isEqualTo(Status.UP);
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.RESTARTING, null))).isEqualTo(Status.UP);
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.IDLE, null))).isEqualTo(Status.UP);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.READY, null)))
+        .isEqualTo(Status.UP);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.RESTARTING, null)))
+        .isEqualTo(Status.UP);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.IDLE, null)))
+        .isEqualTo(Status.UP);
   }
 
   @Test
   void unknownWhileDegraded_startingBackingOffOrWithoutAShimmyExecutable() {
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.STARTING, null))).isEqualTo(Status.UNKNOWN);
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.BACKING_OFF, null))).isEqualTo(Status.UNKNOWN);
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.UNAVAILABLE, "not found"))).isEqualTo(Status.UNKNOWN);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.STARTING, null)))
+        .isEqualTo(Status.UNKNOWN);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.BACKING_OFF, null)))
+        .isEqualTo(Status.UNKNOWN);
+    assertThat(
+            ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.UNAVAILABLE, "not found")))
+        .isEqualTo(Status.UNKNOWN);
   }
 
   @Test
   void downWhenShimmyFailedForGoodAndOutOfServiceWhenStopped() {
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.FAILED, "crash loop"))).isEqualTo(Status.DOWN);
-    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.STOPPED, null))).isEqualTo(Status.OUT_OF_SERVICE);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.FAILED, "crash loop")))
+        .isEqualTo(Status.DOWN);
+    assertThat(ShimmyHealthIndicator.statusOf(BackendState.of(BackendStatus.STOPPED, null)))
+        .isEqualTo(Status.OUT_OF_SERVICE);
   }
 
   @Test
   void detailsCarryTheBackendState() {
     BackendState failed =
-        new BackendState(BackendStatus.FAILED, 4242L, 41000, 5, 101, "Shimmy crashed 5 times in 60 s", List.of("a"), List.of());
+        new BackendState(
+            BackendStatus.FAILED,
+            4242L,
+            41000,
+            5,
+            101,
+            "Shimmy crashed 5 times in 60 s",
+            List.of("a"),
+            List.of());
     RecordingSupervisor supervisor =
         new RecordingSupervisor() {
           @Override

@@ -46,7 +46,10 @@ class ShimmyLifecycleProcessTest {
   }
 
   private static BackendState awaitReady(ShimmySupervisor supervisor) {
-    return Await.until(Duration.ofSeconds(60), "Shimmy ready", supervisor::state,
+    return Await.until(
+        Duration.ofSeconds(60),
+        "Shimmy ready",
+        supervisor::state,
         state -> state.status() == BackendStatus.READY);
   }
 }

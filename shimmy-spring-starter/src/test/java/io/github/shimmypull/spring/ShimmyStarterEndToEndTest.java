@@ -63,7 +63,8 @@ class ShimmyStarterEndToEndTest {
           .build();
 
   @LocalServerPort int port;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @DynamicPropertySource
   static void shimmy(DynamicPropertyRegistry registry) throws IOException {
@@ -87,13 +88,15 @@ class ShimmyStarterEndToEndTest {
     HttpResponse<InputStream> response = postPull("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}");
 
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/x-ndjson"));
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/x-ndjson"));
     List<String> lines = readLines(response.body());
     String modelId = ShimmyModelIds.idForFile(TINY_FILE);
     assertThat(lines.get(0)).contains("\"status\":\"starting\"");
     assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"status\":\"downloading\""));
     assertThat(lines.get(lines.size() - 1))
-        .contains("\"status\":\"complete\"", "\"model_id\":\"" + modelId + "\"", "\"discovered\":true");
+        .contains(
+            "\"status\":\"complete\"", "\"model_id\":\"" + modelId + "\"", "\"discovered\":true");
 
     HttpResponse<String> models = get("/v1/models");
     assertThat(models.statusCode()).isEqualTo(200);
@@ -103,44 +106,57 @@ class ShimmyStarterEndToEndTest {
         http.send(
             HttpRequest.newBuilder(url("/v1/chat/completions"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(
-                    "{\"model\":\"" + modelId + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\""
+                            + modelId
+                            + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(chat.statusCode()).isEqualTo(200);
-    assertThat(chat.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).contains("text/event-stream"));
+    assertThat(chat.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).contains("text/event-stream"));
     assertThat(chat.body()).contains("data: ", "Hello", "[DONE]");
   }
 
   @Test
   void aPullOfAnotherModelWhileOneRunsIsAConflictNamingTheRunningJob() throws Exception {
     hub.inject(SLOW_REPO, SLOW_FILE, HubFault.stallAfter(64 * 1024), 1);
-    HttpResponse<InputStream> slow = postPull("{\"model\":\"" + SLOW_REPO + "\",\"filename\":\"" + SLOW_FILE + "\"}");
+    HttpResponse<InputStream> slow =
+        postPull("{\"model\":\"" + SLOW_REPO + "\",\"filename\":\"" + SLOW_FILE + "\"}");
     assertThat(slow.statusCode()).isEqualTo(200);
-    BufferedReader slowLines = new BufferedReader(new InputStreamReader(slow.body(), StandardCharsets.UTF_8));
+    BufferedReader slowLines =
+        new BufferedReader(new InputStreamReader(slow.body(), StandardCharsets.UTF_8));
     assertThat(slowLines.readLine()).contains("\"status\":\"starting\"");
-    CompletableFuture<List<String>> rest = CompletableFuture.supplyAsync(() -> readLines(slowLines));
+    CompletableFuture<List<String>> rest =
+        CompletableFuture.supplyAsync(() -> readLines(slowLines));
 
     HttpResponse<String> conflict =
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
                 .header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
+                .POST(
+                    HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
 
     assertThat(conflict.statusCode()).isEqualTo(409);
-    assertThat(conflict.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+    assertThat(conflict.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
     assertThat(conflict.body()).contains("\"code\":\"pull_in_progress\"", SLOW_REPO);
 
     HttpResponse<String> cancel =
         http.send(
-            HttpRequest.newBuilder(url("/v1/api/pull")).header("Authorization", "Bearer " + ADMIN_TOKEN).DELETE().build(),
+            HttpRequest.newBuilder(url("/v1/api/pull"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .DELETE()
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(cancel.statusCode()).isEqualTo(200);
     List<String> ending = rest.get(60, TimeUnit.SECONDS);
-    assertThat(ending.get(ending.size() - 1)).contains("\"status\":\"error\"", "\"code\":\"cancelled\"");
+    assertThat(ending.get(ending.size() - 1))
+        .contains("\"status\":\"error\"", "\"code\":\"cancelled\"");
   }
 
   @Test
@@ -174,7 +190,8 @@ class ShimmyStarterEndToEndTest {
         http.send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
+                .POST(
+                    HttpRequest.BodyPublishers.ofString("{\"model\":\"" + TINY_REPO + ":Q4_K_M\"}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     HttpResponse<String> reading = get("/v1/api/pull");
@@ -214,7 +231,8 @@ class ShimmyStarterEndToEndTest {
   }
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(url(path)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(url(path)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private URI url(String path) {

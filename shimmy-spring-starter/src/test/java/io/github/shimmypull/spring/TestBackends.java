@@ -52,7 +52,8 @@ final class TestBackends {
 
     @Override
     public Lease acquire() {
-      throw new SupervisorException(SupervisorException.Reason.NO_BACKEND, "no backend in this test");
+      throw new SupervisorException(
+          SupervisorException.Reason.NO_BACKEND, "no backend in this test");
     }
 
     @Override
@@ -78,7 +79,8 @@ final class TestBackends {
     }
 
     @Override
-    public PullResult pull(PreparedPull pull, PullListener listener, PullCancellation cancellation) {
+    public PullResult pull(
+        PreparedPull pull, PullListener listener, PullCancellation cancellation) {
       throw new PullException(PullException.Reason.NOT_FOUND, "no such repo in this test");
     }
   }

@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Asks Shimmy itself which ids it would serve: runs {@code <command> list --short --model-dirs
- * <dir>} with the same environment and working directory as {@code serve} (through the same
- * {@link ShimmyLauncher}). The answer has ids only: files are empty and sizes -1.
+ * <dir>} with the same environment and working directory as {@code serve} (through the same {@link
+ * ShimmyLauncher}). The answer has ids only: files are empty and sizes -1.
  */
 public final class CliDiscoveryRunner implements DiscoveryRunner {
 
@@ -37,7 +37,8 @@ public final class CliDiscoveryRunner implements DiscoveryRunner {
 
   /** A runner for {@code command} with the default isolation and a 60 s timeout. */
   public static CliDiscoveryRunner of(List<String> command) {
-    return new CliDiscoveryRunner(ShimmyLauncher.newBuilder(command).build(), Duration.ofSeconds(60));
+    return new CliDiscoveryRunner(
+        ShimmyLauncher.newBuilder(command).build(), Duration.ofSeconds(60));
   }
 
   @Override

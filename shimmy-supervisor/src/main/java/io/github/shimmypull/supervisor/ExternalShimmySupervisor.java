@@ -66,7 +66,9 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
     HttpUrl parsed = HttpUrl.parse(baseUrl.toString());
     if (parsed == null) {
       throw new IllegalArgumentException(
-          "shimmy.external-url must be an http(s) URL such as http://shimmy:11435, not '" + baseUrl + "'");
+          "shimmy.external-url must be an http(s) URL such as http://shimmy:11435, not '"
+              + baseUrl
+              + "'");
     }
     if (pollInterval.isNegative() || pollInterval.isZero()) {
       throw new IllegalArgumentException("pollInterval must be positive, not " + pollInterval);
@@ -92,7 +94,8 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
           Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("shimmy-external-health"));
       poller = executor;
       update(BackendState.of(BackendStatus.STARTING, null));
-      executor.scheduleWithFixedDelay(this::probe, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+      executor.scheduleWithFixedDelay(
+          this::probe, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
     log.info("fronting external Shimmy at {}", baseUrl);
   }
@@ -179,39 +182,57 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
 
   private void probe() {
     try {
-      try (Response response = client.newCall(new Request.Builder().url(base.resolve("health")).build()).execute()) {
+      try (Response response =
+          client.newCall(new Request.Builder().url(base.resolve("health")).build()).execute()) {
         if (!response.isSuccessful()) {
-          update(stateWith(BackendStatus.UNAVAILABLE, "GET /health answered " + response.code(), List.of()));
+          update(
+              stateWith(
+                  BackendStatus.UNAVAILABLE, "GET /health answered " + response.code(), List.of()));
           return;
         }
       }
       update(stateWith(BackendStatus.READY, null, fetchModels()));
     } catch (IOException | RuntimeException e) {
-      update(stateWith(BackendStatus.UNAVAILABLE, "cannot reach " + baseUrl + ": " + e.getMessage(), List.of()));
+      update(
+          stateWith(
+              BackendStatus.UNAVAILABLE,
+              "cannot reach " + baseUrl + ": " + e.getMessage(),
+              List.of()));
     }
   }
 
   private List<String> fetchModels() throws IOException {
-    Request request = new Request.Builder().url(Objects.requireNonNull(base.resolve("v1/models"))).build();
+    Request request =
+        new Request.Builder().url(Objects.requireNonNull(base.resolve("v1/models"))).build();
     try (Response response = client.newCall(request).execute()) {
       if (!response.isSuccessful()) {
         throw new IOException("GET /v1/models answered " + response.code());
       }
       List<String> ids = new ArrayList<>();
       try {
-        for (JsonNode model : Json.lenientReader().readTree(response.body().byteStream()).path("data")) {
+        for (JsonNode model :
+            Json.lenientReader().readTree(response.body().byteStream()).path("data")) {
           ids.add(model.path("id").asString());
         }
       } catch (JacksonException e) {
-        throw new IOException("GET /v1/models answered no model list: " + e.getOriginalMessage(), e);
+        throw new IOException(
+            "GET /v1/models answered no model list: " + e.getOriginalMessage(), e);
       }
       return ids;
     }
   }
 
-  private BackendState stateWith(BackendStatus status, @Nullable String reason, List<String> models) {
+  private BackendState stateWith(
+      BackendStatus status, @Nullable String reason, List<String> models) {
     return new BackendState(
-        status, null, baseUrl.getPort() < 0 ? null : baseUrl.getPort(), 0, null, reason, models, List.of());
+        status,
+        null,
+        baseUrl.getPort() < 0 ? null : baseUrl.getPort(),
+        0,
+        null,
+        reason,
+        models,
+        List.of());
   }
 
   private void update(BackendState next) {
@@ -240,7 +261,8 @@ public final class ExternalShimmySupervisor implements ShimmySupervisor {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new SupervisorException(SupervisorException.Reason.STOPPED, "interrupted while waiting for Shimmy");
+      throw new SupervisorException(
+          SupervisorException.Reason.STOPPED, "interrupted while waiting for Shimmy");
     }
   }
 

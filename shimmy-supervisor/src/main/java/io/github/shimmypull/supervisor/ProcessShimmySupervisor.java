@@ -29,12 +29,12 @@ import org.slf4j.LoggerFactory;
  * port, and is ready once {@code /health} and {@code /v1/models} answer.
  *
  * <ul>
- *   <li><b>On demand, within a capacity:</b> {@link #acquire(String, Duration)} starts the
- *       model's instance when it is not running; at most {@code maxLoadedModels} instances (and
- *       {@code maxLoadedBytes} of model files) run; the least-recently-used idle instance is
- *       stopped to make room, never one with requests in flight; requests that wait for room queue
- *       in arrival order (bounded, OVERLOADED past the bound) and a busy instance yields its slot to
- *       the queue's head, so no model starves.
+ *   <li><b>On demand, within a capacity:</b> {@link #acquire(String, Duration)} starts the model's
+ *       instance when it is not running; at most {@code maxLoadedModels} instances (and {@code
+ *       maxLoadedBytes} of model files) run; the least-recently-used idle instance is stopped to
+ *       make room, never one with requests in flight; requests that wait for room queue in arrival
+ *       order (bounded, OVERLOADED past the bound) and a busy instance yields its slot to the
+ *       queue's head, so no model starves.
  *   <li><b>Keep-alive:</b> an idle instance is stopped after {@code keepAlive} (never by default).
  *   <li><b>Changes:</b> {@link #refresh(Collection, Duration)} replaces an instance whose files
  *       changed blue-green (the old process drains), stops one whose model is gone, and leaves the
@@ -47,10 +47,10 @@ import org.slf4j.LoggerFactory;
  *       {@code /bin/sh} watchdog per instance that kills it when this JVM dies, even by SIGKILL.
  * </ul>
  *
- * <p>Create it with {@link #newBuilder(Path)}; {@link #start()} discovers the directory and launches
- * the instances of the first models that fit the capacity (see {@link Builder#warmAtStart}); other
- * instances start on the first request for their model (or {@link #load}, or a {@code warm} id of
- * {@link #refresh}).
+ * <p>Create it with {@link #newBuilder(Path)}; {@link #start()} discovers the directory and
+ * launches the instances of the first models that fit the capacity (see {@link
+ * Builder#warmAtStart}); other instances start on the first request for their model (or {@link
+ * #load}, or a {@code warm} id of {@link #refresh}).
  */
 public final class ProcessShimmySupervisor implements ShimmySupervisor {
 
@@ -65,7 +65,8 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     this.launcher = b.launcher != null ? b.launcher : ShimmyLauncher.newBuilder(b.command).build();
     if (modelDir.toString().contains(";")) {
       throw new IllegalArgumentException(
-          "Shimmy splits --model-dirs on ';', so the model directory must not contain one: " + modelDir);
+          "Shimmy splits --model-dirs on ';', so the model directory must not contain one: "
+              + modelDir);
     }
     OkHttpClient http =
         b.http != null
@@ -192,8 +193,8 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
   }
 
   /**
-   * Leases the most recently used ready instance, waiting up to {@code wait} while one starts;
-   * when nothing runs and the directory holds exactly one model, starts that model's instance.
+   * Leases the most recently used ready instance, waiting up to {@code wait} while one starts; when
+   * nothing runs and the directory holds exactly one model, starts that model's instance.
    */
   @Override
   public Lease acquire(Duration wait) {
@@ -272,7 +273,10 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
-    /** How an instance whose files changed is replaced: {@code blue-green} (default) or {@code in-place}. */
+    /**
+     * How an instance whose files changed is replaced: {@code blue-green} (default) or {@code
+     * in-place}.
+     */
     public Builder restartMode(RestartMode restartMode) {
       this.restartMode = restartMode;
       return this;
@@ -302,7 +306,10 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
-    /** Backoff after crashes: first delay (default 500 ms, jittered to 250–500 ms) and cap (default 30 s). */
+    /**
+     * Backoff after crashes: first delay (default 500 ms, jittered to 250–500 ms) and cap (default
+     * 30 s).
+     */
     public Builder backoff(Duration initial, Duration max) {
       this.initialBackoff = Require.positive(initial, "initial backoff");
       this.maxBackoff = Require.positive(max, "max backoff");
@@ -326,7 +333,10 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
-    /** Tells which models the directory holds and checks each private directory (default {@link ScanDiscoveryRunner}). */
+    /**
+     * Tells which models the directory holds and checks each private directory (default {@link
+     * ScanDiscoveryRunner}).
+     */
     public Builder discovery(DiscoveryRunner discovery) {
       this.discovery = discovery;
       return this;
@@ -342,7 +352,9 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
-    /** Warm up the first expected id (in sorted order) after each start; see {@link #warmUpModel}. */
+    /**
+     * Warm up the first expected id (in sorted order) after each start; see {@link #warmUpModel}.
+     */
     public Builder warmUp(boolean enabled) {
       this.warmUpModel = enabled ? ids -> ids.isEmpty() ? null : ids.get(0) : null;
       return this;
@@ -382,8 +394,8 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     }
 
     /**
-     * The most bytes of model files (the sum over running instances) that may be loaded at once;
-     * 0 or negative: no limit (default). A model larger than the limit still runs, alone.
+     * The most bytes of model files (the sum over running instances) that may be loaded at once; 0
+     * or negative: no limit (default). A model larger than the limit still runs, alone.
      */
     public Builder maxLoadedBytes(long maxLoadedBytes) {
       this.maxLoadedBytes = Math.max(0, maxLoadedBytes);
@@ -397,8 +409,8 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     }
 
     /**
-     * The longest a request waits in the queue for room (default 60 s; the caller's own wait may
-     * be shorter); past it the request gets OVERLOADED.
+     * The longest a request waits in the queue for room (default 60 s; the caller's own wait may be
+     * shorter); past it the request gets OVERLOADED.
      */
     public Builder queueTimeout(Duration queueTimeout) {
       this.queueTimeout = Require.notNegative(queueTimeout, "queueTimeout");
@@ -406,15 +418,18 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     }
 
     /**
-     * How long an idle instance keeps running: negative = forever (default), zero = stop as soon
-     * as its last request ends.
+     * How long an idle instance keeps running: negative = forever (default), zero = stop as soon as
+     * its last request ends.
      */
     public Builder keepAlive(Duration keepAlive) {
       this.keepAlive = keepAlive;
       return this;
     }
 
-    /** Interval of the liveness probe ({@code GET /health}) of each ready instance (default 10 s; zero: off). */
+    /**
+     * Interval of the liveness probe ({@code GET /health}) of each ready instance (default 10 s;
+     * zero: off).
+     */
     public Builder livenessInterval(Duration livenessInterval) {
       this.livenessInterval = Require.notNegative(livenessInterval, "livenessInterval");
       return this;
@@ -427,8 +442,8 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
     }
 
     /**
-     * Missed liveness probes in a row after which the instance is killed and restarted (default
-     * 3); the first misses mark it degraded.
+     * Missed liveness probes in a row after which the instance is killed and restarted (default 3);
+     * the first misses mark it degraded.
      */
     public Builder livenessMisses(int livenessMisses) {
       this.livenessMisses = Require.atLeastOne(livenessMisses, "livenessMisses");
@@ -446,7 +461,9 @@ public final class ProcessShimmySupervisor implements ShimmySupervisor {
       return this;
     }
 
-    /** Receives per-model counts for metrics (starts, evictions, queue waits, ...); default none. */
+    /**
+     * Receives per-model counts for metrics (starts, evictions, queue waits, ...); default none.
+     */
     public Builder events(SupervisorEvents events) {
       this.events = events;
       return this;

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The checks the supervisor's builders and {@link ShimmyOptions} make of their values, written
- * once so that a value is refused with the same words wherever it is set.
+ * The checks the supervisor's builders and {@link ShimmyOptions} make of their values, written once
+ * so that a value is refused with the same words wherever it is set.
  */
 final class Require {
 

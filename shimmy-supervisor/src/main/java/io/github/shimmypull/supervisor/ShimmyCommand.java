@@ -17,7 +17,8 @@ public final class ShimmyCommand {
   /**
    * Splits {@code command} into words.
    *
-   * @throws IllegalArgumentException on an unbalanced quote, a trailing backslash, or no word at all
+   * @throws IllegalArgumentException on an unbalanced quote, a trailing backslash, or no word at
+   *     all
    */
   public static List<String> parse(String command) {
     List<String> words = new ArrayList<>();
@@ -70,7 +71,10 @@ public final class ShimmyCommand {
     return List.copyOf(words);
   }
 
-  /** Reads a double-quoted part starting after the opening quote; returns the index after the closing one. */
+  /**
+   * Reads a double-quoted part starting after the opening quote; returns the index after the
+   * closing one.
+   */
   private static int doubleQuoted(String command, int start, StringBuilder word) {
     int i = start;
     while (i < command.length()) {
@@ -103,7 +107,9 @@ public final class ShimmyCommand {
       if (sb.length() > 0) {
         sb.append(' ');
       }
-      if (!w.isEmpty() && w.chars().allMatch(ch -> Character.isLetterOrDigit(ch) || "-_./:=@%+,".indexOf(ch) >= 0)) {
+      if (!w.isEmpty()
+          && w.chars()
+              .allMatch(ch -> Character.isLetterOrDigit(ch) || "-_./:=@%+,".indexOf(ch) >= 0)) {
         sb.append(w);
       } else {
         sb.append('\'').append(w.replace("'", "'\\''")).append('\'');

@@ -51,11 +51,15 @@ public final class ShimmyComponents {
 
   /**
    * The Hugging Face puller's builder: the endpoint and token from the options, else from {@code
-   * HF_ENDPOINT} and {@code HF_TOKEN} in {@code env} ({@link HuggingFacePuller.Builder#fromEnvironment}),
-   * the model directory and the disk reserve; the caller may tune it further before building.
+   * HF_ENDPOINT} and {@code HF_TOKEN} in {@code env} ({@link
+   * HuggingFacePuller.Builder#fromEnvironment}), the model directory and the disk reserve; the
+   * caller may tune it further before building.
    */
   public static HuggingFacePuller.Builder puller(
-      ShimmyOptions options, Map<String, String> env, OkHttpClient client, @Nullable MeterRegistry registry) {
+      ShimmyOptions options,
+      Map<String, String> env,
+      OkHttpClient client,
+      @Nullable MeterRegistry registry) {
     HuggingFacePuller.Builder builder =
         HuggingFacePuller.Builder.fromEnvironment(env)
             .modelDir(modelDir(options))
@@ -84,7 +88,10 @@ public final class ShimmyComponents {
    * to {@code registry} when there is one.
    */
   public static ShimmySupervisor supervisor(
-      ShimmyOptions options, DiscoveryRunner discovery, OkHttpClient client, @Nullable MeterRegistry registry) {
+      ShimmyOptions options,
+      DiscoveryRunner discovery,
+      OkHttpClient client,
+      @Nullable MeterRegistry registry) {
     URI external = options.shimmyUrl();
     if (external != null) {
       return new ExternalShimmySupervisor(external, client);
@@ -111,8 +118,8 @@ public final class ShimmyComponents {
   }
 
   /**
-   * How requests are routed by their model: the default model for those naming none, and the
-   * names models were pulled by over Ollama's API ({@code hf.co/...}) as aliases.
+   * How requests are routed by their model: the default model for those naming none, and the names
+   * models were pulled by over Ollama's API ({@code hf.co/...}) as aliases.
    */
   public static ModelRouter router(ShimmyOptions options, LocalModels localModels) {
     return ModelRouter.builder()
@@ -122,8 +129,8 @@ public final class ShimmyComponents {
   }
 
   /**
-   * The pull coordinator's builder. The directory watcher is on only when this library runs
-   * Shimmy: an external Shimmy cannot be restarted for files that come and go by other means.
+   * The pull coordinator's builder. The directory watcher is on only when this library runs Shimmy:
+   * an external Shimmy cannot be restarted for files that come and go by other means.
    */
   public static PullCoordinator.Builder coordinator(
       ShimmyOptions options,
@@ -145,8 +152,12 @@ public final class ShimmyComponents {
 
   /** The reverse proxy to the instance of the model a request names. */
   public static ShimmyProxy.Builder proxy(
-      ShimmySupervisor supervisor, ModelRouter router, OkHttpClient client, @Nullable MeterRegistry registry) {
-    ShimmyProxy.Builder builder = ShimmyProxy.builder().supervisor(supervisor).router(router).client(client);
+      ShimmySupervisor supervisor,
+      ModelRouter router,
+      OkHttpClient client,
+      @Nullable MeterRegistry registry) {
+    ShimmyProxy.Builder builder =
+        ShimmyProxy.builder().supervisor(supervisor).router(router).client(client);
     if (registry != null) {
       builder.meterRegistry(registry);
     }

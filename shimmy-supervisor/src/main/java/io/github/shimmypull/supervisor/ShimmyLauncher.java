@@ -21,10 +21,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * How to run the Shimmy executable in isolation, shared by {@code serve} (the supervisor) and
  * {@code list --short} ({@link CliDiscoveryRunner}): the command, a private working directory that
- * is also {@code HOME}, and an environment without the variables that would add model roots
- * Shimmy scans ({@code SHIMMY_BASE_GGUF}, {@code SHIMMY_MODEL_PATHS}, {@code OLLAMA_MODELS},
- * {@code SHIMMY_BIND_ADDRESS}, {@code USERPROFILE}), so Shimmy sees our model directory and
- * nothing else (shimmy-contract §4.3).
+ * is also {@code HOME}, and an environment without the variables that would add model roots Shimmy
+ * scans ({@code SHIMMY_BASE_GGUF}, {@code SHIMMY_MODEL_PATHS}, {@code OLLAMA_MODELS}, {@code
+ * SHIMMY_BIND_ADDRESS}, {@code USERPROFILE}), so Shimmy sees our model directory and nothing else
+ * (shimmy-contract §4.3).
  */
 public final class ShimmyLauncher {
 
@@ -40,8 +40,24 @@ public final class ShimmyLauncher {
 
   private static final Set<String> SKIPPED_ROOT_NAMES =
       Set.of(
-          "Library", "Applications", "System", "Developer", "usr", "var", "tmp", "private",
-          "Volumes", "cores", "dev", "etc", "home", "net", "proc", "opt", "sbin", "bin");
+          "Library",
+          "Applications",
+          "System",
+          "Developer",
+          "usr",
+          "var",
+          "tmp",
+          "private",
+          "Volumes",
+          "cores",
+          "dev",
+          "etc",
+          "home",
+          "net",
+          "proc",
+          "opt",
+          "sbin",
+          "bin");
 
   /**
    * The watchdog wrapper: runs the command in the background, kills it when our end of its stdin
@@ -51,7 +67,9 @@ public final class ShimmyLauncher {
       "exec 3<&0\n"
           + "\"$@\" </dev/null &\n"
           + "child=$!\n"
-          + "echo \"" + ShimmyProcess.WATCHDOG_MARKER + "$child\" >&2\n"
+          + "echo \""
+          + ShimmyProcess.WATCHDOG_MARKER
+          + "$child\" >&2\n"
           + "( while read -r _ <&3; do :; done; kill -TERM \"$child\" 2>/dev/null; sleep 5;"
           + " kill -KILL \"$child\" 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n"
           + "guard=$!\n"
@@ -126,7 +144,11 @@ public final class ShimmyLauncher {
   /** The arguments that make Shimmy serve {@code modelDir} on {@code 127.0.0.1:port}. */
   public static List<String> serveArguments(int port, Path modelDir) {
     return List.of(
-        "serve", "--bind", "127.0.0.1:" + port, "--model-dirs", modelDir.toAbsolutePath().toString());
+        "serve",
+        "--bind",
+        "127.0.0.1:" + port,
+        "--model-dirs",
+        modelDir.toAbsolutePath().toString());
   }
 
   /** The arguments that make Shimmy list the ids it would serve from {@code modelDir}. */
@@ -212,7 +234,10 @@ public final class ShimmyLauncher {
     }
     String n = name.toString();
     return SKIPPED_ROOT_NAMES.contains(n)
-        || (n.startsWith(".") && !n.equals(".cache") && !n.equals(".ollama") && !n.equals(".local"));
+        || (n.startsWith(".")
+            && !n.equals(".cache")
+            && !n.equals(".ollama")
+            && !n.equals(".local"));
   }
 
   /** Builds a {@link ShimmyLauncher}. */
@@ -226,7 +251,6 @@ public final class ShimmyLauncher {
     private Builder(List<String> command) {
       this.command = Require.command(command);
     }
-
 
     /** The command: executable plus optional leading arguments. */
     public Builder command(List<String> command) {
@@ -247,7 +271,10 @@ public final class ShimmyLauncher {
       return this;
     }
 
-    /** Replaces the set of variables removed from the base environment (default {@link #DEFAULT_REMOVED_VARIABLES}). */
+    /**
+     * Replaces the set of variables removed from the base environment (default {@link
+     * #DEFAULT_REMOVED_VARIABLES}).
+     */
     public Builder removedVariables(Collection<String> names) {
       removedVariables.clear();
       removedVariables.addAll(names);
@@ -260,7 +287,9 @@ public final class ShimmyLauncher {
       return this;
     }
 
-    /** The working directory and HOME of the child (default {@code <modelDir>/.shimmy-pull/home}). */
+    /**
+     * The working directory and HOME of the child (default {@code <modelDir>/.shimmy-pull/home}).
+     */
     public Builder homeDirectory(Path homeDirectory) {
       this.homeDirectory = homeDirectory;
       return this;

@@ -53,7 +53,8 @@ public final class ShimmyOptions {
   public static final long DEFAULT_MAX_BODY_BYTES = ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES;
 
   /** Default {@link Builder#diskReserveBytes}: the puller's, 1 GiB. */
-  public static final long DEFAULT_DISK_RESERVE_BYTES = HuggingFacePuller.DEFAULT_DISK_RESERVE_BYTES;
+  public static final long DEFAULT_DISK_RESERVE_BYTES =
+      HuggingFacePuller.DEFAULT_DISK_RESERVE_BYTES;
 
   private static final ShimmyOptions DEFAULTS = new Builder().build();
 
@@ -221,14 +222,47 @@ public final class ShimmyOptions {
 
   @Override
   public String toString() {
-    return "ShimmyOptions{modelDir=" + modelDir + ", shimmyCommand=" + shimmyCommand + ", shimmyUrl="
-        + shimmyUrl + ", hfEndpoint=" + hfEndpoint + ", hfToken=" + (hfToken == null ? null : "***")
-        + ", adminToken=" + (adminToken == null ? null : "***") + ", restartMode=" + restartMode
-        + ", readyTimeout=" + readyTimeout + ", pull=" + pull + ", maxLoadedModels=" + maxLoadedModels
-        + ", maxLoadedBytes=" + maxLoadedBytes + ", maxQueue=" + maxQueue + ", queueTimeout=" + queueTimeout
-        + ", keepAlive=" + keepAlive + ", defaultModel=" + defaultModel + ", proxyEnabled=" + proxyEnabled
-        + ", maxBodyBytes=" + maxBodyBytes + ", diskReserveBytes=" + diskReserveBytes
-        + ", bodyReadTimeout=" + bodyReadTimeout + ", basePath=" + basePath + "}";
+    return "ShimmyOptions{modelDir="
+        + modelDir
+        + ", shimmyCommand="
+        + shimmyCommand
+        + ", shimmyUrl="
+        + shimmyUrl
+        + ", hfEndpoint="
+        + hfEndpoint
+        + ", hfToken="
+        + (hfToken == null ? null : "***")
+        + ", adminToken="
+        + (adminToken == null ? null : "***")
+        + ", restartMode="
+        + restartMode
+        + ", readyTimeout="
+        + readyTimeout
+        + ", pull="
+        + pull
+        + ", maxLoadedModels="
+        + maxLoadedModels
+        + ", maxLoadedBytes="
+        + maxLoadedBytes
+        + ", maxQueue="
+        + maxQueue
+        + ", queueTimeout="
+        + queueTimeout
+        + ", keepAlive="
+        + keepAlive
+        + ", defaultModel="
+        + defaultModel
+        + ", proxyEnabled="
+        + proxyEnabled
+        + ", maxBodyBytes="
+        + maxBodyBytes
+        + ", diskReserveBytes="
+        + diskReserveBytes
+        + ", bodyReadTimeout="
+        + bodyReadTimeout
+        + ", basePath="
+        + basePath
+        + "}";
   }
 
   /** Builds {@link ShimmyOptions}; every setter validates at once and names the option. */
@@ -309,7 +343,9 @@ public final class ShimmyOptions {
       return this;
     }
 
-    /** Hugging Face endpoint or mirror. Default {@code $HF_ENDPOINT}, else https://huggingface.co. */
+    /**
+     * Hugging Face endpoint or mirror. Default {@code $HF_ENDPOINT}, else https://huggingface.co.
+     */
     public Builder hfEndpoint(@Nullable String hfEndpoint) {
       this.hfEndpoint = blankToNull(hfEndpoint);
       return this;
@@ -373,7 +409,9 @@ public final class ShimmyOptions {
       return this;
     }
 
-    /** Stop an instance idle this long: negative never (kept as -1 s), 0 when idle. Default never. */
+    /**
+     * Stop an instance idle this long: negative never (kept as -1 s), 0 when idle. Default never.
+     */
     public Builder keepAlive(Duration keepAlive) {
       this.keepAlive = keepAlive.isNegative() ? KEEP_ALIVE_NEVER : keepAlive;
       return this;
@@ -410,7 +448,8 @@ public final class ShimmyOptions {
      * the edge's own default, 30 s.
      */
     public Builder bodyReadTimeout(@Nullable Duration bodyReadTimeout) {
-      this.bodyReadTimeout = bodyReadTimeout == null ? null : Require.positive(bodyReadTimeout, "bodyReadTimeout");
+      this.bodyReadTimeout =
+          bodyReadTimeout == null ? null : Require.positive(bodyReadTimeout, "bodyReadTimeout");
       return this;
     }
 

@@ -53,7 +53,9 @@ public final class ShimmyRuntime implements AutoCloseable {
   /** The Hugging Face endpoint used when neither the builder nor {@code $HF_ENDPOINT} sets one. */
   public static final String DEFAULT_HF_ENDPOINT = HuggingFacePuller.DEFAULT_ENDPOINT;
 
-  /** Default {@link Builder#readyTimeout(Duration)}: {@link ShimmyOptions#DEFAULT_READY_TIMEOUT}. */
+  /**
+   * Default {@link Builder#readyTimeout(Duration)}: {@link ShimmyOptions#DEFAULT_READY_TIMEOUT}.
+   */
   public static final Duration DEFAULT_READY_TIMEOUT = ShimmyOptions.DEFAULT_READY_TIMEOUT;
 
   private static final Logger log = LoggerFactory.getLogger(ShimmyRuntime.class);
@@ -77,7 +79,8 @@ public final class ShimmyRuntime implements AutoCloseable {
     this.ownsClient = b.httpClient == null;
     this.httpClient = b.httpClient != null ? b.httpClient : ShimmyProxy.defaultClient();
     MeterRegistry registry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
-    HuggingFacePuller.Builder pullerBuilder = ShimmyComponents.puller(options, b.env, httpClient, registry);
+    HuggingFacePuller.Builder pullerBuilder =
+        ShimmyComponents.puller(options, b.env, httpClient, registry);
     b.pullerCustomizer.accept(pullerBuilder);
     this.puller = pullerBuilder.build();
     this.localModels = ShimmyComponents.localModels(options);
@@ -86,9 +89,12 @@ public final class ShimmyRuntime implements AutoCloseable {
     DiscoveryRunner discovery = b.discovery != null ? b.discovery : new ScanDiscoveryRunner();
     this.supervisor = ShimmyComponents.supervisor(options, discovery, httpClient, registry);
     this.coordinator =
-        ShimmyComponents.coordinator(options, puller, localModels, discovery, supervisor, registry).build();
+        ShimmyComponents.coordinator(options, puller, localModels, discovery, supervisor, registry)
+            .build();
     ShimmyProxy proxy =
-        options.proxyEnabled() ? ShimmyComponents.proxy(supervisor, router, httpClient, registry).build() : null;
+        options.proxyEnabled()
+            ? ShimmyComponents.proxy(supervisor, router, httpClient, registry).build()
+            : null;
     ShimmyHttpApi.Builder api = ShimmyComponents.httpApi(options, coordinator, proxy);
     if (b.serviceVersion != null) {
       api.serviceVersion(b.serviceVersion);
@@ -116,8 +122,8 @@ public final class ShimmyRuntime implements AutoCloseable {
 
   /**
    * Creates the model directory, pulls the preload references that are missing, starts Shimmy (or
-   * leaves it idle with no model; marks it unavailable when the executable cannot be found) and
-   * the reconcile watcher. Idempotent.
+   * leaves it idle with no model; marks it unavailable when the executable cannot be found) and the
+   * reconcile watcher. Idempotent.
    *
    * @throws PullException when a preload reference cannot be made present (after every preload
    *     reference was tried); Shimmy is then not started
@@ -167,14 +173,16 @@ public final class ShimmyRuntime implements AutoCloseable {
   }
 
   /**
-   * The model that answers requests naming none ({@code --default-model}), or null: then the
-   * only model answers them, and with several models they get 400.
+   * The model that answers requests naming none ({@code --default-model}), or null: then the only
+   * model answers them, and with several models they get 400.
    */
   public @Nullable String defaultModel() {
     return options.defaultModel();
   }
 
-  /** How requests are routed by their model (with the default model); share it with a ShimmyEdge. */
+  /**
+   * How requests are routed by their model (with the default model); share it with a ShimmyEdge.
+   */
   public ModelRouter router() {
     return router;
   }
@@ -253,7 +261,10 @@ public final class ShimmyRuntime implements AutoCloseable {
       return this;
     }
 
-    /** The model directory Shimmy scans; created by {@link #start()}. See {@link ShimmyOptions.Builder#modelDir}. */
+    /**
+     * The model directory Shimmy scans; created by {@link #start()}. See {@link
+     * ShimmyOptions.Builder#modelDir}.
+     */
     public Builder modelDir(Path modelDir) {
       options.modelDir(modelDir);
       return this;
@@ -277,7 +288,10 @@ public final class ShimmyRuntime implements AutoCloseable {
       return this;
     }
 
-    /** Hugging Face endpoint or mirror. Default {@code $HF_ENDPOINT}, else {@value #DEFAULT_HF_ENDPOINT}. */
+    /**
+     * Hugging Face endpoint or mirror. Default {@code $HF_ENDPOINT}, else {@value
+     * #DEFAULT_HF_ENDPOINT}.
+     */
     public Builder hfEndpoint(@Nullable String hfEndpoint) {
       options.hfEndpoint(hfEndpoint);
       return this;
@@ -307,7 +321,10 @@ public final class ShimmyRuntime implements AutoCloseable {
       return this;
     }
 
-    /** References pulled by {@link #start()} before Shimmy starts. See {@link ShimmyOptions.Builder#pull}. */
+    /**
+     * References pulled by {@link #start()} before Shimmy starts. See {@link
+     * ShimmyOptions.Builder#pull}.
+     */
     public Builder pull(List<String> refs) {
       options.pull(refs);
       return this;
@@ -325,7 +342,10 @@ public final class ShimmyRuntime implements AutoCloseable {
       return this;
     }
 
-    /** The Prometheus text {@code GET /v1/api/metrics} answers, e.g. {@code registry::scrape}. Default none (404). */
+    /**
+     * The Prometheus text {@code GET /v1/api/metrics} answers, e.g. {@code registry::scrape}.
+     * Default none (404).
+     */
     public Builder metricsText(Supplier<String> metricsText) {
       this.metricsText = Objects.requireNonNull(metricsText, "metricsText");
       return this;
@@ -358,13 +378,19 @@ public final class ShimmyRuntime implements AutoCloseable {
       return this;
     }
 
-    /** The one client for the Hub, readiness probes and the proxy. Default {@link ShimmyProxy#defaultClient()}. */
+    /**
+     * The one client for the Hub, readiness probes and the proxy. Default {@link
+     * ShimmyProxy#defaultClient()}.
+     */
     public Builder httpClient(OkHttpClient httpClient) {
       this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
       return this;
     }
 
-    /** Where {@code HF_ENDPOINT} and {@code HF_TOKEN} defaults are read. Default {@link System#getenv()}. */
+    /**
+     * Where {@code HF_ENDPOINT} and {@code HF_TOKEN} defaults are read. Default {@link
+     * System#getenv()}.
+     */
     public Builder environment(Map<String, String> env) {
       this.env = Map.copyOf(env);
       return this;

@@ -7,8 +7,8 @@ import org.jspecify.annotations.Nullable;
  * What a {@link ProcessShimmySupervisor} reports for metrics, per model: instance starts (with the
  * cold-start time), evictions, crashes, missed liveness probes, queue waits and queue rejections.
  * The supervisor itself has no metrics library; {@link ShimmyRuntime} binds these to its meter
- * registry. Called on supervisor threads: keep implementations quick and non-blocking. Every
- * method does nothing by default.
+ * registry. Called on supervisor threads: keep implementations quick and non-blocking. Every method
+ * does nothing by default.
  */
 public interface SupervisorEvents {
 
@@ -28,7 +28,9 @@ public interface SupervisorEvents {
    */
   default void instanceStopped(String model, String why) {}
 
-  /** An instance of {@code model} exited unexpectedly (or was killed after missed liveness probes). */
+  /**
+   * An instance of {@code model} exited unexpectedly (or was killed after missed liveness probes).
+   */
   default void instanceCrashed(String model, @Nullable Integer exitCode) {}
 
   /** A liveness probe of {@code model}'s instance got no answer in time. */
@@ -37,6 +39,9 @@ public interface SupervisorEvents {
   /** A request for {@code model} waited {@code waited} in the queue for room and then got it. */
   default void queueWaited(String model, Duration waited) {}
 
-  /** A request for {@code model} was turned away: {@code why} is {@code queue-full} or {@code queue-timeout}. */
+  /**
+   * A request for {@code model} was turned away: {@code why} is {@code queue-full} or {@code
+   * queue-timeout}.
+   */
   default void queueRejected(String model, String why) {}
 }

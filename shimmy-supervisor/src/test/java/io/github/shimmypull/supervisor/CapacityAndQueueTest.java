@@ -45,7 +45,8 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
 
   @Test
   void whenFullTheLeastRecentlyUsedIdleInstanceIsStopped() throws Exception {
-    ProcessShimmySupervisor s = track(builder(models("a.gguf", "b.gguf", "c.gguf"), Map.of()).maxLoadedModels(2).build());
+    ProcessShimmySupervisor s =
+        track(builder(models("a.gguf", "b.gguf", "c.gguf"), Map.of()).maxLoadedModels(2).build());
     use(s, "a");
     use(s, "b");
     Instant bUsed = instance(s, "b").lastUsed();
@@ -73,14 +74,34 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
                 .build());
     use(s, "a");
     try (Lease held = s.acquire("a", Duration.ofSeconds(5))) {
-      assertThatThrownBy(() -> s.acquire("b", Duration.ofSeconds(5))).isInstanceOf(SupervisorException.class);
+      assertThatThrownBy(() -> s.acquire("b", Duration.ofSeconds(5)))
+          .isInstanceOf(SupervisorException.class);
     }
     use(s, "b");
 
-    assertThat(registry.get("shimmy.instance.starts").tags("model", "a", "outcome", "success").counter().count()).isEqualTo(1);
-    assertThat(registry.get("shimmy.instance.cold.start").tags("model", "b").timer().count()).isEqualTo(1);
-    assertThat(registry.get("shimmy.instance.stops").tags("model", "a", "reason", "capacity").counter().count()).isEqualTo(1);
-    assertThat(registry.get("shimmy.queue.rejections").tags("model", "b", "reason", "queue-timeout").counter().count()).isEqualTo(1);
+    assertThat(
+            registry
+                .get("shimmy.instance.starts")
+                .tags("model", "a", "outcome", "success")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(registry.get("shimmy.instance.cold.start").tags("model", "b").timer().count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("shimmy.instance.stops")
+                .tags("model", "a", "reason", "capacity")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("shimmy.queue.rejections")
+                .tags("model", "b", "reason", "queue-timeout")
+                .counter()
+                .count())
+        .isEqualTo(1);
   }
 
   @Test
@@ -88,7 +109,8 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
     Path dir = tmp.resolve("models");
     FakeShimmy.writeGguf(dir.resolve("a.gguf"), 100);
     FakeShimmy.writeGguf(dir.resolve("b.gguf"), 100);
-    ProcessShimmySupervisor s = track(builder(dir, Map.of()).maxLoadedModels(5).maxLoadedBytes(150).build());
+    ProcessShimmySupervisor s =
+        track(builder(dir, Map.of()).maxLoadedModels(5).maxLoadedBytes(150).build());
     use(s, "a");
     long a = instance(s, "a").pid();
     use(s, "b");
@@ -97,9 +119,13 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
   }
 
   @Test
-  void aBusyInstanceIsNeverStoppedForRoomAndTheWaiterGetsOverloadedAfterTheQueueTimeout() throws Exception {
+  void aBusyInstanceIsNeverStoppedForRoomAndTheWaiterGetsOverloadedAfterTheQueueTimeout()
+      throws Exception {
     ProcessShimmySupervisor s =
-        track(builder(models("a.gguf", "b.gguf"), Map.of()).queueTimeout(Duration.ofMillis(500)).build());
+        track(
+            builder(models("a.gguf", "b.gguf"), Map.of())
+                .queueTimeout(Duration.ofMillis(500))
+                .build());
     Lease held = s.acquire("a", Duration.ofSeconds(60));
     long a = instance(s, "a").pid();
     long t0 = System.nanoTime();
@@ -111,20 +137,25 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
               assertThat(e.reason().httpStatus()).isEqualTo(503);
               assertThat(e.getMessage()).contains("queue");
             });
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(20));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .isBetween(Duration.ofMillis(400), Duration.ofSeconds(20));
     assertThat(alive(a)).isTrue();
     assertThat(s.instances()).extracting(InstanceState::model).containsExactly("a");
 
     CompletableFuture<String> b = new CompletableFuture<>();
-    Thread waiter = new Thread(() -> {
-      try (Lease lease = s.acquire("b", Duration.ofSeconds(60))) {
-        b.complete(lease.model());
-      } catch (RuntimeException e) {
-        b.completeExceptionally(e);
-      }
-    }, "waiter-for-b");
+    Thread waiter =
+        new Thread(
+            () -> {
+              try (Lease lease = s.acquire("b", Duration.ofSeconds(60))) {
+                b.complete(lease.model());
+              } catch (RuntimeException e) {
+                b.completeExceptionally(e);
+              }
+            },
+            "waiter-for-b");
     waiter.start();
-    Await.until("the request for b waits in the queue",
+    Await.until(
+        "the request for b waits in the queue",
         () -> b.isDone() || waiter.getState() == Thread.State.TIMED_WAITING);
     assertThat(b).isNotDone();
     held.close();
@@ -144,15 +175,20 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
                 return lease.model();
               }
             });
-    String message = Await.until(Duration.ofSeconds(20), "a request for c refused: the queue is full", () -> {
-      try {
-        s.acquire("c", Duration.ZERO).close();
-        return "";
-      } catch (SupervisorException e) {
-        assertThat(e.reason()).isEqualTo(Reason.OVERLOADED);
-        return e.getMessage();
-      }
-    }, m -> m.contains("queue is full"));
+    String message =
+        Await.until(
+            Duration.ofSeconds(20),
+            "a request for c refused: the queue is full",
+            () -> {
+              try {
+                s.acquire("c", Duration.ZERO).close();
+                return "";
+              } catch (SupervisorException e) {
+                assertThat(e.reason()).isEqualTo(Reason.OVERLOADED);
+                return e.getMessage();
+              }
+            },
+            m -> m.contains("queue is full"));
     assertThat(message).contains("queue is full");
     held.close();
     assertThat(queued.get(60, TimeUnit.SECONDS)).isEqualTo("b");
@@ -195,7 +231,8 @@ class CapacityAndQueueTest extends SupervisorsUnderTest {
 
   @Test
   void keepAliveZeroStopsAnInstanceAsSoonAsItIsIdle() throws Exception {
-    ProcessShimmySupervisor s = track(builder(models("a.gguf"), Map.of()).keepAlive(Duration.ZERO).build());
+    ProcessShimmySupervisor s =
+        track(builder(models("a.gguf"), Map.of()).keepAlive(Duration.ZERO).build());
     long pid;
     try (Lease lease = s.acquire("a", Duration.ofSeconds(60))) {
       pid = instance(s, "a").pid();

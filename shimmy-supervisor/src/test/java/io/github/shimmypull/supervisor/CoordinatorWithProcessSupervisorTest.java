@@ -46,7 +46,9 @@ class CoordinatorWithProcessSupervisorTest {
   @BeforeEach
   void setUp() throws Exception {
     FakeHuggingFace hub =
-        FakeHuggingFace.builder().file(REPO, "tiny-Q4_K_M.gguf", FakeFile.seeded(128 * 1024, 3)).build();
+        FakeHuggingFace.builder()
+            .file(REPO, "tiny-Q4_K_M.gguf", FakeFile.seeded(128 * 1024, 3))
+            .build();
     hubServer.setDispatcher(hub);
     hubServer.start(InetAddress.getByName("127.0.0.1"), 0);
     supervisor = SupervisorFixture.builder(modelDir, Map.of()).build();
@@ -77,7 +79,9 @@ class CoordinatorWithProcessSupervisorTest {
   private List<String> liveModels(String model) throws Exception {
     try (Lease lease = supervisor.acquire(model, Duration.ofSeconds(60));
         Response response =
-            SupervisorFixture.HTTP.newCall(new Request.Builder().url(lease.baseUrl() + "/v1/models").build()).execute()) {
+            SupervisorFixture.HTTP
+                .newCall(new Request.Builder().url(lease.baseUrl() + "/v1/models").build())
+                .execute()) {
       return List.of(response.body().string());
     }
   }
@@ -91,7 +95,9 @@ class CoordinatorWithProcessSupervisorTest {
     PullResult result = job.await(Duration.ofSeconds(90));
 
     assertThat(result.modelId()).isEqualTo("tiny-q4-k-m");
-    assertThat(job.events()).extracting(PullEvent::status).endsWith("discovering", "restarting", "complete");
+    assertThat(job.events())
+        .extracting(PullEvent::status)
+        .endsWith("discovering", "restarting", "complete");
     assertThat(supervisor.state().status()).isEqualTo(BackendStatus.READY);
     assertThat(supervisor.state().models()).containsExactly("tiny-q4-k-m");
     assertThat(liveModels("tiny-q4-k-m")).singleElement().asString().contains("\"tiny-q4-k-m\"");
@@ -110,11 +116,16 @@ class CoordinatorWithProcessSupervisorTest {
     SupervisorFixture.awaitState(
         supervisor, s -> s.models().contains("second"), Duration.ofSeconds(90));
     assertThat(supervisor.state().pid()).as("the running instance is untouched").isEqualTo(first);
-    assertThat(liveModels("second")).singleElement().asString().contains("\"second\"").doesNotContain("\"first\"");
+    assertThat(liveModels("second"))
+        .singleElement()
+        .asString()
+        .contains("\"second\"")
+        .doesNotContain("\"first\"");
 
     coordinator.deleteModel("first");
     assertThat(supervisor.state().models()).containsExactly("second");
     assertThat(modelDir.resolve("first.gguf")).doesNotExist();
-    assertThat(supervisor.instances()).noneMatch(i -> i.model().equals("first") && i.status() == BackendStatus.READY);
+    assertThat(supervisor.instances())
+        .noneMatch(i -> i.model().equals("first") && i.status() == BackendStatus.READY);
   }
 }

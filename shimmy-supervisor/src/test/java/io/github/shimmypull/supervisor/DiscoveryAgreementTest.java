@@ -47,12 +47,21 @@ class DiscoveryAgreementTest {
 
     List<String> scanned = ids(new ScanDiscoveryRunner().discover(dir));
     ShimmyLauncher launcher = ShimmyLauncher.newBuilder(FakeShimmy.command()).build();
-    List<String> listed = ids(new CliDiscoveryRunner(launcher, Duration.ofSeconds(60)).discover(dir));
+    List<String> listed =
+        ids(new CliDiscoveryRunner(launcher, Duration.ofSeconds(60)).discover(dir));
 
     assertThat(scanned)
         .containsExactly(
-            "big-q8-0", "depth-three", "dup", "llama-3.2-1b-instruct-q4-k-m", "my-model-v2",
-            "phi3", "phi3-lora", "qwen", "upper-case-name", "weights");
+            "big-q8-0",
+            "depth-three",
+            "dup",
+            "llama-3.2-1b-instruct-q4-k-m",
+            "my-model-v2",
+            "phi3",
+            "phi3-lora",
+            "qwen",
+            "upper-case-name",
+            "weights");
     assertThat(listed).isEqualTo(scanned);
   }
 }

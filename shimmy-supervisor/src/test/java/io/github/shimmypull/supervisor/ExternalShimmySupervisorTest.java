@@ -43,16 +43,24 @@ class ExternalShimmySupervisorTest {
           public MockResponse dispatch(RecordedRequest request) {
             String path = request.getUrl().encodedPath();
             if (path.equals("/health")) {
-              return new MockResponse.Builder().code(healthStatus).body("{\"status\":\"ok\"}").build();
+              return new MockResponse.Builder()
+                  .code(healthStatus)
+                  .body("{\"status\":\"ok\"}")
+                  .build();
             }
             if (path.equals("/v1/models")) {
               StringBuilder data = new StringBuilder();
               for (String id : models.split(",")) {
                 if (!id.isEmpty()) {
-                  data.append(data.length() == 0 ? "" : ",").append("{\"id\":\"").append(id).append("\",\"object\":\"model\"}");
+                  data.append(data.length() == 0 ? "" : ",")
+                      .append("{\"id\":\"")
+                      .append(id)
+                      .append("\",\"object\":\"model\"}");
                 }
               }
-              return new MockResponse.Builder().body("{\"object\":\"list\",\"data\":[" + data + "]}").build();
+              return new MockResponse.Builder()
+                  .body("{\"object\":\"list\",\"data\":[" + data + "]}")
+                  .build();
             }
             return new MockResponse.Builder().code(404).build();
           }
@@ -79,7 +87,9 @@ class ExternalShimmySupervisorTest {
       assertThat(lease.baseUrl()).isEqualTo(shimmy.url("/").uri());
     }
     try (Lease lease = supervisor.acquire("tiny", java.time.Duration.ofSeconds(5))) {
-      assertThat(lease.baseUrl()).as("a per-model lease is the one URL too").isEqualTo(shimmy.url("/").uri());
+      assertThat(lease.baseUrl())
+          .as("a per-model lease is the one URL too")
+          .isEqualTo(shimmy.url("/").uri());
     }
     try (Lease lease = supervisor.tryAcquire("tiny")) {
       assertThat(lease).isNotNull();
@@ -98,7 +108,8 @@ class ExternalShimmySupervisorTest {
     assertThat(down.reason()).contains("503");
     assertThatThrownBy(supervisor::acquire)
         .isInstanceOfSatisfying(
-            SupervisorException.class, e -> assertThat(e.reason()).isEqualTo(SupervisorException.Reason.NO_BACKEND))
+            SupervisorException.class,
+            e -> assertThat(e.reason()).isEqualTo(SupervisorException.Reason.NO_BACKEND))
         .hasMessageContaining("unavailable");
 
     healthStatus = 200;
@@ -168,7 +179,10 @@ class ExternalShimmySupervisorTest {
 
     supervisor.stop();
     int requestsAtStop = shimmy.getRequestCount();
-    Await.until(Duration.ofSeconds(20), "the poller thread ended", () -> ours.stream().noneMatch(Thread::isAlive));
+    Await.until(
+        Duration.ofSeconds(20),
+        "the poller thread ended",
+        () -> ours.stream().noneMatch(Thread::isAlive));
 
     assertThat(supervisor.state().status()).isEqualTo(BackendStatus.STOPPED);
     assertThat(shimmy.getRequestCount()).isLessThanOrEqualTo(requestsAtStop + 2);

@@ -85,7 +85,11 @@ class InstanceFaultsTest {
     assertThat(answer(s, "a")).contains("Hello from a");
     assertThat(answer(s, "c")).contains("Hello from c");
     InstanceState back =
-        awaitInstance(s, "b", i -> i.status() == BackendStatus.READY && i.pid() != null && i.pid() != b, Duration.ofSeconds(30));
+        awaitInstance(
+            s,
+            "b",
+            i -> i.status() == BackendStatus.READY && i.pid() != null && i.pid() != b,
+            Duration.ofSeconds(30));
     assertThat(back.restarts()).isEqualTo(1);
     assertThat(answer(s, "b")).contains("Hello from b");
     assertThat(instance(s, "a").pid()).isEqualTo(a);
@@ -95,7 +99,8 @@ class InstanceFaultsTest {
   }
 
   @Test
-  void aModelThatCrashesRightAfterEachReadyOpensItsOwnBreakerAndTheOthersKeepServing() throws Exception {
+  void aModelThatCrashesRightAfterEachReadyOpensItsOwnBreakerAndTheOthersKeepServing()
+      throws Exception {
     ProcessShimmySupervisor s =
         track(
             builder(
@@ -112,21 +117,28 @@ class InstanceFaultsTest {
     badPids.add(instance(s, "bad").pid());
 
     InstanceState failed =
-        awaitInstance(s, "bad", i -> {
-          if (i.pid() != null && !badPids.contains(i.pid())) {
-            badPids.add(i.pid());
-          }
-          return i.status() == BackendStatus.FAILED;
-        }, Duration.ofSeconds(60));
+        awaitInstance(
+            s,
+            "bad",
+            i -> {
+              if (i.pid() != null && !badPids.contains(i.pid())) {
+                badPids.add(i.pid());
+              }
+              return i.status() == BackendStatus.FAILED;
+            },
+            Duration.ofSeconds(60));
     assertThat(failed.reason()).contains("crash loop");
     assertThat(states).anyMatch(st -> st.reason() != null && st.reason().contains("bad: "));
     int restarts = failed.restarts();
     assertThat(restarts).isEqualTo(2);
     Thread.sleep(1000);
     assertThat(instance(s, "bad").status()).isEqualTo(BackendStatus.FAILED);
-    assertThat(instance(s, "bad").restarts()).as("the breaker stops the restarts").isEqualTo(restarts);
+    assertThat(instance(s, "bad").restarts())
+        .as("the breaker stops the restarts")
+        .isEqualTo(restarts);
     assertThatThrownBy(() -> s.acquire("bad", Duration.ofSeconds(5)))
-        .isInstanceOfSatisfying(SupervisorException.class, e -> assertThat(e.reason()).isEqualTo(Reason.FAILED));
+        .isInstanceOfSatisfying(
+            SupervisorException.class, e -> assertThat(e.reason()).isEqualTo(Reason.FAILED));
 
     assertThat(instance(s, "good").pid()).isEqualTo(good);
     assertThat(instance(s, "good").status()).isEqualTo(BackendStatus.READY);
@@ -153,10 +165,18 @@ class InstanceFaultsTest {
     signal("STOP", a);
 
     InstanceState degraded =
-        awaitInstance(s, "a", i -> i.reason() != null && i.reason().startsWith("degraded"), Duration.ofSeconds(30));
+        awaitInstance(
+            s,
+            "a",
+            i -> i.reason() != null && i.reason().startsWith("degraded"),
+            Duration.ofSeconds(30));
     assertThat(degraded.reason()).contains("liveness probes missed");
     InstanceState back =
-        awaitInstance(s, "a", i -> i.status() == BackendStatus.READY && i.pid() != null && i.pid() != a, Duration.ofSeconds(60));
+        awaitInstance(
+            s,
+            "a",
+            i -> i.status() == BackendStatus.READY && i.pid() != null && i.pid() != a,
+            Duration.ofSeconds(60));
     assertThat(back.restarts()).isEqualTo(1);
     assertThat(back.reason()).isNull();
     assertThat(awaitGone(a, Duration.ofSeconds(20))).isTrue();

@@ -18,7 +18,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Kills the JVM that runs a supervisor of three instances and checks that no Shimmy outlives it. */
+/**
+ * Kills the JVM that runs a supervisor of three instances and checks that no Shimmy outlives it.
+ */
 class NoOrphanTest {
 
   @TempDir Path tmp;
@@ -53,9 +55,7 @@ class NoOrphanTest {
             dir.toString(),
             watchdog);
     Process host =
-        new ProcessBuilder(cmd)
-            .redirectError(tmp.resolve("host-stderr.txt").toFile())
-            .start();
+        new ProcessBuilder(cmd).redirectError(tmp.resolve("host-stderr.txt").toFile()).start();
     hosts.add(host);
     BufferedReader out =
         new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));

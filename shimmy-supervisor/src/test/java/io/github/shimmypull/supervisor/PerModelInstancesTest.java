@@ -32,7 +32,9 @@ import org.junit.jupiter.api.Test;
 class PerModelInstancesTest extends SupervisorsUnderTest {
 
   static InstanceState instance(ProcessShimmySupervisor s, String model) {
-    return find(s, model).orElseThrow(() -> new AssertionError("no running instance of " + model + ": " + s.instances()));
+    return find(s, model)
+        .orElseThrow(
+            () -> new AssertionError("no running instance of " + model + ": " + s.instances()));
   }
 
   static Optional<InstanceState> find(ProcessShimmySupervisor s, String model) {
@@ -42,24 +44,38 @@ class PerModelInstancesTest extends SupervisorsUnderTest {
   }
 
   static InstanceState awaitInstance(
-      ProcessShimmySupervisor s, String model, Predicate<InstanceState> condition, Duration timeout) {
-    return Await.until(timeout, "the instance condition for " + model, () -> find(s, model),
-        i -> i.isPresent() && condition.test(i.get())).orElseThrow();
+      ProcessShimmySupervisor s,
+      String model,
+      Predicate<InstanceState> condition,
+      Duration timeout) {
+    return Await.until(
+            timeout,
+            "the instance condition for " + model,
+            () -> find(s, model),
+            i -> i.isPresent() && condition.test(i.get()))
+        .orElseThrow();
   }
 
   @Test
   void everyAnswerComesFromTheModelTheRequestNamed() throws Exception {
     ProcessShimmySupervisor s =
-        track(builder(models("alpha.gguf", "beta.gguf", "gamma.gguf"), Map.of()).maxLoadedModels(3).build());
+        track(
+            builder(models("alpha.gguf", "beta.gguf", "gamma.gguf"), Map.of())
+                .maxLoadedModels(3)
+                .build());
     for (int round = 0; round < 2; round++) {
       for (String model : List.of("beta", "alpha", "gamma")) {
         try (Lease lease = s.acquire(model, Duration.ofSeconds(60))) {
           assertThat(lease.model()).isEqualTo(model);
-          assertThat(chat(lease, model)).startsWith("200 ").contains("\"content\":\"Hello from " + model + "\"");
+          assertThat(chat(lease, model))
+              .startsWith("200 ")
+              .contains("\"content\":\"Hello from " + model + "\"");
         }
       }
     }
-    assertThat(s.instances()).extracting(InstanceState::model).containsExactly("alpha", "beta", "gamma");
+    assertThat(s.instances())
+        .extracting(InstanceState::model)
+        .containsExactly("alpha", "beta", "gamma");
     assertThat(s.instances()).extracting(InstanceState::pid).doesNotHaveDuplicates();
     assertThat(s.state().status()).isEqualTo(BackendStatus.READY);
     assertThat(s.state().models()).containsExactly("alpha", "beta", "gamma");
@@ -85,7 +101,8 @@ class PerModelInstancesTest extends SupervisorsUnderTest {
       Path privateDir = dirs.findFirst().orElseThrow().resolve("models");
       try (Stream<Path> files = Files.list(privateDir)) {
         assertThat(files.map(f -> f.getFileName().toString()))
-            .containsExactlyInAnyOrder("Big-Q8_0-00001-of-00002.gguf", "Big-Q8_0-00002-of-00002.gguf");
+            .containsExactlyInAnyOrder(
+                "Big-Q8_0-00001-of-00002.gguf", "Big-Q8_0-00002-of-00002.gguf");
       }
       assertThat(new ScanDiscoveryRunner().discover(privateDir))
           .extracting(DiscoveredModel::id)
@@ -95,7 +112,8 @@ class PerModelInstancesTest extends SupervisorsUnderTest {
           .extracting(DiscoveredModel::id)
           .containsExactly("big-q8-0");
     }
-    assertThat(new ScanDiscoveryRunner().discover(dir)).extracting(DiscoveredModel::id)
+    assertThat(new ScanDiscoveryRunner().discover(dir))
+        .extracting(DiscoveredModel::id)
         .as("the private directory stays out of the model directory's own scan")
         .containsExactly("big-q8-0", "other");
   }
@@ -149,8 +167,11 @@ class PerModelInstancesTest extends SupervisorsUnderTest {
   @Test
   void instancesShowEveryFieldAndTheAggregateFollowsTheMostRecentlyUsed() throws Exception {
     ProcessShimmySupervisor s =
-        track(builder(models("a.gguf", "b.gguf"), Map.of()).maxLoadedModels(2)
-            .keepAlive(Duration.ofMinutes(5)).build());
+        track(
+            builder(models("a.gguf", "b.gguf"), Map.of())
+                .maxLoadedModels(2)
+                .keepAlive(Duration.ofMinutes(5))
+                .build());
     s.load("a", Duration.ofSeconds(60));
     Lease held = s.acquire("b", Duration.ofSeconds(60));
     try {
@@ -181,7 +202,8 @@ class PerModelInstancesTest extends SupervisorsUnderTest {
 
   @Test
   void unloadDrainsAndStopsOneInstanceAndLoadStartsItAgain() throws Exception {
-    ProcessShimmySupervisor s = track(builder(models("a.gguf", "b.gguf"), Map.of()).maxLoadedModels(2).build());
+    ProcessShimmySupervisor s =
+        track(builder(models("a.gguf", "b.gguf"), Map.of()).maxLoadedModels(2).build());
     s.load("a", Duration.ofSeconds(60));
     s.load("b", Duration.ofSeconds(60));
     long a = instance(s, "a").pid();
@@ -209,7 +231,8 @@ class PerModelInstancesTest extends SupervisorsUnderTest {
                 }
               }));
     }
-    assertThat(ports.stream().map(java.util.concurrent.CompletableFuture::join).distinct()).hasSize(1);
+    assertThat(ports.stream().map(java.util.concurrent.CompletableFuture::join).distinct())
+        .hasSize(1);
     assertThat(s.state().restarts()).isZero();
     assertThat(s.instances()).hasSize(1);
   }

@@ -69,7 +69,11 @@ class ProcessShimmySupervisorTest {
 
   private void republish(Path dir, String name, int size) throws IOException {
     Path staged = FakeShimmy.writeGguf(tmp.resolve("staging").resolve(name), size);
-    Files.move(staged, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        staged,
+        dir.resolve(name),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Test
@@ -94,11 +98,16 @@ class ProcessShimmySupervisorTest {
   @Test
   void byDefaultStartLaunchesTheFirstModelsThatFitWithoutWaiting() throws Exception {
     ProcessShimmySupervisor s =
-        track(builder(models("b.gguf", "a.gguf", "c.gguf"), Map.of()).maxLoadedModels(2).warmAtStart(true).build());
+        track(
+            builder(models("b.gguf", "a.gguf", "c.gguf"), Map.of())
+                .maxLoadedModels(2)
+                .warmAtStart(true)
+                .build());
     s.start();
     assertThat(s.state().status()).isIn(BackendStatus.STARTING, BackendStatus.READY);
     awaitStatus(s, BackendStatus.READY);
-    PerModelInstancesTest.awaitInstance(s, "b", i -> i.status() == BackendStatus.READY, Duration.ofSeconds(60));
+    PerModelInstancesTest.awaitInstance(
+        s, "b", i -> i.status() == BackendStatus.READY, Duration.ofSeconds(60));
     assertThat(running(s)).containsExactly("a", "b");
   }
 
@@ -126,7 +135,9 @@ class ProcessShimmySupervisorTest {
     FakeShimmy.writeGguf(dir.resolve("b.gguf"));
     s.restart(Set.of("a", "b"), Duration.ofSeconds(60));
     assertThat(s.state().models()).containsExactly("a", "b");
-    assertThat(s.state().pid()).as("a new model does not restart a running one").isEqualTo(before.pid());
+    assertThat(s.state().pid())
+        .as("a new model does not restart a running one")
+        .isEqualTo(before.pid());
   }
 
   @Test
@@ -136,9 +147,11 @@ class ProcessShimmySupervisorTest {
         track(
             builder(dir, Map.of())
                 .discovery(
-                    d -> new ScanDiscoveryRunner().discover(d).stream()
-                        .map(m -> new DiscoveredModel("ghost", m.files(), m.sizeBytes()))
-                        .toList())
+                    d ->
+                        new ScanDiscoveryRunner()
+                            .discover(d).stream()
+                                .map(m -> new DiscoveredModel("ghost", m.files(), m.sizeBytes()))
+                                .toList())
                 .build());
     long t0 = System.nanoTime();
     assertThatThrownBy(() -> s.load("ghost", Duration.ofSeconds(60)))
@@ -220,7 +233,10 @@ class ProcessShimmySupervisorTest {
   @Test
   void aHangingStartTimesOutAndIsKilled() throws Exception {
     ProcessShimmySupervisor s =
-        track(builder(models("a.gguf"), Map.of(FakeShimmy.READY_NO_BIND, "1")).readyTimeout(Duration.ofSeconds(2)).build());
+        track(
+            builder(models("a.gguf"), Map.of(FakeShimmy.READY_NO_BIND, "1"))
+                .readyTimeout(Duration.ofSeconds(2))
+                .build());
     List<BackendState> states = SupervisorFixture.record(s);
     assertThatThrownBy(() -> s.load("a", Duration.ofSeconds(30)))
         .isInstanceOfSatisfying(
@@ -238,11 +254,13 @@ class ProcessShimmySupervisorTest {
   @Test
   void aStartThatHangsSilentlyTimesOutAndTheInstanceRetriesWithBackoff() throws Exception {
     ProcessShimmySupervisor s =
-        track(builder(models("a.gguf"), Map.of(FakeShimmy.HANG, "true")).readyTimeout(Duration.ofSeconds(1)).build());
+        track(
+            builder(models("a.gguf"), Map.of(FakeShimmy.HANG, "true"))
+                .readyTimeout(Duration.ofSeconds(1))
+                .build());
     assertThatThrownBy(() -> s.load("a", Duration.ofSeconds(30)))
         .isInstanceOfSatisfying(
-            SupervisorException.class,
-            e -> assertThat(e.reason()).isEqualTo(Reason.READY_TIMEOUT));
+            SupervisorException.class, e -> assertThat(e.reason()).isEqualTo(Reason.READY_TIMEOUT));
     assertThat(s.state().status()).isIn(BackendStatus.BACKING_OFF, BackendStatus.RESTARTING);
     assertThat(instance(s, "a").reason()).contains("did not answer GET /health");
   }
@@ -356,7 +374,8 @@ class ProcessShimmySupervisorTest {
     assertThat(tmp.resolve("models/.shimmy-pull/instances")).doesNotExist();
     assertThatThrownBy(s::acquire).isInstanceOf(SupervisorException.class);
     assertThatThrownBy(() -> s.acquire("a", Duration.ofSeconds(1)))
-        .isInstanceOfSatisfying(SupervisorException.class, e -> assertThat(e.reason()).isEqualTo(Reason.STOPPED));
+        .isInstanceOfSatisfying(
+            SupervisorException.class, e -> assertThat(e.reason()).isEqualTo(Reason.STOPPED));
     s.stop();
   }
 
@@ -416,8 +435,7 @@ class ProcessShimmySupervisorTest {
   void aMissingExecutableWinsOverAnEmptyDirectoryAndAFailingCliDiscovery() throws Exception {
     Path dir = tmp.resolve("empty");
     Files.createDirectories(dir);
-    ShimmyLauncher launcher =
-        ShimmyLauncher.newBuilder(List.of("/nonexistent/bin/shimmy")).build();
+    ShimmyLauncher launcher = ShimmyLauncher.newBuilder(List.of("/nonexistent/bin/shimmy")).build();
     ProcessShimmySupervisor s =
         track(
             ProcessShimmySupervisor.newBuilder(dir)
@@ -445,8 +463,12 @@ class ProcessShimmySupervisorTest {
         track(builder(models("ours.gguf", "theirs.gguf"), Map.of()).launcher(launcher).build());
     try (Lease lease = s.acquire("ours", Duration.ofSeconds(60))) {
       String listed = get(lease, "/v1/models");
-      assertThat(listed).contains("\"ours\"").doesNotContain("theirs").doesNotContain("other")
-          .doesNotContain("from-home").doesNotContain("tinyllama");
+      assertThat(listed)
+          .contains("\"ours\"")
+          .doesNotContain("theirs")
+          .doesNotContain("other")
+          .doesNotContain("from-home")
+          .doesNotContain("tinyllama");
     }
   }
 
@@ -455,7 +477,8 @@ class ProcessShimmySupervisorTest {
     ProcessShimmySupervisor s =
         supervisor(models("a.gguf"), Map.of(FakeShimmy.STARTUP_DELAY_MS, "300"));
     s.start();
-    CompletableFuture<Void> load = CompletableFuture.runAsync(() -> s.load("a", Duration.ofSeconds(60)));
+    CompletableFuture<Void> load =
+        CompletableFuture.runAsync(() -> s.load("a", Duration.ofSeconds(60)));
     awaitState(s, st -> st.status() == BackendStatus.STARTING, Duration.ofSeconds(10));
     assertThatThrownBy(s::acquire).isInstanceOf(SupervisorException.class);
     try (Lease lease = s.acquire(Duration.ofSeconds(60))) {
@@ -471,10 +494,11 @@ class ProcessShimmySupervisorTest {
     ProcessShimmySupervisor s =
         track(
             builder(models("a.gguf", "b.gguf"), Map.of())
-                .warmUpModel(ids -> {
-                  asked.add(ids);
-                  return ids.get(0);
-                })
+                .warmUpModel(
+                    ids -> {
+                      asked.add(ids);
+                      return ids.get(0);
+                    })
                 .build());
     s.load("b", Duration.ofSeconds(60));
     assertThat(asked).containsExactly(List.of("b"));

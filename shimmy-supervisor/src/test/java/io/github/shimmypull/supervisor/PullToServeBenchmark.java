@@ -43,7 +43,8 @@ public final class PullToServeBenchmark {
 
     FakeHuggingFace.Builder hub = FakeHuggingFace.builder();
     for (int i = 0; i < rounds; i++) {
-      hub.file("bench/model" + i + "-GGUF", "model" + i + "-Q4_K_M.gguf", FakeFile.seeded(1 << 20, i));
+      hub.file(
+          "bench/model" + i + "-GGUF", "model" + i + "-Q4_K_M.gguf", FakeFile.seeded(1 << 20, i));
     }
     try (MockWebServer server = new MockWebServer()) {
       server.setDispatcher(hub.build());
@@ -66,7 +67,8 @@ public final class PullToServeBenchmark {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (runtime.supervisor().state().status() != BackendStatus.READY) {
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("Shimmy did not become ready: " + runtime.supervisor().state());
+            throw new IllegalStateException(
+                "Shimmy did not become ready: " + runtime.supervisor().state());
           }
           Thread.sleep(10);
         }
@@ -75,7 +77,10 @@ public final class PullToServeBenchmark {
           AtomicLong downloaded = new AtomicLong();
           AtomicLong completed = new AtomicLong();
           long t0 = System.nanoTime();
-          PullJob job = runtime.coordinator().submit(ModelRef.parse("bench/model" + i + "-GGUF:Q4_K_M"), false);
+          PullJob job =
+              runtime
+                  .coordinator()
+                  .submit(ModelRef.parse("bench/model" + i + "-GGUF:Q4_K_M"), false);
           job.subscribe(
               event -> {
                 if (event instanceof PullEvent.Discovering) {
@@ -89,9 +94,13 @@ public final class PullToServeBenchmark {
           wholePull.add((completed.get() - t0) / 1e6);
         }
       }
-      System.out.println("fake shimmy spawn -> /health 200 (direct):       " + RestartBenchmark.summary(spawn));
-      System.out.println("pull: download done (discovering) -> complete:  " + RestartBenchmark.summary(publishedToServed));
-      System.out.println("pull: submit -> complete (1 MiB model):         " + RestartBenchmark.summary(wholePull));
+      System.out.println(
+          "fake shimmy spawn -> /health 200 (direct):       " + RestartBenchmark.summary(spawn));
+      System.out.println(
+          "pull: download done (discovering) -> complete:  "
+              + RestartBenchmark.summary(publishedToServed));
+      System.out.println(
+          "pull: submit -> complete (1 MiB model):         " + RestartBenchmark.summary(wholePull));
       double served = RestartBenchmark.median(publishedToServed);
       double startUp = RestartBenchmark.median(spawn);
       System.out.printf(

@@ -38,11 +38,16 @@ class RefreshTest extends SupervisorsUnderTest {
   /** Re-publishes {@code name} as a pull does: written aside, then renamed over the old file. */
   private void republish(Path dir, String name, int size) throws Exception {
     Path staged = FakeShimmy.writeGguf(tmp.resolve("staging").resolve(name), size);
-    Files.move(staged, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        staged,
+        dir.resolve(name),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Test
-  void aChangedModelIsReplacedBlueGreenUnderLoadWithoutAFailedLeaseAndTheOthersKeepTheirPids() throws Exception {
+  void aChangedModelIsReplacedBlueGreenUnderLoadWithoutAFailedLeaseAndTheOthersKeepTheirPids()
+      throws Exception {
     Path dir = models("a.gguf", "b.gguf");
     ProcessShimmySupervisor s =
         track(builder(dir, Map.of(FakeShimmy.TOKEN_DELAY_MS, "5")).maxLoadedModels(2).build());
@@ -97,13 +102,19 @@ class RefreshTest extends SupervisorsUnderTest {
     assertThat(instance(s, "b").pid()).isEqualTo(b);
     assertThat(awaitGone(a, Duration.ofSeconds(20))).isTrue();
     try (Lease lease = s.acquire("a", Duration.ofSeconds(10))) {
-      assertThat(get(lease, "/api/models")).as("the new files answer").contains("\"size_bytes\":4096");
+      assertThat(get(lease, "/api/models"))
+          .as("the new files answer")
+          .contains("\"size_bytes\":4096");
     }
-    assertThat(s.models()).filteredOn(m -> m.id().equals("a")).extracting(DiscoveredModel::sizeBytes).containsExactly(4096L);
+    assertThat(s.models())
+        .filteredOn(m -> m.id().equals("a"))
+        .extracting(DiscoveredModel::sizeBytes)
+        .containsExactly(4096L);
   }
 
   @Test
-  void aNewModelLeavesRunningInstancesUntouchedAndIsWarmedOnlyWithoutStoppingABusyOne() throws Exception {
+  void aNewModelLeavesRunningInstancesUntouchedAndIsWarmedOnlyWithoutStoppingABusyOne()
+      throws Exception {
     Path dir = models("a.gguf");
     ProcessShimmySupervisor s = track(builder(dir, Map.of()).build());
     Lease held = s.acquire("a", Duration.ofSeconds(60));
@@ -118,7 +129,9 @@ class RefreshTest extends SupervisorsUnderTest {
     held.close();
 
     s.refresh(List.of("b"), Duration.ofSeconds(60));
-    assertThat(running(s)).as("an idle instance may make room for a warm start").containsExactly("b");
+    assertThat(running(s))
+        .as("an idle instance may make room for a warm start")
+        .containsExactly("b");
     assertThat(instance(s, "b").status()).isEqualTo(BackendStatus.READY);
     assertThat(awaitGone(a, Duration.ofSeconds(20))).isTrue();
   }

@@ -80,7 +80,11 @@ public final class RestartBenchmark {
 
   private static void republish(Path root, Path dir, String name, int size) throws IOException {
     Path staged = FakeShimmy.writeGguf(root.resolve("staging").resolve(name), size);
-    Files.move(staged, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        staged,
+        dir.resolve(name),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static void load(Path root, Path dir, int replacements) throws Exception {
@@ -171,7 +175,8 @@ public final class RestartBenchmark {
   /** {@code median X ms, min Y, max Z} of durations in milliseconds. */
   static String summary(List<Double> millis) {
     return String.format(
-        "median %.0f ms, min %.0f, max %.0f", median(millis), Collections.min(millis), Collections.max(millis));
+        "median %.0f ms, min %.0f, max %.0f",
+        median(millis), Collections.min(millis), Collections.max(millis));
   }
 
   static double median(List<Double> values) {

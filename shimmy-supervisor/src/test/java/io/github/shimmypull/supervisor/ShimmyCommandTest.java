@@ -10,8 +10,8 @@ class ShimmyCommandTest {
 
   @Test
   void splitsOnRunsOfWhitespace() {
-    assertThat(ShimmyCommand.parse("  python3\t/opt/fake_shimmy.py  --x ")).containsExactly(
-        "python3", "/opt/fake_shimmy.py", "--x");
+    assertThat(ShimmyCommand.parse("  python3\t/opt/fake_shimmy.py  --x "))
+        .containsExactly("python3", "/opt/fake_shimmy.py", "--x");
   }
 
   @Test
@@ -22,8 +22,7 @@ class ShimmyCommandTest {
 
   @Test
   void doubleQuotesHonourOnlyTheirFourEscapes() {
-    assertThat(ShimmyCommand.parse("\"a \\\"b\\\" \\$x \\n\""))
-        .containsExactly("a \"b\" $x \\n");
+    assertThat(ShimmyCommand.parse("\"a \\\"b\\\" \\$x \\n\"")).containsExactly("a \"b\" $x \\n");
   }
 
   @Test

@@ -45,12 +45,18 @@ class ShimmyLauncherTest {
     assertThat(env)
         .containsOnlyKeys("PATH", "HOME", "RUST_LOG")
         .containsEntry("HOME", dir.toAbsolutePath().resolve(".shimmy-pull/home").toString());
-    ProcessBuilder pb = launcher.processBuilder(dir, ShimmyLauncher.serveArguments(4000, dir), false);
+    ProcessBuilder pb =
+        launcher.processBuilder(dir, ShimmyLauncher.serveArguments(4000, dir), false);
     assertThat(pb.command())
         .containsExactly(
-            "shimmy", "serve", "--bind", "127.0.0.1:4000", "--model-dirs",
+            "shimmy",
+            "serve",
+            "--bind",
+            "127.0.0.1:4000",
+            "--model-dirs",
             dir.toAbsolutePath().toString());
-    assertThat(pb.directory().toPath()).isEqualTo(dir.toAbsolutePath().resolve(".shimmy-pull/home"));
+    assertThat(pb.directory().toPath())
+        .isEqualTo(dir.toAbsolutePath().resolve(".shimmy-pull/home"));
     assertThat(pb.directory()).isDirectory();
   }
 
@@ -59,23 +65,31 @@ class ShimmyLauncherTest {
     Path dir = tmp.resolve("models");
     String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     assertThat(ShimmyLauncher.newBuilder(List.of(java)).build().executableProblem(dir)).isEmpty();
-    assertThat(ShimmyLauncher.newBuilder(List.of("/nonexistent/shimmy")).build().executableProblem(dir))
+    assertThat(
+            ShimmyLauncher.newBuilder(List.of("/nonexistent/shimmy"))
+                .build()
+                .executableProblem(dir))
         .hasValueSatisfying(r -> assertThat(r).contains("not found"));
     ShimmyLauncher onPath =
-        ShimmyLauncher.newBuilder(List.of("sh")).environment(Map.of("PATH", "/bin:/usr/bin")).build();
+        ShimmyLauncher.newBuilder(List.of("sh"))
+            .environment(Map.of("PATH", "/bin:/usr/bin"))
+            .build();
     assertThat(onPath.executableProblem(dir)).isEmpty();
     ShimmyLauncher missing =
         ShimmyLauncher.newBuilder(List.of("shimmy-nowhere"))
             .environment(Map.of("PATH", "/bin:/usr/bin"))
             .build();
-    assertThat(missing.executableProblem(dir)).hasValueSatisfying(r -> assertThat(r).contains("PATH"));
+    assertThat(missing.executableProblem(dir))
+        .hasValueSatisfying(r -> assertThat(r).contains("PATH"));
   }
 
   @Test
   void cliDiscoveryReportsAFailingListCommand() {
-    ShimmyLauncher launcher = ShimmyLauncher.newBuilder(List.of("/bin/sh", "-c", "echo boom >&2; exit 3", "x")).build();
+    ShimmyLauncher launcher =
+        ShimmyLauncher.newBuilder(List.of("/bin/sh", "-c", "echo boom >&2; exit 3", "x")).build();
     assertThatThrownBy(
-            () -> new CliDiscoveryRunner(launcher, Duration.ofSeconds(30)).discover(tmp.resolve("m")))
+            () ->
+                new CliDiscoveryRunner(launcher, Duration.ofSeconds(30)).discover(tmp.resolve("m")))
         .isInstanceOf(UncheckedIOException.class)
         .hasMessageContaining("exited with code 3")
         .hasMessageContaining("boom");

@@ -22,7 +22,9 @@ class ShimmyOptionsTest {
 
     assertThat(defaults.readyTimeout()).isSameAs(PullCoordinator.DEFAULT_READY_TIMEOUT);
     assertThat(defaults.maxBodyBytes()).isEqualTo(ShimmyHttpApi.DEFAULT_MAX_BODY_BYTES);
-    assertThat(defaults.diskReserveBytes()).isEqualTo(HuggingFacePuller.DEFAULT_DISK_RESERVE_BYTES).isEqualTo(1L << 30);
+    assertThat(defaults.diskReserveBytes())
+        .isEqualTo(HuggingFacePuller.DEFAULT_DISK_RESERVE_BYTES)
+        .isEqualTo(1L << 30);
     assertThat(defaults.modelDir()).isEqualTo(Path.of("./models"));
     assertThat(defaults.shimmyCommand()).containsExactly("shimmy");
     assertThat(defaults.shimmyUrl()).isNull();
@@ -52,7 +54,10 @@ class ShimmyOptionsTest {
 
     ShimmyOptions changed = options.toBuilder().maxLoadedModels(3).build();
 
-    assertThat(changed).usingRecursiveComparison().ignoringFields("maxLoadedModels").isEqualTo(options);
+    assertThat(changed)
+        .usingRecursiveComparison()
+        .ignoringFields("maxLoadedModels")
+        .isEqualTo(options);
     assertThat(changed.maxLoadedModels()).isEqualTo(3);
     assertThat(options.maxLoadedModels()).as("the original is immutable").isEqualTo(1);
     assertThat(options.toString()).doesNotContain("s3cret");
@@ -60,18 +65,25 @@ class ShimmyOptionsTest {
 
   @Test
   void theBasePathIsNormalisedOnceForEveryAdapter() {
-    assertThat(ShimmyOptions.newBuilder().basePath(" shimmy/ ").build().basePath()).isEqualTo("/shimmy");
+    assertThat(ShimmyOptions.newBuilder().basePath(" shimmy/ ").build().basePath())
+        .isEqualTo("/shimmy");
     assertThat(ShimmyOptions.newBuilder().basePath("/").build().basePath()).isEmpty();
     assertThat(ShimmyOptions.normaliseBasePath("/a/b//")).isEqualTo("/a/b");
   }
 
   @Test
   void invalidValuesAreRefusedNamingTheOption() {
-    assertThatThrownBy(() -> ShimmyOptions.newBuilder().readyTimeout(Duration.ZERO)).hasMessageContaining("readyTimeout");
-    assertThatThrownBy(() -> ShimmyOptions.newBuilder().diskReserveBytes(-1)).hasMessageContaining("diskReserveBytes");
-    assertThatThrownBy(() -> ShimmyOptions.newBuilder().maxBodyBytes(0)).hasMessageContaining("maxBodyBytes");
-    assertThatThrownBy(() -> ShimmyOptions.newBuilder().shimmyUrl(URI.create("ftp://x"))).hasMessageContaining("shimmyUrl");
-    assertThatThrownBy(() -> ShimmyOptions.newBuilder().bodyReadTimeout(Duration.ZERO)).hasMessageContaining("bodyReadTimeout");
-    assertThatThrownBy(() -> ShimmyOptions.newBuilder().pull(List.of("not a repo"))).hasMessageContaining("not a repo");
+    assertThatThrownBy(() -> ShimmyOptions.newBuilder().readyTimeout(Duration.ZERO))
+        .hasMessageContaining("readyTimeout");
+    assertThatThrownBy(() -> ShimmyOptions.newBuilder().diskReserveBytes(-1))
+        .hasMessageContaining("diskReserveBytes");
+    assertThatThrownBy(() -> ShimmyOptions.newBuilder().maxBodyBytes(0))
+        .hasMessageContaining("maxBodyBytes");
+    assertThatThrownBy(() -> ShimmyOptions.newBuilder().shimmyUrl(URI.create("ftp://x")))
+        .hasMessageContaining("shimmyUrl");
+    assertThatThrownBy(() -> ShimmyOptions.newBuilder().bodyReadTimeout(Duration.ZERO))
+        .hasMessageContaining("bodyReadTimeout");
+    assertThatThrownBy(() -> ShimmyOptions.newBuilder().pull(List.of("not a repo")))
+        .hasMessageContaining("not a repo");
   }
 }

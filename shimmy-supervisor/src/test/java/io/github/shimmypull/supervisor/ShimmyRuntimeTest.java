@@ -32,7 +32,12 @@ class ShimmyRuntimeTest {
 
   @BeforeEach
   void hub() throws Exception {
-    hub = FakeHuggingFace.builder().file(REPO, "tiny.Q4_K_M.gguf", FakeFile.seeded(32 * 1024, 7)).privateRepo(REPO).token("hf_secret").build();
+    hub =
+        FakeHuggingFace.builder()
+            .file(REPO, "tiny.Q4_K_M.gguf", FakeFile.seeded(32 * 1024, 7))
+            .privateRepo(REPO)
+            .token("hf_secret")
+            .build();
     server = new MockWebServer();
     server.setDispatcher(hub);
     server.start(InetAddress.getByName("127.0.0.1"), 0);
@@ -55,24 +60,30 @@ class ShimmyRuntimeTest {
   @Test
   void theHubEndpointAndTokenComeFromHfEndpointAndHfTokenByDefault() throws Exception {
     String endpoint = server.url("/").toString();
-    try (ShimmyRuntime runtime = runtime(Map.of("HF_ENDPOINT", endpoint, "HF_TOKEN", "hf_secret")).build()) {
+    try (ShimmyRuntime runtime =
+        runtime(Map.of("HF_ENDPOINT", endpoint, "HF_TOKEN", "hf_secret")).build()) {
       runtime.start();
       assertThat(runtime.supervisor().state().status()).isEqualTo(BackendStatus.IDLE);
 
-      PullResult result = runtime.coordinator().submit(ModelRef.parse(REPO + ":Q4_K_M"), false).await();
+      PullResult result =
+          runtime.coordinator().submit(ModelRef.parse(REPO + ":Q4_K_M"), false).await();
 
       assertThat(result.modelId()).isEqualTo("tiny.q4-k-m");
       assertThat(runtime.supervisor().state().models()).contains("tiny.q4-k-m");
-      assertThat(runtime.localModels().list()).extracting(m -> m.id()).containsExactly("tiny.q4-k-m");
+      assertThat(runtime.localModels().list())
+          .extracting(m -> m.id())
+          .containsExactly("tiny.q4-k-m");
     }
   }
 
   @Test
   void withoutTheTokenAPrivateRepoIsNotFound() {
-    try (ShimmyRuntime runtime = runtime(Map.of("HF_ENDPOINT", server.url("/").toString())).build()) {
+    try (ShimmyRuntime runtime =
+        runtime(Map.of("HF_ENDPOINT", server.url("/").toString())).build()) {
       runtime.start();
 
-      assertThatThrownBy(() -> runtime.coordinator().submit(ModelRef.parse(REPO + ":Q4_K_M"), false))
+      assertThatThrownBy(
+              () -> runtime.coordinator().submit(ModelRef.parse(REPO + ":Q4_K_M"), false))
           .isInstanceOf(PullException.class)
           .extracting(e -> ((PullException) e).reason())
           .isEqualTo(PullException.Reason.NOT_FOUND);
@@ -82,10 +93,16 @@ class ShimmyRuntimeTest {
   @Test
   void startFailsWhenADeclaredModelCannotBePulledAndShimmyIsNotStarted() {
     try (ShimmyRuntime runtime =
-        runtime(Map.of()).hfEndpoint(server.url("/").toString()).pull(List.of("acme/missing-GGUF:Q4_K_M")).build()) {
+        runtime(Map.of())
+            .hfEndpoint(server.url("/").toString())
+            .pull(List.of("acme/missing-GGUF:Q4_K_M"))
+            .build()) {
 
-      assertThatThrownBy(runtime::start).isInstanceOf(PullException.class).hasMessageContaining("acme/missing-GGUF");
-      assertThat(runtime.supervisor().state().status()).isNotIn(BackendStatus.STARTING, BackendStatus.READY);
+      assertThatThrownBy(runtime::start)
+          .isInstanceOf(PullException.class)
+          .hasMessageContaining("acme/missing-GGUF");
+      assertThat(runtime.supervisor().state().status())
+          .isNotIn(BackendStatus.STARTING, BackendStatus.READY);
     }
   }
 }

@@ -68,8 +68,8 @@ final class SupervisorFixture {
   }
 
   /**
-   * Waits for the exit of process {@code pid} (its {@link ProcessHandle#onExit()}), at most
-   * {@code timeout}; returns whether it is gone.
+   * Waits for the exit of process {@code pid} (its {@link ProcessHandle#onExit()}), at most {@code
+   * timeout}; returns whether it is gone.
    */
   static boolean awaitGone(long pid, Duration timeout) throws InterruptedException {
     Optional<ProcessHandle> process = ProcessHandle.of(pid);
@@ -101,7 +101,9 @@ final class SupervisorFixture {
   /** A non-streaming chat completion through a lease; returns "status body". */
   static String chat(Lease lease, String model) throws IOException {
     String json =
-        "{\"model\":\"" + model + "\",\"stream\":false,"
+        "{\"model\":\""
+            + model
+            + "\",\"stream\":false,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     Request request =
         new Request.Builder()

@@ -11,10 +11,10 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The one way tests wait for something to happen: poll a condition, first every
- * {@link #FIRST_POLL_INTERVAL} and less often the longer it takes (at most every
- * {@link #MAX_POLL_INTERVAL}, so a slow condition such as an HTTP probe does not load a shared CPU),
- * until it holds or a deadline passes, then fail with what was awaited and the last value seen.
+ * The one way tests wait for something to happen: poll a condition, first every {@link
+ * #FIRST_POLL_INTERVAL} and less often the longer it takes (at most every {@link
+ * #MAX_POLL_INTERVAL}, so a slow condition such as an HTTP probe does not load a shared CPU), until
+ * it holds or a deadline passes, then fail with what was awaited and the last value seen.
  *
  * <p>Tests never sleep a fixed time to prove that something happened; they await it. A condition
  * that throws {@link UncheckedIOException} counts as "not yet" (for example a server that is not
@@ -29,7 +29,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Await {
 
-  /** The timeout of the overloads without one: 30 s, generous for a CPU shared with other builds. */
+  /**
+   * The timeout of the overloads without one: 30 s, generous for a CPU shared with other builds.
+   */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
   /** The pause after the first check: 10 ms; each further pause doubles it. */
@@ -55,7 +57,10 @@ public final class Await {
     until(timeout, what, condition::getAsBoolean, Boolean::booleanValue);
   }
 
-  /** Waits until {@code accept} holds for a value of {@code value}; returns that value. At most {@link #DEFAULT_TIMEOUT}. */
+  /**
+   * Waits until {@code accept} holds for a value of {@code value}; returns that value. At most
+   * {@link #DEFAULT_TIMEOUT}.
+   */
   public static <T extends @Nullable Object> T until(
       String what, Supplier<T> value, Predicate<? super T> accept) {
     return until(DEFAULT_TIMEOUT, what, value, accept);
@@ -65,7 +70,8 @@ public final class Await {
    * Polls {@code value} until {@code accept} holds for what it returns, at most {@code timeout};
    * returns the accepted value.
    *
-   * @throws AssertionError naming {@code what} and the last value seen when none was accepted in time
+   * @throws AssertionError naming {@code what} and the last value seen when none was accepted in
+   *     time
    */
   public static <T extends @Nullable Object> T until(
       Duration timeout, String what, Supplier<T> value, Predicate<? super T> accept) {
@@ -94,8 +100,8 @@ public final class Await {
   }
 
   /**
-   * Waits until {@code latch} is open, at most {@code timeout}: for signals a test double gives
-   * (a request arrived, a connection closed).
+   * Waits until {@code latch} is open, at most {@code timeout}: for signals a test double gives (a
+   * request arrived, a connection closed).
    *
    * @throws AssertionError naming {@code what} and the remaining count when it did not open in time
    */
@@ -103,7 +109,12 @@ public final class Await {
     try {
       if (!latch.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
         throw new AssertionError(
-            "timed out after " + timeout + " awaiting " + what + "; latch count " + latch.getCount());
+            "timed out after "
+                + timeout
+                + " awaiting "
+                + what
+                + "; latch count "
+                + latch.getCount());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -21,9 +21,12 @@ public final class FakeFile {
 
   private final long size;
   private final long seed;
+
   /** The content when given; null when it is generated from {@code seed}. */
   private final byte @Nullable [] bytes;
+
   private final byte[] header;
+
   /** Computed on first use (or given by {@link #seeded(long, long, String)}). */
   private volatile @Nullable String sha256;
 
@@ -93,7 +96,9 @@ public final class FakeFile {
     return s;
   }
 
-  /** Fills {@code dst[dstOff, dstOff+len)} with the content starting at file offset {@code offset}. */
+  /**
+   * Fills {@code dst[dstOff, dstOff+len)} with the content starting at file offset {@code offset}.
+   */
   public void read(long offset, byte[] dst, int dstOff, int len) {
     if (offset < 0 || len < 0 || offset + len > size) {
       throw new IndexOutOfBoundsException("range " + offset + "+" + len + " outside " + size);

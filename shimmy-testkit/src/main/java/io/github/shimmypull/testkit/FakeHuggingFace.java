@@ -35,23 +35,23 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>{@code HEAD|GET /{repo}/resolve/{rev}/{path}} answers 302 to a CDN URL on another host
- *       name, with {@code X-Repo-Commit}, {@code X-Linked-Etag} (quoted sha256) and
- *       {@code X-Linked-Size};
- *   <li>{@code GET /cdn/{sha256}?...} serves the bytes, honouring {@code Range} (206 with
- *       {@code Content-Range}, 416 past the end);
+ *       name, with {@code X-Repo-Commit}, {@code X-Linked-Etag} (quoted sha256) and {@code
+ *       X-Linked-Size};
+ *   <li>{@code GET /cdn/{sha256}?...} serves the bytes, honouring {@code Range} (206 with {@code
+ *       Content-Range}, 416 past the end);
  *   <li>{@code /api/models/{repo}/tree/{rev}?recursive=true} (entries with {@code lfs} oid/size,
  *       paginated with {@code Link: rel="next"}), {@code /api/models/{repo}/revision/{rev}} and
  *       {@code /api/models/{repo}/refs};
  *   <li>errors with {@code X-Error-Code}: {@code RepoNotFound} (401 without a token, as the Hub
- *       does for private repos too), {@code GatedRepo}, {@code EntryNotFound},
- *       {@code RevisionNotFound}.
+ *       does for private repos too), {@code GatedRepo}, {@code EntryNotFound}, {@code
+ *       RevisionNotFound}.
  * </ul>
  *
- * <p>The CDN host is, by default, the same server under its other loopback name ({@code
- * 127.0.0.1} when the Hub was called as {@code localhost} and vice versa), so a test can check
- * that the token reaches the Hub but not the CDN. Repos have commits; {@link #commit} moves
- * {@code main} while a pull runs. {@link #inject} scripts faults for the next requests of a file,
- * and {@link #requests()} records every request.
+ * <p>The CDN host is, by default, the same server under its other loopback name ({@code 127.0.0.1}
+ * when the Hub was called as {@code localhost} and vice versa), so a test can check that the token
+ * reaches the Hub but not the CDN. Repos have commits; {@link #commit} moves {@code main} while a
+ * pull runs. {@link #inject} scripts faults for the next requests of a file, and {@link
+ * #requests()} records every request.
  *
  * <p>A hostile Hub, for hardening tests: {@link Builder#treeNextLinkHost} (pagination to another
  * host), {@link Builder#endlessTree} (a {@code Link: rel=next} on every page), {@link
@@ -90,8 +90,10 @@ public final class FakeHuggingFace extends Dispatcher {
   private final @Nullable String commitIdOverride;
   private final long cdnBytesPerSecond;
   private volatile boolean closed;
+
   /** Opens on {@link #close()}: releases stalled responses at once instead of polling a flag. */
   private final CountDownLatch closing = new CountDownLatch(1);
+
   private int commitCounter;
 
   private FakeHuggingFace(Builder b) {
@@ -152,7 +154,8 @@ public final class FakeHuggingFace extends Dispatcher {
   /** The commit {@code main} of {@code repo} points at. */
   public synchronized String head(String repo) {
     return Objects.requireNonNull(
-        Objects.requireNonNull(repos.get(repo), repo).branches.get("main"), repo + " has no commit");
+        Objects.requireNonNull(repos.get(repo), repo).branches.get("main"),
+        repo + " has no commit");
   }
 
   /** The sha256 the Hub reports for {@code path} at {@code main}. */
@@ -165,7 +168,9 @@ public final class FakeHuggingFace extends Dispatcher {
     return fileAt(repo, head(repo), path);
   }
 
-  /** Injects {@code fault} into the next {@code times} downloads of {@code path} in {@code repo}. */
+  /**
+   * Injects {@code fault} into the next {@code times} downloads of {@code path} in {@code repo}.
+   */
   public void inject(String repo, String path, HubFault fault, int times) {
     Deque<HubFault> queue = faults.computeIfAbsent(repo + "/" + path, k -> new ArrayDeque<>());
     synchronized (queue) {
@@ -187,7 +192,8 @@ public final class FakeHuggingFace extends Dispatcher {
 
   /** The CDN GETs of file bodies received so far (each is one download attempt or part). */
   public List<RecordedRequest> cdnDownloads() {
-    return requests(r -> r.getMethod().equals("GET") && r.getUrl().encodedPath().startsWith("/cdn/"));
+    return requests(
+        r -> r.getMethod().equals("GET") && r.getUrl().encodedPath().startsWith("/cdn/"));
   }
 
   public void clearRequests() {
@@ -205,8 +211,12 @@ public final class FakeHuggingFace extends Dispatcher {
   public MockResponse dispatch(RecordedRequest request) {
     MockResponse response = route(request);
     if (request.getMethod().equals("HEAD") && response.getBody() != null) {
-      // A HEAD answer has headers only; body bytes would be read as the next response's status line.
-      return new MockResponse.Builder().code(response.getCode()).headers(response.getHeaders()).build();
+      // A HEAD answer has headers only; body bytes would be read as the next response's status
+      // line.
+      return new MockResponse.Builder()
+          .code(response.getCode())
+          .headers(response.getHeaders())
+          .build();
     }
     return response;
   }
@@ -218,9 +228,14 @@ public final class FakeHuggingFace extends Dispatcher {
     if (moved != null) {
       return moved;
     }
-    if (commitIdOverride != null && s.size() >= 4 && !s.get(0).equals("api") && !s.get(0).equals("cdn")) {
-      // URLs built from the bad commit id: answer as the real commit so only the id itself is wrong.
-      String head = repos.containsKey(s.get(0) + "/" + s.get(1)) ? head(s.get(0) + "/" + s.get(1)) : null;
+    if (commitIdOverride != null
+        && s.size() >= 4
+        && !s.get(0).equals("api")
+        && !s.get(0).equals("cdn")) {
+      // URLs built from the bad commit id: answer as the real commit so only the id itself is
+      // wrong.
+      String head =
+          repos.containsKey(s.get(0) + "/" + s.get(1)) ? head(s.get(0) + "/" + s.get(1)) : null;
       if (head != null && s.get(3).equals(commitIdOverride)) {
         s = new ArrayList<>(s);
         s.set(3, head);
@@ -234,7 +249,8 @@ public final class FakeHuggingFace extends Dispatcher {
         return api(request, s.get(2) + "/" + s.get(3), s.subList(4, s.size()));
       }
       if (s.size() >= 5 && s.get(2).equals("resolve")) {
-        return resolve(request, s.get(0) + "/" + s.get(1), s.get(3), String.join("/", s.subList(4, s.size())));
+        return resolve(
+            request, s.get(0) + "/" + s.get(1), s.get(3), String.join("/", s.subList(4, s.size())));
       }
     } catch (HubError e) {
       return e.response;
@@ -255,8 +271,11 @@ public final class FakeHuggingFace extends Dispatcher {
     String path = request.getUrl().encodedPath();
     String oldPrefix = (at == 2 ? "/api/models/" : "/") + s.get(at) + "/" + s.get(at + 1);
     String query = request.getUrl().encodedQuery();
-    String location = (at == 2 ? "/api/models/" : "/") + newName + path.substring(oldPrefix.length())
-        + (query == null ? "" : "?" + query);
+    String location =
+        (at == 2 ? "/api/models/" : "/")
+            + newName
+            + path.substring(oldPrefix.length())
+            + (query == null ? "" : "?" + query);
     return new MockResponse.Builder().code(307).setHeader("Location", location).build();
   }
 
@@ -273,11 +292,17 @@ public final class FakeHuggingFace extends Dispatcher {
     if (request.getMethod().equals("GET")) {
       HubFault fault = nextFault(repoId + "/" + path, true);
       if (fault != null && fault.kind() == HubFault.Kind.STATUS) {
-        return new MockResponse.Builder().code(fault.status()).body("injected " + fault.status()).build();
+        return new MockResponse.Builder()
+            .code(fault.status())
+            .body("injected " + fault.status())
+            .build();
       }
       if (fault != null && fault.kind() == HubFault.Kind.REDIRECT) {
-        return new MockResponse.Builder().code(302).setHeader("Location", fault.text())
-            .setHeader("X-Repo-Commit", reported(commit)).build();
+        return new MockResponse.Builder()
+            .code(302)
+            .setHeader("Location", fault.text())
+            .setHeader("X-Repo-Commit", reported(commit))
+            .build();
       }
       if (fault != null) {
         return new MockResponse.Builder()
@@ -310,13 +335,17 @@ public final class FakeHuggingFace extends Dispatcher {
   private MockResponse cdn(RecordedRequest request, String sha) {
     if (request.getHeaders().get("Authorization") != null && cdnBaseUrl == null) {
       // The real CDN rejects requests carrying the Hub token next to a signed URL.
-      return new MockResponse.Builder().code(400).body("Authorization not allowed with signed URL").build();
+      return new MockResponse.Builder()
+          .code(400)
+          .body("Authorization not allowed with signed URL")
+          .build();
     }
     FakeFile file = filesBySha.get(sha);
     if (file == null) {
       return new MockResponse.Builder().code(404).body("no such object").build();
     }
-    String key = request.getUrl().queryParameter("repo") + "/" + request.getUrl().queryParameter("path");
+    String key =
+        request.getUrl().queryParameter("repo") + "/" + request.getUrl().queryParameter("path");
     HubFault fault = request.getMethod().equals("GET") ? nextFault(key, false) : null;
     long size = file.size();
     long from = 0;
@@ -324,7 +353,10 @@ public final class FakeHuggingFace extends Dispatcher {
     boolean partial = false;
     String range = request.getHeaders().get("Range");
     if (range != null && fault != null && fault.kind() == HubFault.Kind.REFUSE_RANGE) {
-      return new MockResponse.Builder().code(416).setHeader("Content-Range", "bytes */" + size).build();
+      return new MockResponse.Builder()
+          .code(416)
+          .setHeader("Content-Range", "bytes */" + size)
+          .build();
     }
     if (range != null && (fault == null || fault.kind() != HubFault.Kind.IGNORE_RANGE)) {
       Matcher m = RANGE.matcher(range.trim());
@@ -334,7 +366,10 @@ public final class FakeHuggingFace extends Dispatcher {
           to = Math.min(size - 1, Long.parseLong(m.group(2)));
         }
         if (from >= size || from > to) {
-          return new MockResponse.Builder().code(416).setHeader("Content-Range", "bytes */" + size).build();
+          return new MockResponse.Builder()
+              .code(416)
+              .setHeader("Content-Range", "bytes */" + size)
+              .build();
         }
         partial = true;
       }
@@ -356,7 +391,8 @@ public final class FakeHuggingFace extends Dispatcher {
     if (cdnBytesPerSecond > 0) {
       response.throttleBody(Math.max(1, cdnBytesPerSecond / 10), 100, TimeUnit.MILLISECONDS);
     }
-    if (fault != null && (fault.kind() == HubFault.Kind.TRUNCATE || fault.kind() == HubFault.Kind.RESET)) {
+    if (fault != null
+        && (fault.kind() == HubFault.Kind.TRUNCATE || fault.kind() == HubFault.Kind.RESET)) {
       boolean reset = fault.kind() == HubFault.Kind.RESET;
       response.onResponseEnd(new SocketEffect.CloseSocket(true, reset, reset));
     }
@@ -378,8 +414,11 @@ public final class FakeHuggingFace extends Dispatcher {
       tree = treeAt(repo, commit);
     }
     if (op.equals("revision")) {
-      StringBuilder sb = new StringBuilder("{\"id\":").append(quote(repoId)).append(",\"sha\":")
-          .append(quote(reported(commit)));
+      StringBuilder sb =
+          new StringBuilder("{\"id\":")
+              .append(quote(repoId))
+              .append(",\"sha\":")
+              .append(quote(reported(commit)));
       sb.append(",\"siblings\":[");
       String sep = "";
       for (String path : tree.keySet()) {
@@ -407,8 +446,11 @@ public final class FakeHuggingFace extends Dispatcher {
         response.body("[" + String.join(",", entries.subList(from, end)) + "]");
       }
       if (end < entries.size() || endlessTree) {
-        HttpUrl.Builder next = request.getUrl().newBuilder()
-            .setQueryParameter("cursor", Integer.toString(start + treePageSize));
+        HttpUrl.Builder next =
+            request
+                .getUrl()
+                .newBuilder()
+                .setQueryParameter("cursor", Integer.toString(start + treePageSize));
         if (treeNextLinkHost != null) {
           next.host(treeNextLinkHost);
         }
@@ -446,13 +488,26 @@ public final class FakeHuggingFace extends Dispatcher {
       }
       FakeFile f = e.getValue();
       out.add(
-          "{\"type\":\"file\",\"oid\":" + quote(gitOid(path + f.sha256())) + ",\"size\":" + f.size()
-              + ",\"lfs\":{\"oid\":" + quote(f.sha256()) + ",\"size\":" + f.size()
-              + ",\"pointerSize\":135},\"path\":" + quote(path) + "}");
+          "{\"type\":\"file\",\"oid\":"
+              + quote(gitOid(path + f.sha256()))
+              + ",\"size\":"
+              + f.size()
+              + ",\"lfs\":{\"oid\":"
+              + quote(f.sha256())
+              + ",\"size\":"
+              + f.size()
+              + ",\"pointerSize\":135},\"path\":"
+              + quote(path)
+              + "}");
     }
     List<String> result = new ArrayList<>();
     for (String dir : dirs) {
-      result.add("{\"type\":\"directory\",\"oid\":" + quote(gitOid(dir)) + ",\"size\":0,\"path\":" + quote(dir) + "}");
+      result.add(
+          "{\"type\":\"directory\",\"oid\":"
+              + quote(gitOid(dir))
+              + ",\"size\":0,\"path\":"
+              + quote(dir)
+              + "}");
     }
     result.addAll(out);
     return result;
@@ -469,8 +524,14 @@ public final class FakeHuggingFace extends Dispatcher {
   private static void appendRefs(StringBuilder sb, Map<String, String> refs, String prefix) {
     String sep = "";
     for (Map.Entry<String, String> e : refs.entrySet()) {
-      sb.append(sep).append("{\"name\":").append(quote(e.getKey())).append(",\"ref\":")
-          .append(quote(prefix + e.getKey())).append(",\"targetCommit\":").append(quote(e.getValue())).append('}');
+      sb.append(sep)
+          .append("{\"name\":")
+          .append(quote(e.getKey()))
+          .append(",\"ref\":")
+          .append(quote(prefix + e.getKey()))
+          .append(",\"targetCommit\":")
+          .append(quote(e.getValue()))
+          .append('}');
       sep = ",";
     }
   }
@@ -495,7 +556,10 @@ public final class FakeHuggingFace extends Dispatcher {
     }
     if (content && repo.gated && !authenticated) {
       throw new HubError(
-          error(auth == null ? 401 : 403, "GatedRepo", "Access to model " + repoId + " is restricted."));
+          error(
+              auth == null ? 401 : 403,
+              "GatedRepo",
+              "Access to model " + repoId + " is restricted."));
     }
     return repo;
   }
@@ -548,7 +612,11 @@ public final class FakeHuggingFace extends Dispatcher {
   }
 
   private static MockResponse json(String body) {
-    return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(body).build();
+    return new MockResponse.Builder()
+        .code(200)
+        .setHeader("Content-Type", "application/json")
+        .body(body)
+        .build();
   }
 
   private static MockResponse error(int code, @Nullable String errorCode, String message) {
@@ -619,7 +687,9 @@ public final class FakeHuggingFace extends Dispatcher {
       long limit = length;
       HubFault.Kind kind = fault == null ? null : fault.kind();
       if (fault != null
-          && (kind == HubFault.Kind.RESET || kind == HubFault.Kind.STALL || kind == HubFault.Kind.TRUNCATE)) {
+          && (kind == HubFault.Kind.RESET
+              || kind == HubFault.Kind.STALL
+              || kind == HubFault.Kind.TRUNCATE)) {
         limit = Math.min(length, fault.bytes());
       }
       long corruptAt = kind == HubFault.Kind.CORRUPT ? length / 2 : -1;
@@ -646,7 +716,9 @@ public final class FakeHuggingFace extends Dispatcher {
     }
   }
 
-  /** A valid JSON array of file entries of about {@code size} bytes, streamed (chunked, no length). */
+  /**
+   * A valid JSON array of file entries of about {@code size} bytes, streamed (chunked, no length).
+   */
   private final class HugeJsonArray implements MockResponseBody {
     private final long size;
 
@@ -661,8 +733,9 @@ public final class FakeHuggingFace extends Dispatcher {
 
     @Override
     public void writeTo(BufferedSink sink) throws IOException {
-      byte[] entry = ("{\"type\":\"file\",\"size\":1,\"path\":\"padding-" + "x".repeat(900) + ".bin\"}")
-          .getBytes(StandardCharsets.UTF_8);
+      byte[] entry =
+          ("{\"type\":\"file\",\"size\":1,\"path\":\"padding-" + "x".repeat(900) + ".bin\"}")
+              .getBytes(StandardCharsets.UTF_8);
       sink.writeUtf8("[");
       long written = 1;
       String sep = "";
@@ -694,7 +767,9 @@ public final class FakeHuggingFace extends Dispatcher {
     }
   }
 
-  /** Builder of a {@link FakeHuggingFace}; repos get one commit on {@code main} with their files. */
+  /**
+   * Builder of a {@link FakeHuggingFace}; repos get one commit on {@code main} with their files.
+   */
   public static final class Builder {
     private final Map<String, Map<String, FakeFile>> files = new LinkedHashMap<>();
     private final java.util.Set<String> gated = new java.util.HashSet<>();
@@ -720,7 +795,10 @@ public final class FakeHuggingFace extends Dispatcher {
       return this;
     }
 
-    /** Hostile: tree pagination links point at {@code host} (same port), e.g. the other loopback name. */
+    /**
+     * Hostile: tree pagination links point at {@code host} (same port), e.g. the other loopback
+     * name.
+     */
     public Builder treeNextLinkHost(String host) {
       this.treeNextLinkHost = host;
       return this;
@@ -732,7 +810,9 @@ public final class FakeHuggingFace extends Dispatcher {
       return this;
     }
 
-    /** Hostile: every tree page is a valid JSON array of about this many bytes, streamed (chunked). */
+    /**
+     * Hostile: every tree page is a valid JSON array of about this many bytes, streamed (chunked).
+     */
     public Builder treeBodyBytes(long treeBodyBytes) {
       this.treeBodyBytes = treeBodyBytes;
       return this;
@@ -744,7 +824,10 @@ public final class FakeHuggingFace extends Dispatcher {
       return this;
     }
 
-    /** Hostile: the revision API and {@code X-Repo-Commit} report this commit id instead of the real one. */
+    /**
+     * Hostile: the revision API and {@code X-Repo-Commit} report this commit id instead of the real
+     * one.
+     */
     public Builder commitIdOverride(String commitIdOverride) {
       this.commitIdOverride = commitIdOverride;
       return this;
@@ -792,7 +875,9 @@ public final class FakeHuggingFace extends Dispatcher {
       return this;
     }
 
-    /** Redirect downloads to this base URL (e.g. a second MockWebServer, or nginx for benchmarks). */
+    /**
+     * Redirect downloads to this base URL (e.g. a second MockWebServer, or nginx for benchmarks).
+     */
     public Builder cdnBaseUrl(HttpUrl cdnBaseUrl) {
       this.cdnBaseUrl = cdnBaseUrl;
       return this;

@@ -25,8 +25,8 @@ import java.util.List;
  * <ul>
  *   <li>{@value #STARTUP_DELAY_MS}: milliseconds to wait before scanning and binding (slow start)
  *   <li>{@value #TOKEN_DELAY_MS}: milliseconds to wait before each generated token
- *   <li>{@value #TOKENS}: tokens per generation (default 3, capped by {@code max_tokens}); the
- *       text cycles {@code "Hello", " from", " <pinned model id>"}
+ *   <li>{@value #TOKENS}: tokens per generation (default 3, capped by {@code max_tokens}); the text
+ *       cycles {@code "Hello", " from", " <pinned model id>"}
  *   <li>{@value #CRASH_AFTER_MS}: exit {@value #CRASH_EXIT_CODE} this many ms after binding
  *   <li>{@value #CRASH_AFTER_REQUESTS}: exit when the Nth inference request arrives (before
  *       answering it); inference = {@code /api/generate}, {@code /v1/chat/completions}, {@code
@@ -47,20 +47,28 @@ public final class FakeShimmy {
 
   /** Milliseconds to wait before the scan and bind. */
   public static final String STARTUP_DELAY_MS = "FAKE_SHIMMY_STARTUP_DELAY_MS";
+
   /** Milliseconds to wait before each generated token. */
   public static final String TOKEN_DELAY_MS = "FAKE_SHIMMY_TOKEN_DELAY_MS";
+
   /** Tokens per generation (default 3). */
   public static final String TOKENS = "FAKE_SHIMMY_TOKENS";
+
   /** Crash this many ms after binding. */
   public static final String CRASH_AFTER_MS = "FAKE_SHIMMY_CRASH_AFTER_MS";
+
   /** Crash on the Nth inference request. */
   public static final String CRASH_AFTER_REQUESTS = "FAKE_SHIMMY_CRASH_AFTER_REQUESTS";
+
   /** Exit code of a knob-triggered crash (default 101). */
   public static final String CRASH_EXIT_CODE = "FAKE_SHIMMY_CRASH_EXIT_CODE";
+
   /** {@code serve} refuses to start and exits with this code. */
   public static final String REFUSE_START = "FAKE_SHIMMY_REFUSE_START";
+
   /** {@code serve} hangs before printing or binding. */
   public static final String HANG = "FAKE_SHIMMY_HANG";
+
   /** {@code serve} prints the ready lines and then never binds. */
   public static final String READY_NO_BIND = "FAKE_SHIMMY_READY_NO_BIND";
 
@@ -119,7 +127,9 @@ public final class FakeShimmy {
     return List.copyOf(cmd);
   }
 
-  /** {@link #command()} as one string, quoted for a POSIX shell (e.g. for {@code --shimmy-command}). */
+  /**
+   * {@link #command()} as one string, quoted for a POSIX shell (e.g. for {@code --shimmy-command}).
+   */
   public static String commandLine() {
     StringBuilder sb = new StringBuilder();
     for (String part : command()) {

@@ -3,17 +3,21 @@ package io.github.shimmypull.testkit;
 import java.time.Duration;
 
 /**
- * A fault {@link FakeHuggingFace} injects into the next downloads of a file (GET of
- * {@code /resolve/...} and of the CDN body it redirects to). Body faults act on the CDN response;
- * status faults answer the Hub's resolve GET.
+ * A fault {@link FakeHuggingFace} injects into the next downloads of a file (GET of {@code
+ * /resolve/...} and of the CDN body it redirects to). Body faults act on the CDN response; status
+ * faults answer the Hub's resolve GET.
  */
 public final class HubFault {
 
   /** What kind of fault. */
   public enum Kind {
-    /** Close the connection after {@code bytes} body bytes (client sees a reset / unexpected EOF). */
+    /**
+     * Close the connection after {@code bytes} body bytes (client sees a reset / unexpected EOF).
+     */
     RESET,
-    /** Send {@code bytes} body bytes, then nothing (until the client gives up or the server closes). */
+    /**
+     * Send {@code bytes} body bytes, then nothing (until the client gives up or the server closes).
+     */
     STALL,
     /** Send the body with one byte flipped in the middle of the served range. */
     CORRUPT,
@@ -80,7 +84,9 @@ public final class HubFault {
     return new HubFault(Kind.IGNORE_RANGE, 0, 0, Duration.ZERO);
   }
 
-  /** 416 (Range Not Satisfiable) for the next CDN GET of the file when it carries a Range header. */
+  /**
+   * 416 (Range Not Satisfiable) for the next CDN GET of the file when it carries a Range header.
+   */
   public static HubFault refuseRange() {
     return new HubFault(Kind.REFUSE_RANGE, 0, 416, Duration.ZERO);
   }
@@ -95,7 +101,9 @@ public final class HubFault {
     return new HubFault(Kind.CONTENT_RANGE, 0, 206, Duration.ZERO, header);
   }
 
-  /** The Location of {@link Kind#REDIRECT} or the header of {@link Kind#CONTENT_RANGE}; else empty. */
+  /**
+   * The Location of {@link Kind#REDIRECT} or the header of {@link Kind#CONTENT_RANGE}; else empty.
+   */
   public String text() {
     return text;
   }
@@ -122,7 +130,9 @@ public final class HubFault {
 
   @Override
   public String toString() {
-    return kind + (kind == Kind.STATUS ? "(" + status + ")" : bytes > 0 ? "(" + bytes + ")"
-        : text.isEmpty() ? "" : "(" + text + ")");
+    return kind
+        + (kind == Kind.STATUS
+            ? "(" + status + ")"
+            : bytes > 0 ? "(" + bytes + ")" : text.isEmpty() ? "" : "(" + text + ")");
   }
 }

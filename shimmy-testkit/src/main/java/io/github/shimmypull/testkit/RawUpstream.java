@@ -32,23 +32,26 @@ public final class RawUpstream implements AutoCloseable {
   }
 
   public static RawUpstream start(Script script) throws IOException {
-    RawUpstream upstream = new RawUpstream(new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1")));
-    upstream.threads.submit(() -> {
-      while (!upstream.server.isClosed()) {
-        try {
-          Socket socket = upstream.server.accept();
-          upstream.threads.submit(() -> {
-            try (socket) {
-              script.run(socket);
-            } catch (IOException ignored) {
-              // scripts end connections abruptly on purpose
+    RawUpstream upstream =
+        new RawUpstream(new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1")));
+    upstream.threads.submit(
+        () -> {
+          while (!upstream.server.isClosed()) {
+            try {
+              Socket socket = upstream.server.accept();
+              upstream.threads.submit(
+                  () -> {
+                    try (socket) {
+                      script.run(socket);
+                    } catch (IOException ignored) {
+                      // scripts end connections abruptly on purpose
+                    }
+                  });
+            } catch (IOException e) {
+              return;
             }
-          });
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
+          }
+        });
     return upstream;
   }
 

@@ -30,7 +30,8 @@ class ApiListingTest {
     Path testClasses = Path.of("target/test-classes");
     classes = dir.resolve("classes");
     listing = dir.resolve("api/fixture.api");
-    try (Stream<Path> files = Files.walk(testClasses.resolve("io/github/shimmypull/testkit/apifixture"))) {
+    try (Stream<Path> files =
+        Files.walk(testClasses.resolve("io/github/shimmypull/testkit/apifixture"))) {
       for (Path file : (Iterable<Path>) files::iterator) {
         Path target = classes.resolve(testClasses.relativize(file).toString());
         if (Files.isDirectory(file)) {
@@ -88,7 +89,8 @@ class ApiListingTest {
   void aWrittenListingIsTheOneTheComparisonAccepts() throws IOException {
     ApiListing.write(classes, listing);
 
-    assertThat(Files.readAllLines(listing, StandardCharsets.UTF_8)).isEqualTo(ApiListing.of(classes));
+    assertThat(Files.readAllLines(listing, StandardCharsets.UTF_8))
+        .isEqualTo(ApiListing.of(classes));
     ApiListing.compare(classes, listing);
   }
 

@@ -25,7 +25,8 @@ class AwaitTest {
   void returnsTheFirstAcceptedValue() {
     AtomicInteger counter = new AtomicInteger();
 
-    int value = Await.until(Duration.ofSeconds(5), "a value over 4", counter::incrementAndGet, v -> v > 4);
+    int value =
+        Await.until(Duration.ofSeconds(5), "a value over 4", counter::incrementAndGet, v -> v > 4);
 
     assertThat(value).isEqualTo(5);
   }
@@ -34,8 +35,13 @@ class AwaitTest {
   void failsWithWhatWasAwaitedAndTheLastObservedValue() {
     AtomicInteger counter = new AtomicInteger();
 
-    assertThatThrownBy(() -> Await.until(Duration.ofMillis(100), "a negative count",
-        counter::incrementAndGet, v -> v < 0))
+    assertThatThrownBy(
+            () ->
+                Await.until(
+                    Duration.ofMillis(100),
+                    "a negative count",
+                    counter::incrementAndGet,
+                    v -> v < 0))
         .isInstanceOf(AssertionError.class)
         .hasMessageStartingWith("timed out after PT0.1S awaiting a negative count; last observed: ")
         .hasMessageEndingWith(": " + counter.get());
@@ -45,17 +51,26 @@ class AwaitTest {
   void anUncheckedIoExceptionCountsAsNotYetButOtherExceptionsFailAtOnce() {
     AtomicInteger polls = new AtomicInteger();
 
-    Await.until(Duration.ofSeconds(5), "the server answers", () -> {
-      if (polls.incrementAndGet() < 3) {
-        throw new UncheckedIOException(new IOException("connection refused"));
-      }
-      return true;
-    });
+    Await.until(
+        Duration.ofSeconds(5),
+        "the server answers",
+        () -> {
+          if (polls.incrementAndGet() < 3) {
+            throw new UncheckedIOException(new IOException("connection refused"));
+          }
+          return true;
+        });
     assertThat(polls).hasValue(3);
 
-    assertThatThrownBy(() -> Await.until(Duration.ofSeconds(5), "never", () -> {
-      throw new IllegalStateException("broken double");
-    })).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(
+            () ->
+                Await.until(
+                    Duration.ofSeconds(5),
+                    "never",
+                    () -> {
+                      throw new IllegalStateException("broken double");
+                    }))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -64,7 +79,8 @@ class AwaitTest {
     open.countDown();
     Await.until(Duration.ofSeconds(5), "the open latch", open);
 
-    assertThatThrownBy(() -> Await.until(Duration.ofMillis(50), "the upstream closed", new CountDownLatch(2)))
+    assertThatThrownBy(
+            () -> Await.until(Duration.ofMillis(50), "the upstream closed", new CountDownLatch(2)))
         .isInstanceOf(AssertionError.class)
         .hasMessage("timed out after PT0.05S awaiting the upstream closed; latch count 2");
   }
@@ -74,7 +90,8 @@ class AwaitTest {
     Thread.currentThread().interrupt();
     try {
       assertThatThrownBy(() -> Await.until(Duration.ofSeconds(5), "never", () -> false))
-          .isInstanceOf(AssertionError.class).hasMessage("interrupted awaiting never");
+          .isInstanceOf(AssertionError.class)
+          .hasMessage("interrupted awaiting never");
       assertThat(Thread.currentThread().isInterrupted()).isTrue();
     } finally {
       Thread.interrupted();

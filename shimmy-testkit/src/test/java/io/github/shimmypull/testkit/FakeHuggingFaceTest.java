@@ -23,14 +23,15 @@ class FakeHuggingFaceTest {
 
   @BeforeEach
   void start() throws Exception {
-    hub = FakeHuggingFace.builder()
-        .file("a/b", "dir/x-Q4_K_M.gguf", file)
-        .file("a/b", "y.gguf", FakeFile.of(new byte[] {1, 2, 3}))
-        .treePageSize(1)
-        .token("hf_t")
-        .gated("a/g")
-        .file("a/g", "g.gguf", FakeFile.seeded(10, 1))
-        .build();
+    hub =
+        FakeHuggingFace.builder()
+            .file("a/b", "dir/x-Q4_K_M.gguf", file)
+            .file("a/b", "y.gguf", FakeFile.of(new byte[] {1, 2, 3}))
+            .treePageSize(1)
+            .token("hf_t")
+            .gated("a/g")
+            .file("a/g", "g.gguf", FakeFile.seeded(10, 1))
+            .build();
     server.setDispatcher(hub);
     server.start(InetAddress.getByName("127.0.0.1"), 0);
   }
@@ -55,7 +56,8 @@ class FakeHuggingFaceTest {
       assertThat(r.header("X-Repo-Commit")).isEqualTo(hub.head("a/b")).hasSize(40);
       assertThat(r.header("X-Linked-Etag")).isEqualTo("\"" + file.sha256() + "\"");
       assertThat(r.header("X-Linked-Size")).isEqualTo("200000");
-      assertThat(r.header("Location")).startsWith("http://localhost:" + server.getPort() + "/cdn/" + file.sha256());
+      assertThat(r.header("Location"))
+          .startsWith("http://localhost:" + server.getPort() + "/cdn/" + file.sha256());
     }
   }
 
@@ -80,7 +82,11 @@ class FakeHuggingFaceTest {
   @Test
   void headErrorRepliesHaveNoBodySoTheKeepAliveConnectionStaysUsable() throws Exception {
     for (int i = 0; i < 3; i++) {
-      Request head = new Request.Builder().url("http://127.0.0.1:" + server.getPort() + "/a/g/resolve/main/g.gguf").head().build();
+      Request head =
+          new Request.Builder()
+              .url("http://127.0.0.1:" + server.getPort() + "/a/g/resolve/main/g.gguf")
+              .head()
+              .build();
       try (Response r = client.newCall(head).execute()) {
         assertThat(r.code()).isEqualTo(401);
         assertThat(r.header("X-Error-Code")).isEqualTo("GatedRepo");
@@ -89,7 +95,9 @@ class FakeHuggingFaceTest {
     }
     List<RecordedRequest> heads = hub.requests(r -> r.getMethod().equals("HEAD"));
     assertThat(heads).hasSize(3);
-    assertThat(heads).extracting(RecordedRequest::getConnectionIndex).containsOnly(heads.get(0).getConnectionIndex());
+    assertThat(heads)
+        .extracting(RecordedRequest::getConnectionIndex)
+        .containsOnly(heads.get(0).getConnectionIndex());
   }
 
   @Test
@@ -112,7 +120,8 @@ class FakeHuggingFaceTest {
       assertThat(r.header("Link")).contains("cursor=1", "rel=\"next\"");
     }
     try (Response r = get("/api/models/a/b/tree/main?recursive=true&cursor=1")) {
-      assertThat(r.body().string()).contains("\"lfs\":{\"oid\":\"" + file.sha256() + "\",\"size\":200000");
+      assertThat(r.body().string())
+          .contains("\"lfs\":{\"oid\":\"" + file.sha256() + "\",\"size\":200000");
     }
   }
 

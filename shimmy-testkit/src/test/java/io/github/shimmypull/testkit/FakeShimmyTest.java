@@ -91,16 +91,19 @@ class FakeShimmyTest {
   }
 
   private void awaitHealth(int port, Process p) {
-    Await.until(Duration.ofSeconds(30), "fake shimmy serves /health", () -> {
-      assertThat(p.isAlive()).as("fake shimmy still running").isTrue();
-      try {
-        return get(port, "/health").statusCode() == 200;
-      } catch (IOException notYet) {
-        throw new UncheckedIOException(notYet);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    Await.until(
+        Duration.ofSeconds(30),
+        "fake shimmy serves /health",
+        () -> {
+          assertThat(p.isAlive()).as("fake shimmy still running").isTrue();
+          try {
+            return get(port, "/health").statusCode() == 200;
+          } catch (IOException notYet) {
+            throw new UncheckedIOException(notYet);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
@@ -142,8 +145,10 @@ class FakeShimmyTest {
     Files.createDirectories(dir);
     Files.createSymbolicLink(dir.resolve("Linked_Model.gguf"), real);
     Files.createSymbolicLink(dir.resolve("broken.gguf"), tmp.resolve("store/missing"));
-    Files.createSymbolicLink(dir.resolve("big-00001-of-00002.gguf"), FakeShimmy.writeGguf(tmp.resolve("store/s1")));
-    Files.createSymbolicLink(dir.resolve("big-00002-of-00002.gguf"), FakeShimmy.writeGguf(tmp.resolve("store/s2")));
+    Files.createSymbolicLink(
+        dir.resolve("big-00001-of-00002.gguf"), FakeShimmy.writeGguf(tmp.resolve("store/s1")));
+    Files.createSymbolicLink(
+        dir.resolve("big-00002-of-00002.gguf"), FakeShimmy.writeGguf(tmp.resolve("store/s2")));
     Run run = run(Map.of(), "list", "--short", "--model-dirs", dir.toString());
     assertThat(run.exit()).isZero();
     assertThat(run.out().lines()).containsExactly("big", "linked-model");
@@ -153,7 +158,9 @@ class FakeShimmyTest {
   void faultModelLimitsTheCrashKnobsToAServeThatFindsThatModel() throws Exception {
     int port = freePort();
     Process p =
-        serve(models(), port,
+        serve(
+            models(),
+            port,
             Map.of(FakeShimmy.CRASH_AFTER_REQUESTS, "1", FakeShimmy.FAULT_MODEL, "not-here"));
     awaitHealth(port, p);
     String body = "{\"model\":\"phi\",\"prompt\":\"x\",\"stream\":false}";
@@ -169,7 +176,10 @@ class FakeShimmyTest {
     Run run =
         run(
             Map.of("SHIMMY_BASE_GGUF", tmp.resolve("base/base-file.gguf").toString()),
-            "list", "-s", "--model-dirs", models().toString());
+            "list",
+            "-s",
+            "--model-dirs",
+            models().toString());
     assertThat(run.out().lines())
         .containsExactly(
             "base-file", "from-cwd", "from-home", "phi", "tiny-model.q4-k-m", "tinyllama-1.1b");
@@ -182,14 +192,20 @@ class FakeShimmyTest {
     assertThat(run.exit()).isZero();
     assertThat(run.out())
         .startsWith("🔍 Refreshing model discovery...\n✅ Found 2 models:\n")
-        .contains("  phi [0MB]\n    Base: \"" + dir.resolve("sub/phi-00001-of-00002.gguf") + "\"\n");
+        .contains(
+            "  phi [0MB]\n    Base: \"" + dir.resolve("sub/phi-00001-of-00002.gguf") + "\"\n");
   }
 
   @Test
   void serveExitsOneWithThePleaseBlockWhenThereAreNoModels() throws Exception {
     Files.createDirectories(tmp.resolve("empty"));
     Run run =
-        run(Map.of(), "serve", "--bind", "127.0.0.1:" + freePort(), "--model-dirs",
+        run(
+            Map.of(),
+            "serve",
+            "--bind",
+            "127.0.0.1:" + freePort(),
+            "--model-dirs",
             tmp.resolve("empty").toString());
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.err()).startsWith("❌ No models available. Please:\n");
@@ -198,7 +214,8 @@ class FakeShimmyTest {
 
   @Test
   void serveRejectsAHostnameBindAddressWithExitOne() throws Exception {
-    Run run = run(Map.of(), "serve", "--bind", "localhost:8080", "--model-dirs", models().toString());
+    Run run =
+        run(Map.of(), "serve", "--bind", "localhost:8080", "--model-dirs", models().toString());
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.err()).startsWith("❌ Failed to resolve bind address 'localhost:8080'");
   }
@@ -208,7 +225,12 @@ class FakeShimmyTest {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
       Run run =
-          run(Map.of(), "serve", "--bind", "127.0.0.1:" + taken.getLocalPort(), "--model-dirs",
+          run(
+              Map.of(),
+              "serve",
+              "--bind",
+              "127.0.0.1:" + taken.getLocalPort(),
+              "--model-dirs",
               models().toString());
       assertThat(run.exit()).isEqualTo(1);
       assertThat(run.out()).contains("✅ Ready to serve requests");
@@ -238,7 +260,9 @@ class FakeShimmyTest {
     String out = Files.readString(tmp.resolve("out-" + port + ".txt"));
     assertThat(out)
         .contains(
-            "🚀 Starting server on 127.0.0.1:" + port + "\n📦 Models: 2 available\n"
+            "🚀 Starting server on 127.0.0.1:"
+                + port
+                + "\n📦 Models: 2 available\n"
                 + "✅ Ready to serve requests\n");
   }
 
@@ -248,7 +272,9 @@ class FakeShimmyTest {
     Process p = serve(models(), port, Map.of());
     awaitHealth(port, p);
     HttpResponse<String> r =
-        post(port, "/v1/chat/completions",
+        post(
+            port,
+            "/v1/chat/completions",
             "{\"model\":\"phi\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type")).contains("text/event-stream");
@@ -259,10 +285,12 @@ class FakeShimmyTest {
             "data: \\{\"id\":\"chatcmpl-[0-9a-f]{32}\",\"object\":\"chat.completion.chunk\",\"created\":\\d+,"
                 + "\"model\":\"phi\",\"choices\":\\[\\{\"index\":0,\"delta\":\\{\"content\":null,"
                 + "\"role\":\"assistant\"\\},\"finish_reason\":null\\}\\]\\}");
-    assertThat(events[1]).contains("\"delta\":{\"content\":\"Hello\",\"role\":null},\"finish_reason\":null");
+    assertThat(events[1])
+        .contains("\"delta\":{\"content\":\"Hello\",\"role\":null},\"finish_reason\":null");
     assertThat(events[2]).contains("\"delta\":{\"content\":\" from\",\"role\":null}");
     assertThat(events[3]).contains("\"delta\":{\"content\":\" phi\",\"role\":null}");
-    assertThat(events[4]).contains("\"delta\":{\"content\":null,\"role\":null},\"finish_reason\":\"stop\"");
+    assertThat(events[4])
+        .contains("\"delta\":{\"content\":null,\"role\":null},\"finish_reason\":\"stop\"");
     assertThat(events[5]).isEqualTo("data: [DONE]");
   }
 
@@ -272,12 +300,18 @@ class FakeShimmyTest {
     Process p = serve(models(), port, Map.of());
     awaitHealth(port, p);
     HttpResponse<String> first =
-        post(port, "/v1/chat/completions",
+        post(
+            port,
+            "/v1/chat/completions",
             "{\"model\":\"phi\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     HttpResponse<String> second =
-        post(port, "/v1/chat/completions",
+        post(
+            port,
+            "/v1/chat/completions",
             "{\"model\":\"tiny-model.q4-k-m\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-    assertThat(first.body()).contains("\"content\":\"Hello from phi\"").contains("\"model\":\"phi\"");
+    assertThat(first.body())
+        .contains("\"content\":\"Hello from phi\"")
+        .contains("\"model\":\"phi\"");
     assertThat(second.body())
         .contains("\"content\":\"Hello from phi\"")
         .contains("\"model\":\"tiny-model.q4-k-m\"");
@@ -289,7 +323,9 @@ class FakeShimmyTest {
     Process p = serve(models(), port, Map.of());
     awaitHealth(port, p);
     HttpResponse<String> chat =
-        post(port, "/v1/chat/completions",
+        post(
+            port,
+            "/v1/chat/completions",
             "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(chat.statusCode()).isEqualTo(404);
     assertThat(chat.body())
@@ -313,10 +349,14 @@ class FakeShimmyTest {
     awaitHealth(port, p);
     assertThat(post(port, "/api/generate", "{\"model\":\"phi\",\"prompt\":\"x\"}").body())
         .isEqualTo("data: Hello\n\ndata:  from\n\ndata:  phi\n\ndata: [DONE]\n\n");
-    assertThat(post(port, "/api/generate", "{\"model\":\"phi\",\"prompt\":\"x\",\"stream\":false}").body())
+    assertThat(
+            post(port, "/api/generate", "{\"model\":\"phi\",\"prompt\":\"x\",\"stream\":false}")
+                .body())
         .isEqualTo("{\"response\":\"Hello from phi\"}");
     HttpResponse<String> completion =
-        post(port, "/v1/completions",
+        post(
+            port,
+            "/v1/completions",
             "{\"model\":\"phi\",\"prompt\":\"say hi\",\"stream\":true,\"max_tokens\":1}");
     assertThat(completion.body())
         .contains("\"text\":\"Hello\"")
@@ -328,7 +368,9 @@ class FakeShimmyTest {
   void crashAfterRequestsExitsWithTheConfiguredCode() throws Exception {
     int port = freePort();
     Process p =
-        serve(models(), port,
+        serve(
+            models(),
+            port,
             Map.of(FakeShimmy.CRASH_AFTER_REQUESTS, "2", FakeShimmy.CRASH_EXIT_CODE, "42"));
     awaitHealth(port, p);
     String body = "{\"model\":\"phi\",\"prompt\":\"x\",\"stream\":false}";
@@ -343,18 +385,28 @@ class FakeShimmyTest {
   }
 
   @Test
-  void crashMidStreamOnSendsTheFirstTokenOfAMatchingStreamThenExitsAndServesOtherRequests() throws Exception {
+  void crashMidStreamOnSendsTheFirstTokenOfAMatchingStreamThenExitsAndServesOtherRequests()
+      throws Exception {
     int port = freePort();
     Process p =
-        serve(models(), port, Map.of(FakeShimmy.CRASH_MID_STREAM_ON, "boom", FakeShimmy.CRASH_EXIT_CODE, "42"));
+        serve(
+            models(),
+            port,
+            Map.of(FakeShimmy.CRASH_MID_STREAM_ON, "boom", FakeShimmy.CRASH_EXIT_CODE, "42"));
     awaitHealth(port, p);
 
     HttpResponse<String> ordinary =
-        post(port, "/v1/chat/completions", "{\"model\":\"phi\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        post(
+            port,
+            "/v1/chat/completions",
+            "{\"model\":\"phi\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     String received = "";
     try {
       received =
-          post(port, "/v1/chat/completions", "{\"model\":\"phi\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"boom\"}]}")
+          post(
+                  port,
+                  "/v1/chat/completions",
+                  "{\"model\":\"phi\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"boom\"}]}")
               .body();
     } catch (IOException expected) {
       // the stream broke off: the process died after the first token
@@ -397,13 +449,16 @@ class FakeShimmyTest {
     int port = freePort();
     Process p = serve(models(), port, Map.of(FakeShimmy.READY_NO_BIND, "true"));
     Path log = tmp.resolve("out-" + port + ".txt");
-    Await.until(Duration.ofSeconds(30), "the ready lines in the log", () -> {
-      try {
-        return Files.readString(log).contains("GET  /v1/models");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+    Await.until(
+        Duration.ofSeconds(30),
+        "the ready lines in the log",
+        () -> {
+          try {
+            return Files.readString(log).contains("GET  /v1/models");
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
     assertThat(Files.readString(log)).contains("Ready to serve requests");
     Thread.sleep(300);
     assertThat(p.isAlive()).isTrue();

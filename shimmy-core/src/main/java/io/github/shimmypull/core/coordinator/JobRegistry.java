@@ -19,8 +19,8 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Who holds the model directory: the running pull (one at a time), another operation (a delete,
- * a reconcile) or another process (the directory lock), and the ended jobs kept for status queries.
+ * Who holds the model directory: the running pull (one at a time), another operation (a delete, a
+ * reconcile) or another process (the directory lock), and the ended jobs kept for status queries.
  * Decides admission and words the conflicts.
  */
 final class JobRegistry {
@@ -136,7 +136,8 @@ final class JobRegistry {
    *
    * @throws PullException CONFLICT when the directory stayed busy
    */
-  ModelDirectoryLock.Held awaitPreloadLock(String model, Duration wait) throws InterruptedException {
+  ModelDirectoryLock.Held awaitPreloadLock(String model, Duration wait)
+      throws InterruptedException {
     ModelDirectoryLock.Held held = lock.acquire(holder("preload", model, null), wait);
     if (held == null) {
       throw new PullException(
@@ -176,11 +177,22 @@ final class JobRegistry {
     PullProgress p = active.progress();
     String progress =
         p.overallTotal() > 0
-            ? String.format(Locale.ROOT, ", %d%% of %d bytes", p.overallCompleted() * 100 / p.overallTotal(), p.overallTotal())
+            ? String.format(
+                Locale.ROOT,
+                ", %d%% of %d bytes",
+                p.overallCompleted() * 100 / p.overallTotal(),
+                p.overallTotal())
             : "";
     return new PullException(
         Reason.CONFLICT,
-        "another pull is running: " + active.model() + " (job " + active.id() + ", " + active.phase() + progress + ")",
+        "another pull is running: "
+            + active.model()
+            + " (job "
+            + active.id()
+            + ", "
+            + active.phase()
+            + progress
+            + ")",
         null,
         Map.of("running", WireFormat.job(active)));
   }
@@ -207,7 +219,10 @@ final class JobRegistry {
     Map<String, Object> running = new LinkedHashMap<>();
     running.put("operation", operation);
     return new PullException(
-        Reason.CONFLICT, "the model directory is busy: " + operation, null, Map.of("running", running));
+        Reason.CONFLICT,
+        "the model directory is busy: " + operation,
+        null,
+        Map.of("running", running));
   }
 
   private PullException otherProcessConflict() {
@@ -223,8 +238,13 @@ final class JobRegistry {
     if (holder.isEmpty()) {
       return "unknown holder of the lock file";
     }
-    return holder.get("operation") + " of " + holder.get("model") + " by pid " + holder.get("pid")
-        + " since " + holder.get("started_at");
+    return holder.get("operation")
+        + " of "
+        + holder.get("model")
+        + " by pid "
+        + holder.get("pid")
+        + " since "
+        + holder.get("started_at");
   }
 
   private Map<String, Object> holder(String op, String model, @Nullable String jobId) {

@@ -18,9 +18,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The one-operation-at-a-time lock of a model directory, across threads and processes: an
- * in-process owner plus {@link FileChannel#tryLock()} on {@code <model-dir>/.shimmy-pull/pull.lock}.
- * While held, the lock file names the holder (pid, what it does, since when) as JSON so that a
- * second process can say who is busy. The file is never deleted (that would race with lockers).
+ * in-process owner plus {@link FileChannel#tryLock()} on {@code
+ * <model-dir>/.shimmy-pull/pull.lock}. While held, the lock file names the holder (pid, what it
+ * does, since when) as JSON so that a second process can say who is busy. The file is never deleted
+ * (that would race with lockers).
  *
  * <p>{@link PullCoordinator} takes it for every pull, delete and preload; a tool that writes into
  * the same model directory from another process (the server jar's {@code pull} command) takes it
@@ -67,7 +68,10 @@ public final class ModelDirectoryLock {
       Files.createDirectories(lockFile.getParent());
       channel =
           FileChannel.open(
-              lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+              lockFile,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
       FileLock fileLock;
       try {
         fileLock = channel.tryLock();
@@ -85,7 +89,8 @@ public final class ModelDirectoryLock {
       return held;
     } catch (IOException e) {
       closeQuietly(channel);
-      throw new UncheckedIOException("cannot lock " + lockFile + ": " + ModelDirCheck.describe(e), e);
+      throw new UncheckedIOException(
+          "cannot lock " + lockFile + ": " + ModelDirCheck.describe(e), e);
     }
   }
 

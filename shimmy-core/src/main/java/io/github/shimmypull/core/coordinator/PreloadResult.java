@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  * @param result what was published (or found present and verified), or null on failure
  * @param error why the model could not be made present, or null on success
  */
-public record PreloadResult(ModelRef ref, @Nullable PullResult result, @Nullable PullException error) {
+public record PreloadResult(
+    ModelRef ref, @Nullable PullResult result, @Nullable PullException error) {
 
   /** Whether the model is present and verified. */
   public boolean succeeded() {

@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides whether a pull request names the model the running pull pulls, so that it attaches to
- * the running job instead of conflicting with it.
+ * Decides whether a pull request names the model the running pull pulls, so that it attaches to the
+ * running job instead of conflicting with it.
  */
 final class PullAttachment {
 
@@ -39,7 +39,8 @@ final class PullAttachment {
     boolean sameRevision =
         revision == null
             ? other.revision() == null
-            : revision.equals(other.revision()) || (prepared != null && revision.equals(prepared.commit()));
+            : revision.equals(other.revision())
+                || (prepared != null && revision.equals(prepared.commit()));
     if (!sameRevision) {
       return false;
     }
@@ -68,8 +69,8 @@ final class PullAttachment {
   }
 
   /**
-   * Resolves a request for the repo of the running pull written another way ({@code owner/repo}
-   * for its default tag, a file instead of a tag, {@code @main}, {@code hf.co/...}, another letter
+   * Resolves a request for the repo of the running pull written another way ({@code owner/repo} for
+   * its default tag, a file instead of a tag, {@code @main}, {@code hf.co/...}, another letter
    * case): once the running pull is resolved too (waiting for it while it resolves), the request
    * attaches when both name the same files at the same commit. Anything else, a failed resolution
    * of the request included, is the conflict the lock check (which comes before resolution)
@@ -83,7 +84,11 @@ final class PullAttachment {
     try {
       running = active.awaitPrepared();
     } catch (PullException e) {
-      LOG.debug("{} did not resolve ({}); submitting {} on its own", active, e.getMessage(), request.ref());
+      LOG.debug(
+          "{} did not resolve ({}); submitting {} on its own",
+          active,
+          e.getMessage(),
+          request.ref());
       awaitEnd(active);
       return null;
     } catch (InterruptedException e) {
@@ -111,7 +116,10 @@ final class PullAttachment {
   private static boolean sameFiles(PreparedPull a, PreparedPull b) {
     return a.ref().repo().equalsIgnoreCase(b.ref().repo())
         && a.commit().equals(b.commit())
-        && a.files().stream().map(f -> f.path()).toList().equals(b.files().stream().map(f -> f.path()).toList());
+        && a.files().stream()
+            .map(f -> f.path())
+            .toList()
+            .equals(b.files().stream().map(f -> f.path()).toList());
   }
 
   /** Waits until {@code job} has ended and left the running slot. */

@@ -41,19 +41,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>One Shimmy per model.</b> Nothing here restarts a running instance of another model: a
  * pull, a delete or a file change calls {@link ShimmySupervisor#refresh}, which replaces only the
- * instance whose files changed (blue-green, drained) and stops the instance of a removed model. Framework-neutral: {@code
- * ShimmyHttpApi} puts HTTP in front of it.
+ * instance whose files changed (blue-green, drained) and stops the instance of a removed model.
+ * Framework-neutral: {@code ShimmyHttpApi} puts HTTP in front of it.
  *
  * <p><b>One operation at a time.</b> A pull, a delete or a reconcile holds the directory lock: an
  * in-process owner plus a {@link java.nio.channels.FileChannel#tryLock() file lock} on {@code
  * <model-dir>/.shimmy-pull/pull.lock}, so several processes sharing the directory (replicas on a
- * shared volume, an init container) never pull at the same time either. A request for another
- * model while a pull runs fails with {@link Reason#CONFLICT} naming the running job; a request for
- * the same model attaches to the running job.
+ * shared volume, an init container) never pull at the same time either. A request for another model
+ * while a pull runs fails with {@link Reason#CONFLICT} naming the running job; a request for the
+ * same model attaches to the running job.
  *
- * <p><b>Lifecycle.</b> {@link #preload} (optional) → {@link #start()} (starts the supervisor and the
- * directory watcher) → {@link #submit}… → {@link #close()} (cancels a running pull keeping its
+ * <p><b>Lifecycle.</b> {@link #preload} (optional) → {@link #start()} (starts the supervisor and
+ * the directory watcher) → {@link #submit}… → {@link #close()} (cancels a running pull keeping its
  * partial, stops the watcher and the supervisor). *
+ *
  * <p>This class is the facade and the wiring: the job registry and the pull execution are
  * package-private classes here, model serving, quarantine and the reconciler are in {@code
  * coordinator.internal}.
@@ -62,14 +63,21 @@ public final class PullCoordinator implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(PullCoordinator.class);
 
-  /** Default for {@link Builder#readyTimeout}: how long a new or replaced instance may take to serve. */
+  /**
+   * Default for {@link Builder#readyTimeout}: how long a new or replaced instance may take to
+   * serve.
+   */
   public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(120);
+
   /** Default for {@link Builder#recentJobs}: how many ended jobs are kept for status queries. */
   public static final int DEFAULT_RECENT_JOBS = 10;
+
   /** Default for {@link Builder#watchDebounce}: a change must be stable this long. */
   public static final Duration DEFAULT_WATCH_DEBOUNCE = Duration.ofSeconds(2);
+
   /** Default for {@link Builder#scanInterval}: the periodic scan behind the watcher. */
   public static final Duration DEFAULT_SCAN_INTERVAL = Duration.ofSeconds(30);
+
   /** Default for {@link Builder#preloadLockWait}: how long a preload waits for another process. */
   public static final Duration DEFAULT_PRELOAD_LOCK_WAIT = Duration.ofMinutes(60);
 
@@ -107,7 +115,12 @@ public final class PullCoordinator implements AutoCloseable {
     this.serving = new ModelServing(modelDir, discovery, supervisor, readyTimeout, metrics);
     this.reconciler =
         new DirectoryReconciler(
-            modelDir, supervisor, serving, registry::tryBeginReconcile, b.watchDebounce, b.scanInterval);
+            modelDir,
+            supervisor,
+            serving,
+            registry::tryBeginReconcile,
+            b.watchDebounce,
+            b.scanInterval);
     this.execution =
         new PullExecution(
             puller,
@@ -210,7 +223,8 @@ public final class PullCoordinator implements AutoCloseable {
    * @throws PullException NOT_FOUND when no pull is running
    */
   public PullJob cancel(boolean discardPartial) {
-    PullJob job = current().orElseThrow(() -> new PullException(Reason.NOT_FOUND, "no pull is running"));
+    PullJob job =
+        current().orElseThrow(() -> new PullException(Reason.NOT_FOUND, "no pull is running"));
     LOG.info("cancelling {} (discard partial: {})", job, discardPartial);
     job.cancellation().cancel(discardPartial);
     return job;
@@ -226,14 +240,15 @@ public final class PullCoordinator implements AutoCloseable {
    * drained and stopped; instances of other models are not touched.
    *
    * @return the deleted model
-   * @throws PullException NOT_FOUND when there is no such model, CONFLICT while a pull runs, BACKEND
-   *     when the supervisor failed to refresh (the files are gone regardless)
+   * @throws PullException NOT_FOUND when there is no such model, CONFLICT while a pull runs,
+   *     BACKEND when the supervisor failed to refresh (the files are gone regardless)
    */
   public LocalModel deleteModel(String id) {
     DirectoryOperation operation = registry.beginDelete(id);
     try {
       LocalModel deleted = localModels.delete(id);
-      LOG.info("deleted model {} ({}, {} bytes)", deleted.id(), deleted.files(), deleted.sizeBytes());
+      LOG.info(
+          "deleted model {} ({}, {} bytes)", deleted.id(), deleted.files(), deleted.sizeBytes());
       serving.refresh(Set.of(), "delete");
       reconciler.markHandled();
       return deleted;
@@ -260,9 +275,9 @@ public final class PullCoordinator implements AutoCloseable {
   /**
    * Makes sure each model is present and verified before Shimmy starts (call before {@link
    * #start()}): pulls what is missing, skips what is present. The supervisor is not asked to
-   * refresh: it discovers the directory when it starts. Waits up to
-   * {@code preloadLockWait} for a pull of another process on the same directory. Failures are
-   * logged and reported; the remaining models are still preloaded.
+   * refresh: it discovers the directory when it starts. Waits up to {@code preloadLockWait} for a
+   * pull of another process on the same directory. Failures are logged and reported; the remaining
+   * models are still preloaded.
    */
   public List<PreloadResult> preload(List<ModelRef> refs) {
     return execution.preload(refs);

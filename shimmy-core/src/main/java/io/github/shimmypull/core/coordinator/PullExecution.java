@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a pull from the request to the model being servable: admission (attach or conflict),
- * resolution in the caller's thread, then download, publication and serving in the background,
- * with the quarantine of a model Shimmy cannot start with. Also runs preloads.
+ * resolution in the caller's thread, then download, publication and serving in the background, with
+ * the quarantine of a model Shimmy cannot start with. Also runs preloads.
  */
 final class PullExecution {
 
@@ -104,20 +104,27 @@ final class PullExecution {
     job.prepared(prepared);
     LOG.info(
         "pull {}: {} resolved to {}@{} ({} file(s), {} bytes to download) as model {}",
-        job.id(), ref, ref.repo(), prepared.commit(), prepared.files().size(),
-        prepared.bytesToDownload(), prepared.modelId());
+        job.id(),
+        ref,
+        ref.repo(),
+        prepared.commit(),
+        prepared.files().size(),
+        prepared.bytesToDownload(),
+        prepared.modelId());
     try {
       executor.execute(() -> run(job, prepared, held, startNanos));
     } catch (RuntimeException e) {
       PullException failure =
-          new PullException(registry.isClosed() ? Reason.BACKEND : Reason.IO, "cannot start the pull: " + e, e);
+          new PullException(
+              registry.isClosed() ? Reason.BACKEND : Reason.IO, "cannot start the pull: " + e, e);
       finish(job, held, null, failure, startNanos);
       throw failure;
     }
     return job;
   }
 
-  private void run(PullJob job, PreparedPull prepared, ModelDirectoryLock.Held held, long startNanos) {
+  private void run(
+      PullJob job, PreparedPull prepared, ModelDirectoryLock.Held held, long startNanos) {
     PullResult result = null;
     PullException failure = null;
     List<String> servingBefore = List.of();
@@ -127,7 +134,12 @@ final class PullExecution {
       metrics.phase("download", Duration.ofNanos(System.nanoTime() - phaseStart));
       LOG.info(
           "pull {}: published {} ({} bytes, sha256 {}, commit {}, downloaded: {})",
-          job.id(), result.files(), result.sizeBytes(), result.sha256(), result.revision(), result.downloaded());
+          job.id(),
+          result.files(),
+          result.sizeBytes(),
+          result.sha256(),
+          result.revision(),
+          result.downloaded());
       servingBefore = serving.stillServing();
       serving.serve(job.id(), result, job::emit);
     } catch (RuntimeException e) {
@@ -141,7 +153,12 @@ final class PullExecution {
             quarantined != null
                 ? " was moved to " + quarantined + " because Shimmy cannot start with it: "
                 : " is published in the model directory, but ";
-        f = new PullException(f.reason(), String.join(", ", result.files()) + where + f.getMessage(), f, f.details());
+        f =
+            new PullException(
+                f.reason(),
+                String.join(", ", result.files()) + where + f.getMessage(),
+                f,
+                f.details());
       }
       failure = f;
     }
@@ -170,12 +187,25 @@ final class PullExecution {
     }
     metrics.pullEnded(failure, elapsed);
     if (failure == null && result != null) {
-      LOG.info("pull {}: {} is served as '{}' after {} ms", job.id(), job.model(), result.modelId(), elapsed.toMillis());
+      LOG.info(
+          "pull {}: {} is served as '{}' after {} ms",
+          job.id(),
+          job.model(),
+          result.modelId(),
+          elapsed.toMillis());
       job.complete(result, clock.instant());
     } else {
       PullException f =
-          failure != null ? failure : new PullException(Reason.IO, "the pull ended without a result");
-      LOG.warn("pull {}: {} failed after {} ms: {} ({})", job.id(), job.model(), elapsed.toMillis(), f.getMessage(), f.reason().code());
+          failure != null
+              ? failure
+              : new PullException(Reason.IO, "the pull ended without a result");
+      LOG.warn(
+          "pull {}: {} failed after {} ms: {} ({})",
+          job.id(),
+          job.model(),
+          elapsed.toMillis(),
+          f.getMessage(),
+          f.reason().code());
       job.fail(f, clock.instant());
     }
   }
@@ -191,9 +221,19 @@ final class PullExecution {
       try {
         held = registry.awaitPreloadLock(ref.toString(), preloadLockWait);
         PreparedPull prepared = puller.prepare(ref, false);
-        LOG.info("preload: {} resolved to {}@{}, {} bytes to download", ref, ref.repo(), prepared.commit(), prepared.bytesToDownload());
+        LOG.info(
+            "preload: {} resolved to {}@{}, {} bytes to download",
+            ref,
+            ref.repo(),
+            prepared.commit(),
+            prepared.bytesToDownload());
         result = puller.pull(prepared, progressLogger(ref), new PullCancellation());
-        LOG.info("preload: {} is present as {} ({} bytes, sha256 {})", ref, result.files(), result.sizeBytes(), result.sha256());
+        LOG.info(
+            "preload: {} is present as {} ({} bytes, sha256 {})",
+            ref,
+            result.files(),
+            result.sizeBytes(),
+            result.sha256());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         failure = new PullException(Reason.CANCELLED, "preload of " + ref + " interrupted");
@@ -205,7 +245,8 @@ final class PullExecution {
         }
       }
       if (failure != null) {
-        LOG.error("preload: {} failed: {} ({})", ref, failure.getMessage(), failure.reason().code());
+        LOG.error(
+            "preload: {} failed: {} ({})", ref, failure.getMessage(), failure.reason().code());
       }
       metrics.pullEnded(failure, Duration.ofNanos(System.nanoTime() - startNanos));
       results.add(new PreloadResult(ref, result, failure));
@@ -223,7 +264,9 @@ final class PullExecution {
         int decile = (int) (d.overallCompleted() * 10 / d.overallTotal());
         if (decile != lastDecile[0]) {
           lastDecile[0] = decile;
-          LOG.info("preload: {} {}% ({} of {} bytes)", ref, decile * 10, d.overallCompleted(), d.overallTotal());
+          LOG.info(
+              "preload: {} {}% ({} of {} bytes)",
+              ref, decile * 10, d.overallCompleted(), d.overallTotal());
         }
       }
     };

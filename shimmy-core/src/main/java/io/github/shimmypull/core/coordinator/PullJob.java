@@ -100,7 +100,10 @@ public final class PullJob {
     return force;
   }
 
-  /** The id Shimmy will serve the model under, once resolved; null before or after a failed resolution. */
+  /**
+   * The id Shimmy will serve the model under, once resolved; null before or after a failed
+   * resolution.
+   */
   public @Nullable String modelId() {
     PreparedPull p = preparedPull();
     return p == null ? null : p.modelId();
@@ -233,7 +236,9 @@ public final class PullJob {
       return;
     }
     if (event instanceof PullEvent.Downloading d) {
-      progress = new PullProgress(d.file(), d.total(), d.completed(), d.overallTotal(), d.overallCompleted());
+      progress =
+          new PullProgress(
+              d.file(), d.total(), d.completed(), d.overallTotal(), d.overallCompleted());
       if (!history.isEmpty() && history.get(history.size() - 1) instanceof PullEvent.Downloading) {
         history.set(history.size() - 1, event);
       } else {
@@ -270,8 +275,7 @@ public final class PullJob {
     error = failure;
     endedAt = now;
     phase = event.status();
-    state =
-        failure.reason() == PullException.Reason.CANCELLED ? State.CANCELLED : State.FAILED;
+    state = failure.reason() == PullException.Reason.CANCELLED ? State.CANCELLED : State.FAILED;
     deliver(event);
     listeners.clear();
     outcome.completeExceptionally(failure);
@@ -282,7 +286,11 @@ public final class PullJob {
       try {
         listener.onEvent(event);
       } catch (RuntimeException e) {
-        LOG.warn("dropping a listener of pull {} that failed on a {} event: {}", id, event.status(), e.toString());
+        LOG.warn(
+            "dropping a listener of pull {} that failed on a {} event: {}",
+            id,
+            event.status(),
+            e.toString());
         listeners.remove(listener);
       }
     }

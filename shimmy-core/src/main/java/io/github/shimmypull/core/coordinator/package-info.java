@@ -1,4 +1,7 @@
-/** Pull jobs on one model directory: the lock, attach, cancel, delete, reconcile and the pull → serve flow. */
+/**
+ * Pull jobs on one model directory: the lock, attach, cancel, delete, reconcile and the pull →
+ * serve flow.
+ */
 @NullMarked
 package io.github.shimmypull.core.coordinator;
 

@@ -21,9 +21,9 @@ import java.util.regex.Pattern;
 /**
  * Tells which ids Shimmy 2.5.0 will serve from a {@code --model-dirs} root by applying its scan and
  * naming rules in Java (shimmy-contract §4.1–4.3), without running Shimmy: recursion to depth 3,
- * skipped directory names (the root's own name included), which {@code .gguf}, {@code
- * .safetensors} and {@code .bin} files count, split-model grouping (two or more shards make one id,
- * a lone shard is dropped) and collisions (the path that sorts last wins).
+ * skipped directory names (the root's own name included), which {@code .gguf}, {@code .safetensors}
+ * and {@code .bin} files count, split-model grouping (two or more shards make one id, a lone shard
+ * is dropped) and collisions (the path that sorts last wins).
  *
  * <p>It sees only the given root: the supervisor isolates Shimmy from {@code ./models}, {@code
  * HOME} caches and the environment variables that would add other roots.
@@ -36,13 +36,38 @@ public final class ScanDiscoveryRunner implements DiscoveryRunner {
   private static final Set<String> ALLOWED_HIDDEN = Set.of(".cache", ".ollama", ".local");
   private static final Set<String> SKIPPED_NAMES =
       Set.of(
-          "Library", "Applications", "System", "Developer", "usr", "var", "tmp", "private",
-          "Volumes", "cores", "dev", "etc", "home", "net", "proc", "opt", "sbin", "bin");
+          "Library",
+          "Applications",
+          "System",
+          "Developer",
+          "usr",
+          "var",
+          "tmp",
+          "private",
+          "Volumes",
+          "cores",
+          "dev",
+          "etc",
+          "home",
+          "net",
+          "proc",
+          "opt",
+          "sbin",
+          "bin");
   private static final Pattern SPLIT = Pattern.compile("^(.+)-[0-9]{5}-of-[0-9]{5}(\\..+)$");
   private static final String[] LLM_HINTS = {"llama", "phi", "mistral", "qwen", "gemma"};
   private static final String[] BIN_EXCLUDES = {
-    "target\\", "target/", "cmake", "incremental", "work-products", "dep-graph", "query-cache",
-    "ompver", "whisper", "wav2vec", "pytorch_model"
+    "target\\",
+    "target/",
+    "cmake",
+    "incremental",
+    "work-products",
+    "dep-graph",
+    "query-cache",
+    "ompver",
+    "whisper",
+    "wav2vec",
+    "pytorch_model"
   };
 
   /** Creates a runner; it holds no state. */
@@ -178,7 +203,10 @@ public final class ScanDiscoveryRunner implements DiscoveryRunner {
       if (size >= 0) {
         out.add(
             new Candidate(
-                ShimmyModelIds.idForFile(file.getFileName().toString()), file, List.of(file), size));
+                ShimmyModelIds.idForFile(file.getFileName().toString()),
+                file,
+                List.of(file),
+                size));
       }
     }
     for (Map.Entry<String, List<Path>> group : splitGroups.entrySet()) {

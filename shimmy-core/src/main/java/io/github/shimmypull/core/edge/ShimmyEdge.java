@@ -39,26 +39,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A non-blocking HTTP/1.1 front (Netty event loops) that sits on the public port before an
- * application serving {@link ShimmyHttpApi} and {@link ShimmyProxy} on a loopback port. It
- * forwards the hot path straight to Shimmy without a thread per request: a generation POST (see
- * {@link ModelRouter}) whose body fits the routing prefix is held until complete, its {@code model}
- * is read and resolved with the same {@link ModelRouter} as the proxy's, and when the instance of
- * that model is ready ({@link ShimmySupervisor#tryAcquire(String)}) the request goes to it, its
- * body rewritten as the proxy would ({@code "stream":false}, the resolved id); other proxied
- * requests go to any ready instance. Every other request goes unchanged to the application, which
- * keeps all the behaviour: the pull API, starting an instance on demand and waiting for it (a
- * cold start, the queue), unknown and missing models, 503 without an instance, 413 and chunked
- * bodies, {@code Expect}. A WebSocket upgrade (Shimmy's {@code /ws/generate}) is tunnelled to the
- * instance of the model its first frame names: with one model the upgrade goes straight to it;
- * with several the edge accepts the upgrade itself, reads the first frame (within the routing
- * prefix), leases the instance of its model (starting it off the event loops when needed), sends
- * the upgrade and that frame to it, and after its 101 relays bytes both ways.
+ * application serving {@link ShimmyHttpApi} and {@link ShimmyProxy} on a loopback port. It forwards
+ * the hot path straight to Shimmy without a thread per request: a generation POST (see {@link
+ * ModelRouter}) whose body fits the routing prefix is held until complete, its {@code model} is
+ * read and resolved with the same {@link ModelRouter} as the proxy's, and when the instance of that
+ * model is ready ({@link ShimmySupervisor#tryAcquire(String)}) the request goes to it, its body
+ * rewritten as the proxy would ({@code "stream":false}, the resolved id); other proxied requests go
+ * to any ready instance. Every other request goes unchanged to the application, which keeps all the
+ * behaviour: the pull API, starting an instance on demand and waiting for it (a cold start, the
+ * queue), unknown and missing models, 503 without an instance, 413 and chunked bodies, {@code
+ * Expect}. A WebSocket upgrade (Shimmy's {@code /ws/generate}) is tunnelled to the instance of the
+ * model its first frame names: with one model the upgrade goes straight to it; with several the
+ * edge accepts the upgrade itself, reads the first frame (within the routing prefix), leases the
+ * instance of its model (starting it off the event loops when needed), sends the upgrade and that
+ * frame to it, and after its 101 relays bytes both ways.
  *
  * <p>Like {@link ShimmyProxy} it streams both ways (a flush per read, so server-sent events arrive
- * as Shimmy produces them), strips hop-by-hop headers, adds {@code X-Forwarded-*}, holds the
- * {@link io.github.shimmypull.core.supervisor.Lease} until the last byte is written, and counts
- * direct requests into {@link ShimmyProxy#REQUESTS_METER}. Unlike it, a request that needs a
- * live instance never waits here: without one it goes to the application, which waits or answers.
+ * as Shimmy produces them), strips hop-by-hop headers, adds {@code X-Forwarded-*}, holds the {@link
+ * io.github.shimmypull.core.supervisor.Lease} until the last byte is written, and counts direct
+ * requests into {@link ShimmyProxy#REQUESTS_METER}. Unlike it, a request that needs a live instance
+ * never waits here: without one it goes to the application, which waits or answers.
  *
  * <p>Needs {@code io.netty:netty-codec-http} on the class path (an optional dependency of
  * shimmy-core). Build with {@link #builder()}, then {@link #start()}; {@link #close()} stops it.
@@ -69,9 +69,9 @@ public final class ShimmyEdge implements AutoCloseable {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
   /**
-   * Default {@link Builder#readTimeout(Duration)}: 5 min, the longest silence of an upstream
-   * during a response (like {@link ShimmyProxy#defaultClient()}); also how long an idle pooled
-   * upstream connection is kept.
+   * Default {@link Builder#readTimeout(Duration)}: 5 min, the longest silence of an upstream during
+   * a response (like {@link ShimmyProxy#defaultClient()}); also how long an idle pooled upstream
+   * connection is kept.
    */
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofMinutes(5);
 
@@ -151,7 +151,8 @@ public final class ShimmyEdge implements AutoCloseable {
     group.forEach(loop -> pools.put(loop, new UpstreamPool()));
     int headerLimit = maxHeaderBytes;
     // One reader-idle clock serves both the keep-alive idle timeout and the body read timeout.
-    long idleMillis = Math.min(settings.idleTimeout().toMillis(), settings.bodyReadTimeout().toMillis());
+    long idleMillis =
+        Math.min(settings.idleTimeout().toMillis(), settings.bodyReadTimeout().toMillis());
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -164,10 +165,12 @@ public final class ShimmyEdge implements AutoCloseable {
                   protected void initChannel(SocketChannel channel) {
                     // every loop of the group got its pool above
                     UpstreamPool pool = Objects.requireNonNull(pools.get(channel.eventLoop()));
-                    channel.pipeline().addLast(
-                        new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
-                        new HttpServerCodec(headerLimit, headerLimit, 8192),
-                        new FrontHandler(shared, pool));
+                    channel
+                        .pipeline()
+                        .addLast(
+                            new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
+                            new HttpServerCodec(headerLimit, headerLimit, 8192),
+                            new FrontHandler(shared, pool));
                   }
                 });
     try {
@@ -178,7 +181,10 @@ public final class ShimmyEdge implements AutoCloseable {
           new IOException("cannot bind " + host + ":" + port + ": " + e, e));
     }
     loops = group;
-    log.info("edge listening on {} (event loops {}, application at {})", url(), eventLoops,
+    log.info(
+        "edge listening on {} (event loops {}, application at {})",
+        url(),
+        eventLoops,
         settings.app());
     return this;
   }
@@ -326,10 +332,10 @@ public final class ShimmyEdge implements AutoCloseable {
     }
 
     /**
-     * The application's pull body cap, as given to its {@code ShimmyHttpApi.Builder#maxRequestBytes}:
-     * a {@code POST /v1/api/pull} declaring a larger body is answered 413 {@code payload_too_large}
-     * by the edge itself (never above {@link #maxDirectBodyBytes}); default {@link
-     * ShimmyHttpApi#DEFAULT_MAX_REQUEST_BYTES} (64 KiB).
+     * The application's pull body cap, as given to its {@code
+     * ShimmyHttpApi.Builder#maxRequestBytes}: a {@code POST /v1/api/pull} declaring a larger body
+     * is answered 413 {@code payload_too_large} by the edge itself (never above {@link
+     * #maxDirectBodyBytes}); default {@link ShimmyHttpApi#DEFAULT_MAX_REQUEST_BYTES} (64 KiB).
      */
     public Builder maxRequestBytes(long maxRequestBytes) {
       if (maxRequestBytes <= 0) {

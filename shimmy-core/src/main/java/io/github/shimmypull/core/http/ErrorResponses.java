@@ -6,16 +6,16 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * The one writer of JSON error answers, {@code {"error": MESSAGE, "code": CODE}} (docs/api.md):
- * the API, the reverse proxy, the edge and the adapters' server-level error pages (Jetty's, Spring's)
+ * The one writer of JSON error answers, {@code {"error": MESSAGE, "code": CODE}} (docs/api.md): the
+ * API, the reverse proxy, the edge and the adapters' server-level error pages (Jetty's, Spring's)
  * all write their errors through it, so no error a client meets is HTML or plain text.
  */
 public final class ErrorResponses {
 
   /**
    * The {@code Retry-After} of every 503 we answer, in seconds: the API's, the proxy's and the
-   * Ollama API's alike (they said 5 and 2 before; 5 won: a model's instance takes seconds to
-   * start, and a client retrying every 2 s only adds to an overload).
+   * Ollama API's alike (they said 5 and 2 before; 5 won: a model's instance takes seconds to start,
+   * and a client retrying every 2 s only adds to an overload).
    */
   public static final String RETRY_AFTER_SECONDS = "5";
 

@@ -27,7 +27,8 @@ public abstract class ForwardingHttpExchange implements HttpExchange {
    * ({@code /} when nothing is left); a path outside the prefix is left as it is. An empty prefix
    * returns {@code exchange} itself.
    *
-   * @param mountPrefix {@code ""} or a prefix such as {@code /shimmy} (leading slash, no trailing one)
+   * @param mountPrefix {@code ""} or a prefix such as {@code /shimmy} (leading slash, no trailing
+   *     one)
    */
   public static HttpExchange belowPrefix(HttpExchange exchange, String mountPrefix) {
     if (mountPrefix.isEmpty()) {

@@ -7,9 +7,9 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One HTTP request and its response, as an adapter (Javalin, Spring MVC) hands it to core.
- * Adapters implement this over their own request and response objects and nothing more: every
- * decision (routes, status codes, JSON errors, streaming) is core's.
+ * One HTTP request and its response, as an adapter (Javalin, Spring MVC) hands it to core. Adapters
+ * implement this over their own request and response objects and nothing more: every decision
+ * (routes, status codes, JSON errors, streaming) is core's.
  */
 public interface HttpExchange {
 

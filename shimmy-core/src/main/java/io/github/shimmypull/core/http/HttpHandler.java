@@ -10,8 +10,8 @@ import java.io.IOException;
 public interface HttpHandler {
 
   /**
-   * Answers the exchange completely: status, headers and body. Never leaves an error to the
-   * adapter except an {@link IOException} from the client connection itself.
+   * Answers the exchange completely: status, headers and body. Never leaves an error to the adapter
+   * except an {@link IOException} from the client connection itself.
    */
   void handle(HttpExchange exchange) throws IOException;
 }

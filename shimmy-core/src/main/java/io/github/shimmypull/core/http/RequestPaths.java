@@ -19,11 +19,11 @@ import java.util.Deque;
  *
  * <p>Normalising percent-decodes, drops empty and {@code .} segments and {@code ;parameters},
  * resolves {@code ..}, then re-encodes every byte outside RFC 3986's unreserved and sub-delimiter
- * characters, so the result is stable ({@code normalize(normalize(p)).equals(normalize(p))}).
- * Paths no server should route are refused with 400 {@code invalid_request}: not starting with
- * {@code /}, a malformed percent escape, bytes that are not UTF-8, an encoded {@code /} or {@code
- * \}, a backslash, a control character, a percent-encoded {@code .} or {@code ..} segment, or
- * {@code ..} above the root.
+ * characters, so the result is stable ({@code normalize(normalize(p)).equals(normalize(p))}). Paths
+ * no server should route are refused with 400 {@code invalid_request}: not starting with {@code /},
+ * a malformed percent escape, bytes that are not UTF-8, an encoded {@code /} or {@code \}, a
+ * backslash, a control character, a percent-encoded {@code .} or {@code ..} segment, or {@code ..}
+ * above the root.
  */
 public final class RequestPaths {
 
@@ -89,8 +89,8 @@ public final class RequestPaths {
 
   /**
    * True when {@code rawPath} (starting with {@code /}) is its own canonical form for certain: only
-   * characters {@link #encode} keeps, no empty segment but a trailing slash after a segment, and
-   * no {@code .} or {@code ..} segment. One pass, nothing allocated.
+   * characters {@link #encode} keeps, no empty segment but a trailing slash after a segment, and no
+   * {@code .} or {@code ..} segment. One pass, nothing allocated.
    */
   private static boolean isPlain(String rawPath) {
     int length = rawPath.length();
@@ -166,7 +166,8 @@ public final class RequestPaths {
       if (isAllowed(c)) {
         out.append((char) c);
       } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+        out.append('%')
+            .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
             .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
       }
     }
@@ -174,7 +175,9 @@ public final class RequestPaths {
 
   /** RFC 3986 unreserved, sub-delims but ';' (a parameter separator to Jetty), ':' and '@'. */
   private static boolean isAllowed(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
         || "-._~!$&'()*+,=:@".indexOf(c) >= 0;
   }
 

@@ -25,17 +25,23 @@ public record RequestRefusal(int status, String code, String message) {
    */
   public static @Nullable RequestRefusal of(String method, String target) {
     if (method.equals("CONNECT")) {
-      return new RequestRefusal(405, "method_not_allowed", "CONNECT is not supported: this is not a forward proxy");
+      return new RequestRefusal(
+          405, "method_not_allowed", "CONNECT is not supported: this is not a forward proxy");
     }
-    if (method.isEmpty() || !method.chars().allMatch(c -> (c >= 'A' && c <= 'Z') || c == '-' || c == '_')) {
-      return new RequestRefusal(405, "method_not_allowed",
+    if (method.isEmpty()
+        || !method.chars().allMatch(c -> (c >= 'A' && c <= 'Z') || c == '-' || c == '_')) {
+      return new RequestRefusal(
+          405,
+          "method_not_allowed",
           "method '" + method + "' is not supported (methods are case-sensitive, e.g. GET)");
     }
     if (target.equals("*") && method.equals("OPTIONS")) {
       return null;
     }
     if (target.isEmpty() || target.charAt(0) != '/') {
-      return new RequestRefusal(400, "invalid_request",
+      return new RequestRefusal(
+          400,
+          "invalid_request",
           "the request target must be a path such as /v1/models (absolute-form and authority-form are not served)");
     }
     int end = target.indexOf('?');

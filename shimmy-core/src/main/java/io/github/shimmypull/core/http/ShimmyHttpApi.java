@@ -31,9 +31,8 @@ import org.slf4j.LoggerFactory;
  * API, models, instances (list, load, unload), health, service info, metrics, the listings {@code
  * /v1/models} and {@code /api/tags} (from discovery, also while no instance runs) and the {@code
  * /v1/generate} alias; everything else goes to the fallback handler (the reverse proxy, which
- * routes by model). Both adapters mount this one handler, so a
- * status code, a validation or an event field is decided here only. The wire formats are in
- * docs/api.md.
+ * routes by model). Both adapters mount this one handler, so a status code, a validation or an
+ * event field is decided here only. The wire formats are in docs/api.md.
  *
  * <pre>{@code
  * PullCoordinator coordinator = PullCoordinator.builder()
@@ -45,7 +44,10 @@ import org.slf4j.LoggerFactory;
  *     .coordinator(coordinator).proxy(shimmyProxy).adminToken(token).serviceVersion(version)
  *     .metrics(prometheusRegistry::scrape).build();
  * // adapter: for every request, api.handle(exchange)
- * }</pre> *
+ * }</pre>
+ *
+ * *
+ *
  * <p>This class is the entry and the wiring; the router, the endpoints, request bodies, admin auth
  * and the JSON answers are in {@code http.internal}.
  */
@@ -63,10 +65,11 @@ public final class ShimmyHttpApi implements HttpHandler {
    * Default for {@link Builder#loadTimeout}: how long a load waits for the instance, the ready
    * timeout of a pull ({@link PullCoordinator#DEFAULT_READY_TIMEOUT}, 120 s).
    */
-  public static final Duration DEFAULT_LOAD_TIMEOUT =
-      PullCoordinator.DEFAULT_READY_TIMEOUT;
+  public static final Duration DEFAULT_LOAD_TIMEOUT = PullCoordinator.DEFAULT_READY_TIMEOUT;
+
   /** Default for {@link Builder#maxBodyBytes}: the largest request body on any route, 32 MiB. */
   public static final long DEFAULT_MAX_BODY_BYTES = 32L * 1024 * 1024;
+
   /** Default for {@link Builder#cancelWait}: how long a cancel waits for the job to end. */
   public static final Duration DEFAULT_CANCEL_WAIT = Duration.ofSeconds(30);
 
@@ -99,11 +102,11 @@ public final class ShimmyHttpApi implements HttpHandler {
   }
 
   /**
-   * True for the paths this API answers itself whatever the backend state ({@code /},
-   * {@code /v1/health}, {@code /v1/generate}, the listings {@code /v1/models} and {@code
-   * /api/tags}, Shimmy's {@code /api/models/{name}/load|unload|status}, {@code /v1/api} and
-   * everything under it, and Ollama's routes, {@link OllamaApi#PATHS}); every other path is
-   * forwarded to a Shimmy instance. A front that routes before this handler (e.g. {@link
+   * True for the paths this API answers itself whatever the backend state ({@code /}, {@code
+   * /v1/health}, {@code /v1/generate}, the listings {@code /v1/models} and {@code /api/tags},
+   * Shimmy's {@code /api/models/{name}/load|unload|status}, {@code /v1/api} and everything under
+   * it, and Ollama's routes, {@link OllamaApi#PATHS}); every other path is forwarded to a Shimmy
+   * instance. A front that routes before this handler (e.g. {@link
    * io.github.shimmypull.core.edge.ShimmyEdge}) uses it to know what is ours.
    */
   public static boolean answersItself(String path) {
@@ -112,7 +115,8 @@ public final class ShimmyHttpApi implements HttpHandler {
 
   /**
    * The largest request body the API accepts for {@code method} on {@code path} (canonical) with
-   * the default route limits: 64 KiB for {@code POST /v1/api/pull}, else {@code maxBodyBytes}. A front (the edge) answers 413 itself above it.
+   * the default route limits: 64 KiB for {@code POST /v1/api/pull}, else {@code maxBodyBytes}. A
+   * front (the edge) answers 413 itself above it.
    */
   public static long bodyLimit(String method, String path, long maxBodyBytes) {
     return bodyLimit(method, path, DEFAULT_MAX_REQUEST_BYTES, maxBodyBytes);
@@ -122,8 +126,10 @@ public final class ShimmyHttpApi implements HttpHandler {
    * As {@link #bodyLimit(String, String, long)} for an API built with {@link
    * Builder#maxRequestBytes} {@code maxRequestBytes} (the pull body cap).
    */
-  public static long bodyLimit(String method, String path, long maxRequestBytes, long maxBodyBytes) {
-    long route = method.equals("POST") && path.equals("/v1/api/pull") ? maxRequestBytes : maxBodyBytes;
+  public static long bodyLimit(
+      String method, String path, long maxRequestBytes, long maxBodyBytes) {
+    long route =
+        method.equals("POST") && path.equals("/v1/api/pull") ? maxRequestBytes : maxBodyBytes;
     return Math.min(route, maxBodyBytes);
   }
 
@@ -153,7 +159,8 @@ public final class ShimmyHttpApi implements HttpHandler {
       JsonAnswers.answerError(ex, RequestBodies.tooLarge(maxBodyBytes));
     } catch (PullException e) {
       if (e.reason().httpStatus() >= 500) {
-        LOG.warn("{} {} failed: {} ({})", ex.method(), ex.path(), e.getMessage(), e.reason().code());
+        LOG.warn(
+            "{} {} failed: {} ({})", ex.method(), ex.path(), e.getMessage(), e.reason().code());
       }
       JsonAnswers.answerError(ex, e);
     } catch (SupervisorException e) {
@@ -163,14 +170,21 @@ public final class ShimmyHttpApi implements HttpHandler {
       if (ex.committed()) {
         throw new IOException("response aborted after an internal error: " + e, e);
       }
-      JsonAnswers.sendJson(ex, 500, WireFormat.error("internal_error", "internal error: " + e.getClass().getSimpleName()));
+      JsonAnswers.sendJson(
+          ex,
+          500,
+          WireFormat.error("internal_error", "internal error: " + e.getClass().getSimpleName()));
     } catch (IOException e) {
       if (ex.committed() || !isTimeout(e)) {
         throw e;
       }
       // The adapter's read of the request body timed out (Jetty's idle timeout, 30 s by default).
-      LOG.info("{} {}: the request body stopped arriving ({})", ex.method(), ex.path(), e.toString());
-      ErrorResponses.send(ex, 408, "request_timeout",
+      LOG.info(
+          "{} {}: the request body stopped arriving ({})", ex.method(), ex.path(), e.toString());
+      ErrorResponses.send(
+          ex,
+          408,
+          "request_timeout",
           "the request body did not arrive in time (a body shorter than its Content-Length?)");
       return;
     }
@@ -197,7 +211,8 @@ public final class ShimmyHttpApi implements HttpHandler {
   }
 
   private static void noBackend(HttpExchange ex) {
-    throw new SupervisorException(SupervisorException.Reason.NO_BACKEND, "no Shimmy backend is configured");
+    throw new SupervisorException(
+        SupervisorException.Reason.NO_BACKEND, "no Shimmy backend is configured");
   }
 
   /** Builds a {@link ShimmyHttpApi}. */
@@ -245,7 +260,10 @@ public final class ShimmyHttpApi implements HttpHandler {
       return this;
     }
 
-    /** When set (non-empty), POST and DELETE under {@code /v1/api/} need {@code Authorization: Bearer TOKEN}. */
+    /**
+     * When set (non-empty), POST and DELETE under {@code /v1/api/} need {@code Authorization:
+     * Bearer TOKEN}.
+     */
     public Builder adminToken(@Nullable String adminToken) {
       this.adminToken = adminToken;
       return this;

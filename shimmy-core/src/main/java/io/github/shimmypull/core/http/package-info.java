@@ -1,4 +1,7 @@
-/** The framework-neutral HTTP API: adapters hand each request over as an exchange and core answers it. */
+/**
+ * The framework-neutral HTTP API: adapters hand each request over as an exchange and core answers
+ * it.
+ */
 @NullMarked
 package io.github.shimmypull.core.http;
 

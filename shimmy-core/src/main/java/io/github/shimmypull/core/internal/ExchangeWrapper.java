@@ -10,8 +10,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * An exchange that remembers whether the response was started (so an error can still be answered
- * as JSON) and fails a request body that grows past a limit.
+ * An exchange that remembers whether the response was started (so an error can still be answered as
+ * JSON) and fails a request body that grows past a limit.
  */
 public class ExchangeWrapper extends ForwardingHttpExchange {
 
@@ -29,8 +29,8 @@ public class ExchangeWrapper extends ForwardingHttpExchange {
 
   /**
    * {@code exchange} routed by its canonical path ({@link RequestPaths#normalize}): a path that
-   * normalises to one the API answers itself ({@link ShimmyHttpApi#answersItself}) is presented
-   * in its canonical form, so it reaches that route and its checks; any other path is left as the
+   * normalises to one the API answers itself ({@link ShimmyHttpApi#answersItself}) is presented in
+   * its canonical form, so it reaches that route and its checks; any other path is left as the
    * client spelled it for the proxy.
    *
    * @throws io.github.shimmypull.core.PullException 400 for a path no route may take

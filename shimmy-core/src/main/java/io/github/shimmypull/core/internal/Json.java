@@ -10,9 +10,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The one Jackson 3 mapper of shimmy-pull (core and, as an internal of the same release, the
- * supervisor), kept out of public signatures. Reading requests is strict about duplicate keys;
- * JSON from other programs is read with {@link #lenientReader()}; maps are written in their
- * iteration order.
+ * supervisor), kept out of public signatures. Reading requests is strict about duplicate keys; JSON
+ * from other programs is read with {@link #lenientReader()}; maps are written in their iteration
+ * order.
  */
 public final class Json {
 

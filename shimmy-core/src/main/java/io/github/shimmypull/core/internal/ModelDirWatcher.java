@@ -25,14 +25,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Notices files that appear in, change in or vanish from a model directory by other means (copied
- * in, another replica on a shared volume, an init container), through a {@link WatchService} plus
- * a periodic scan as fallback (network file systems send no events). Hidden entries such as
- * {@code .shimmy-pull/} are ignored.
+ * in, another replica on a shared volume, an init container), through a {@link WatchService} plus a
+ * periodic scan as fallback (network file systems send no events). Hidden entries such as {@code
+ * .shimmy-pull/} are ignored.
  *
- * <p>A change is handed on only once it is stable: two snapshots (names, sizes, modification
- * times) taken {@code debounce} apart must agree, so a file still being copied is not reported
- * half-way. The callback answers whether it handled the change; if not (a pull runs, the lock is
- * busy) the change is offered again at the next scan.
+ * <p>A change is handed on only once it is stable: two snapshots (names, sizes, modification times)
+ * taken {@code debounce} apart must agree, so a file still being copied is not reported half-way.
+ * The callback answers whether it handled the change; if not (a pull runs, the lock is busy) the
+ * change is offered again at the next scan.
  */
 public final class ModelDirWatcher implements AutoCloseable {
 
@@ -55,7 +55,8 @@ public final class ModelDirWatcher implements AutoCloseable {
     this.debounce = debounce;
     this.scanInterval = scanInterval;
     this.onStableChange = onStableChange;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("shimmy-model-dir-scan"));
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("shimmy-model-dir-scan"));
     this.lastSeen = snapshot();
     this.handled = lastSeen;
   }
@@ -74,13 +75,17 @@ public final class ModelDirWatcher implements AutoCloseable {
       t.start();
       watchThread = t;
     } catch (IOException | UnsupportedOperationException e) {
-      LOG.warn("cannot watch model directory {} ({}); relying on a scan every {}", dir, e, scanInterval);
+      LOG.warn(
+          "cannot watch model directory {} ({}); relying on a scan every {}", dir, e, scanInterval);
     }
     long every = Math.max(1, scanInterval.toMillis());
     scheduler.scheduleWithFixedDelay(this::check, every, every, TimeUnit.MILLISECONDS);
   }
 
-  /** Records the directory as it is now as handled (after our own pull or delete refreshed the supervisor). */
+  /**
+   * Records the directory as it is now as handled (after our own pull or delete refreshed the
+   * supervisor).
+   */
   public synchronized void markHandled() {
     lastSeen = snapshot();
     handled = lastSeen;

@@ -18,8 +18,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code shimmy.pulls} (counter; tags {@code outcome} = success|failure|cancelled, {@code
  *       reason} = the error code or {@code none})
  *   <li>{@code shimmy.pull.duration} (timer; tag {@code outcome}) from request to served
- *   <li>{@code shimmy.pull.phase.duration} (timer; tag {@code phase} = resolve|download|discover|serve)
- *   <li>{@code shimmy.refreshes} (counter; tags {@code trigger} = pull|delete|reconcile, {@code outcome})
+ *   <li>{@code shimmy.pull.phase.duration} (timer; tag {@code phase} =
+ *       resolve|download|discover|serve)
+ *   <li>{@code shimmy.refreshes} (counter; tags {@code trigger} = pull|delete|reconcile, {@code
+ *       outcome})
  *   <li>{@code shimmy.backend.state} (gauge; tag {@code state}; 1 for the current state, else 0)
  *   <li>{@code shimmy.pull.active} (gauge; 1 while a pull runs)
  * </ul>
@@ -99,7 +101,8 @@ public final class PullMetrics {
       return;
     }
     Counter.builder("shimmy.refreshes")
-        .description("Refreshes of the Shimmy instances asked for by pulls, deletes and the directory watcher")
+        .description(
+            "Refreshes of the Shimmy instances asked for by pulls, deletes and the directory watcher")
         .tag("trigger", trigger)
         .tag("outcome", succeeded ? "success" : "failure")
         .register(registry)

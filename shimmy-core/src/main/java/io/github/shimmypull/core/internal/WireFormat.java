@@ -23,8 +23,8 @@ public final class WireFormat {
   private WireFormat() {}
 
   /**
-   * The NDJSON line of an event, or null for events that are not part of the wire protocol
-   * ({@code published} is internal: the stream goes on with {@code discovering}).
+   * The NDJSON line of an event, or null for events that are not part of the wire protocol ({@code
+   * published} is internal: the stream goes on with {@code discovering}).
    */
   public static @Nullable Map<String, Object> event(PullEvent event) {
     Map<String, Object> m = new LinkedHashMap<>();

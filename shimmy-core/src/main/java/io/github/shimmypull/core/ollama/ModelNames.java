@@ -39,8 +39,8 @@ import tools.jackson.databind.JsonNode;
  * {@code {id}:latest}. Lookups ignore case, treat a missing tag as {@code :latest} and {@code
  * huggingface.co/} as {@code hf.co/}, and accept Shimmy's ids.
  *
- * <p>{@link #resolver()} gives the name-to-id lookup to other routes (e.g. the OpenAI routes'
- * model routing), so a client can use the same name everywhere.
+ * <p>{@link #resolver()} gives the name-to-id lookup to other routes (e.g. the OpenAI routes' model
+ * routing), so a client can use the same name everywhere.
  */
 public final class ModelNames {
 
@@ -54,8 +54,10 @@ public final class ModelNames {
   private final Path modelDir;
   private final Path file;
   private final Supplier<List<LocalModel>> models;
+
   /** Name as pulled (display form) to model id, in the order they were recorded. */
   private Map<String, String> names = new LinkedHashMap<>();
+
   private @Nullable FileTime loadedModified;
   private long loadedSize = -1;
 
@@ -108,11 +110,12 @@ public final class ModelNames {
     List<String> result = new ArrayList<>();
     synchronized (this) {
       load();
-      names.forEach((name, id) -> {
-        if (id.equals(model.id())) {
-          result.add(name);
-        }
-      });
+      names.forEach(
+          (name, id) -> {
+            if (id.equals(model.id())) {
+              result.add(name);
+            }
+          });
     }
     if (result.isEmpty()) {
       result.add(derivedName(model));
@@ -203,7 +206,10 @@ public final class ModelNames {
     return name.indexOf(':', name.lastIndexOf('/') + 1) >= 0;
   }
 
-  /** {@code hf.co/{repo}:{quant}} when the repo and quantization are known, else {@code {id}:latest}. */
+  /**
+   * {@code hf.co/{repo}:{quant}} when the repo and quantization are known, else {@code
+   * {id}:latest}.
+   */
   private String derivedName(LocalModel model) {
     if (model.repo() != null && !model.files().isEmpty()) {
       String first = model.files().get(0);
@@ -275,7 +281,11 @@ public final class ModelNames {
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling(FILE + ".tmp");
       try (FileChannel channel =
-              FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+              FileChannel.open(
+                  tmp,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE,
+                  StandardOpenOption.TRUNCATE_EXISTING);
           OutputStream out = Channels.newOutputStream(channel)) {
         out.write(bytes);
         out.flush();

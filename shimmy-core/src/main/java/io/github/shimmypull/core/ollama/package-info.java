@@ -1,6 +1,6 @@
 /**
- * Ollama's HTTP API answered by shimmy-pull itself: pull by {@code hf.co/owner/repo:TAG} name, list,
- * show, delete, running models, and chat/generate translated to the model's Shimmy instance.
+ * Ollama's HTTP API answered by shimmy-pull itself: pull by {@code hf.co/owner/repo:TAG} name,
+ * list, show, delete, running models, and chat/generate translated to the model's Shimmy instance.
  */
 @NullMarked
 package io.github.shimmypull.core.ollama;

@@ -1,9 +1,9 @@
 package io.github.shimmypull.core.proxy;
 
+import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.http.HttpHandler;
-import io.github.shimmypull.core.discovery.DiscoveredModel;
 import io.github.shimmypull.core.internal.ContentLength;
 import io.github.shimmypull.core.proxy.internal.ClientRequestBody;
 import io.github.shimmypull.core.proxy.internal.HopByHopHeaders;
@@ -11,8 +11,8 @@ import io.github.shimmypull.core.proxy.internal.ModelCounters;
 import io.github.shimmypull.core.proxy.internal.ProxyBuffers;
 import io.github.shimmypull.core.proxy.internal.RoutedRequestBody;
 import io.github.shimmypull.core.proxy.internal.StatusCounters;
-import io.github.shimmypull.core.proxy.internal.UnavailableReasons;
 import io.github.shimmypull.core.proxy.internal.StreamingRequestBody;
+import io.github.shimmypull.core.proxy.internal.UnavailableReasons;
 import io.github.shimmypull.core.routing.ModelRouter;
 import io.github.shimmypull.core.routing.RoutingException;
 import io.github.shimmypull.core.routing.internal.BodyScanner;
@@ -24,12 +24,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -54,14 +52,14 @@ import org.slf4j.LoggerFactory;
  * /v1/completions}, {@code /v1/messages}, {@code /api/generate}, {@code /v1/generate}) is routed by
  * the {@code model} of its JSON body, read from a bounded prefix by the {@link ModelRouter}: it
  * leases the instance of that model ({@link ShimmySupervisor#acquire(String, Duration)}, which
- * starts it on demand), and the rest of the body streams on unchanged; an unknown model is
- * answered 404 {@code model_not_found} and a missing one 400 {@code model_required} in OpenAI's
- * error shape, before anything is started. Other requests lease any ready instance. Each request
- * is forwarded with its method, path, query, end-to-end headers and body, and the response is
- * streamed back chunk by chunk (each read from Shimmy is written and flushed, so SSE tokens arrive
- * as they are produced). On {@code /v1/chat/completions}, {@code /v1/completions} and {@code
- * /v1/generate} (sent to Shimmy's {@code /api/generate}) a body without {@code stream} is sent with
- * {@code "stream":false}, OpenAI's default.
+ * starts it on demand), and the rest of the body streams on unchanged; an unknown model is answered
+ * 404 {@code model_not_found} and a missing one 400 {@code model_required} in OpenAI's error shape,
+ * before anything is started. Other requests lease any ready instance. Each request is forwarded
+ * with its method, path, query, end-to-end headers and body, and the response is streamed back
+ * chunk by chunk (each read from Shimmy is written and flushed, so SSE tokens arrive as they are
+ * produced). On {@code /v1/chat/completions}, {@code /v1/completions} and {@code /v1/generate}
+ * (sent to Shimmy's {@code /api/generate}) a body without {@code stream} is sent with {@code
+ * "stream":false}, OpenAI's default.
  *
  * <p>The lease is held until the response body is fully written (or the exchange fails), which is
  * what lets a blue-green switch drain requests in flight on the old instance; new requests go to
@@ -69,11 +67,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Other failures are answered in JSON {@code {"error": MESSAGE, "code": CODE}}: no instance
  * gives the status and code of {@link SupervisorException.Reason#httpStatus()} and {@link
- * SupervisorException.Reason#code()} (503 with {@code Retry-After}); an upstream that cannot be reached gives 502 {@code upstream_error} (after
- * one retry on a fresh lease when no request body byte was read yet). A failure after the response started ends {@link #handle} with an
- * {@link IOException}: the adapter must then abort the connection instead of ending the response
- * cleanly. A client that goes away mid-stream is noticed on the next write and cancels the upstream
- * call (a silent upstream is bounded by the client's read timeout).
+ * SupervisorException.Reason#code()} (503 with {@code Retry-After}); an upstream that cannot be
+ * reached gives 502 {@code upstream_error} (after one retry on a fresh lease when no request body
+ * byte was read yet). A failure after the response started ends {@link #handle} with an {@link
+ * IOException}: the adapter must then abort the connection instead of ending the response cleanly.
+ * A client that goes away mid-stream is noticed on the next write and cancels the upstream call (a
+ * silent upstream is bounded by the client's read timeout).
  *
  * <p>Build with {@link #builder()}; instances are thread-safe and meant to be shared.
  */
@@ -201,8 +200,10 @@ public final class ShimmyProxy implements HttpHandler {
       if (clientBody != null && clientBody.consumed()) {
         return upstreamFailed(exchange, lease, first);
       }
-      log.info("upstream {} failed before the request was sent ({}); retrying once on a fresh lease",
-          lease.baseUrl(), first.toString());
+      log.info(
+          "upstream {} failed before the request was sent ({}); retrying once on a fresh lease",
+          lease.baseUrl(),
+          first.toString());
       try {
         lease = acquire(model);
       } catch (RuntimeException e) {
@@ -228,7 +229,8 @@ public final class ShimmyProxy implements HttpHandler {
     }
     Lease held = lease;
     Response upstream = response;
-    try (held; upstream) {
+    try (held;
+        upstream) {
       relay(exchange, call, upstream);
       return upstream.code();
     }
@@ -243,12 +245,14 @@ public final class ShimmyProxy implements HttpHandler {
    * Reads the prefix of a routed request's body (up to the router's limit), finds its model and
    * resolves it; the rest of the body streams on when the request is forwarded.
    *
-   * @throws RoutingException when the request names an unknown model, none where one is needed,
-   *     or names it past the prefix
+   * @throws RoutingException when the request names an unknown model, none where one is needed, or
+   *     names it past the prefix
    */
   private Routed route(HttpExchange exchange, String path, long contentLength) throws IOException {
     int limit = router.maxPrefixBytes();
-    byte[] prefix = new byte[(int) (contentLength >= 0 ? Math.min(contentLength, limit) : Math.min(limit, 8192))];
+    byte[] prefix =
+        new byte
+            [(int) (contentLength >= 0 ? Math.min(contentLength, limit) : Math.min(limit, 8192))];
     InputStream in = contentLength == 0 ? InputStream.nullInputStream() : exchange.requestBody();
     int filled = 0;
     boolean ended = false;
@@ -334,8 +338,11 @@ public final class ShimmyProxy implements HttpHandler {
       try {
         read = source.read(buffer, 0, buffer.length);
       } catch (IOException e) {
-        log.warn("upstream failed mid-response to {} {}; aborting the response: {}",
-            response.request().method(), response.request().url(), e.toString());
+        log.warn(
+            "upstream failed mid-response to {} {}; aborting the response: {}",
+            response.request().method(),
+            response.request().url(),
+            e.toString());
         throw new IOException("upstream failed mid-response; response aborted", e);
       }
       if (read == -1) {
@@ -366,7 +373,11 @@ public final class ShimmyProxy implements HttpHandler {
     }
   }
 
-  private Call newCall(Lease lease, HttpExchange exchange, String path, Headers headers,
+  private Call newCall(
+      Lease lease,
+      HttpExchange exchange,
+      String path,
+      Headers headers,
       @Nullable RequestBody body) {
     Request request =
         new Request.Builder()
@@ -443,8 +454,11 @@ public final class ShimmyProxy implements HttpHandler {
   }
 
   private static boolean requiresBody(String method) {
-    return method.equals("POST") || method.equals("PUT") || method.equals("PATCH")
-        || method.equals("PROPPATCH") || method.equals("REPORT");
+    return method.equals("POST")
+        || method.equals("PUT")
+        || method.equals("PATCH")
+        || method.equals("PROPPATCH")
+        || method.equals("REPORT");
   }
 
   private int unavailable(HttpExchange exchange, @Nullable String model, RuntimeException e)
@@ -470,8 +484,12 @@ public final class ShimmyProxy implements HttpHandler {
 
   private static int upstreamFailed(HttpExchange exchange, Lease lease, IOException e)
       throws IOException {
-    log.warn("upstream {} failed for {} {}: {}",
-        lease.baseUrl(), exchange.method(), exchange.path(), e.toString());
+    log.warn(
+        "upstream {} failed for {} {}: {}",
+        lease.baseUrl(),
+        exchange.method(),
+        exchange.path(),
+        e.toString());
     return error(exchange, 502, "upstream_error", "Shimmy did not answer: " + e);
   }
 

@@ -1,4 +1,6 @@
-/** The reverse proxy in front of the live Shimmy instance: framework-neutral, streaming both ways. */
+/**
+ * The reverse proxy in front of the live Shimmy instance: framework-neutral, streaming both ways.
+ */
 @NullMarked
 package io.github.shimmypull.core.proxy;
 

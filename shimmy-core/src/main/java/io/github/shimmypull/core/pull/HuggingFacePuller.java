@@ -6,8 +6,8 @@ import io.github.shimmypull.core.ShimmyModelIds;
 import io.github.shimmypull.core.pull.internal.BodySocket;
 import io.github.shimmypull.core.pull.internal.DownloadSettings;
 import io.github.shimmypull.core.pull.internal.FileDownload;
-import io.github.shimmypull.core.pull.internal.PinnedFile;
 import io.github.shimmypull.core.pull.internal.HubClient;
+import io.github.shimmypull.core.pull.internal.PinnedFile;
 import io.github.shimmypull.core.pull.internal.PullStore;
 import io.github.shimmypull.core.pull.internal.QuantSelector;
 import io.micrometer.core.instrument.Counter;
@@ -49,36 +49,53 @@ public final class HuggingFacePuller implements ModelPuller {
 
   /** Default Hub endpoint when neither {@code endpoint(...)} nor {@code HF_ENDPOINT} is set. */
   public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
+
   /** Default parallel connections per file: {@value}. */
   public static final int DEFAULT_PARTS = 4;
+
   /** Default size of one ranged part: 64 MiB (files up to this size use one connection). */
   public static final long DEFAULT_PART_SIZE = 64L * 1024 * 1024;
+
   /** Default stall timeout: a read that gets no byte for this long fails (and is retried). */
   public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+
   /** Default connect timeout. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(15);
+
   /** Default attempts per request or part, the first one included: {@value}. */
   public static final int DEFAULT_MAX_ATTEMPTS = 6;
+
   /** Default first backoff (doubling, with ±50% jitter). */
   public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofSeconds(1);
+
   /** Default longest backoff. */
   public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
+
   /** Default free space kept on the model directory's file system: 1 GiB. */
   public static final long DEFAULT_DISK_RESERVE_BYTES = 1024L * 1024 * 1024;
+
   /** Default per-pull size cap: none ({@link Long#MAX_VALUE}). */
   public static final long DEFAULT_MAX_PULL_BYTES = Long.MAX_VALUE;
+
   /**
    * Default cap of one Hub metadata answer (revision, tree page): 16 MiB. A real tree page of 1000
-   * entries is about 300 KiB; a larger answer fails with UPSTREAM (502) instead of filling the heap.
+   * entries is about 300 KiB; a larger answer fails with UPSTREAM (502) instead of filling the
+   * heap.
    */
   public static final long DEFAULT_MAX_METADATA_BYTES = 16L * 1024 * 1024;
-  /** Default cap of tree API pages of one listing: {@value} (100,000 entries at the Hub's 1000 per page). */
-  public static final int DEFAULT_MAX_TREE_PAGES = 100;
+
   /**
-   * Default bytes written between two background fsyncs of a partial download: 32 MiB, so the
-   * fsync before publishing finds little left to write.
+   * Default cap of tree API pages of one listing: {@value} (100,000 entries at the Hub's 1000 per
+   * page).
+   */
+  public static final int DEFAULT_MAX_TREE_PAGES = 100;
+
+  /**
+   * Default bytes written between two background fsyncs of a partial download: 32 MiB, so the fsync
+   * before publishing finds little left to write.
    */
   public static final long DEFAULT_SYNC_EVERY_BYTES = 32L * 1024 * 1024;
+
   /** Default interval between two progress events of a file. */
   public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofMillis(200);
 
@@ -112,27 +129,56 @@ public final class HuggingFacePuller implements ModelPuller {
     Counter resumedCounter = null;
     Counter syncedCounter = null;
     if (b.meterRegistry != null) {
-      bytesCounter = Counter.builder("shimmy.pull.bytes").baseUnit("bytes")
-          .description("bytes downloaded from the Hub").register(b.meterRegistry);
-      resumedCounter = Counter.builder("shimmy.pull.resumed.bytes").baseUnit("bytes")
-          .description("bytes of partial downloads reused by a resume").register(b.meterRegistry);
-      syncedCounter = Counter.builder("shimmy.pull.synced.bytes").baseUnit("bytes")
-          .description("bytes of partial downloads fsynced while downloading (progressive sync)")
-          .register(b.meterRegistry);
-      retries = Counter.builder("shimmy.pull.retries")
-          .description("retried Hub requests and download parts").register(b.meterRegistry);
+      bytesCounter =
+          Counter.builder("shimmy.pull.bytes")
+              .baseUnit("bytes")
+              .description("bytes downloaded from the Hub")
+              .register(b.meterRegistry);
+      resumedCounter =
+          Counter.builder("shimmy.pull.resumed.bytes")
+              .baseUnit("bytes")
+              .description("bytes of partial downloads reused by a resume")
+              .register(b.meterRegistry);
+      syncedCounter =
+          Counter.builder("shimmy.pull.synced.bytes")
+              .baseUnit("bytes")
+              .description(
+                  "bytes of partial downloads fsynced while downloading (progressive sync)")
+              .register(b.meterRegistry);
+      retries =
+          Counter.builder("shimmy.pull.retries")
+              .description("retried Hub requests and download parts")
+              .register(b.meterRegistry);
     }
     String token = b.token == null || b.token.isBlank() ? null : b.token.trim();
-    this.hub = new HubClient(client, endpoint, token, b.maxMetadataBytes, b.maxTreePages, b.maxAttempts,
-        b.initialBackoff, b.maxBackoff, retries);
-    this.downloads = new DownloadSettings(b.parts, b.partSize, b.progressInterval, b.syncEveryBytes, bytesCounter,
-        resumedCounter, syncedCounter);
+    this.hub =
+        new HubClient(
+            client,
+            endpoint,
+            token,
+            b.maxMetadataBytes,
+            b.maxTreePages,
+            b.maxAttempts,
+            b.initialBackoff,
+            b.maxBackoff,
+            retries);
+    this.downloads =
+        new DownloadSettings(
+            b.parts,
+            b.partSize,
+            b.progressInterval,
+            b.syncEveryBytes,
+            bytesCounter,
+            resumedCounter,
+            syncedCounter);
     this.diskReserveBytes = b.diskReserveBytes;
     this.maxPullBytes = b.maxPullBytes;
     this.progressInterval = b.progressInterval;
   }
 
-  /** A builder with every default; see {@link Builder#fromEnvironment()} for HF_TOKEN/HF_ENDPOINT. */
+  /**
+   * A builder with every default; see {@link Builder#fromEnvironment()} for HF_TOKEN/HF_ENDPOINT.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -152,16 +198,20 @@ public final class HuggingFacePuller implements ModelPuller {
     return prepare(ref, force, PullListener.NONE, cancellation);
   }
 
-  /** {@link #prepare(ModelRef, boolean)}, announcing {@link PullEvent.Resolving} to {@code listener}. */
+  /**
+   * {@link #prepare(ModelRef, boolean)}, announcing {@link PullEvent.Resolving} to {@code
+   * listener}.
+   */
   public PreparedPull prepare(ModelRef ref, boolean force, PullListener listener) {
     return prepare(ref, force, listener, new PullCancellation());
   }
 
   /**
-   * {@link #prepare(ModelRef, boolean, PullListener)} that {@code cancellation} stops: it is checked
-   * between Hub requests and tree pages, and cancels the request in flight (CANCELLED).
+   * {@link #prepare(ModelRef, boolean, PullListener)} that {@code cancellation} stops: it is
+   * checked between Hub requests and tree pages, and cancels the request in flight (CANCELLED).
    */
-  public PreparedPull prepare(ModelRef ref, boolean force, PullListener listener, PullCancellation cancellation) {
+  public PreparedPull prepare(
+      ModelRef ref, boolean force, PullListener listener, PullCancellation cancellation) {
     String rev = ref.revisionOrDefault();
     listener.onEvent(new PullEvent.Resolving(ref.repo(), rev));
     String commit;
@@ -171,7 +221,9 @@ public final class HuggingFacePuller implements ModelPuller {
       commit = info.commit();
       List<String> wanted = List.of(ref.file());
       List<HubClient.TreeFile> tree = null;
-      if (ShimmyModelIds.shard(ref.file()).isPresent() || info.sha256() == null || info.size() < 0) {
+      if (ShimmyModelIds.shard(ref.file()).isPresent()
+          || info.sha256() == null
+          || info.size() < 0) {
         tree = hub.tree(ref.repo(), commit, cancellation);
         List<String> paths = tree.stream().map(HubClient.TreeFile::path).toList();
         wanted = QuantSelector.withShards(ref.repo(), ref.file(), paths);
@@ -189,7 +241,8 @@ public final class HuggingFacePuller implements ModelPuller {
       commit = hub.resolveCommit(ref.repo(), rev, cancellation);
       List<HubClient.TreeFile> tree = hub.tree(ref.repo(), commit, cancellation);
       List<String> chosen =
-          QuantSelector.select(ref.repo(), tree.stream().map(HubClient.TreeFile::path).toList(), ref.tag());
+          QuantSelector.select(
+              ref.repo(), tree.stream().map(HubClient.TreeFile::path).toList(), ref.tag());
       chosen.forEach(path -> validateHubFile(ref.repo(), path));
       for (String path : chosen) {
         files.add(remoteFile(ref.repo(), commit, tree, path, cancellation));
@@ -217,8 +270,13 @@ public final class HuggingFacePuller implements ModelPuller {
     }
     checkDiskSpace(toAllocate);
     String modelId = ShimmyModelIds.idForModelFile(files.get(0).localName());
-    log.info("resolved {} to commit {}: {} ({} bytes, {} to download)", ref, commit,
-        files.stream().map(RemoteFile::path).collect(Collectors.joining(", ")), total, toDownload);
+    log.info(
+        "resolved {} to commit {}: {} ({} bytes, {} to download)",
+        ref,
+        commit,
+        files.stream().map(RemoteFile::path).collect(Collectors.joining(", ")),
+        total,
+        toDownload);
     return new PreparedPull(ref, commit, files, modelId, force, toDownload);
   }
 
@@ -231,21 +289,29 @@ public final class HuggingFacePuller implements ModelPuller {
     try {
       ModelRefs.validateFile(path);
     } catch (PullException e) {
-      throw new PullException(Reason.UPSTREAM, "the Hub listed a file of " + repo + " that cannot be pulled: "
-          + e.getMessage(), e);
+      throw new PullException(
+          Reason.UPSTREAM,
+          "the Hub listed a file of " + repo + " that cannot be pulled: " + e.getMessage(),
+          e);
     }
   }
 
   private RemoteFile remoteFile(
-      String repo, String commit, List<HubClient.TreeFile> tree, String path, PullCancellation cancellation) {
-    HubClient.TreeFile entry = tree.stream().filter(t -> t.path().equals(path)).findFirst().orElseThrow();
+      String repo,
+      String commit,
+      List<HubClient.TreeFile> tree,
+      String path,
+      PullCancellation cancellation) {
+    HubClient.TreeFile entry =
+        tree.stream().filter(t -> t.path().equals(path)).findFirst().orElseThrow();
     if (entry.sha256() != null && entry.size() >= 0) {
       return new RemoteFile(path, entry.size(), entry.sha256());
     }
     HubClient.FileInfo info = hub.head(repo, commit, path, cancellation);
     if (info.sha256() == null || info.size() < 0) {
       throw new PullException(
-          Reason.UPSTREAM, "the Hub publishes no sha256 for " + repo + "/" + path + " (not an LFS file)");
+          Reason.UPSTREAM,
+          "the Hub publishes no sha256 for " + repo + "/" + path + " (not an LFS file)");
     }
     return new RemoteFile(path, info.size(), info.sha256());
   }
@@ -262,8 +328,15 @@ public final class HuggingFacePuller implements ModelPuller {
     if (toDownload > 0 && usable - diskReserveBytes < toDownload) {
       throw new PullException(
           Reason.INSUFFICIENT_STORAGE,
-          "not enough disk space in " + store.modelDir() + ": " + toDownload + " bytes to download, "
-              + usable + " usable, " + diskReserveBytes + " kept in reserve",
+          "not enough disk space in "
+              + store.modelDir()
+              + ": "
+              + toDownload
+              + " bytes to download, "
+              + usable
+              + " usable, "
+              + diskReserveBytes
+              + " kept in reserve",
           null,
           Map.of("required", toDownload, "usable", usable, "reserve", diskReserveBytes));
     }
@@ -279,7 +352,8 @@ public final class HuggingFacePuller implements ModelPuller {
     } catch (IOException e) {
       return false;
     }
-    return store.readRecord(f.localName())
+    return store
+        .readRecord(f.localName())
         .filter(r -> r.sha256().equals(f.sha256()) && r.size() == f.size())
         .isPresent();
   }
@@ -302,29 +376,37 @@ public final class HuggingFacePuller implements ModelPuller {
       }
       long fileStarted = System.nanoTime();
       FileDownload download =
-          new FileDownload(hub, store, downloads, new PinnedFile(repo, pull.commit(), f), cancellation);
+          new FileDownload(
+              hub, store, downloads, new PinnedFile(repo, pull.commit(), f), cancellation);
       long base = overallDone;
-      download.run(new FileDownload.Listener() {
-        private long last = System.nanoTime();
+      download.run(
+          new FileDownload.Listener() {
+            private long last = System.nanoTime();
 
-        @Override
-        public void progress(long completed, boolean force) {
-          long now = System.nanoTime();
-          if (force || now - last >= progressInterval.toNanos()) {
-            last = now;
-            listener.onEvent(new PullEvent.Downloading(
-                f.localName(), f.size(), completed, overallTotal, base + completed));
-          }
-        }
+            @Override
+            public void progress(long completed, boolean force) {
+              long now = System.nanoTime();
+              if (force || now - last >= progressInterval.toNanos()) {
+                last = now;
+                listener.onEvent(
+                    new PullEvent.Downloading(
+                        f.localName(), f.size(), completed, overallTotal, base + completed));
+              }
+            }
 
-        @Override
-        public void verifying() {
-          listener.onEvent(new PullEvent.Verifying(f.localName()));
-        }
-      });
+            @Override
+            public void verifying() {
+              listener.onEvent(new PullEvent.Verifying(f.localName()));
+            }
+          });
       double seconds = Math.max(1e-9, (System.nanoTime() - fileStarted) / 1e9);
-      log.info("downloaded and verified {} from {}@{}: {} bytes in {} s ({} MiB/s)", f.localName(), repo,
-          pull.commit(), f.size(), String.format("%.1f", seconds),
+      log.info(
+          "downloaded and verified {} from {}@{}: {} bytes in {} s ({} MiB/s)",
+          f.localName(),
+          repo,
+          pull.commit(),
+          f.size(),
+          String.format("%.1f", seconds),
           String.format("%.1f", f.size() / seconds / 1024 / 1024));
       overallDone += f.size();
       downloaded.add(f);
@@ -334,8 +416,14 @@ public final class HuggingFacePuller implements ModelPuller {
     }
     publish(pull, downloaded, listener);
     RemoteFile first = pull.primaryFile();
-    log.info("pull of {} complete: model {} ({} files, {} bytes, commit {}) in {} ms", pull.ref(), pull.modelId(),
-        pull.files().size(), overallTotal, pull.commit(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    log.info(
+        "pull of {} complete: model {} ({} files, {} bytes, commit {}) in {} ms",
+        pull.ref(),
+        pull.modelId(),
+        pull.files().size(),
+        overallTotal,
+        pull.commit(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     return new PullResult(
         pull.modelId(),
         repo,
@@ -360,8 +448,15 @@ public final class HuggingFacePuller implements ModelPuller {
         } catch (IOException e) {
           throw PullStore.local("cannot publish " + target, e);
         }
-        store.writeRecord(new PullStore.FileRecord(pull.ref().repo(), pull.commit(), f.path(), f.localName(),
-            f.sha256(), f.size(), Instant.now().toString()));
+        store.writeRecord(
+            new PullStore.FileRecord(
+                pull.ref().repo(),
+                pull.commit(),
+                f.path(),
+                f.localName(),
+                f.sha256(),
+                f.size(),
+                Instant.now().toString()));
         store.deleteQuietly(store.sidecarPath(f.localName()));
         log.info("published {} ({} bytes, sha256 {})", target, f.size(), f.sha256());
       }
@@ -373,12 +468,17 @@ public final class HuggingFacePuller implements ModelPuller {
   private PullException cancelledBetweenFiles(PreparedPull pull, PullCancellation cancellation) {
     if (cancellation.discardPartial()) {
       discardPartials(pull);
-      return new PullException(Reason.CANCELLED, "pull of " + pull.ref() + " cancelled; partial downloads discarded");
+      return new PullException(
+          Reason.CANCELLED, "pull of " + pull.ref() + " cancelled; partial downloads discarded");
     }
-    return new PullException(Reason.CANCELLED, "pull of " + pull.ref() + " cancelled; partial downloads kept");
+    return new PullException(
+        Reason.CANCELLED, "pull of " + pull.ref() + " cancelled; partial downloads kept");
   }
 
-  /** Deletes the partial downloads (and their sidecars) of {@code pull}'s files; published files stay. */
+  /**
+   * Deletes the partial downloads (and their sidecars) of {@code pull}'s files; published files
+   * stay.
+   */
   public void discardPartials(PreparedPull pull) {
     for (RemoteFile f : pull.files()) {
       store.discardPartial(f.localName());
@@ -439,7 +539,10 @@ public final class HuggingFacePuller implements ModelPuller {
       return this;
     }
 
-    /** Hub endpoint or mirror, e.g. {@code https://hf-mirror.example}; default {@value #DEFAULT_ENDPOINT}. */
+    /**
+     * Hub endpoint or mirror, e.g. {@code https://hf-mirror.example}; default {@value
+     * #DEFAULT_ENDPOINT}.
+     */
     public Builder endpoint(String endpoint) {
       if (HttpUrl.parse(endpoint) == null) {
         throw new IllegalArgumentException("endpoint is not an http(s) URL: " + endpoint);
@@ -471,7 +574,10 @@ public final class HuggingFacePuller implements ModelPuller {
       return this;
     }
 
-    /** Parallel ranged connections per file; 1 disables parallel parts. Default {@value #DEFAULT_PARTS}. */
+    /**
+     * Parallel ranged connections per file; 1 disables parallel parts. Default {@value
+     * #DEFAULT_PARTS}.
+     */
     public Builder parts(int parts) {
       if (parts < 1) {
         throw new IllegalArgumentException("parts must be >= 1");
@@ -514,7 +620,9 @@ public final class HuggingFacePuller implements ModelPuller {
       return this;
     }
 
-    /** First backoff between attempts, doubled each time with ±50% jitter (min 1 ms). Default 1 s. */
+    /**
+     * First backoff between attempts, doubled each time with ±50% jitter (min 1 ms). Default 1 s.
+     */
     public Builder initialBackoff(Duration initialBackoff) {
       this.initialBackoff = positive(initialBackoff, "initialBackoff");
       return this;
@@ -556,7 +664,10 @@ public final class HuggingFacePuller implements ModelPuller {
       return this;
     }
 
-    /** Most tree API pages followed for one listing (UPSTREAM, 502, beyond). Default {@value #DEFAULT_MAX_TREE_PAGES}. */
+    /**
+     * Most tree API pages followed for one listing (UPSTREAM, 502, beyond). Default {@value
+     * #DEFAULT_MAX_TREE_PAGES}.
+     */
     public Builder maxTreePages(int maxTreePages) {
       if (maxTreePages < 1) {
         throw new IllegalArgumentException("maxTreePages must be >= 1");
@@ -577,7 +688,10 @@ public final class HuggingFacePuller implements ModelPuller {
       return this;
     }
 
-    /** Minimum interval between two {@code downloading} events of a file (100% is always sent). Default 200 ms. */
+    /**
+     * Minimum interval between two {@code downloading} events of a file (100% is always sent).
+     * Default 200 ms.
+     */
     public Builder progressInterval(Duration progressInterval) {
       this.progressInterval = positive(progressInterval, "progressInterval");
       return this;

@@ -4,8 +4,8 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A model published in the model directory, with what we recorded when we pulled it (repo,
- * commit, sha256); those are null for files that came by other means.
+ * A model published in the model directory, with what we recorded when we pulled it (repo, commit,
+ * sha256); those are null for files that came by other means.
  *
  * @param id the id Shimmy serves it under
  * @param files file names in the model directory (shards in order)

@@ -13,8 +13,8 @@ import java.nio.file.Path;
 
 /**
  * The start-up check of a model directory, so that what is wrong with it is said once, plainly,
- * before anything else fails on it: "is not a directory", "is not writable: permission denied",
- * "is not writable: read-only file system". {@link #describe} gives the cause of any file-system
+ * before anything else fails on it: "is not a directory", "is not writable: permission denied", "is
+ * not writable: read-only file system". {@link #describe} gives the cause of any file-system
  * failure in words (the JDK's exceptions carry only the path).
  */
 public final class ModelDirCheck {
@@ -39,7 +39,8 @@ public final class ModelDirCheck {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new PullException(Reason.IO, "cannot create model directory " + shown + ": " + describe(e), e);
+      throw new PullException(
+          Reason.IO, "cannot create model directory " + shown + ": " + describe(e), e);
     }
     if (!writable) {
       return;
@@ -49,11 +50,14 @@ public final class ModelDirCheck {
       Path probe = Files.createTempFile(state, "write-check", ".tmp");
       Files.delete(probe);
     } catch (IOException e) {
-      throw new PullException(Reason.IO, "model directory " + shown + " is not writable: " + describe(e), e);
+      throw new PullException(
+          Reason.IO, "model directory " + shown + " is not writable: " + describe(e), e);
     }
   }
 
-  /** The cause of a file-system failure in words, with the file it concerns when that is another. */
+  /**
+   * The cause of a file-system failure in words, with the file it concerns when that is another.
+   */
   public static String describe(IOException e) {
     String what;
     if (e instanceof AccessDeniedException) {

@@ -17,9 +17,9 @@ import java.util.TreeMap;
 
 /**
  * The models published in one model directory, as Shimmy sees them: every {@code *.gguf} file
- * directly in the directory, with split shards ({@code base-00001-of-00003.gguf}) grouped under
- * one id when two or more are present (a lone shard is not served, so not listed), plus the
- * provenance (repo, commit, sha256) the puller recorded under {@code .shimmy-pull/}.
+ * directly in the directory, with split shards ({@code base-00001-of-00003.gguf}) grouped under one
+ * id when two or more are present (a lone shard is not served, so not listed), plus the provenance
+ * (repo, commit, sha256) the puller recorded under {@code .shimmy-pull/}.
  */
 public final class ModelDirectory implements LocalModels {
 
@@ -56,9 +56,13 @@ public final class ModelDirectory implements LocalModels {
     for (String name : names) {
       var shard = ShimmyModelIds.shard(name);
       if (shard.isPresent()) {
-        groups.computeIfAbsent(shard.get().base() + "\u0000" + shard.get().count(), k -> new ArrayList<>()).add(name);
+        groups
+            .computeIfAbsent(
+                shard.get().base() + "\u0000" + shard.get().count(), k -> new ArrayList<>())
+            .add(name);
       } else {
-        byId.put(ShimmyModelIds.idForFile(name), model(ShimmyModelIds.idForFile(name), List.of(name)));
+        byId.put(
+            ShimmyModelIds.idForFile(name), model(ShimmyModelIds.idForFile(name), List.of(name)));
       }
     }
     for (List<String> shards : groups.values()) {
@@ -76,7 +80,10 @@ public final class ModelDirectory implements LocalModels {
         list().stream()
             .filter(m -> m.id().equals(id))
             .findFirst()
-            .orElseThrow(() -> new PullException(Reason.NOT_FOUND, "no model '" + id + "' in " + store.modelDir()));
+            .orElseThrow(
+                () ->
+                    new PullException(
+                        Reason.NOT_FOUND, "no model '" + id + "' in " + store.modelDir()));
     for (String file : model.files()) {
       store.deleteQuietly(store.published(file));
       store.deleteQuietly(store.recordPath(file));

@@ -2,8 +2,8 @@ package io.github.shimmypull.core.pull;
 
 /**
  * Downloads, verifies and atomically publishes the files of one model reference into a model
- * directory. Split in two so that every failure that can be answered with a plain HTTP status
- * (not found, gated, disk space) happens in {@link #prepare} before any progress is streamed.
+ * directory. Split in two so that every failure that can be answered with a plain HTTP status (not
+ * found, gated, disk space) happens in {@link #prepare} before any progress is streamed.
  */
 public interface ModelPuller {
 
@@ -28,8 +28,8 @@ public interface ModelPuller {
    * reporting progress to {@code listener}. Files already present and verified are skipped unless
    * the pull was prepared with {@code force}.
    *
-   * @throws io.github.shimmypull.core.PullException on any failure, with its reason (CANCELLED
-   *     when {@code cancellation} fired or the thread was interrupted)
+   * @throws io.github.shimmypull.core.PullException on any failure, with its reason (CANCELLED when
+   *     {@code cancellation} fired or the thread was interrupted)
    */
   PullResult pull(PreparedPull pull, PullListener listener, PullCancellation cancellation);
 

@@ -6,17 +6,18 @@ import org.jspecify.annotations.Nullable;
  * A parsed, validated reference to a model on Hugging Face: a repository plus either an explicit
  * file or a quant tag, and an optional revision (branch, tag or commit).
  *
- * <p>Accepted forms (see server-interface.md): {@code owner/repo} with an explicit file,
- * {@code owner/repo:TAG}, {@code hf.co/owner/repo[:TAG]}, {@code huggingface.co/owner/repo[:TAG]}
- * and {@code https://huggingface.co/owner/repo}. With neither file nor tag the default tag
- * choice applies (Q4_K_M, then Q8_0, then the first model file).
+ * <p>Accepted forms (see server-interface.md): {@code owner/repo} with an explicit file, {@code
+ * owner/repo:TAG}, {@code hf.co/owner/repo[:TAG]}, {@code huggingface.co/owner/repo[:TAG]} and
+ * {@code https://huggingface.co/owner/repo}. With neither file nor tag the default tag choice
+ * applies (Q4_K_M, then Q8_0, then the first model file).
  *
  * @param repo repository id {@code owner/name}
  * @param tag quant tag such as {@code Q4_K_M}, or null
  * @param file repo-relative path of the file to pull (may contain {@code /}), or null
  * @param revision branch, tag or commit to resolve, or null for {@code main}
  */
-public record ModelRef(String repo, @Nullable String tag, @Nullable String file, @Nullable String revision) {
+public record ModelRef(
+    String repo, @Nullable String tag, @Nullable String file, @Nullable String revision) {
 
   /** The revision to resolve when none is given. */
   public static final String DEFAULT_REVISION = "main";
@@ -45,7 +46,9 @@ public record ModelRef(String repo, @Nullable String tag, @Nullable String file,
     return revision == null ? DEFAULT_REVISION : revision;
   }
 
-  /** The canonical text form, e.g. {@code owner/repo:Q4_K_M} or {@code owner/repo/dir/x.gguf@rev}. */
+  /**
+   * The canonical text form, e.g. {@code owner/repo:Q4_K_M} or {@code owner/repo/dir/x.gguf@rev}.
+   */
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder(repo);

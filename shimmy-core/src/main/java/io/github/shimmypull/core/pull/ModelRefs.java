@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class ModelRefs {
 
-  /** One part of a repository id: Hugging Face's rule (letters, digits, {@code . _ -}, at most 96). */
+  /**
+   * One part of a repository id: Hugging Face's rule (letters, digits, {@code . _ -}, at most 96).
+   */
   private static final Pattern REPO_PART = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,95}");
 
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -20,8 +22,12 @@ final class ModelRefs {
   private static final Pattern REVISION_CHARS = Pattern.compile("[A-Za-z0-9._/+-]+");
 
   private static final String[] PREFIXES = {
-    "https://huggingface.co/", "http://huggingface.co/", "https://hf.co/", "http://hf.co/",
-    "huggingface.co/", "hf.co/"
+    "https://huggingface.co/",
+    "http://huggingface.co/",
+    "https://hf.co/",
+    "http://hf.co/",
+    "huggingface.co/",
+    "hf.co/"
   };
 
   private static final int MAX_REF = 1024;
@@ -44,7 +50,9 @@ final class ModelRefs {
     }
     if (rest.contains("://")) {
       throw invalid(
-          "unsupported model reference '" + ref + "': only huggingface.co and hf.co URLs are accepted");
+          "unsupported model reference '"
+              + ref
+              + "': only huggingface.co and hf.co URLs are accepted");
     }
     String refRevision = null;
     int at = rest.lastIndexOf('@');
@@ -156,23 +164,29 @@ final class ModelRefs {
       throw invalid("file name is longer than 1024 characters");
     }
     if (hasControl(file)) {
-      throw invalid("invalid file name '" + printable(file) + "': control characters are not allowed");
+      throw invalid(
+          "invalid file name '" + printable(file) + "': control characters are not allowed");
     }
     if (file.indexOf('\\') >= 0) {
       throw invalid("invalid file name '" + file + "': backslashes are not allowed, use '/'");
     }
     if (file.startsWith("/")) {
-      throw invalid("invalid file name '" + file + "': must be relative to the repository (no leading '/')");
+      throw invalid(
+          "invalid file name '" + file + "': must be relative to the repository (no leading '/')");
     }
     for (String segment : file.split("/", -1)) {
       if (segment.isEmpty()) {
         throw invalid("invalid file name '" + file + "': empty path segment");
       }
       if (segment.equals("..") || segment.equals(".")) {
-        throw invalid("invalid file name '" + file + "': '" + segment + "' segments are not allowed");
+        throw invalid(
+            "invalid file name '" + file + "': '" + segment + "' segments are not allowed");
       }
       if (segment.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
-        throw invalid("invalid file name '" + file + "': a path segment is longer than 255 bytes (the file system limit)");
+        throw invalid(
+            "invalid file name '"
+                + file
+                + "': a path segment is longer than 255 bytes (the file system limit)");
       }
     }
     String local = file.substring(file.lastIndexOf('/') + 1);
@@ -180,7 +194,8 @@ final class ModelRefs {
       throw invalid("invalid file name '" + file + "': the file name must not start with '.'");
     }
     if (!local.toLowerCase(Locale.ROOT).endsWith(".gguf") || local.length() <= ".gguf".length()) {
-      throw invalid("invalid file name '" + file + "': only GGUF model files (*.gguf) can be pulled");
+      throw invalid(
+          "invalid file name '" + file + "': only GGUF model files (*.gguf) can be pulled");
     }
   }
 
@@ -192,7 +207,8 @@ final class ModelRefs {
       throw invalid("revision is longer than 255 characters");
     }
     if (hasControl(revision)) {
-      throw invalid("invalid revision '" + printable(revision) + "': control characters are not allowed");
+      throw invalid(
+          "invalid revision '" + printable(revision) + "': control characters are not allowed");
     }
     if (revision.indexOf(' ') >= 0) {
       throw invalid("invalid revision '" + revision + "': spaces are not allowed");
@@ -214,7 +230,8 @@ final class ModelRefs {
     }
   }
 
-  private static @Nullable String merge(String what, @Nullable String fromRef, @Nullable String given) {
+  private static @Nullable String merge(
+      String what, @Nullable String fromRef, @Nullable String given) {
     if (fromRef == null) {
       return given;
     }
@@ -236,7 +253,12 @@ final class ModelRefs {
   private static String printable(String s) {
     StringBuilder sb = new StringBuilder();
     s.chars()
-        .forEach(c -> sb.append(c < 0x20 || c == 0x7f ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+        .forEach(
+            c ->
+                sb.append(
+                    c < 0x20 || c == 0x7f
+                        ? String.format("\\u%04x", c)
+                        : String.valueOf((char) c)));
     return sb.toString();
   }
 

@@ -1,12 +1,12 @@
 package io.github.shimmypull.core.pull;
 
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A handle that cancels a running pull from another thread. The partial download is kept for a
- * later resume unless the cancellation asks to discard it. Interrupting the pulling thread
- * cancels too.
+ * later resume unless the cancellation asks to discard it. Interrupting the pulling thread cancels
+ * too.
  */
 public final class PullCancellation {
 
@@ -34,7 +34,9 @@ public final class PullCancellation {
     return discard;
   }
 
-  /** Runs {@code callback} on cancel (at once if already cancelled), e.g. to cancel an HTTP call. */
+  /**
+   * Runs {@code callback} on cancel (at once if already cancelled), e.g. to cancel an HTTP call.
+   */
   public void onCancel(Runnable callback) {
     callbacks.add(callback);
     if (cancelled) {

@@ -4,8 +4,9 @@ import java.util.List;
 
 /**
  * What happens during a pull, in order: starting, resolving, downloading (repeated), verifying,
- * discovering, making servable (wire status {@code restarting}), and last complete or error. The puller emits the download phases; the
- * coordinator adds the rest. {@link #status()} is the wire name of the NDJSON {@code status}.
+ * discovering, making servable (wire status {@code restarting}), and last complete or error. The
+ * puller emits the download phases; the coordinator adds the rest. {@link #status()} is the wire
+ * name of the NDJSON {@code status}.
  */
 public sealed interface PullEvent {
 
@@ -32,7 +33,8 @@ public sealed interface PullEvent {
    * Download progress: {@code completed} of {@code total} bytes of {@code file}, and of all files.
    * Emitted at a throttled rate (and once at 100%).
    */
-  record Downloading(String file, long total, long completed, long overallTotal, long overallCompleted)
+  record Downloading(
+      String file, long total, long completed, long overallTotal, long overallCompleted)
       implements PullEvent {
     @Override
     public String status() {

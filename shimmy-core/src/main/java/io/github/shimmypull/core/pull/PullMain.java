@@ -5,10 +5,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * A tiny command line around {@link HuggingFacePuller}, until the server jar's {@code pull}
- * command exists: {@code PullMain REF [--file NAME] [--revision REV] [--model-dir DIR] [--force]}.
- * Reads {@code HF_TOKEN} and {@code HF_ENDPOINT}; prints progress lines; exits 0 on success, 1 on
- * failure (one {@code error:} line on stderr), 2 on a usage error.
+ * A tiny command line around {@link HuggingFacePuller}, until the server jar's {@code pull} command
+ * exists: {@code PullMain REF [--file NAME] [--revision REV] [--model-dir DIR] [--force]}. Reads
+ * {@code HF_TOKEN} and {@code HF_ENDPOINT}; prints progress lines; exits 0 on success, 1 on failure
+ * (one {@code error:} line on stderr), 2 on a usage error.
  */
 public final class PullMain {
 
@@ -47,11 +47,18 @@ public final class PullMain {
     }
     try {
       ModelRef parsed = ModelRef.parse(ref, file, revision);
-      HuggingFacePuller puller = HuggingFacePuller.Builder.fromEnvironment().modelDir(modelDir).build();
+      HuggingFacePuller puller =
+          HuggingFacePuller.Builder.fromEnvironment().modelDir(modelDir).build();
       PreparedPull prepared = puller.prepare(parsed, force, PullMain::print);
       PullResult result = puller.pull(prepared, PullMain::print, new PullCancellation());
-      System.out.printf(Locale.ROOT, "complete %s %s %.1f MiB sha256 %s commit %s%s%n", result.modelId(),
-          String.join(",", result.files()), result.sizeMb(), result.sha256(), result.revision(),
+      System.out.printf(
+          Locale.ROOT,
+          "complete %s %s %.1f MiB sha256 %s commit %s%s%n",
+          result.modelId(),
+          String.join(",", result.files()),
+          result.sizeMb(),
+          result.sha256(),
+          result.revision(),
           result.downloaded() ? "" : " (already present)");
       return 0;
     } catch (PullException e) {
@@ -62,7 +69,12 @@ public final class PullMain {
 
   private static void print(PullEvent event) {
     if (event instanceof PullEvent.Downloading d) {
-      System.out.printf(Locale.ROOT, "downloading %s %d/%d (%.0f%%)%n", d.file(), d.completed(), d.total(),
+      System.out.printf(
+          Locale.ROOT,
+          "downloading %s %d/%d (%.0f%%)%n",
+          d.file(),
+          d.completed(),
+          d.total(),
           d.total() == 0 ? 100.0 : 100.0 * d.completed() / d.total());
     } else if (event instanceof PullEvent.Resolving r) {
       System.out.println("resolving " + r.repo() + "@" + r.revision());
@@ -75,7 +87,8 @@ public final class PullMain {
 
   private static int usage(String problem) {
     System.err.println("error: " + problem);
-    System.err.println("usage: PullMain REF [--file NAME] [--revision REV] [--model-dir DIR] [--force]");
+    System.err.println(
+        "usage: PullMain REF [--file NAME] [--revision REV] [--model-dir DIR] [--force]");
     return 2;
   }
 }

@@ -9,8 +9,8 @@ import org.jspecify.annotations.Nullable;
  * Decides which model a request goes to: the {@code model} of the JSON body of {@code POST
  * /v1/chat/completions}, {@code /v1/completions}, {@code /v1/messages}, {@code /api/generate} and
  * {@code /v1/generate}, read from a bounded prefix of the body ({@link #maxPrefixBytes()}), is
- * resolved against the served model ids: the exact id, else the id equal ignoring case, else the
- * id the alias hook maps it to, else {@link RoutingException.Reason#MODEL_NOT_FOUND} (nothing is
+ * resolved against the served model ids: the exact id, else the id equal ignoring case, else the id
+ * the alias hook maps it to, else {@link RoutingException.Reason#MODEL_NOT_FOUND} (nothing is
  * started). A body without {@code model} goes to the default model when one is set, else to the
  * only model, else it is refused ({@link RoutingException.Reason#MODEL_REQUIRED}).
  *
@@ -18,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  * {@code /v1/generate}, a body without a top-level {@code stream} is forwarded with {@code
  * "stream":false} (Shimmy streams when the field is absent; OpenAI's clients expect JSON).
  *
- * <p>Immutable and thread-safe; one is shared by {@link io.github.shimmypull.core.proxy.ShimmyProxy}
- * and {@link io.github.shimmypull.core.edge.ShimmyEdge}, so both fronts decide alike.
+ * <p>Immutable and thread-safe; one is shared by {@link
+ * io.github.shimmypull.core.proxy.ShimmyProxy} and {@link
+ * io.github.shimmypull.core.edge.ShimmyEdge}, so both fronts decide alike.
  */
 public final class ModelRouter {
 
@@ -48,7 +49,9 @@ public final class ModelRouter {
     return new Builder();
   }
 
-  /** True for the requests routed by the {@code model} of their body (POST to a generation path). */
+  /**
+   * True for the requests routed by the {@code model} of their body (POST to a generation path).
+   */
   public static boolean routesByModel(String method, String path) {
     return method.equals("POST") && isRoutedPath(path);
   }
@@ -56,13 +59,20 @@ public final class ModelRouter {
   /** True for the generation paths whose JSON body names the model. */
   public static boolean isRoutedPath(String path) {
     return switch (path) {
-      case "/v1/chat/completions", "/v1/completions", "/v1/messages", "/api/generate", "/v1/generate" ->
+      case "/v1/chat/completions",
+          "/v1/completions",
+          "/v1/messages",
+          "/api/generate",
+          "/v1/generate" ->
           true;
       default -> false;
     };
   }
 
-  /** True for the paths where a body without {@code stream} is forwarded with {@code "stream":false}. */
+  /**
+   * True for the paths where a body without {@code stream} is forwarded with {@code
+   * "stream":false}.
+   */
   public static boolean defaultsToNonStreaming(String path) {
     return switch (path) {
       case "/v1/chat/completions", "/v1/completions", "/v1/generate" -> true;
@@ -92,7 +102,8 @@ public final class ModelRouter {
    * @param available the served ids, sorted
    * @return the id; the requested name itself when no model is known at all (the supervisor then
    *     says why: MODEL_NOT_FOUND, or that the backend is unavailable); null when the request names
-   *     no model and none is known (the caller leases any instance, which answers that nothing runs)
+   *     no model and none is known (the caller leases any instance, which answers that nothing
+   *     runs)
    * @throws RoutingException MODEL_NOT_FOUND or MODEL_REQUIRED
    */
   public @Nullable String resolve(@Nullable String requested, List<String> available) {
@@ -108,8 +119,11 @@ public final class ModelRouter {
       }
       throw new RoutingException(
           RoutingException.Reason.MODEL_REQUIRED,
-          "The request names no 'model' and " + available.size() + " models are served: "
-              + available + ". Name one in 'model'.");
+          "The request names no 'model' and "
+              + available.size()
+              + " models are served: "
+              + available
+              + ". Name one in 'model'.");
     }
     if (available.isEmpty()) {
       return requested; // nothing discovered (yet): the supervisor's answer is the true one
@@ -172,7 +186,8 @@ public final class ModelRouter {
      */
     public Builder maxPrefixBytes(int maxPrefixBytes) {
       if (maxPrefixBytes < 1024) {
-        throw new IllegalArgumentException("maxPrefixBytes must be at least 1024: " + maxPrefixBytes);
+        throw new IllegalArgumentException(
+            "maxPrefixBytes must be at least 1024: " + maxPrefixBytes);
       }
       this.maxPrefixBytes = maxPrefixBytes;
       return this;

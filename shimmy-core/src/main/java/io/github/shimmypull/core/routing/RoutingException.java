@@ -18,7 +18,9 @@ public final class RoutingException extends RuntimeException {
   public enum Reason {
     /** The body names a model that is not served (404, {@code model_not_found}). */
     MODEL_NOT_FOUND(404, "model_not_found"),
-    /** The body names no model and there is no default or only model (400, {@code model_required}). */
+    /**
+     * The body names no model and there is no default or only model (400, {@code model_required}).
+     */
     MODEL_REQUIRED(400, "model_required"),
     /** {@code model} is not a string (400, {@code invalid_model}). */
     INVALID_MODEL(400, "invalid_model"),
@@ -74,7 +76,8 @@ public final class RoutingException extends RuntimeException {
    * "invalid_request_error","param":"model","code"}}}.
    */
   public byte[] body() {
-    return openAiError(String.valueOf(getMessage()), "invalid_request_error", "model", reason.code());
+    return openAiError(
+        String.valueOf(getMessage()), "invalid_request_error", "model", reason.code());
   }
 
   /** An OpenAI-shaped error body. */

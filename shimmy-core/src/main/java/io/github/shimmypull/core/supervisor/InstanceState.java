@@ -43,8 +43,6 @@ public record InstanceState(
 
   /** Instances sorted by model id. */
   public static List<InstanceState> sorted(List<InstanceState> instances) {
-    return instances.stream()
-        .sorted(java.util.Comparator.comparing(InstanceState::model))
-        .toList();
+    return instances.stream().sorted(java.util.Comparator.comparing(InstanceState::model)).toList();
   }
 }

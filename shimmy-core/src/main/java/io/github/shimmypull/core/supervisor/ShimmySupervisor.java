@@ -19,15 +19,15 @@ import org.jspecify.annotations.Nullable;
 public interface ShimmySupervisor extends AutoCloseable {
 
   /**
-   * Starts the backend if the model directory holds a model (otherwise the state becomes
-   * {@link BackendStatus#IDLE}); returns without waiting for readiness. Idempotent.
+   * Starts the backend if the model directory holds a model (otherwise the state becomes {@link
+   * BackendStatus#IDLE}); returns without waiting for readiness. Idempotent.
    */
   void start();
 
   /**
    * Restarts Shimmy so that it serves {@code expectedIds}, and waits until the live instance lists
-   * them (blue-green: the old instance serves until the new one is ready). Starts Shimmy when it was
-   * idle. With an empty set, stops serving (idle).
+   * them (blue-green: the old instance serves until the new one is ready). Starts Shimmy when it
+   * was idle. With an empty set, stops serving (idle).
    *
    * @throws SupervisorException when the new instance does not come up in {@code timeout}; in
    *     blue-green mode the old instance keeps serving
@@ -35,11 +35,12 @@ public interface ShimmySupervisor extends AutoCloseable {
   void restart(Collection<String> expectedIds, Duration timeout);
 
   /**
-   * The model directory changed (a pull, a delete, a file copied in or removed): discovers it again.
-   * A running instance whose model's files changed is replaced blue-green (the old one drains); a
-   * running instance whose model is gone is drained and stopped; instances of other models are not
-   * touched. Then each model in {@code warm} is made answerable: it must be discovered, and it is
-   * started and awaited ready when there is room without stopping a busy instance.
+   * The model directory changed (a pull, a delete, a file copied in or removed): discovers it
+   * again. A running instance whose model's files changed is replaced blue-green (the old one
+   * drains); a running instance whose model is gone is drained and stopped; instances of other
+   * models are not touched. Then each model in {@code warm} is made answerable: it must be
+   * discovered, and it is started and awaited ready when there is room without stopping a busy
+   * instance.
    *
    * @throws SupervisorException MODEL_NOT_FOUND when a model in {@code warm} is not discovered;
    *     READY_TIMEOUT, EXITED, ... when a replacement or warm start did not come up in {@code
@@ -67,8 +68,8 @@ public interface ShimmySupervisor extends AutoCloseable {
 
   /**
    * Leases the instance that serves {@code model} for one request, starting it when it is not
-   * running (within the capacity: the least-recently-used idle instance is stopped to make room;
-   * a request that must wait for room waits in a bounded queue), waiting up to {@code wait}.
+   * running (within the capacity: the least-recently-used idle instance is stopped to make room; a
+   * request that must wait for room waits in a bounded queue), waiting up to {@code wait}.
    *
    * @throws SupervisorException MODEL_NOT_FOUND when the model is not in the directory (nothing is
    *     started); OVERLOADED when the queue is full or the wait ended while queued; NO_BACKEND,

@@ -67,8 +67,8 @@ public class SupervisorException extends RuntimeException {
 
   /**
    * The message given at construction, never null: fronts put it in JSON error bodies and
-   * supervisor logs. (The constructors take a non-null message; {@link Throwable} still declares its
-   * own nullable.)
+   * supervisor logs. (The constructors take a non-null message; {@link Throwable} still declares
+   * its own nullable.)
    */
   @Override
   public String getMessage() {

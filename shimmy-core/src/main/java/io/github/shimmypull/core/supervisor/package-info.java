@@ -1,4 +1,6 @@
-/** The contract of a Shimmy backend: lifecycle, state, readiness and leases on the live instance. */
+/**
+ * The contract of a Shimmy backend: lifecycle, state, readiness and leases on the live instance.
+ */
 @NullMarked
 package io.github.shimmypull.core.supervisor;
 

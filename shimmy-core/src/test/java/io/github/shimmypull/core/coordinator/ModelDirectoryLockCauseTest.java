@@ -16,9 +16,11 @@ class ModelDirectoryLockCauseTest {
 
   @Test
   void aLockThatCannotBeCreatedNamesTheCause() throws Exception {
-    Files.writeString(modelDir.resolve(ModelDirectoryLock.STATE_DIR), "a file where the state directory goes");
+    Files.writeString(
+        modelDir.resolve(ModelDirectoryLock.STATE_DIR), "a file where the state directory goes");
 
-    assertThatThrownBy(() -> new ModelDirectoryLock(modelDir).tryAcquire(Map.of("operation", "pull")))
+    assertThatThrownBy(
+            () -> new ModelDirectoryLock(modelDir).tryAcquire(Map.of("operation", "pull")))
         .isInstanceOf(UncheckedIOException.class)
         .hasMessageStartingWith("cannot lock ")
         .hasMessageContaining("a file is in the way");

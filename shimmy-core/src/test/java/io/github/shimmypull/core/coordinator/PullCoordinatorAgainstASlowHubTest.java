@@ -48,23 +48,31 @@ class PullCoordinatorAgainstASlowHubTest {
 
   @Test
   void cancelStopsAPullThatIsStillResolvingAtOnce() throws Exception {
-    FakeHuggingFace hub = FakeHuggingFace.builder()
-        .file(REPO, "tiny-Q4_K_M.gguf", FakeFile.seeded(1024, 7))
-        .metadataDelay(Duration.ofSeconds(40))
-        .build();
+    FakeHuggingFace hub =
+        FakeHuggingFace.builder()
+            .file(REPO, "tiny-Q4_K_M.gguf", FakeFile.seeded(1024, 7))
+            .metadataDelay(Duration.ofSeconds(40))
+            .build();
     hubServer.setDispatcher(hub);
     hubServer.start(InetAddress.getByName("127.0.0.1"), 0);
-    coordinator = PullCoordinator.builder()
-        .modelDir(modelDir)
-        .puller(HuggingFacePuller.builder().modelDir(modelDir).endpoint(hubServer.url("/").toString())
-            .diskReserveBytes(0).build())
-        .discovery(new ScanDiscoveryRunner())
-        .supervisor(new RecordingSupervisor())
-        .localModels(new ModelDirectory(modelDir))
-        .watch(false)
-        .build();
-    CompletableFuture<PullJob> submit = CompletableFuture.supplyAsync(() -> coordinator.submit(ModelRef.parse(REPO), false));
-    Await.until("the pull waits for the Hub's file list",
+    coordinator =
+        PullCoordinator.builder()
+            .modelDir(modelDir)
+            .puller(
+                HuggingFacePuller.builder()
+                    .modelDir(modelDir)
+                    .endpoint(hubServer.url("/").toString())
+                    .diskReserveBytes(0)
+                    .build())
+            .discovery(new ScanDiscoveryRunner())
+            .supervisor(new RecordingSupervisor())
+            .localModels(new ModelDirectory(modelDir))
+            .watch(false)
+            .build();
+    CompletableFuture<PullJob> submit =
+        CompletableFuture.supplyAsync(() -> coordinator.submit(ModelRef.parse(REPO), false));
+    Await.until(
+        "the pull waits for the Hub's file list",
         () -> !hub.requests(r -> r.getUrl().encodedPath().contains("/tree/")).isEmpty());
     PullJob job = coordinator.current().orElseThrow();
 
@@ -72,13 +80,15 @@ class PullCoordinatorAgainstASlowHubTest {
     coordinator.cancel(false);
 
     assertThatThrownBy(() -> job.await(Duration.ofSeconds(10)))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
     assertThat(job.state()).isEqualTo(PullJob.State.CANCELLED);
     assertThatThrownBy(() -> submit.get(10, TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
         .cause()
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
     assertThat(coordinator.current()).isEmpty();
   }
 }

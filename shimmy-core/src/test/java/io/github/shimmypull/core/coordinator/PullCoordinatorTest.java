@@ -53,7 +53,8 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void pullPublishesThenRefreshesWarmingOnlyThePulledModelAndLeavesOtherInstancesRunning() throws Exception {
+  void pullPublishesThenRefreshesWarmingOnlyThePulledModelAndLeavesOtherInstancesRunning()
+      throws Exception {
     Files.write(modelDir.resolve("alpha.gguf"), new byte[10]);
     fx.supervisor.serving(List.of("alpha"));
     PullCoordinator coordinator = fx.coordinator();
@@ -64,7 +65,15 @@ class PullCoordinatorTest {
     assertThat(result.modelId()).isEqualTo("tiny-q4-k-m");
     assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
     assertThat(statuses(job.events()))
-        .containsExactly("starting", "resolving", "downloading", "verifying", "published", "discovering", "restarting", "complete");
+        .containsExactly(
+            "starting",
+            "resolving",
+            "downloading",
+            "verifying",
+            "published",
+            "discovering",
+            "restarting",
+            "complete");
     assertThat(fx.supervisor.refreshes()).containsExactly(List.of("tiny-q4-k-m"));
     assertThat(fx.supervisor.running()).containsExactly("alpha", "tiny-q4-k-m");
     assertThat(job.state()).isEqualTo(PullJob.State.COMPLETE);
@@ -91,7 +100,10 @@ class PullCoordinatorTest {
     assertThat(fx.puller.pullCalls()).isEqualTo(1);
     assertThat(fx.puller.prepareCalls()).isEqualTo(1);
     Await.until("both subscribers saw the end", () -> second.size() == first.size());
-    assertThat(statuses(second)).isEqualTo(statuses(first)).startsWith("starting").endsWith("complete");
+    assertThat(statuses(second))
+        .isEqualTo(statuses(first))
+        .startsWith("starting")
+        .endsWith("complete");
   }
 
   @Test
@@ -99,9 +111,11 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.coordinator();
     fx.puller.holdDownloads();
 
-    PullJob job = coordinator.submit(new ModelRef("acme/tiny", null, "tiny-Q4_K_M.gguf", null), false);
+    PullJob job =
+        coordinator.submit(new ModelRef("acme/tiny", null, "tiny-Q4_K_M.gguf", null), false);
     fx.puller.awaitHeld();
-    PullJob sameFile = coordinator.submit(new ModelRef("acme/tiny", null, "tiny-Q4_K_M.gguf", null), false);
+    PullJob sameFile =
+        coordinator.submit(new ModelRef("acme/tiny", null, "tiny-Q4_K_M.gguf", null), false);
 
     assertThat(sameFile).isSameAs(job);
   }
@@ -116,15 +130,18 @@ class PullCoordinatorTest {
     PullJob defaultTag = coordinator.submit(new ModelRef("acme/tiny", null, null, null), false);
 
     assertThat(defaultTag).isSameAs(job);
-    assertThatThrownBy(() -> coordinator.submit(new ModelRef("acme/tiny", "Q8_0", null, null), false))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CONFLICT));
+    assertThatThrownBy(
+            () -> coordinator.submit(new ModelRef("acme/tiny", "Q8_0", null, null), false))
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CONFLICT));
     fx.puller.release();
     job.await(Duration.ofSeconds(30));
     assertThat(fx.puller.pullCalls()).isEqualTo(1);
   }
 
   @Test
-  void requestForAnotherModelWhileOneRunsIsRejectedWithConflictNamingTheRunningJob() throws Exception {
+  void requestForAnotherModelWhileOneRunsIsRejectedWithConflictNamingTheRunningJob()
+      throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.puller.holdDownloads();
     PullJob running = coordinator.submit(ref("acme/tiny"), false);
@@ -153,18 +170,28 @@ class PullCoordinatorTest {
   @Test
   void resolutionFailureIsThrownBySubmitAndFreesTheDirectory() throws Exception {
     PullCoordinator coordinator = fx.coordinator();
-    fx.puller.failPrepare("acme/missing", new PullException(Reason.NOT_FOUND, "repository acme/missing not found"));
+    fx.puller.failPrepare(
+        "acme/missing", new PullException(Reason.NOT_FOUND, "repository acme/missing not found"));
 
     assertThatThrownBy(() -> coordinator.submit(ref("acme/missing"), false))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
 
     assertThat(coordinator.current()).isEmpty();
-    assertThat(coordinator.recent()).singleElement().satisfies(j -> {
-      assertThat(j.state()).isEqualTo(PullJob.State.FAILED);
-      assertThat(j.modelId()).as("no model id without a resolution, and no exception either").isNull();
-      assertThat(WireFormat.job(j)).containsEntry("state", "failed").containsEntry("model_id", null);
-    });
-    assertThat(coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30)).modelId()).isEqualTo("tiny-q4-k-m");
+    assertThat(coordinator.recent())
+        .singleElement()
+        .satisfies(
+            j -> {
+              assertThat(j.state()).isEqualTo(PullJob.State.FAILED);
+              assertThat(j.modelId())
+                  .as("no model id without a resolution, and no exception either")
+                  .isNull();
+              assertThat(WireFormat.job(j))
+                  .containsEntry("state", "failed")
+                  .containsEntry("model_id", null);
+            });
+    assertThat(coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30)).modelId())
+        .isEqualTo("tiny-q4-k-m");
     assertThat(fx.puller.pullCalls()).isEqualTo(1);
   }
 
@@ -182,16 +209,20 @@ class PullCoordinatorTest {
             e -> {
               assertThat(e.reason()).isEqualTo(Reason.CONFLICT);
               assertThat(e.getMessage()).contains("another process").contains("acme/tiny:Q4_K_M");
-              assertThat(e.details().get("running")).asInstanceOf(MAP).containsEntry("model", "acme/tiny:Q4_K_M");
+              assertThat(e.details().get("running"))
+                  .asInstanceOf(MAP)
+                  .containsEntry("model", "acme/tiny:Q4_K_M");
             });
 
     fx.puller.release();
     running.await(Duration.ofSeconds(30));
-    assertThat(second.submit(ref("acme/other"), false).await(Duration.ofSeconds(30)).modelId()).isEqualTo("other-q4-k-m");
+    assertThat(second.submit(ref("acme/other"), false).await(Duration.ofSeconds(30)).modelId())
+        .isEqualTo("other-q4-k-m");
   }
 
   @Test
-  void lockFileHeldByAnotherJvmGivesConflictUntilThatJvmLetsGo(@TempDir Path scratch) throws Exception {
+  void lockFileHeldByAnotherJvmGivesConflictUntilThatJvmLetsGo(@TempDir Path scratch)
+      throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     Path source = scratch.resolve("LockHolder.java");
     Files.writeString(
@@ -217,11 +248,14 @@ class PullCoordinatorTest {
         """);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process holder =
-        new ProcessBuilder(java, source.toString(), modelDir.resolve(".shimmy-pull/pull.lock").toString())
+        new ProcessBuilder(
+                java, source.toString(), modelDir.resolve(".shimmy-pull/pull.lock").toString())
             .redirectErrorStream(true)
             .start();
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
       assertThat(out.readLine()).isEqualTo("locked");
 
       assertThatThrownBy(() -> coordinator.submit(ref("acme/tiny"), false))
@@ -229,7 +263,9 @@ class PullCoordinatorTest {
               PullException.class,
               e -> {
                 assertThat(e.reason()).isEqualTo(Reason.CONFLICT);
-                assertThat(e.getMessage()).contains("other/repo:Q8_0").contains("pid " + holder.pid());
+                assertThat(e.getMessage())
+                    .contains("other/repo:Q8_0")
+                    .contains("pid " + holder.pid());
               });
       assertThat(fx.puller.prepareCalls()).isZero();
     } finally {
@@ -237,17 +273,22 @@ class PullCoordinatorTest {
       holder.waitFor(30, TimeUnit.SECONDS);
       holder.destroyForcibly();
     }
-    assertThat(coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30)).modelId()).isEqualTo("tiny-q4-k-m");
+    assertThat(coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30)).modelId())
+        .isEqualTo("tiny-q4-k-m");
   }
 
   @Test
-  void warmFailureEndsTheJobWithAnErrorThatSaysWhyWhileTheOtherModelsAreStillServed() throws Exception {
+  void warmFailureEndsTheJobWithAnErrorThatSaysWhyWhileTheOtherModelsAreStillServed()
+      throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.serving(List.of("old-model"));
     fx.supervisor.failRefreshes(
         new SupervisorException(
-            SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 101,
-            List.of("loading tiny-Q4_K_M.gguf", "error: unsupported tensor type"), null));
+            SupervisorException.Reason.EXITED,
+            "shimmy exited before it was ready",
+            101,
+            List.of("loading tiny-Q4_K_M.gguf", "error: unsupported tensor type"),
+            null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
 
@@ -257,31 +298,42 @@ class PullCoordinatorTest {
             e -> {
               assertThat(e.reason()).isEqualTo(Reason.BACKEND);
               assertThat(e.getMessage())
-                  .startsWith("tiny-Q4_K_M.gguf was moved to " + modelDir.resolve(".shimmy-pull/quarantine")
-                      + " because Shimmy cannot start with it: Shimmy did not come up")
+                  .startsWith(
+                      "tiny-Q4_K_M.gguf was moved to "
+                          + modelDir.resolve(".shimmy-pull/quarantine")
+                          + " because Shimmy cannot start with it: Shimmy did not come up")
                   .contains("exit code 101")
                   .contains("error: unsupported tensor type")
                   .contains("still serving [old-model]");
             });
     assertThat(job.state()).isEqualTo(PullJob.State.FAILED);
-    assertThat(job.events()).last().isInstanceOfSatisfying(
-        PullEvent.Failed.class, f -> assertThat(f.reason()).isEqualTo(Reason.BACKEND));
+    assertThat(job.events())
+        .last()
+        .isInstanceOfSatisfying(
+            PullEvent.Failed.class, f -> assertThat(f.reason()).isEqualTo(Reason.BACKEND));
     assertThat(statuses(job.events())).doesNotContain("complete");
   }
 
   @Test
-  void aModelShimmyCannotStartWithIsQuarantinedSoTheNextReconcileDoesNotTripOnIt() throws Exception {
+  void aModelShimmyCannotStartWithIsQuarantinedSoTheNextReconcileDoesNotTripOnIt()
+      throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     Files.write(modelDir.resolve("old-model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
     fx.supervisor.serving(List.of("old-model"));
     fx.supervisor.failRefreshes(
-        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of("Error: bad model"), null));
+        new SupervisorException(
+            SupervisorException.Reason.EXITED,
+            "shimmy exited before it was ready",
+            1,
+            List.of("Error: bad model"),
+            null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
     assertThatThrownBy(() -> job.await(Duration.ofSeconds(30))).isInstanceOf(PullException.class);
 
     assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).doesNotExist();
-    assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
+    assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf"))
+        .hasSize(ScriptedPuller.FILE_SIZE);
     assertThat(coordinator.localModels()).extracting(m -> m.id()).containsExactly("old-model");
     fx.supervisor.failRefreshes(null);
     assertThat(coordinator.reconcile()).isTrue();
@@ -290,17 +342,24 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void aModelShimmyCannotStartWithIsQuarantinedAlsoWhenItsWarmStartStoppedTheIdleInstanceForRoom() throws Exception {
+  void aModelShimmyCannotStartWithIsQuarantinedAlsoWhenItsWarmStartStoppedTheIdleInstanceForRoom()
+      throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     Files.write(modelDir.resolve("old-model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
     fx.supervisor.serving(List.of("old-model"));
     fx.supervisor.failRefreshesAfterMakingRoom(
-        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of("Error: bad model"), null));
+        new SupervisorException(
+            SupervisorException.Reason.EXITED,
+            "shimmy exited before it was ready",
+            1,
+            List.of("Error: bad model"),
+            null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
 
     assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.getMessage()).contains("was moved to"));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.getMessage()).contains("was moved to"));
     assertThat(fx.supervisor.running()).as("the idle instance was stopped for room").isEmpty();
     assertThat(modelDir.resolve(".shimmy-pull/quarantine/tiny-Q4_K_M.gguf")).exists();
     assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("old-model");
@@ -311,7 +370,12 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.inState(BackendStatus.BACKING_OFF, "crashed");
     fx.supervisor.failRefreshes(
-        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited before it was ready", 1, List.of(), null));
+        new SupervisorException(
+            SupervisorException.Reason.EXITED,
+            "shimmy exited before it was ready",
+            1,
+            List.of(),
+            null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
 
@@ -323,7 +387,12 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.coordinator();
     fx.supervisor.serving(List.of("old-model"));
     fx.supervisor.failRefreshes(
-        new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "the external Shimmy does not serve [tiny-q4-k-m]", null, List.of(), null));
+        new SupervisorException(
+            SupervisorException.Reason.READY_TIMEOUT,
+            "the external Shimmy does not serve [tiny-q4-k-m]",
+            null,
+            List.of(),
+            null));
 
     PullJob job = coordinator.submit(ref("acme/tiny"), false);
 
@@ -334,7 +403,10 @@ class PullCoordinatorTest {
     assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
         .isInstanceOfSatisfying(
             PullException.class,
-            e -> assertThat(e.getMessage()).startsWith("tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up"));
+            e ->
+                assertThat(e.getMessage())
+                    .startsWith(
+                        "tiny-Q4_K_M.gguf is published in the model directory, but Shimmy did not come up"));
     assertThat(modelDir.resolve("tiny-Q4_K_M.gguf")).hasSize(ScriptedPuller.FILE_SIZE);
     assertThat(modelDir.resolve(".shimmy-pull/quarantine")).doesNotExist();
   }
@@ -349,7 +421,8 @@ class PullCoordinatorTest {
     assertThat(coordinator.cancel(false)).isSameAs(job);
 
     assertThatThrownBy(() -> job.await(Duration.ofSeconds(30)))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
     assertThat(job.state()).isEqualTo(PullJob.State.CANCELLED);
     assertThat(fx.puller.partial(ref("acme/tiny"))).exists();
     assertThat(fx.supervisor.refreshes()).isEmpty();
@@ -374,7 +447,8 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.coordinator();
 
     assertThatThrownBy(() -> coordinator.cancel(false))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
   }
 
   @Test
@@ -387,7 +461,9 @@ class PullCoordinatorTest {
     assertThat(coordinator.deleteModel("alpha").files()).containsExactly("alpha.gguf");
 
     assertThat(modelDir.resolve("alpha.gguf")).doesNotExist();
-    assertThat(fx.supervisor.refreshes()).as("a refresh with nothing to warm").containsExactly(List.of());
+    assertThat(fx.supervisor.refreshes())
+        .as("a refresh with nothing to warm")
+        .containsExactly(List.of());
     assertThat(fx.supervisor.running()).containsExactly("beta");
     assertThat(coordinator.localModels()).extracting(m -> m.id()).containsExactly("beta");
   }
@@ -413,7 +489,8 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.coordinator();
 
     assertThatThrownBy(() -> coordinator.deleteModel("nope"))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND));
     assertThat(fx.supervisor.refreshes()).isEmpty();
   }
 
@@ -426,13 +503,15 @@ class PullCoordinatorTest {
     fx.puller.awaitHeld();
 
     assertThatThrownBy(() -> coordinator.deleteModel("alpha"))
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CONFLICT));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CONFLICT));
     assertThat(modelDir.resolve("alpha.gguf")).exists();
   }
 
   @Test
   void watcherRefreshesWithNothingToWarmWhenAModelIsCopiedInAndWhenOneVanishes() throws Exception {
-    PullCoordinator coordinator = fx.track(fx.builder().watch(true).scanInterval(Duration.ofSeconds(30)).build());
+    PullCoordinator coordinator =
+        fx.track(fx.builder().watch(true).scanInterval(Duration.ofSeconds(30)).build());
     coordinator.start();
     assertThat(fx.supervisor.state().status()).isEqualTo(BackendStatus.IDLE);
 
@@ -461,7 +540,9 @@ class PullCoordinatorTest {
 
     assertThat(fx.supervisor.refreshes()).containsExactly(List.of());
     assertThat(fx.supervisor.models()).extracting(m -> m.id()).containsExactly("later", "present");
-    assertThat(fx.supervisor.running()).as("the running instance is untouched").containsExactly("present");
+    assertThat(fx.supervisor.running())
+        .as("the running instance is untouched")
+        .containsExactly("present");
   }
 
   @Test
@@ -481,7 +562,8 @@ class PullCoordinatorTest {
     fx.puller.failPrepare("acme/gated", new PullException(Reason.GATED, "acme/gated is gated"));
     PullCoordinator coordinator = fx.coordinator();
 
-    List<PreloadResult> results = coordinator.preload(List.of(ref("acme/tiny"), ref("acme/gated"), ref("acme/tiny")));
+    List<PreloadResult> results =
+        coordinator.preload(List.of(ref("acme/tiny"), ref("acme/gated"), ref("acme/tiny")));
 
     assertThat(results).extracting(PreloadResult::succeeded).containsExactly(true, false, true);
     assertThat(results.get(1).error()).extracting(PullException::reason).isEqualTo(Reason.GATED);
@@ -501,8 +583,11 @@ class PullCoordinatorTest {
     PullResult result = again.await(Duration.ofSeconds(30));
 
     assertThat(result.downloaded()).isFalse();
-    assertThat(fx.supervisor.refreshes()).as("no second refresh: nothing is replaced or restarted").hasSize(1);
-    assertThat(statuses(again.events())).containsExactly("starting", "resolving", "published", "discovering", "complete");
+    assertThat(fx.supervisor.refreshes())
+        .as("no second refresh: nothing is replaced or restarted")
+        .hasSize(1);
+    assertThat(statuses(again.events()))
+        .containsExactly("starting", "resolving", "published", "discovering", "complete");
   }
 
   @Test
@@ -518,15 +603,19 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void requestSpelledAnotherWayWhileTheRunningPullStillResolvesAttachesOnceBothResolveToTheSameFiles() throws Exception {
+  void
+      requestSpelledAnotherWayWhileTheRunningPullStillResolvesAttachesOnceBothResolveToTheSameFiles()
+          throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.puller.holdPrepares();
     fx.puller.holdDownloads();
     CompletableFuture<PullJob> first = submitInThread(coordinator, ref("acme/tiny"));
     fx.puller.awaitPrepareHeld();
 
-    CompletableFuture<PullJob> withRevision = submitInThread(coordinator, ModelRef.parse("hf.co/acme/tiny@main"));
-    CompletableFuture<PullJob> otherCase = submitInThread(coordinator, ModelRef.parse("ACME/Tiny@main"));
+    CompletableFuture<PullJob> withRevision =
+        submitInThread(coordinator, ModelRef.parse("hf.co/acme/tiny@main"));
+    CompletableFuture<PullJob> otherCase =
+        submitInThread(coordinator, ModelRef.parse("ACME/Tiny@main"));
     fx.puller.releasePrepares();
 
     PullJob job = first.get(30, TimeUnit.SECONDS);
@@ -538,25 +627,29 @@ class PullCoordinatorTest {
   }
 
   @Test
-  void requestForOtherFilesOfTheRepoWhileTheRunningPullResolvesIsAConflictOnceResolved() throws Exception {
+  void requestForOtherFilesOfTheRepoWhileTheRunningPullResolvesIsAConflictOnceResolved()
+      throws Exception {
     PullCoordinator coordinator = fx.coordinator();
     fx.puller.holdPrepares();
     CompletableFuture<PullJob> first = submitInThread(coordinator, ref("acme/tiny"));
     fx.puller.awaitPrepareHeld();
 
-    CompletableFuture<PullJob> q8 = submitInThread(coordinator, ModelRef.parse("hf.co/acme/tiny:Q8_0@main"));
+    CompletableFuture<PullJob> q8 =
+        submitInThread(coordinator, ModelRef.parse("hf.co/acme/tiny:Q8_0@main"));
     fx.puller.releasePrepares();
 
     assertThatThrownBy(() -> q8.get(30, TimeUnit.SECONDS))
         .hasCauseInstanceOf(PullException.class)
-        .satisfies(e -> assertThat(((PullException) e.getCause()).reason()).isEqualTo(Reason.CONFLICT));
+        .satisfies(
+            e -> assertThat(((PullException) e.getCause()).reason()).isEqualTo(Reason.CONFLICT));
     first.get(30, TimeUnit.SECONDS).await(Duration.ofSeconds(30));
   }
 
   @Test
   void requestWaitingOnARunningResolutionThatFailsIsSubmittedOnItsOwn() throws Exception {
     PullCoordinator coordinator = fx.coordinator();
-    fx.puller.failPrepare("acme/tiny", new PullException(Reason.NOT_FOUND, "repository acme/tiny not found"));
+    fx.puller.failPrepare(
+        "acme/tiny", new PullException(Reason.NOT_FOUND, "repository acme/tiny not found"));
     fx.puller.holdPrepares();
     CompletableFuture<PullJob> first = submitInThread(coordinator, ModelRef.parse("acme/tiny@v9"));
     fx.puller.awaitPrepareHeld();
@@ -564,10 +657,12 @@ class PullCoordinatorTest {
 
     fx.puller.releasePrepares();
 
-    assertThatThrownBy(() -> first.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(PullException.class);
+    assertThatThrownBy(() -> first.get(30, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(PullException.class);
     assertThatThrownBy(() -> second.get(30, TimeUnit.SECONDS))
         .as("the same repo fails the same way, on its own resolution, not as a conflict")
-        .satisfies(e -> assertThat(((PullException) e.getCause()).reason()).isEqualTo(Reason.NOT_FOUND));
+        .satisfies(
+            e -> assertThat(((PullException) e.getCause()).reason()).isEqualTo(Reason.NOT_FOUND));
     assertThat(fx.puller.prepareCalls()).isEqualTo(2);
   }
 
@@ -576,8 +671,8 @@ class PullCoordinatorTest {
    * job's resolution), this returns once the thread is parked, so the caller knows the request
    * reached the coordinator; a submit that fails at once has completed the future by then.
    */
-  private static CompletableFuture<PullJob> submitInThread(PullCoordinator coordinator, ModelRef ref)
-      throws InterruptedException {
+  private static CompletableFuture<PullJob> submitInThread(
+      PullCoordinator coordinator, ModelRef ref) throws InterruptedException {
     CompletableFuture<PullJob> result = new CompletableFuture<>();
     Thread t =
         new Thread(
@@ -591,7 +686,12 @@ class PullCoordinatorTest {
             "submit " + ref);
     t.setDaemon(true);
     t.start();
-    Await.until("the submit of " + ref + " waits or ended", () -> result.isDone() || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
+    Await.until(
+        "the submit of " + ref + " waits or ended",
+        () ->
+            result.isDone()
+                || t.getState() == Thread.State.WAITING
+                || t.getState() == Thread.State.TIMED_WAITING);
     return result;
   }
 
@@ -602,13 +702,23 @@ class PullCoordinatorTest {
     PullCoordinator coordinator = fx.track(fx.builder().meterRegistry(registry).build());
 
     coordinator.submit(ref("acme/tiny"), false).await(Duration.ofSeconds(30));
-    assertThatThrownBy(() -> coordinator.submit(ref("acme/missing"), false)).isInstanceOf(PullException.class);
+    assertThatThrownBy(() -> coordinator.submit(ref("acme/missing"), false))
+        .isInstanceOf(PullException.class);
 
-    assertThat(registry.counter("shimmy.pulls", "outcome", "success", "reason", "none").count()).isEqualTo(1);
-    assertThat(registry.counter("shimmy.pulls", "outcome", "failure", "reason", "not_found").count()).isEqualTo(1);
-    assertThat(registry.find("shimmy.pull.downloaded.bytes").meters()).as("bytes are the puller's meter, counted once").isEmpty();
-    assertThat(registry.counter("shimmy.refreshes", "trigger", "pull", "outcome", "success").count()).isEqualTo(1);
-    assertThat(registry.get("shimmy.pull.phase.duration").tag("phase", "serve").timer().count()).isEqualTo(1);
-    assertThat(registry.get("shimmy.backend.state").tag("state", "ready").gauge().value()).isEqualTo(1.0);
+    assertThat(registry.counter("shimmy.pulls", "outcome", "success", "reason", "none").count())
+        .isEqualTo(1);
+    assertThat(
+            registry.counter("shimmy.pulls", "outcome", "failure", "reason", "not_found").count())
+        .isEqualTo(1);
+    assertThat(registry.find("shimmy.pull.downloaded.bytes").meters())
+        .as("bytes are the puller's meter, counted once")
+        .isEmpty();
+    assertThat(
+            registry.counter("shimmy.refreshes", "trigger", "pull", "outcome", "success").count())
+        .isEqualTo(1);
+    assertThat(registry.get("shimmy.pull.phase.duration").tag("phase", "serve").timer().count())
+        .isEqualTo(1);
+    assertThat(registry.get("shimmy.backend.state").tag("state", "ready").gauge().value())
+        .isEqualTo(1.0);
   }
 }

@@ -32,7 +32,12 @@ public final class DirectoryDiscovery implements DiscoveryRunner {
           .filter(Files::isRegularFile)
           .filter(p -> p.getFileName().toString().endsWith(".gguf"))
           .sorted()
-          .forEach(p -> byId.computeIfAbsent(ShimmyModelIds.idForModelFile(p.getFileName().toString()), k -> new ArrayList<>()).add(p));
+          .forEach(
+              p ->
+                  byId.computeIfAbsent(
+                          ShimmyModelIds.idForModelFile(p.getFileName().toString()),
+                          k -> new ArrayList<>())
+                      .add(p));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -46,7 +46,10 @@ public final class DirectoryLocalModels implements LocalModels {
         list().stream()
             .filter(m -> m.id().equals(id))
             .findFirst()
-            .orElseThrow(() -> new PullException(PullException.Reason.NOT_FOUND, "no model '" + id + "' in " + modelDir));
+            .orElseThrow(
+                () ->
+                    new PullException(
+                        PullException.Reason.NOT_FOUND, "no model '" + id + "' in " + modelDir));
     for (String file : model.files()) {
       try {
         Files.delete(modelDir.resolve(file));

@@ -20,9 +20,9 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A supervisor test double that hands out leases on scripted base URLs and counts them: open leases,
- * acquisitions, the waits asked for. With no URL it answers NO_BACKEND; while "starting" it blocks
- * acquire(wait) until {@link #ready(URI)} or the wait ends.
+ * A supervisor test double that hands out leases on scripted base URLs and counts them: open
+ * leases, acquisitions, the waits asked for. With no URL it answers NO_BACKEND; while "starting" it
+ * blocks acquire(wait) until {@link #ready(URI)} or the wait ends.
  */
 public final class LeasingSupervisor implements ShimmySupervisor {
 
@@ -58,7 +58,9 @@ public final class LeasingSupervisor implements ShimmySupervisor {
     return this;
   }
 
-  /** The models it reports as served (default none: requests naming no model lease any instance). */
+  /**
+   * The models it reports as served (default none: requests naming no model lease any instance).
+   */
   public synchronized LeasingSupervisor serving(String... ids) {
     models = List.of(ids);
     return this;

@@ -71,7 +71,8 @@ public final class ModelInstances implements ShimmySupervisor {
     acquired.add(model);
     URI url = urls.get(model);
     if (url == null) {
-      throw new SupervisorException(SupervisorException.Reason.MODEL_NOT_FOUND, "no instance for " + model);
+      throw new SupervisorException(
+          SupervisorException.Reason.MODEL_NOT_FOUND, "no instance for " + model);
     }
     open.incrementAndGet();
     AtomicBoolean closed = new AtomicBoolean();

@@ -88,7 +88,12 @@ public final class ModelSupervisor implements ShimmySupervisor {
   @Override
   public synchronized List<DiscoveredModel> models() {
     List<DiscoveredModel> models = new ArrayList<>();
-    upstreams.keySet().forEach(id -> models.add(new DiscoveredModel(id, List.of(Path.of(id + ".gguf")), 1000L + id.length())));
+    upstreams
+        .keySet()
+        .forEach(
+            id ->
+                models.add(
+                    new DiscoveredModel(id, List.of(Path.of(id + ".gguf")), 1000L + id.length())));
     return models;
   }
 
@@ -98,8 +103,19 @@ public final class ModelSupervisor implements ShimmySupervisor {
     for (Map.Entry<String, URI> entry : snapshot().entrySet()) {
       String model = entry.getKey();
       if (isRunning(model)) {
-        instances.add(new InstanceState(model, BackendStatus.READY, 4000L + model.length(),
-            entry.getValue().getPort(), started.get(model), null, 0, null, 0, null, 1000L + model.length()));
+        instances.add(
+            new InstanceState(
+                model,
+                BackendStatus.READY,
+                4000L + model.length(),
+                entry.getValue().getPort(),
+                started.get(model),
+                null,
+                0,
+                null,
+                0,
+                null,
+                1000L + model.length()));
       }
     }
     return instances;
@@ -193,8 +209,15 @@ public final class ModelSupervisor implements ShimmySupervisor {
   @Override
   public BackendState state() {
     boolean any = running.containsValue(true);
-    return new BackendState(any ? BackendStatus.READY : BackendStatus.IDLE, null, null, 0, null,
-        null, List.copyOf(snapshot().keySet()), List.of());
+    return new BackendState(
+        any ? BackendStatus.READY : BackendStatus.IDLE,
+        null,
+        null,
+        0,
+        null,
+        null,
+        List.copyOf(snapshot().keySet()),
+        List.of());
   }
 
   @Override

@@ -64,8 +64,19 @@ public final class RecordingSupervisor implements ShimmySupervisor {
   @Override
   public void load(String model, Duration timeout) {
     loads.add(model);
-    running.add(new InstanceState(model, BackendStatus.READY, 4242L, 41000, java.time.Instant.EPOCH,
-        null, 0, null, 0, null, 123));
+    running.add(
+        new InstanceState(
+            model,
+            BackendStatus.READY,
+            4242L,
+            41000,
+            java.time.Instant.EPOCH,
+            null,
+            0,
+            null,
+            0,
+            null,
+            123));
   }
 
   @Override
@@ -163,7 +174,9 @@ public final class RecordingSupervisor implements ShimmySupervisor {
     }
     for (String id : asked) {
       if (known != null && !known.contains(id)) {
-        throw new SupervisorException(SupervisorException.Reason.MODEL_NOT_FOUND, "model '" + id + "' is not in the directory");
+        throw new SupervisorException(
+            SupervisorException.Reason.MODEL_NOT_FOUND,
+            "model '" + id + "' is not in the directory");
       }
       next.add(id);
     }
@@ -181,7 +194,9 @@ public final class RecordingSupervisor implements ShimmySupervisor {
   }
 
   private List<String> discovered() {
-    return discovery.discover(Objects.requireNonNull(modelDir)).stream().map(DiscoveredModel::id).toList();
+    return discovery.discover(Objects.requireNonNull(modelDir)).stream()
+        .map(DiscoveredModel::id)
+        .toList();
   }
 
   @Override
@@ -197,7 +212,9 @@ public final class RecordingSupervisor implements ShimmySupervisor {
   @Override
   public Lease acquire() {
     if (state.status() != BackendStatus.READY) {
-      throw new SupervisorException(SupervisorException.Reason.NO_BACKEND, "no live Shimmy instance (" + state.status().wireName() + ")");
+      throw new SupervisorException(
+          SupervisorException.Reason.NO_BACKEND,
+          "no live Shimmy instance (" + state.status().wireName() + ")");
     }
     URI base = URI.create("http://127.0.0.1:" + state.port());
     return new Lease() {

@@ -172,7 +172,8 @@ public final class ScriptedPuller implements ModelPuller {
       Files.createDirectories(part.getParent());
       byte[] half = new byte[FILE_SIZE / 2];
       Files.write(part, half);
-      listener.onEvent(new PullEvent.Downloading(name, FILE_SIZE, half.length, FILE_SIZE, half.length));
+      listener.onEvent(
+          new PullEvent.Downloading(name, FILE_SIZE, half.length, FILE_SIZE, half.length));
       CountDownLatch g = gate;
       if (g != null) {
         blocked.countDown();
@@ -181,7 +182,8 @@ public final class ScriptedPuller implements ModelPuller {
             if (cancellation.discardPartial()) {
               Files.deleteIfExists(part);
             }
-            throw new PullException(PullException.Reason.CANCELLED, "pull of " + name + " cancelled");
+            throw new PullException(
+                PullException.Reason.CANCELLED, "pull of " + name + " cancelled");
           }
         }
       }
@@ -201,8 +203,14 @@ public final class ScriptedPuller implements ModelPuller {
 
   private static PullResult result(PreparedPull pull, String name, boolean downloaded) {
     return new PullResult(
-        pull.modelId(), pull.ref().repo(), pull.commit(), name, List.of(name), FILE_SIZE,
-        pull.primaryFile().sha256(), downloaded);
+        pull.modelId(),
+        pull.ref().repo(),
+        pull.commit(),
+        name,
+        List.of(name),
+        FILE_SIZE,
+        pull.primaryFile().sha256(),
+        downloaded);
   }
 
   private static String sha256Of(String name) {

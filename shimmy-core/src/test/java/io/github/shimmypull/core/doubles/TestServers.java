@@ -9,8 +9,8 @@ import java.util.Deque;
 import mockwebserver3.MockWebServer;
 
 /**
- * The servers one test starts on 127.0.0.1 (mock upstreams, scripted TCP upstreams, fronts),
- * closed together after it, the last started first.
+ * The servers one test starts on 127.0.0.1 (mock upstreams, scripted TCP upstreams, fronts), closed
+ * together after it, the last started first.
  */
 public final class TestServers implements AutoCloseable {
 

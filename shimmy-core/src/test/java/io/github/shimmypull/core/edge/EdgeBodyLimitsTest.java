@@ -32,7 +32,10 @@ class EdgeBodyLimitsTest {
 
   private final TestServers servers = new TestServers();
   private final OkHttpClient client =
-      new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(30)).retryOnConnectionFailure(false).build();
+      new OkHttpClient.Builder()
+          .readTimeout(Duration.ofSeconds(30))
+          .retryOnConnectionFailure(false)
+          .build();
 
   @AfterEach
   void tearDown() throws Exception {
@@ -44,13 +47,21 @@ class EdgeBodyLimitsTest {
   @Test
   void aPullBodyOverItsLimitIsAnswered413EveryTimeWithoutReachingTheApplication() throws Exception {
     MockWebServer app = servers.mock();
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(TestServers.base(app)).build().start());
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(TestServers.base(app))
+                .build()
+                .start());
     byte[] body = new byte[2 * 1024 * 1024];
 
     for (int i = 0; i < 20; i++) {
-      Request request = new Request.Builder().url(edge.url() + "/v1/api/pull")
-          .post(RequestBody.create(body, MediaType.get("application/json"))).build();
+      Request request =
+          new Request.Builder()
+              .url(edge.url() + "/v1/api/pull")
+              .post(RequestBody.create(body, MediaType.get("application/json")))
+              .build();
       try (Response response = client.newCall(request).execute()) {
         assertThat(response.code()).as("run %d", i).isEqualTo(413);
         assertThat(response.body().string()).contains("\"code\":\"payload_too_large\"", "65536");
@@ -64,14 +75,22 @@ class EdgeBodyLimitsTest {
   void aProxiedBodyOverTheMaxBodySizeIsAnswered413EveryTime(int mebibytes) throws Exception {
     MockWebServer shimmy = servers.mock();
     MockWebServer app = servers.mock();
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder()
-        .supervisor(LeasingSupervisor.live(TestServers.base(shimmy)))
-        .app(TestServers.base(app)).maxDirectBodyBytes(1024 * 1024).build().start());
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.live(TestServers.base(shimmy)))
+                .app(TestServers.base(app))
+                .maxDirectBodyBytes(1024 * 1024)
+                .build()
+                .start());
     byte[] body = new byte[mebibytes * 1024 * 1024];
 
     for (int i = 0; i < 8; i++) {
-      Request request = new Request.Builder().url(edge.url() + "/v1/chat/completions")
-          .post(RequestBody.create(body, MediaType.get("application/json"))).build();
+      Request request =
+          new Request.Builder()
+              .url(edge.url() + "/v1/chat/completions")
+              .post(RequestBody.create(body, MediaType.get("application/json")))
+              .build();
       try (Response response = client.newCall(request).execute()) {
         assertThat(response.code()).as("run %d", i).isEqualTo(413);
         assertThat(response.body().string()).contains("\"code\":\"payload_too_large\"");
@@ -83,22 +102,36 @@ class EdgeBodyLimitsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"/v1/api/pull", "/v1/chat/completions"})
-  void aBodyShorterThanItsContentLengthIsAnswered408AndTheConnectionClosed(String path) throws Exception {
-    RawUpstream shimmy = servers.raw(socket -> {
-      RawUpstream.readHead(socket.getInputStream());
-      socket.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-    });
+  void aBodyShorterThanItsContentLengthIsAnswered408AndTheConnectionClosed(String path)
+      throws Exception {
+    RawUpstream shimmy =
+        servers.raw(
+            socket -> {
+              RawUpstream.readHead(socket.getInputStream());
+              socket.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            });
     MockWebServer app = servers.mock();
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder()
-        .supervisor(LeasingSupervisor.live(shimmy.uri()))
-        .app(TestServers.base(app)).bodyReadTimeout(Duration.ofMillis(500)).build().start());
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.live(shimmy.uri()))
+                .app(TestServers.base(app))
+                .bodyReadTimeout(Duration.ofMillis(500))
+                .build()
+                .start());
 
     long started = System.nanoTime();
     String answer;
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.setSoTimeout(20_000);
-      socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-          + "Content-Length: 100\r\n\r\n{\"model\":").getBytes(UTF_8));
+      socket
+          .getOutputStream()
+          .write(
+              ("POST "
+                      + path
+                      + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      + "Content-Length: 100\r\n\r\n{\"model\":")
+                  .getBytes(UTF_8));
       socket.getOutputStream().flush();
       ByteArrayOutputStream received = new ByteArrayOutputStream();
       InputStream in = socket.getInputStream();
@@ -111,13 +144,23 @@ class EdgeBodyLimitsTest {
   }
 
   @Test
-  void aPullBodyOverACustomMaxRequestBytesIsAnswered413WithoutReachingTheApplication() throws Exception {
+  void aPullBodyOverACustomMaxRequestBytesIsAnswered413WithoutReachingTheApplication()
+      throws Exception {
     MockWebServer app = servers.mock();
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(TestServers.base(app)).maxRequestBytes(1024).build().start());
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(TestServers.base(app))
+                .maxRequestBytes(1024)
+                .build()
+                .start());
 
-    Request request = new Request.Builder().url(edge.url() + "/v1/api/pull")
-        .post(RequestBody.create(new byte[4096], MediaType.get("application/json"))).build();
+    Request request =
+        new Request.Builder()
+            .url(edge.url() + "/v1/api/pull")
+            .post(RequestBody.create(new byte[4096], MediaType.get("application/json")))
+            .build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(413);
       assertThat(response.body().string()).contains("\"code\":\"payload_too_large\"", "1024");
@@ -129,11 +172,20 @@ class EdgeBodyLimitsTest {
   void aPullBodyWithinARaisedMaxRequestBytesReachesTheApplication() throws Exception {
     MockWebServer app = servers.mock();
     app.enqueue(new mockwebserver3.MockResponse.Builder().code(202).body("{}").build());
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(TestServers.base(app)).maxRequestBytes(256 * 1024).build().start());
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(TestServers.base(app))
+                .maxRequestBytes(256 * 1024)
+                .build()
+                .start());
 
-    Request request = new Request.Builder().url(edge.url() + "/v1/api/pull")
-        .post(RequestBody.create(new byte[100 * 1024], MediaType.get("application/json"))).build();
+    Request request =
+        new Request.Builder()
+            .url(edge.url() + "/v1/api/pull")
+            .post(RequestBody.create(new byte[100 * 1024], MediaType.get("application/json")))
+            .build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(202);
     }
@@ -143,32 +195,55 @@ class EdgeBodyLimitsTest {
   @Test
   void aTimeoutAnsweredByTheApplicationWhileTheBodyIsIncompleteClosesTheClientConnectionAtOnce()
       throws Exception {
-    byte[] timeout = "{\"error\":\"the request body did not arrive in time\",\"code\":\"request_timeout\"}"
-        .getBytes(UTF_8);
-    RawUpstream app = servers.raw(socket -> {
-      RawUpstream.readHead(socket.getInputStream());
-      socket.getOutputStream().write(("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + timeout.length + "\r\n\r\n").getBytes(UTF_8));
-      socket.getOutputStream().write(timeout);
-      socket.getOutputStream().flush();
-      socket.getInputStream().transferTo(java.io.OutputStream.nullOutputStream()); // keeps it open, like Jetty
-    });
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(app.uri()).bodyReadTimeout(Duration.ofMinutes(5)).build().start());
+    byte[] timeout =
+        "{\"error\":\"the request body did not arrive in time\",\"code\":\"request_timeout\"}"
+            .getBytes(UTF_8);
+    RawUpstream app =
+        servers.raw(
+            socket -> {
+              RawUpstream.readHead(socket.getInputStream());
+              socket
+                  .getOutputStream()
+                  .write(
+                      ("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+                              + "Content-Length: "
+                              + timeout.length
+                              + "\r\n\r\n")
+                          .getBytes(UTF_8));
+              socket.getOutputStream().write(timeout);
+              socket.getOutputStream().flush();
+              socket
+                  .getInputStream()
+                  .transferTo(java.io.OutputStream.nullOutputStream()); // keeps it open, like Jetty
+            });
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(app.uri())
+                .bodyReadTimeout(Duration.ofMinutes(5))
+                .build()
+                .start());
 
     long started = System.nanoTime();
     String answer;
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.setSoTimeout(60_000);
-      socket.getOutputStream().write(("POST /v1/api/pull HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n20\r\n{\"model\":").getBytes(UTF_8));
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /v1/api/pull HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      + "Transfer-Encoding: chunked\r\n\r\n20\r\n{\"model\":")
+                  .getBytes(UTF_8));
       socket.getOutputStream().flush();
       ByteArrayOutputStream received = new ByteArrayOutputStream();
       socket.getInputStream().transferTo(received); // returns when the edge closes
       answer = received.toString(UTF_8);
     }
 
-    assertThat(answer).startsWith("HTTP/1.1 408").containsIgnoringCase("connection: close")
+    assertThat(answer)
+        .startsWith("HTTP/1.1 408")
+        .containsIgnoringCase("connection: close")
         .contains("\"code\":\"request_timeout\"");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
   }

@@ -21,24 +21,31 @@ class EdgeRefusalsTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-    "GET /%00 HTTP/1.1 | 400 | invalid_request",
-    "GET /v1/%ff%fe HTTP/1.1 | 400 | invalid_request",
-    "GET http://example.com/v1/models HTTP/1.1 | 400 | invalid_request",
-    "CONNECT example.com:443 HTTP/1.1 | 405 | method_not_allowed",
-    "get /v1/models HTTP/1.1 | 405 | method_not_allowed",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "GET /%00 HTTP/1.1 | 400 | invalid_request",
+        "GET /v1/%ff%fe HTTP/1.1 | 400 | invalid_request",
+        "GET http://example.com/v1/models HTTP/1.1 | 400 | invalid_request",
+        "CONNECT example.com:443 HTTP/1.1 | 405 | method_not_allowed",
+        "get /v1/models HTTP/1.1 | 405 | method_not_allowed",
+      })
   void refusesWithAJsonErrorAndForwardsNothing(String requestLine, int status, String code)
       throws Exception {
     MockWebServer shimmy = servers.mock();
     MockWebServer app = servers.mock();
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder()
-        .supervisor(LeasingSupervisor.live(TestServers.base(shimmy)))
-        .app(TestServers.base(app)).build().start());
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.live(TestServers.base(shimmy)))
+                .app(TestServers.base(app))
+                .build()
+                .start());
 
     String answer = RawUpstream.exchange(edge.port(), requestLine + "\r\nHost: x\r\n\r\n");
 
-    assertThat(answer).startsWith("HTTP/1.1 " + status)
+    assertThat(answer)
+        .startsWith("HTTP/1.1 " + status)
         .containsIgnoringCase("content-type: application/json")
         .contains("\"code\":\"" + code + "\"");
     assertThat(shimmy.getRequestCount()).isZero();

@@ -36,13 +36,21 @@ class ReservedPathSpellingsTest {
   @BeforeEach
   void setUp() throws Exception {
     fx = new Fixture(modelDir);
-    app = JdkHttpServer.start(
-        ShimmyHttpApi.builder().coordinator(fx.coordinator()).proxy(proxy).adminToken("s3cret").build());
+    app =
+        JdkHttpServer.start(
+            ShimmyHttpApi.builder()
+                .coordinator(fx.coordinator())
+                .proxy(proxy)
+                .adminToken("s3cret")
+                .build());
     shimmy = servers.mock();
-    edge = servers.track(ShimmyEdge.builder()
-        .supervisor(LeasingSupervisor.live(TestServers.base(shimmy)))
-        .app(URI.create("http://127.0.0.1:" + app.uri("/").getPort()))
-        .build().start());
+    edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.live(TestServers.base(shimmy)))
+                .app(URI.create("http://127.0.0.1:" + app.uri("/").getPort()))
+                .build()
+                .start());
   }
 
   @AfterEach
@@ -53,8 +61,15 @@ class ReservedPathSpellingsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"//v1/api/pull", "/x/../v1/api/pull", "/v1/./api/pull", "/v1/%61pi/pull",
-      "/v1/api;x=1/pull", "/v1//api//pull"})
+  @ValueSource(
+      strings = {
+        "//v1/api/pull",
+        "/x/../v1/api/pull",
+        "/v1/./api/pull",
+        "/v1/%61pi/pull",
+        "/v1/api;x=1/pull",
+        "/v1//api//pull"
+      })
   void aPullUnderAnotherSpellingNeedsTheAdminTokenOnTheApi(String path) throws Exception {
     String answer = post(app.uri("/").getPort(), path);
 
@@ -63,8 +78,15 @@ class ReservedPathSpellingsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"//v1/api/pull", "/x/../v1/api/pull", "/v1/./api/pull", "/v1/%61pi/pull",
-      "/v1/api;x=1/pull", "/v1//api//pull"})
+  @ValueSource(
+      strings = {
+        "//v1/api/pull",
+        "/x/../v1/api/pull",
+        "/v1/./api/pull",
+        "/v1/%61pi/pull",
+        "/v1/api;x=1/pull",
+        "/v1//api//pull"
+      })
   void aPullUnderAnotherSpellingNeedsTheAdminTokenThroughTheEdge(String path) throws Exception {
     String answer = post(edge.port(), path);
 
@@ -85,7 +107,14 @@ class ReservedPathSpellingsTest {
 
   private static String post(int port, String path) throws Exception {
     String body = "{\"model\":\"acme/tiny:Q4_K_M\"}";
-    return RawUpstream.exchange(port, "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+    return RawUpstream.exchange(
+        port,
+        "POST "
+            + path
+            + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: "
+            + body.length()
+            + "\r\nConnection: close\r\n\r\n"
+            + body);
   }
 }

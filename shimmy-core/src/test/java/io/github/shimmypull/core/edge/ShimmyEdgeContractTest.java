@@ -24,18 +24,29 @@ class ShimmyEdgeContractTest extends ProxyContractTest {
 
   @Override
   protected URI start(ShimmySupervisor supervisor, ModelRouter router) throws IOException {
-    ShimmyProxy proxy = ShimmyProxy.builder().supervisor(supervisor).router(router).meterRegistry(meters).build();
-    HttpHandler counted = exchange -> {
-      appRequests.incrementAndGet();
-      proxy.handle(exchange);
-    };
+    ShimmyProxy proxy =
+        ShimmyProxy.builder().supervisor(supervisor).router(router).meterRegistry(meters).build();
+    HttpHandler counted =
+        exchange -> {
+          appRequests.incrementAndGet();
+          proxy.handle(exchange);
+        };
     JdkHttpServer app = servers.track(JdkHttpServer.start(counted));
-    ShimmyEdge edge = servers.track(ShimmyEdge.builder().supervisor(supervisor).router(router)
-        .meterRegistry(meters).app(app.uri("")).build().start());
+    ShimmyEdge edge =
+        servers.track(
+            ShimmyEdge.builder()
+                .supervisor(supervisor)
+                .router(router)
+                .meterRegistry(meters)
+                .app(app.uri(""))
+                .build()
+                .start());
     return URI.create(edge.url());
   }
 
-  /** The edge leases a ready instance with {@code tryAcquire(model)} and never waits for one itself. */
+  /**
+   * The edge leases a ready instance with {@code tryAcquire(model)} and never waits for one itself.
+   */
   @Override
   protected void assertLeasedInOrder(ModelSupervisor supervisor, String... models) {
     assertThat(supervisor.triedModels()).containsExactly(models);

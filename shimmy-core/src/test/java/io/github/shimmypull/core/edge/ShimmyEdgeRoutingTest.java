@@ -49,7 +49,10 @@ class ShimmyEdgeRoutingTest {
   private final Map<String, MockWebServer> upstreams = new TreeMap<>();
   private final AtomicInteger appRequests = new AtomicInteger();
   private final OkHttpClient client =
-      new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(30)).retryOnConnectionFailure(false).build();
+      new OkHttpClient.Builder()
+          .readTimeout(Duration.ofSeconds(30))
+          .retryOnConnectionFailure(false)
+          .build();
 
   @AfterEach
   void tearDown() throws Exception {
@@ -59,12 +62,15 @@ class ShimmyEdgeRoutingTest {
 
   @Test
   void aColdModelIsHandedToTheApplicationWhichStartsItThenItIsReachedDirectly() throws Exception {
-    ModelSupervisor supervisor = new ModelSupervisor()
-        .running("alpha", TestServers.base(upstream("alpha")))
-        .cold("beta", TestServers.base(upstream("beta")));
+    ModelSupervisor supervisor =
+        new ModelSupervisor()
+            .running("alpha", TestServers.base(upstream("alpha")))
+            .cold("beta", TestServers.base(upstream("beta")));
     ShimmyEdge edge = edge(supervisor, ModelRouter.defaults());
-    String body = "{\"messages\":[" + "{\"role\":\"user\",\"content\":\"hello there\"},".repeat(200)
-        + "{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"beta\"}";
+    String body =
+        "{\"messages\":["
+            + "{\"role\":\"user\",\"content\":\"hello there\"},".repeat(200)
+            + "{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"beta\"}";
 
     try (Response response = post(edge, "/v1/chat/completions", body)) {
       assertThat(response.body().string()).isEqualTo("answer of beta to /v1/chat/completions");
@@ -84,23 +90,30 @@ class ShimmyEdgeRoutingTest {
   @Test
   void aWebSocketGoesToTheInstanceOfTheOnlyModel() throws Exception {
     List<String> heads = new CopyOnWriteArrayList<>();
-    RawUpstream solo = servers.raw(socket -> {
-      InputStream in = socket.getInputStream();
-      OutputStream out = socket.getOutputStream();
-      heads.add(RawUpstream.readHead(in));
-      out.write(("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
-          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nsolo!").getBytes(UTF_8));
-      out.flush();
-      in.read();
-    });
+    RawUpstream solo =
+        servers.raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              OutputStream out = socket.getOutputStream();
+              heads.add(RawUpstream.readHead(in));
+              out.write(
+                  ("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+                          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nsolo!")
+                      .getBytes(UTF_8));
+              out.flush();
+              in.read();
+            });
     ModelSupervisor supervisor = new ModelSupervisor().running("solo", solo.uri());
     ShimmyEdge edge = edge(supervisor, ModelRouter.defaults());
 
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.setSoTimeout(10_000);
-      socket.getOutputStream().write(("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-          + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-          .getBytes(UTF_8));
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                      + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                  .getBytes(UTF_8));
       assertThat(RawUpstream.readHead(socket.getInputStream())).startsWith("HTTP/1.1 101");
       assertThat(new String(socket.getInputStream().readNBytes(5), UTF_8)).isEqualTo("solo!");
     }
@@ -109,35 +122,44 @@ class ShimmyEdgeRoutingTest {
   }
 
   @Test
-  void withSeveralModelsAWebSocketGoesToTheModelItsFirstFrameNamesStartingItWhenCold() throws Exception {
+  void withSeveralModelsAWebSocketGoesToTheModelItsFirstFrameNamesStartingItWhenCold()
+      throws Exception {
     List<byte[]> betaReceived = new CopyOnWriteArrayList<>();
     List<String> betaHeads = new CopyOnWriteArrayList<>();
     RawUpstream alpha = servers.raw(socket -> socket.getInputStream().read());
-    RawUpstream beta = servers.raw(socket -> {
-      InputStream in = socket.getInputStream();
-      OutputStream out = socket.getOutputStream();
-      betaHeads.add(RawUpstream.readHead(in));
-      out.write(("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
-          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(UTF_8));
-      out.flush();
-      betaReceived.add(in.readNBytes(FRAME.length));
-      out.write("from beta".getBytes(UTF_8));
-      out.flush();
-      in.read();
-    });
-    ModelSupervisor supervisor = new ModelSupervisor().running("alpha", alpha.uri()).cold("beta", beta.uri());
+    RawUpstream beta =
+        servers.raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              OutputStream out = socket.getOutputStream();
+              betaHeads.add(RawUpstream.readHead(in));
+              out.write(
+                  ("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+                          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+                      .getBytes(UTF_8));
+              out.flush();
+              betaReceived.add(in.readNBytes(FRAME.length));
+              out.write("from beta".getBytes(UTF_8));
+              out.flush();
+              in.read();
+            });
+    ModelSupervisor supervisor =
+        new ModelSupervisor().running("alpha", alpha.uri()).cold("beta", beta.uri());
     ShimmyEdge edge = edge(supervisor, ModelRouter.defaults());
 
     try (Socket socket = upgrade(edge)) {
       String head = RawUpstream.readHead(socket.getInputStream());
-      assertThat(head).startsWith("HTTP/1.1 101").containsIgnoringCase("upgrade: websocket")
+      assertThat(head)
+          .startsWith("HTTP/1.1 101")
+          .containsIgnoringCase("upgrade: websocket")
           .contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
       socket.getOutputStream().write(FRAME);
       assertThat(new String(socket.getInputStream().readNBytes(9), UTF_8)).isEqualTo("from beta");
       assertThat(supervisor.openLeases()).as("held while the tunnel is open").isEqualTo(1);
     }
     assertThat(betaReceived.get(0)).isEqualTo(FRAME);
-    assertThat(betaHeads.get(0)).containsIgnoringCase("upgrade: websocket")
+    assertThat(betaHeads.get(0))
+        .containsIgnoringCase("upgrade: websocket")
         .contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")
         .doesNotContainIgnoringCase("sec-websocket-extensions");
     assertThat(supervisor.acquiredModels()).containsExactly("beta");
@@ -145,10 +167,12 @@ class ShimmyEdgeRoutingTest {
   }
 
   @Test
-  void aWebSocketWhoseFirstFrameNamesAnUnknownModelGetsAnErrorFrameAndStartsNothing() throws Exception {
+  void aWebSocketWhoseFirstFrameNamesAnUnknownModelGetsAnErrorFrameAndStartsNothing()
+      throws Exception {
     RawUpstream alpha = servers.raw(socket -> socket.getInputStream().read());
     RawUpstream beta = servers.raw(socket -> socket.getInputStream().read());
-    ModelSupervisor supervisor = new ModelSupervisor().running("alpha", alpha.uri()).cold("beta", beta.uri());
+    ModelSupervisor supervisor =
+        new ModelSupervisor().running("alpha", alpha.uri()).cold("beta", beta.uri());
     ShimmyEdge edge = edge(supervisor, ModelRouter.defaults());
 
     try (Socket socket = upgrade(edge)) {
@@ -157,7 +181,8 @@ class ShimmyEdgeRoutingTest {
       byte[] answer = socket.getInputStream().readAllBytes();
       assertThat(answer[0] & 0xFF).as("a final text frame").isEqualTo(0x81);
       assertThat(new String(answer, 2, answer[1], UTF_8))
-          .isEqualTo("{\"error\":\"Model 'delta' not found. Available models: [\\\"alpha\\\", \\\"beta\\\"]\"}");
+          .isEqualTo(
+              "{\"error\":\"Model 'delta' not found. Available models: [\\\"alpha\\\", \\\"beta\\\"]\"}");
       assertThat(answer[2 + answer[1]] & 0xFF).as("then a close frame").isEqualTo(0x88);
     }
     assertThat(supervisor.acquiredModels()).isEmpty();
@@ -183,39 +208,57 @@ class ShimmyEdgeRoutingTest {
   private static Socket upgrade(ShimmyEdge edge) throws IOException {
     Socket socket = new Socket("127.0.0.1", edge.port());
     socket.setSoTimeout(10_000);
-    socket.getOutputStream().write(("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-        + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n").getBytes(UTF_8));
+    socket
+        .getOutputStream()
+        .write(
+            ("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                    + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
+                .getBytes(UTF_8));
     return socket;
   }
 
   private ShimmyEdge edge(ModelSupervisor supervisor, ModelRouter router) throws IOException {
     ShimmyProxy proxy = ShimmyProxy.builder().supervisor(supervisor).router(router).build();
-    HttpHandler counted = exchange -> {
-      appRequests.incrementAndGet();
-      proxy.handle(exchange);
-    };
+    HttpHandler counted =
+        exchange -> {
+          appRequests.incrementAndGet();
+          proxy.handle(exchange);
+        };
     JdkHttpServer app = servers.track(JdkHttpServer.start(counted));
-    return servers.track(ShimmyEdge.builder().supervisor(supervisor).router(router)
-        .app(app.uri("")).build().start());
+    return servers.track(
+        ShimmyEdge.builder()
+            .supervisor(supervisor)
+            .router(router)
+            .app(app.uri(""))
+            .build()
+            .start());
   }
 
   /** An upstream answering every request with "answer of MODEL to PATH". */
   private MockWebServer upstream(String model) throws IOException {
     MockWebServer server = servers.mock();
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        return new MockResponse.Builder().body("answer of " + model + " to " + request.getUrl().encodedPath()).build();
-      }
-    });
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            return new MockResponse.Builder()
+                .body("answer of " + model + " to " + request.getUrl().encodedPath())
+                .build();
+          }
+        });
     upstreams.put(model, server);
     return server;
   }
 
   private Response post(ShimmyEdge edge, String path, String body) throws IOException {
-    return client.newCall(new Request.Builder().url(edge.url() + path)
-        .post(RequestBody.create(body.getBytes(UTF_8), JSON)).build()).execute();
+    return client
+        .newCall(
+            new Request.Builder()
+                .url(edge.url() + path)
+                .post(RequestBody.create(body.getBytes(UTF_8), JSON))
+                .build())
+        .execute();
   }
 
   private static void awaitLeasesReleased(ModelSupervisor supervisor) {

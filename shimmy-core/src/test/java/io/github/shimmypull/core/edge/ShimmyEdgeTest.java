@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.core.doubles.LeasingSupervisor;
+import io.github.shimmypull.core.doubles.TestServers;
 import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.RawUpstream;
-import io.github.shimmypull.core.doubles.TestServers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -63,8 +63,18 @@ class ShimmyEdgeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/", "/v1/health", "/v1/generate", "/v1/api", "/v1/api/pull",
-      "/v1/api/models/some-model", "/v1/%61pi/pull", "/v1//api/pull", "/v1/./api/pull"})
+  @ValueSource(
+      strings = {
+        "/",
+        "/v1/health",
+        "/v1/generate",
+        "/v1/api",
+        "/v1/api/pull",
+        "/v1/api/models/some-model",
+        "/v1/%61pi/pull",
+        "/v1//api/pull",
+        "/v1/./api/pull"
+      })
   void handsTheApplicationsOwnPathsToTheApplication(String path) throws Exception {
     MockWebServer shimmy = mockServer();
     MockWebServer app = mockServer();
@@ -86,8 +96,13 @@ class ShimmyEdgeTest {
     MockWebServer app = mockServer();
     ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), app);
 
-    String response = rawGet(edge, "/api/models", "Connection: Upgrade, HTTP2-Settings",
-        "Upgrade: h2c", "HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAPoAAQAAQAAAAUAAEAAAAYAAAQA");
+    String response =
+        rawGet(
+            edge,
+            "/api/models",
+            "Connection: Upgrade, HTTP2-Settings",
+            "Upgrade: h2c",
+            "HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAPoAAQAAQAAAAUAAEAAAAYAAAQA");
 
     assertThat(response).startsWith("HTTP/1.1 200").endsWith("from shimmy");
     RecordedRequest recorded = shimmy.takeRequest();
@@ -102,8 +117,14 @@ class ShimmyEdgeTest {
     app.enqueue(new MockResponse.Builder().code(503).body("no instance").build());
     ShimmyEdge edge = edge(LeasingSupervisor.none(), app);
 
-    String response = rawGet(edge, "/ws/generate", "Connection: Upgrade", "Upgrade: websocket",
-        "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
+    String response =
+        rawGet(
+            edge,
+            "/ws/generate",
+            "Connection: Upgrade",
+            "Upgrade: websocket",
+            "Sec-WebSocket-Version: 13",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
 
     assertThat(response).startsWith("HTTP/1.1 503").endsWith("no instance");
     assertThat(app.takeRequest().getHeaders().get("Upgrade")).isNull();
@@ -113,31 +134,39 @@ class ShimmyEdgeTest {
   void tunnelsAWebSocketToShimmyAndHoldsTheLeaseUntilTheClientCloses() throws Exception {
     CountDownLatch upstreamSawTheEnd = new CountDownLatch(1);
     List<String> heads = new CopyOnWriteArrayList<>();
-    RawUpstream shimmy = raw(socket -> {
-      InputStream in = socket.getInputStream();
-      OutputStream out = socket.getOutputStream();
-      heads.add(RawUpstream.readHead(in));
-      out.write(("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
-          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(UTF_8));
-      out.flush();
-      byte[] frame = new byte[5];
-      while (in.readNBytes(frame, 0, 5) == 5) { // echoes every 5 bytes in upper case
-        out.write(new String(frame, UTF_8).toUpperCase(java.util.Locale.ROOT).getBytes(UTF_8));
-        out.flush();
-      }
-      upstreamSawTheEnd.countDown();
-    });
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              OutputStream out = socket.getOutputStream();
+              heads.add(RawUpstream.readHead(in));
+              out.write(
+                  ("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+                          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+                      .getBytes(UTF_8));
+              out.flush();
+              byte[] frame = new byte[5];
+              while (in.readNBytes(frame, 0, 5) == 5) { // echoes every 5 bytes in upper case
+                out.write(
+                    new String(frame, UTF_8).toUpperCase(java.util.Locale.ROOT).getBytes(UTF_8));
+                out.flush();
+              }
+              upstreamSawTheEnd.countDown();
+            });
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
     ShimmyEdge edge = edge(supervisor, mockServer());
 
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-          .getBytes(UTF_8));
+      out.write(
+          ("GET /ws/generate HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                  + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+              .getBytes(UTF_8));
       String head = RawUpstream.readHead(socket.getInputStream());
-      assertThat(head).startsWith("HTTP/1.1 101").containsIgnoringCase("upgrade: websocket")
+      assertThat(head)
+          .startsWith("HTTP/1.1 101")
+          .containsIgnoringCase("upgrade: websocket")
           .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
       for (String word : List.of("hello", "again")) {
         out.write(word.getBytes(UTF_8));
@@ -149,24 +178,35 @@ class ShimmyEdgeTest {
 
     Await.until(EVENTUALLY, "every lease released", () -> supervisor.openLeases() == 0);
     Await.until(EVENTUALLY, "Shimmy's side closed too", upstreamSawTheEnd);
-    assertThat(heads.get(0)).containsIgnoringCase("upgrade: websocket")
-        .containsIgnoringCase("connection: upgrade").contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
+    assertThat(heads.get(0))
+        .containsIgnoringCase("upgrade: websocket")
+        .containsIgnoringCase("connection: upgrade")
+        .contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==");
   }
 
   @Test
   void closesTheClientsTunnelWhenShimmyEndsIt() throws Exception {
-    RawUpstream shimmy = raw(socket -> {
-      RawUpstream.readHead(socket.getInputStream());
-      socket.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
-          + "Upgrade: websocket\r\n\r\n{\"done\":true}").getBytes(UTF_8));
-      socket.getOutputStream().flush();
-    });
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              RawUpstream.readHead(socket.getInputStream());
+              socket
+                  .getOutputStream()
+                  .write(
+                      ("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
+                              + "Upgrade: websocket\r\n\r\n{\"done\":true}")
+                          .getBytes(UTF_8));
+              socket.getOutputStream().flush();
+            });
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
     ShimmyEdge edge = edge(supervisor, mockServer());
 
-    String exchanged = RawUpstream.exchange(edge.port(), "GET /ws/generate HTTP/1.1\r\nHost: x\r\n"
-        + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    String exchanged =
+        RawUpstream.exchange(
+            edge.port(),
+            "GET /ws/generate HTTP/1.1\r\nHost: x\r\n"
+                + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
 
     assertThat(exchanged).startsWith("HTTP/1.1 101").endsWith("\r\n\r\n{\"done\":true}");
     Await.until(EVENTUALLY, "every lease released", () -> supervisor.openLeases() == 0);
@@ -175,8 +215,12 @@ class ShimmyEdgeTest {
   @Test
   void handsRequestsToTheApplicationWhileNoInstanceIsLive() throws Exception {
     MockWebServer app = mockServer();
-    app.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "2")
-        .body("{\"code\":\"backend_unavailable\"}").build());
+    app.enqueue(
+        new MockResponse.Builder()
+            .code(503)
+            .addHeader("Retry-After", "2")
+            .body("{\"code\":\"backend_unavailable\"}")
+            .build());
     ShimmyEdge edge = edge(LeasingSupervisor.none(), app);
 
     try (Response response = get(edge, "/api/models")) {
@@ -195,36 +239,53 @@ class ShimmyEdgeTest {
     MockWebServer shimmy = mockServer();
     MockWebServer app = mockServer();
     app.enqueue(new MockResponse.Builder().code(200).body("chunked ok").build());
-    app.enqueue(new MockResponse.Builder().code(413).body("{\"code\":\"payload_too_large\"}").build());
+    app.enqueue(
+        new MockResponse.Builder().code(413).body("{\"code\":\"payload_too_large\"}").build());
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(shimmy));
     ShimmyEdge edge =
-        track(ShimmyEdge.builder().supervisor(supervisor).app(base(app)).maxDirectBodyBytes(16)
-            .build().start());
+        track(
+            ShimmyEdge.builder()
+                .supervisor(supervisor)
+                .app(base(app))
+                .maxDirectBodyBytes(16)
+                .build()
+                .start());
 
-    RequestBody chunked = new RequestBody() {
-      @Override
-      public MediaType contentType() {
-        return MediaType.get("text/plain");
-      }
+    RequestBody chunked =
+        new RequestBody() {
+          @Override
+          public MediaType contentType() {
+            return MediaType.get("text/plain");
+          }
 
-      @Override
-      public void writeTo(BufferedSink sink) throws IOException {
-        sink.writeUtf8("streamed body");
-      }
-    };
-    try (Response response = client.newCall(
-        new Request.Builder().url(edge.url() + "/v1/completions").post(chunked).build()).execute()) {
+          @Override
+          public void writeTo(BufferedSink sink) throws IOException {
+            sink.writeUtf8("streamed body");
+          }
+        };
+    try (Response response =
+        client
+            .newCall(
+                new Request.Builder().url(edge.url() + "/v1/completions").post(chunked).build())
+            .execute()) {
       assertThat(response.body().string()).isEqualTo("chunked ok");
     }
     RecordedRequest first = app.takeRequest();
     assertThat(first.getBody().utf8()).isEqualTo("streamed body");
     assertThat(first.getHeaders().get("Transfer-Encoding")).isEqualTo("chunked");
 
-    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
-        .post(RequestBody.create("x".repeat(17), MediaType.get("text/plain"))).build()).execute()) {
+    try (Response response =
+        client
+            .newCall(
+                new Request.Builder()
+                    .url(edge.url() + "/v1/completions")
+                    .post(RequestBody.create("x".repeat(17), MediaType.get("text/plain")))
+                    .build())
+            .execute()) {
       assertThat(response.code()).isEqualTo(413);
     }
-    assertThat(app.getRequestCount()).as("the edge answers a declared body over the limit itself")
+    assertThat(app.getRequestCount())
+        .as("the edge answers a declared body over the limit itself")
         .isEqualTo(1);
     assertThat(shimmy.getRequestCount()).isZero();
   }
@@ -236,9 +297,16 @@ class ShimmyEdgeTest {
     LeasingSupervisor supervisor = LeasingSupervisor.live(RawUpstream.deadUrl());
     ShimmyEdge edge = edge(supervisor, app);
 
-    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
-        .post(RequestBody.create("{\"prompt\":\"hi\"}", MediaType.get("application/json"))).build())
-        .execute()) {
+    try (Response response =
+        client
+            .newCall(
+                new Request.Builder()
+                    .url(edge.url() + "/v1/completions")
+                    .post(
+                        RequestBody.create(
+                            "{\"prompt\":\"hi\"}", MediaType.get("application/json")))
+                    .build())
+            .execute()) {
       assertThat(response.body().string()).isEqualTo("answered by the app");
     }
     RecordedRequest recorded = app.takeRequest();
@@ -251,15 +319,19 @@ class ShimmyEdgeTest {
   @Test
   void replaysASmallBodyToTheApplicationWhenAKeptAliveShimmyConnectionDiesBeforeAnswering()
       throws Exception {
-    RawUpstream shimmy = raw(socket -> {
-      InputStream in = socket.getInputStream();
-      RawUpstream.readHead(in);
-      socket.getOutputStream().write(
-          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst".getBytes(UTF_8));
-      socket.getOutputStream().flush();
-      RawUpstream.readHead(in); // the second request on the kept-alive connection: no answer
-      socket.setSoLinger(true, 0);
-    });
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              RawUpstream.readHead(in);
+              socket
+                  .getOutputStream()
+                  .write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst".getBytes(UTF_8));
+              socket.getOutputStream().flush();
+              RawUpstream.readHead(
+                  in); // the second request on the kept-alive connection: no answer
+              socket.setSoLinger(true, 0);
+            });
     MockWebServer app = mockServer();
     app.enqueue(new MockResponse.Builder().code(200).body("healthy").build());
     app.enqueue(new MockResponse.Builder().code(200).body("second, from the app").build());
@@ -267,14 +339,23 @@ class ShimmyEdgeTest {
     ShimmyEdge edge = edge(supervisor, app);
 
     try (Response response = get(edge, "/v1/health")) {
-      assertThat(response.body().string()).as("leaves a kept-alive app connection").isEqualTo("healthy");
+      assertThat(response.body().string())
+          .as("leaves a kept-alive app connection")
+          .isEqualTo("healthy");
     }
     try (Response response = get(edge, "/api/models")) {
       assertThat(response.body().string()).isEqualTo("first");
     }
-    try (Response response = client.newCall(new Request.Builder().url(edge.url() + "/v1/completions")
-        .post(RequestBody.create("{\"prompt\":\"again\"}", MediaType.get("application/json"))).build())
-        .execute()) {
+    try (Response response =
+        client
+            .newCall(
+                new Request.Builder()
+                    .url(edge.url() + "/v1/completions")
+                    .post(
+                        RequestBody.create(
+                            "{\"prompt\":\"again\"}", MediaType.get("application/json")))
+                    .build())
+            .execute()) {
       assertThat(response.body().string()).isEqualTo("second, from the app");
     }
     assertThat(app.takeRequest().getTarget()).isEqualTo("/v1/health");
@@ -286,74 +367,103 @@ class ShimmyEdgeTest {
   @Test
   void sendsASmallBodyForTheApplicationInOneGoSoItsEarlyAnswerArrivesIntact() throws Exception {
     AtomicInteger availableWithTheHead = new AtomicInteger(-1);
-    RawUpstream app = raw(socket -> {
-      InputStream in = socket.getInputStream();
-      String head = RawUpstream.readHead(in);
-      if (head.startsWith("GET ")) { // warms the edge up, so its first read is not late
-        socket.getOutputStream().write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(UTF_8));
-        return;
-      }
-      sleep(100);
-      availableWithTheHead.set(in.available());
-      in.readNBytes(in.available()); // read what has arrived, answer early, close: like Jetty's 413
-      String answer = "{\"code\":\"payload_too_large\"}";
-      socket.getOutputStream().write(("HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + answer.length() + "\r\nConnection: close\r\n\r\n" + answer)
-          .getBytes(UTF_8));
-      socket.getOutputStream().flush();
-    });
-    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(app.uri()).build().start());
-    RequestBody slowBody = new RequestBody() {
-      @Override
-      public MediaType contentType() {
-        return MediaType.get("application/json");
-      }
+    RawUpstream app =
+        raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              String head = RawUpstream.readHead(in);
+              if (head.startsWith("GET ")) { // warms the edge up, so its first read is not late
+                socket
+                    .getOutputStream()
+                    .write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(UTF_8));
+                return;
+              }
+              sleep(100);
+              availableWithTheHead.set(in.available());
+              in.readNBytes(
+                  in.available()); // read what has arrived, answer early, close: like Jetty's 413
+              String answer = "{\"code\":\"payload_too_large\"}";
+              socket
+                  .getOutputStream()
+                  .write(
+                      ("HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+                              + "Content-Length: "
+                              + answer.length()
+                              + "\r\nConnection: close\r\n\r\n"
+                              + answer)
+                          .getBytes(UTF_8));
+              socket.getOutputStream().flush();
+            });
+    ShimmyEdge edge =
+        track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(app.uri())
+                .build()
+                .start());
+    RequestBody slowBody =
+        new RequestBody() {
+          @Override
+          public MediaType contentType() {
+            return MediaType.get("application/json");
+          }
 
-      @Override
-      public long contentLength() {
-        return 2 * 40_000;
-      }
+          @Override
+          public long contentLength() {
+            return 2 * 40_000;
+          }
 
-      @Override
-      public void writeTo(BufferedSink sink) throws IOException {
-        sink.writeUtf8("x".repeat(40_000)).flush();
-        sleep(500);
-        sink.writeUtf8("y".repeat(40_000)).flush();
-      }
-    };
+          @Override
+          public void writeTo(BufferedSink sink) throws IOException {
+            sink.writeUtf8("x".repeat(40_000)).flush();
+            sleep(500);
+            sink.writeUtf8("y".repeat(40_000)).flush();
+          }
+        };
 
     try (Response warmUp = get(edge, "/v1/health")) {
       assertThat(warmUp.code()).isEqualTo(204);
     }
-    try (Response response = client.newCall(
-        new Request.Builder().url(edge.url() + "/v1/generate").post(slowBody).build()).execute()) {
+    try (Response response =
+        client
+            .newCall(new Request.Builder().url(edge.url() + "/v1/generate").post(slowBody).build())
+            .execute()) {
       assertThat(response.code()).isEqualTo(413);
       assertThat(response.body().string()).contains("payload_too_large");
     }
-    assertThat(availableWithTheHead.get()).as("the whole body arrived with its head").isEqualTo(80_000);
+    assertThat(availableWithTheHead.get())
+        .as("the whole body arrived with its head")
+        .isEqualTo(80_000);
   }
 
   @Test
   void retriesOnAFreshConnectionWhenAKeptAliveApplicationConnectionDiesBeforeAnswering()
       throws Exception {
     AtomicInteger connections = new AtomicInteger();
-    RawUpstream app = raw(socket -> {
-      InputStream in = socket.getInputStream();
-      OutputStream out = socket.getOutputStream();
-      boolean first = connections.incrementAndGet() == 1;
-      for (int served = 0; ; served++) {
-        RawUpstream.readHead(in);
-        if (first && served == 1) {
-          socket.setSoLinger(true, 0);
-          return; // closed just as the edge reused it, like an idle timeout racing a request
-        }
-        out.write("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nhealthy".getBytes(UTF_8));
-        out.flush();
-      }
-    });
-    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(app.uri()).build().start());
+    RawUpstream app =
+        raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              OutputStream out = socket.getOutputStream();
+              boolean first = connections.incrementAndGet() == 1;
+              for (int served = 0; ; served++) {
+                RawUpstream.readHead(in);
+                if (first && served == 1) {
+                  socket.setSoLinger(true, 0);
+                  return; // closed just as the edge reused it, like an idle timeout racing a
+                  // request
+                }
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nhealthy".getBytes(UTF_8));
+                out.flush();
+              }
+            });
+    ShimmyEdge edge =
+        track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(app.uri())
+                .build()
+                .start());
 
     for (int i = 0; i < 2; i++) {
       try (Response response = get(edge, "/v1/health")) {
@@ -367,13 +477,15 @@ class ShimmyEdgeTest {
   @Test
   void answersPipelinedRequestsInOrderOnOneConnection() throws Exception {
     MockWebServer shimmy = mockServer();
-    shimmy.enqueue(new MockResponse.Builder().body("first")
-        .headersDelay(200, TimeUnit.MILLISECONDS).build());
+    shimmy.enqueue(
+        new MockResponse.Builder().body("first").headersDelay(200, TimeUnit.MILLISECONDS).build());
     shimmy.enqueue(new MockResponse.Builder().body("second").build());
     ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), mockServer());
 
-    String responses = RawUpstream.exchange(edge.port(),
-        "GET /v1/one HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    String responses =
+        RawUpstream.exchange(
+            edge.port(),
+            "GET /v1/one HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
     assertThat(responses.indexOf("first")).isPositive().isLessThan(responses.indexOf("second"));
     assertThat(responses.split("HTTP/1.1 200 OK", -1)).hasSize(3);
@@ -381,21 +493,35 @@ class ShimmyEdgeTest {
     assertThat(shimmy.takeRequest().getTarget()).isEqualTo("/v1/two");
   }
 
-  /** The rest of the hop-by-hop contract is in ProxyContractTest; the JDK server behind the proxy does not announce the close. */
+  /**
+   * The rest of the hop-by-hop contract is in ProxyContractTest; the JDK server behind the proxy
+   * does not announce the close.
+   */
   @Test
   void honoursACloseAmongTheTokensOfOneConnectionHeaderAndAnnouncesIt() throws Exception {
-    RawUpstream shimmy = raw(socket -> {
-      String head = RawUpstream.readHead(socket.getInputStream());
-      String body = head.replace("\r\n", "|");
-      socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nX-Kept: yes\r\nContent-Length: " + body.length()
-          + "\r\n\r\n" + body).getBytes(UTF_8));
-      socket.getOutputStream().flush();
-      socket.getInputStream().read();
-    });
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              String head = RawUpstream.readHead(socket.getInputStream());
+              String body = head.replace("\r\n", "|");
+              socket
+                  .getOutputStream()
+                  .write(
+                      ("HTTP/1.1 200 OK\r\nX-Kept: yes\r\nContent-Length: "
+                              + body.length()
+                              + "\r\n\r\n"
+                              + body)
+                          .getBytes(UTF_8));
+              socket.getOutputStream().flush();
+              socket.getInputStream().read();
+            });
     ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
 
-    String response = RawUpstream.exchange(edge.port(), "GET /api/models HTTP/1.1\r\nHost: x\r\n"
-        + "Connection: X-Client-Secret, close\r\nX-Client-Secret: 1\r\nX-Client-Kept: yes\r\n\r\n");
+    String response =
+        RawUpstream.exchange(
+            edge.port(),
+            "GET /api/models HTTP/1.1\r\nHost: x\r\n"
+                + "Connection: X-Client-Secret, close\r\nX-Client-Secret: 1\r\nX-Client-Kept: yes\r\n\r\n");
 
     String head = response.substring(0, response.indexOf("\r\n\r\n")).toLowerCase();
     String forwarded = response.substring(response.indexOf("\r\n\r\n") + 4).toLowerCase();
@@ -406,30 +532,40 @@ class ShimmyEdgeTest {
   @Test
   void forwardsHeadRequestsAndServesHttp10ClientsWithoutChunking() throws Exception {
     List<String> methods = new CopyOnWriteArrayList<>();
-    RawUpstream shimmy = raw(socket -> {
-      InputStream in = socket.getInputStream();
-      OutputStream out = socket.getOutputStream();
-      while (true) {
-        String head = RawUpstream.readHead(in);
-        methods.add(head.substring(0, head.indexOf(' ')));
-        if (head.startsWith("HEAD ")) {
-          out.write("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n".getBytes(UTF_8));
-        } else {
-          out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-              + chunk("chunked") + chunk(" body") + "0\r\n\r\n").getBytes(UTF_8));
-        }
-        out.flush();
-      }
-    });
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              OutputStream out = socket.getOutputStream();
+              while (true) {
+                String head = RawUpstream.readHead(in);
+                methods.add(head.substring(0, head.indexOf(' ')));
+                if (head.startsWith("HEAD ")) {
+                  out.write("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n".getBytes(UTF_8));
+                } else {
+                  out.write(
+                      ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              + chunk("chunked")
+                              + chunk(" body")
+                              + "0\r\n\r\n")
+                          .getBytes(UTF_8));
+                }
+                out.flush();
+              }
+            });
     ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
 
-    try (Response response = client.newCall(
-        new Request.Builder().url(edge.url() + "/api/models").head().build()).execute()) {
+    try (Response response =
+        client
+            .newCall(new Request.Builder().url(edge.url() + "/api/models").head().build())
+            .execute()) {
       assertThat(response.header("Content-Length")).isEqualTo("11");
       assertThat(response.body().source().exhausted()).isTrue();
     }
     String http10 = RawUpstream.exchange(edge.port(), "GET /api/models HTTP/1.0\r\n\r\n");
-    assertThat(http10).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nchunked body")
+    assertThat(http10)
+        .startsWith("HTTP/1.1 200")
+        .endsWith("\r\n\r\nchunked body")
         .doesNotContainIgnoringCase("transfer-encoding");
     assertThat(methods).containsExactly("HEAD", "GET");
   }
@@ -461,15 +597,25 @@ class ShimmyEdgeTest {
 
   @Test
   void rejectsOversizedHeadersAndMalformedRequestsWithJsonErrors() throws Exception {
-    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(base(mockServer())).maxHeaderBytes(1024).build().start());
+    ShimmyEdge edge =
+        track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(base(mockServer()))
+                .maxHeaderBytes(1024)
+                .build()
+                .start());
 
-    String tooLarge = RawUpstream.exchange(edge.port(),
-        "GET /api/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(2048) + "\r\n\r\n");
-    assertThat(tooLarge).startsWith("HTTP/1.1 431")
+    String tooLarge =
+        RawUpstream.exchange(
+            edge.port(),
+            "GET /api/models HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(2048) + "\r\n\r\n");
+    assertThat(tooLarge)
+        .startsWith("HTTP/1.1 431")
         .contains("application/json", "\"code\":\"invalid_request\"");
-    String longLine = RawUpstream.exchange(edge.port(),
-        "GET /v1/" + "a".repeat(2048) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    String longLine =
+        RawUpstream.exchange(
+            edge.port(), "GET /v1/" + "a".repeat(2048) + " HTTP/1.1\r\nHost: x\r\n\r\n");
     assertThat(longLine).startsWith("HTTP/1.1 414").contains("\"code\":\"invalid_request\"");
     String garbage = RawUpstream.exchange(edge.port(), "NOT HTTP AT ALL\r\n\r\n");
     assertThat(garbage).startsWith("HTTP/1.1 400").contains("\"code\":\"invalid_request\"");
@@ -479,8 +625,14 @@ class ShimmyEdgeTest {
   void closesIdleKeepAliveConnectionsAfterTheIdleTimeout() throws Exception {
     MockWebServer shimmy = mockServer();
     shimmy.enqueue(new MockResponse.Builder().body("ok").build());
-    ShimmyEdge edge = track(ShimmyEdge.builder().supervisor(LeasingSupervisor.live(base(shimmy)))
-        .app(base(mockServer())).idleTimeout(Duration.ofMillis(300)).build().start());
+    ShimmyEdge edge =
+        track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.live(base(shimmy)))
+                .app(base(mockServer()))
+                .idleTimeout(Duration.ofMillis(300))
+                .build()
+                .start());
 
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.setSoTimeout(10_000);
@@ -492,16 +644,20 @@ class ShimmyEdgeTest {
 
   @Test
   void closingTheEdgeReleasesTheLeasesOfRequestsInFlight() throws Exception {
-    RawUpstream shimmy = raw(socket -> {
-      RawUpstream.readHead(socket.getInputStream());
-      socket.getOutputStream().write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-          .getBytes(UTF_8));
-      socket.getOutputStream().write(chunk("data: token\n\n").getBytes(UTF_8));
-      socket.getOutputStream().flush();
-      socket.getInputStream().read();
-    });
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              RawUpstream.readHead(socket.getInputStream());
+              socket
+                  .getOutputStream()
+                  .write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(UTF_8));
+              socket.getOutputStream().write(chunk("data: token\n\n").getBytes(UTF_8));
+              socket.getOutputStream().flush();
+              socket.getInputStream().read();
+            });
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
-    ShimmyEdge edge = ShimmyEdge.builder().supervisor(supervisor).app(base(mockServer())).build().start();
+    ShimmyEdge edge =
+        ShimmyEdge.builder().supervisor(supervisor).app(base(mockServer())).build().start();
 
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.getOutputStream().write("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
@@ -516,11 +672,17 @@ class ShimmyEdgeTest {
   @Test
   void refusesToBuildWithoutItsRequiredPartsOrWithBadLimits() {
     assertThatThrownBy(() -> ShimmyEdge.builder().app(URI.create("http://127.0.0.1:1")).build())
-        .isInstanceOf(NullPointerException.class).hasMessageContaining("supervisor");
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("supervisor");
     assertThatThrownBy(() -> ShimmyEdge.builder().supervisor(LeasingSupervisor.none()).build())
-        .isInstanceOf(NullPointerException.class).hasMessageContaining("app");
-    assertThatThrownBy(() -> ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(URI.create("https://127.0.0.1:1")).build())
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("app");
+    assertThatThrownBy(
+            () ->
+                ShimmyEdge.builder()
+                    .supervisor(LeasingSupervisor.none())
+                    .app(URI.create("https://127.0.0.1:1"))
+                    .build())
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ShimmyEdge.builder().idleTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class);
@@ -531,10 +693,15 @@ class ShimmyEdgeTest {
   @Test
   void reportsAPortThatCannotBeBound() throws Exception {
     ShimmyEdge first = edge(LeasingSupervisor.none(), mockServer());
-    ShimmyEdge second = ShimmyEdge.builder().supervisor(LeasingSupervisor.none())
-        .app(URI.create("http://127.0.0.1:1")).port(first.port()).build();
+    ShimmyEdge second =
+        ShimmyEdge.builder()
+            .supervisor(LeasingSupervisor.none())
+            .app(URI.create("http://127.0.0.1:1"))
+            .port(first.port())
+            .build();
 
-    assertThatThrownBy(second::start).isInstanceOf(java.io.UncheckedIOException.class)
+    assertThatThrownBy(second::start)
+        .isInstanceOf(java.io.UncheckedIOException.class)
         .hasMessageContaining("cannot bind");
   }
 
@@ -546,17 +713,18 @@ class ShimmyEdgeTest {
     return servers.track(edge);
   }
 
-
   private Response get(ShimmyEdge edge, String path) throws IOException {
     return client.newCall(new Request.Builder().url(edge.url() + path).build()).execute();
   }
 
-  private static String rawGet(ShimmyEdge edge, String path, String... headerLines) throws IOException {
+  private static String rawGet(ShimmyEdge edge, String path, String... headerLines)
+      throws IOException {
     StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: x\r\n");
     for (String line : headerLines) {
       request.append(line).append("\r\n");
     }
-    return RawUpstream.exchange(edge.port(), request.append("Connection: close\r\n\r\n").toString());
+    return RawUpstream.exchange(
+        edge.port(), request.append("Connection: close\r\n\r\n").toString());
   }
 
   private MockWebServer mockServer() throws IOException {
@@ -595,6 +763,4 @@ class ShimmyEdgeTest {
       Thread.currentThread().interrupt();
     }
   }
-
-
 }

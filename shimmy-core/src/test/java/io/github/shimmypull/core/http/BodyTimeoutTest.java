@@ -35,13 +35,15 @@ class BodyTimeoutTest {
   @Test
   void aPullBodyWhoseReadTimesOutIsAnswered408() throws Exception {
     fx = new Fixture(modelDir);
-    ShimmyHttpApi api = ShimmyHttpApi.builder().coordinator(fx.coordinator()).proxy(new RecordingProxy()).build();
+    ShimmyHttpApi api =
+        ShimmyHttpApi.builder().coordinator(fx.coordinator()).proxy(new RecordingProxy()).build();
     StalledExchange exchange = new StalledExchange("POST", "/v1/api/pull");
 
     api.handle(exchange);
 
     assertThat(exchange.status).isEqualTo(408);
-    assertThat(exchange.body.toString(StandardCharsets.UTF_8)).contains("\"code\":\"request_timeout\"");
+    assertThat(exchange.body.toString(StandardCharsets.UTF_8))
+        .contains("\"code\":\"request_timeout\"");
   }
 
   /** An exchange whose body delivers a few bytes of the 100 it declares, then times out. */
@@ -79,7 +81,8 @@ class BodyTimeoutTest {
 
     @Override
     public List<String> requestHeaders(String name) {
-      Map<String, String> values = Map.of("content-length", "100", "content-type", "application/json");
+      Map<String, String> values =
+          Map.of("content-length", "100", "content-type", "application/json");
       String value = values.get(name.toLowerCase(java.util.Locale.ROOT));
       return value == null ? List.of() : List.of(value);
     }

@@ -17,9 +17,12 @@ class ForwardingHttpExchangeTest {
 
   @Test
   void belowAPrefixThePathLosesThePrefixAndThePrefixAloneIsTheRoot() {
-    assertThat(ForwardingHttpExchange.belowPrefix(new StubExchange("/shimmy/v1/health"), "/shimmy").path())
+    assertThat(
+            ForwardingHttpExchange.belowPrefix(new StubExchange("/shimmy/v1/health"), "/shimmy")
+                .path())
         .isEqualTo("/v1/health");
-    assertThat(ForwardingHttpExchange.belowPrefix(new StubExchange("/shimmy"), "/shimmy").path()).isEqualTo("/");
+    assertThat(ForwardingHttpExchange.belowPrefix(new StubExchange("/shimmy"), "/shimmy").path())
+        .isEqualTo("/");
     assertThat(ForwardingHttpExchange.belowPrefix(new StubExchange("/elsewhere"), "/shimmy").path())
         .isEqualTo("/elsewhere");
   }
@@ -41,7 +44,8 @@ class ForwardingHttpExchangeTest {
     assertThat(exchange.requestHeaderNames()).containsExactly("Accept");
     assertThat(exchange.requestHeaders("Accept")).containsExactly("text/plain", "application/json");
     assertThat(exchange.requestHeader("Accept")).isEqualTo("text/plain");
-    assertThat(exchange.requestBody().readAllBytes()).isEqualTo("body".getBytes(StandardCharsets.UTF_8));
+    assertThat(exchange.requestBody().readAllBytes())
+        .isEqualTo("body".getBytes(StandardCharsets.UTF_8));
     assertThat(exchange.remoteAddress()).isEqualTo("10.0.0.1");
     assertThat(exchange.scheme()).isEqualTo("https");
     exchange.status(201);
@@ -53,7 +57,10 @@ class ForwardingHttpExchangeTest {
     assertThat(stub.response.toString(StandardCharsets.UTF_8)).isEqualTo("!");
   }
 
-  /** A request {@code POST path?a=1} with two Accept values and body {@code body}; records the answer. */
+  /**
+   * A request {@code POST path?a=1} with two Accept values and body {@code body}; records the
+   * answer.
+   */
   private static final class StubExchange implements HttpExchange {
     private final String path;
     int status;
@@ -86,7 +93,9 @@ class ForwardingHttpExchangeTest {
 
     @Override
     public List<String> requestHeaders(String name) {
-      return name.equalsIgnoreCase("Accept") ? List.of("text/plain", "application/json") : List.of();
+      return name.equalsIgnoreCase("Accept")
+          ? List.of("text/plain", "application/json")
+          : List.of();
     }
 
     @Override

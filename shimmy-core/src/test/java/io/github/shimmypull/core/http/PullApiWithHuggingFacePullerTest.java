@@ -33,7 +33,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The pull API end to end with the real Hugging Face puller against the fake Hub of shimmy-testkit. */
+/**
+ * The pull API end to end with the real Hugging Face puller against the fake Hub of shimmy-testkit.
+ */
 class PullApiWithHuggingFacePullerTest {
 
   private static final String REPO = "acme/tiny-GGUF";
@@ -79,7 +81,9 @@ class PullApiWithHuggingFacePullerTest {
             .localModels(new ModelDirectory(modelDir))
             .watch(false)
             .build();
-    server = JdkHttpServer.start(ShimmyHttpApi.builder().coordinator(coordinator).proxy(new RecordingProxy()).build());
+    server =
+        JdkHttpServer.start(
+            ShimmyHttpApi.builder().coordinator(coordinator).proxy(new RecordingProxy()).build());
   }
 
   @AfterEach
@@ -104,8 +108,12 @@ class PullApiWithHuggingFacePullerTest {
 
     assertThat(response.statusCode()).isEqualTo(200);
     List<Map<String, Object>> lines = response.body().lines().map(Json::readObject).toList();
-    assertThat(lines).extracting(m -> m.get("status")).startsWith("starting", "resolving", "downloading")
-        .contains("verifying", "discovering", "restarting").last().isEqualTo("complete");
+    assertThat(lines)
+        .extracting(m -> m.get("status"))
+        .startsWith("starting", "resolving", "downloading")
+        .contains("verifying", "discovering", "restarting")
+        .last()
+        .isEqualTo("complete");
     Map<String, Object> complete = lines.get(lines.size() - 1);
     assertThat(complete)
         .containsEntry("model_id", "tiny-q4-k-m")
@@ -116,8 +124,15 @@ class PullApiWithHuggingFacePullerTest {
     assertThat(modelDir.resolve(FILE)).hasSize(256 * 1024);
     assertThat(supervisor.refreshes()).containsExactly(List.of("tiny-q4-k-m"));
 
-    String models = client.send(HttpRequest.newBuilder(server.uri("/v1/api/models")).build(), BodyHandlers.ofString()).body();
-    assertThat(models).contains("\"repo\":\"" + REPO + "\"").contains("\"commit\":\"" + hub.head(REPO) + "\"");
+    String models =
+        client
+            .send(
+                HttpRequest.newBuilder(server.uri("/v1/api/models")).build(),
+                BodyHandlers.ofString())
+            .body();
+    assertThat(models)
+        .contains("\"repo\":\"" + REPO + "\"")
+        .contains("\"commit\":\"" + hub.head(REPO) + "\"");
   }
 
   @Test
@@ -128,9 +143,13 @@ class PullApiWithHuggingFacePullerTest {
     HttpResponse<String> again = pull("{\"model\":\"" + REPO + ":Q4_K_M\",\"stream\":false}");
 
     assertThat(again.statusCode()).isEqualTo(200);
-    assertThat(Json.readObject(again.body())).containsEntry("downloaded", false).containsEntry("discovered", true);
+    assertThat(Json.readObject(again.body()))
+        .containsEntry("downloaded", false)
+        .containsEntry("discovered", true);
     assertThat(hub.cdnDownloads()).isEmpty();
-    assertThat(supervisor.refreshes()).as("nothing is replaced for a model already served").hasSize(1);
+    assertThat(supervisor.refreshes())
+        .as("nothing is replaced for a model already served")
+        .hasSize(1);
   }
 
   @Test
@@ -161,17 +180,24 @@ class PullApiWithHuggingFacePullerTest {
                 .POST(BodyPublishers.ofString("{\"model\":\"" + REPO + ":Q4_K_M\"}"))
                 .build(),
             BodyHandlers.ofString());
-    Await.until("the download has bytes on disk", () -> coordinator.current().map(j -> j.progress().completed() > 0).orElse(false));
+    Await.until(
+        "the download has bytes on disk",
+        () -> coordinator.current().map(j -> j.progress().completed() > 0).orElse(false));
 
     HttpResponse<String> cancelled =
-        client.send(HttpRequest.newBuilder(server.uri("/v1/api/pull?discard=true")).DELETE().build(), BodyHandlers.ofString());
+        client.send(
+            HttpRequest.newBuilder(server.uri("/v1/api/pull?discard=true")).DELETE().build(),
+            BodyHandlers.ofString());
 
     assertThat(cancelled.statusCode()).isEqualTo(200);
     assertThat(Json.readObject(cancelled.body())).containsEntry("cancelled", true);
     List<String> lines = stream.get().body().lines().toList();
-    assertThat(Json.readObject(lines.get(lines.size() - 1))).containsEntry("status", "error").containsEntry("code", "cancelled");
+    assertThat(Json.readObject(lines.get(lines.size() - 1)))
+        .containsEntry("status", "error")
+        .containsEntry("code", "cancelled");
     try (Stream<Path> state = Files.list(modelDir.resolve(".shimmy-pull"))) {
-      assertThat(state.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(FILE + ".part"));
+      assertThat(state.map(p -> p.getFileName().toString()))
+          .noneMatch(n -> n.startsWith(FILE + ".part"));
     }
     assertThat(modelDir.resolve(FILE)).doesNotExist();
   }

@@ -31,8 +31,21 @@ class RequestPathsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"v1/api/pull", "/../v1/api/pull", "/v1/api%2Fpull", "/v1%5capi", "/a\\b",
-      "/%00", "/%zz", "/%ff%fe", "/%4", "*", "", "/v1/%2e%2e/v1/api/pull"})
+  @ValueSource(
+      strings = {
+        "v1/api/pull",
+        "/../v1/api/pull",
+        "/v1/api%2Fpull",
+        "/v1%5capi",
+        "/a\\b",
+        "/%00",
+        "/%zz",
+        "/%ff%fe",
+        "/%4",
+        "*",
+        "",
+        "/v1/%2e%2e/v1/api/pull"
+      })
   void pathsNoRouteMayTakeAreRefusedAsInvalidRequests(String raw) {
     assertThatThrownBy(() -> RequestPaths.normalize(raw))
         .isInstanceOf(PullException.class)

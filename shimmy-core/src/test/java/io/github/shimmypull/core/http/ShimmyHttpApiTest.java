@@ -102,7 +102,10 @@ class ShimmyHttpApiTest {
   }
 
   private HttpResponse<String> post(String path, String json, String... headers) throws Exception {
-    HttpRequest.Builder b = request(path).header("Content-Type", "application/json").POST(BodyPublishers.ofString(json));
+    HttpRequest.Builder b =
+        request(path)
+            .header("Content-Type", "application/json")
+            .POST(BodyPublishers.ofString(json));
     if (headers.length > 0) {
       b.headers(headers);
     }
@@ -126,7 +129,8 @@ class ShimmyHttpApiTest {
   }
 
   private static Map<String, Object> json(HttpResponse<String> response) {
-    assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
     return json(response.body());
   }
 
@@ -143,14 +147,20 @@ class ShimmyHttpApiTest {
 
     HttpResponse<Stream<String>> response =
         client.send(
-            request("/v1/api/pull").header("Content-Type", "application/json").POST(BodyPublishers.ofString(TINY)).build(),
+            request("/v1/api/pull")
+                .header("Content-Type", "application/json")
+                .POST(BodyPublishers.ofString(TINY))
+                .build(),
             BodyHandlers.ofLines());
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/x-ndjson");
     Iterator<String> lines = response.body().iterator();
-    List<Map<String, Object>> early = List.of(json(lines.next()), json(lines.next()), json(lines.next()));
-    assertThat(early).extracting(m -> m.get("status")).containsExactly("starting", "resolving", "downloading");
+    List<Map<String, Object>> early =
+        List.of(json(lines.next()), json(lines.next()), json(lines.next()));
+    assertThat(early)
+        .extracting(m -> m.get("status"))
+        .containsExactly("starting", "resolving", "downloading");
     assertThat(early.get(2))
         .containsEntry("file", "tiny-Q4_K_M.gguf")
         .containsEntry("total", ScriptedPuller.FILE_SIZE)
@@ -161,11 +171,13 @@ class ShimmyHttpApiTest {
     List<Map<String, Object>> rest = new ArrayList<>();
     lines.forEachRemaining(l -> rest.add(json(l)));
 
-    assertThat(rest).extracting(m -> m.get("status"))
+    assertThat(rest)
+        .extracting(m -> m.get("status"))
         .containsExactly("downloading", "verifying", "discovering", "restarting", "complete");
     Map<String, Object> complete = rest.get(rest.size() - 1);
     assertThat(new ArrayList<>(complete.keySet()))
-        .startsWith("status", "model_id", "file", "files", "size_mb", "sha256", "revision", "discovered");
+        .startsWith(
+            "status", "model_id", "file", "files", "size_mb", "sha256", "revision", "discovered");
     assertThat(complete)
         .containsEntry("model_id", "tiny-q4-k-m")
         .containsEntry("file", "tiny-Q4_K_M.gguf")
@@ -180,7 +192,10 @@ class ShimmyHttpApiTest {
     fx.puller.holdDownloads();
     HttpResponse<Stream<String>> response =
         client.send(
-            request("/v1/api/pull").header("Content-Type", "application/json").POST(BodyPublishers.ofString(TINY)).build(),
+            request("/v1/api/pull")
+                .header("Content-Type", "application/json")
+                .POST(BodyPublishers.ofString(TINY))
+                .build(),
             BodyHandlers.ofLines());
     Stream<String> lines = response.body();
     assertThat(json(lines.iterator().next())).containsEntry("status", "starting");
@@ -189,7 +204,10 @@ class ShimmyHttpApiTest {
     lines.close();
     fx.puller.release();
 
-    var job = coordinator.recent().isEmpty() ? coordinator.current().orElseThrow() : coordinator.recent().get(0);
+    var job =
+        coordinator.recent().isEmpty()
+            ? coordinator.current().orElseThrow()
+            : coordinator.recent().get(0);
     assertThat(job.await(Duration.ofSeconds(30)).modelId()).isEqualTo("tiny-q4-k-m");
     assertThat(fx.supervisor.state().models()).contains("tiny-q4-k-m");
   }
@@ -197,7 +215,12 @@ class ShimmyHttpApiTest {
   @Test
   void errorAfterTheStreamStartedIsTheLastLineWithCodeAndReason() throws Exception {
     fx.supervisor.failRefreshes(
-        new SupervisorException(SupervisorException.Reason.EXITED, "shimmy exited", 1, List.of("error: bad gguf"), null));
+        new SupervisorException(
+            SupervisorException.Reason.EXITED,
+            "shimmy exited",
+            1,
+            List.of("error: bad gguf"),
+            null));
 
     HttpResponse<String> response = post("/v1/api/pull", TINY);
 
@@ -211,18 +234,24 @@ class ShimmyHttpApiTest {
 
   @Test
   void pullWithStreamFalseAnswersOneCompleteObject() throws Exception {
-    HttpResponse<String> response = post("/v1/api/pull", "{\"model\":\"acme/tiny:Q4_K_M\",\"stream\":false}");
+    HttpResponse<String> response =
+        post("/v1/api/pull", "{\"model\":\"acme/tiny:Q4_K_M\",\"stream\":false}");
 
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(json(response)).containsEntry("status", "complete").containsEntry("model_id", "tiny-q4-k-m").containsEntry("discovered", true);
+    assertThat(json(response))
+        .containsEntry("status", "complete")
+        .containsEntry("model_id", "tiny-q4-k-m")
+        .containsEntry("discovered", true);
     assertThat(response.body().lines()).hasSize(1);
   }
 
   @Test
   void pullWithStreamFalseAnswersTheStatusOfALaterFailure() throws Exception {
-    fx.supervisor.failRefreshes(new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "not ready in 5s"));
+    fx.supervisor.failRefreshes(
+        new SupervisorException(SupervisorException.Reason.READY_TIMEOUT, "not ready in 5s"));
 
-    HttpResponse<String> response = post("/v1/api/pull", "{\"model\":\"acme/tiny:Q4_K_M\",\"stream\":false}");
+    HttpResponse<String> response =
+        post("/v1/api/pull", "{\"model\":\"acme/tiny:Q4_K_M\",\"stream\":false}");
 
     assertError(response, 503, "backend_failed");
     assertThat(json(response).get("error").toString()).contains("not ready in 5s");
@@ -231,19 +260,35 @@ class ShimmyHttpApiTest {
   @Test
   void secondClientForTheSameModelAttachesAndBothReceiveEveryEvent() throws Exception {
     fx.puller.holdDownloads();
-    HttpRequest pull = request("/v1/api/pull").header("Content-Type", "application/json").POST(BodyPublishers.ofString(TINY)).build();
+    HttpRequest pull =
+        request("/v1/api/pull")
+            .header("Content-Type", "application/json")
+            .POST(BodyPublishers.ofString(TINY))
+            .build();
 
     CompletableFuture<HttpResponse<String>> first = client.sendAsync(pull, BodyHandlers.ofString());
     fx.puller.awaitHeld();
-    CompletableFuture<HttpResponse<Stream<String>>> second = client.sendAsync(pull, BodyHandlers.ofLines());
-    Await.until("the second client attached", () -> fx.puller.prepareCalls() == 1 && coordinator.current().isPresent());
+    CompletableFuture<HttpResponse<Stream<String>>> second =
+        client.sendAsync(pull, BodyHandlers.ofLines());
+    Await.until(
+        "the second client attached",
+        () -> fx.puller.prepareCalls() == 1 && coordinator.current().isPresent());
     // its head arrives once it is attached: the API answers 200 only after subscribing to the job
     HttpResponse<Stream<String>> attached = second.get(30, TimeUnit.SECONDS);
     fx.puller.release();
 
     List<String> a = statuses(first.get().body());
     List<String> b = statuses(attached.body().collect(Collectors.joining("\n")));
-    assertThat(a).containsExactly("starting", "resolving", "downloading", "downloading", "verifying", "discovering", "restarting", "complete");
+    assertThat(a)
+        .containsExactly(
+            "starting",
+            "resolving",
+            "downloading",
+            "downloading",
+            "verifying",
+            "discovering",
+            "restarting",
+            "complete");
     assertThat(b).isEqualTo(a);
     assertThat(fx.puller.pullCalls()).isEqualTo(1);
   }
@@ -259,11 +304,14 @@ class ShimmyHttpApiTest {
     ShimmyHttpApi api = ShimmyHttpApi.builder().coordinator(coordinator).proxy(proxy).build();
     AtomicLong leftUnread = new AtomicLong(-1);
     server.close();
-    server = JdkHttpServer.start(exchange -> {
-      CountingBody counting = new CountingBody(exchange);
-      api.handle(counting);
-      leftUnread.set(Long.parseLong(exchange.requestHeader("Content-Length")) - counting.read);
-    });
+    server =
+        JdkHttpServer.start(
+            exchange -> {
+              CountingBody counting = new CountingBody(exchange);
+              api.handle(counting);
+              leftUnread.set(
+                  Long.parseLong(exchange.requestHeader("Content-Length")) - counting.read);
+            });
     String oversize = "{\"model\":\"" + "x".repeat(70 * 1024) + "\"}";
 
     assertError(post("/v1/api/pull", oversize), 413, "payload_too_large");
@@ -303,23 +351,51 @@ class ShimmyHttpApiTest {
     serve(TOKEN);
     String bearer = "Bearer " + TOKEN;
     String oversize = "{\"model\":\"" + "x".repeat(70 * 1024) + "\"}";
-    fx.puller.failPrepare("acme/missing", new PullException(Reason.NOT_FOUND, "repository acme/missing not found"));
+    fx.puller.failPrepare(
+        "acme/missing", new PullException(Reason.NOT_FOUND, "repository acme/missing not found"));
 
-    assertError(send(request("/v1/api/pull").header("Content-Type", "text/plain").POST(BodyPublishers.ofString(oversize)).build()), 401, "unauthorized");
-    assertError(send(request("/v1/api/pull").header("Authorization", bearer).header("Content-Type", "text/plain").POST(BodyPublishers.ofString(oversize)).build()), 415, "unsupported_media_type");
+    assertError(
+        send(
+            request("/v1/api/pull")
+                .header("Content-Type", "text/plain")
+                .POST(BodyPublishers.ofString(oversize))
+                .build()),
+        401,
+        "unauthorized");
+    assertError(
+        send(
+            request("/v1/api/pull")
+                .header("Authorization", bearer)
+                .header("Content-Type", "text/plain")
+                .POST(BodyPublishers.ofString(oversize))
+                .build()),
+        415,
+        "unsupported_media_type");
     assertError(post("/v1/api/pull", oversize, "Authorization", bearer), 413, "payload_too_large");
-    assertError(post("/v1/api/pull", "{\"model\":", "Authorization", bearer), 400, "invalid_request");
+    assertError(
+        post("/v1/api/pull", "{\"model\":", "Authorization", bearer), 400, "invalid_request");
 
     fx.puller.holdDownloads();
-    CompletableFuture<HttpResponse<String>> running = client.sendAsync(
-        request("/v1/api/pull").header("Authorization", bearer).header("Content-Type", "application/json").POST(BodyPublishers.ofString(TINY)).build(),
-        BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> running =
+        client.sendAsync(
+            request("/v1/api/pull")
+                .header("Authorization", bearer)
+                .header("Content-Type", "application/json")
+                .POST(BodyPublishers.ofString(TINY))
+                .build(),
+            BodyHandlers.ofString());
     fx.puller.awaitHeld();
-    assertError(post("/v1/api/pull", "{\"model\":\"acme/missing:Q4_K_M\"}", "Authorization", bearer), 409, "pull_in_progress");
+    assertError(
+        post("/v1/api/pull", "{\"model\":\"acme/missing:Q4_K_M\"}", "Authorization", bearer),
+        409,
+        "pull_in_progress");
     fx.puller.release();
     assertThat(running.get().statusCode()).isEqualTo(200);
 
-    assertError(post("/v1/api/pull", "{\"model\":\"acme/missing:Q4_K_M\"}", "Authorization", bearer), 404, "not_found");
+    assertError(
+        post("/v1/api/pull", "{\"model\":\"acme/missing:Q4_K_M\"}", "Authorization", bearer),
+        404,
+        "not_found");
     assertThat(fx.puller.prepareCalls()).isEqualTo(2);
   }
 
@@ -330,14 +406,19 @@ class ShimmyHttpApiTest {
         Arguments.of("{}", "'model' is required"),
         Arguments.of("{\"model\":7}", "'model' must be a string"),
         Arguments.of("{\"model\":\"acme/tiny\",\"extra\":1}", "unknown field 'extra'"),
-        Arguments.of("{\"model\":\"acme/tiny:Q4_K_M\",\"stream\":\"yes\"}", "'stream' must be true or false"),
-        Arguments.of("{\"model\":\"acme/tiny:Q4_K_M\",\"force\":1}", "'force' must be true or false"),
+        Arguments.of(
+            "{\"model\":\"acme/tiny:Q4_K_M\",\"stream\":\"yes\"}",
+            "'stream' must be true or false"),
+        Arguments.of(
+            "{\"model\":\"acme/tiny:Q4_K_M\",\"force\":1}", "'force' must be true or false"),
         Arguments.of("{\"model\":\"acme/tiny:Q4_K_M\",\"model\":\"acme/other\"}", "uplicate"),
         Arguments.of("{\"model\":\"../../etc\"}", "repository id"),
         Arguments.of("{\"model\":\"acme/tiny\",\"filename\":\"../evil.gguf\"}", "'..' segments"),
-        Arguments.of("{\"model\":\"acme/tiny\",\"filename\":\"Q4/../../evil.gguf\"}", "'..' segments"),
+        Arguments.of(
+            "{\"model\":\"acme/tiny\",\"filename\":\"Q4/../../evil.gguf\"}", "'..' segments"),
         Arguments.of("{\"model\":\"acme/tiny\",\"filename\":\"/etc/evil.gguf\"}", "leading '/'"),
-        Arguments.of("{\"model\":\"acme/tiny\",\"filename\":\"dir//x.gguf\"}", "empty path segment"),
+        Arguments.of(
+            "{\"model\":\"acme/tiny\",\"filename\":\"dir//x.gguf\"}", "empty path segment"),
         Arguments.of("{\"model\":\"acme/tiny\",\"filename\":\"dir\\\\x.gguf\"}", "backslash"),
         Arguments.of("{\"model\":\"acme/tiny\",\"filename\":\"notes.txt\"}", "*.gguf"),
         Arguments.of("{\"model\":\"acme/tiny:Q4_K_M\",\"revision\":\"../main\"}", "revision"));
@@ -376,7 +457,8 @@ class ShimmyHttpApiTest {
 
     assertError(over, 413, "payload_too_large");
     assertThat(proxy.path).isNull();
-    assertThat(post("/v1/chat/completions", "x".repeat(1000)).body()).isEqualTo("{\"proxied\":true}");
+    assertThat(post("/v1/chat/completions", "x".repeat(1000)).body())
+        .isEqualTo("{\"proxied\":true}");
     assertThat(proxy.body).hasSize(1000);
   }
 
@@ -386,9 +468,15 @@ class ShimmyHttpApiTest {
     byte[] chunk = "x".repeat(500).getBytes(StandardCharsets.UTF_8);
     HttpRequest chunked =
         request("/v1/chat/completions")
-            .POST(BodyPublishers.ofInputStream(() -> new SequenceInputStream(
-                Collections.enumeration(List.of(
-                    new ByteArrayInputStream(chunk), new ByteArrayInputStream(chunk), new ByteArrayInputStream(chunk))))))
+            .POST(
+                BodyPublishers.ofInputStream(
+                    () ->
+                        new SequenceInputStream(
+                            Collections.enumeration(
+                                List.of(
+                                    new ByteArrayInputStream(chunk),
+                                    new ByteArrayInputStream(chunk),
+                                    new ByteArrayInputStream(chunk))))))
             .build();
 
     HttpResponse<String> response = send(chunked);
@@ -400,7 +488,11 @@ class ShimmyHttpApiTest {
   @Test
   void nonJsonContentTypeIs415() throws Exception {
     HttpResponse<String> response =
-        send(request("/v1/api/pull").header("Content-Type", "application/x-www-form-urlencoded").POST(BodyPublishers.ofString("model=acme/tiny")).build());
+        send(
+            request("/v1/api/pull")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(BodyPublishers.ofString("model=acme/tiny"))
+                .build());
 
     assertError(response, 415, "unsupported_media_type");
   }
@@ -433,7 +525,8 @@ class ShimmyHttpApiTest {
 
   @ParameterizedTest
   @MethodSource("resolutionFailures")
-  void resolutionFailuresAnswerTheirStatusBeforeAnyStream(Reason reason, int status, String code) throws Exception {
+  void resolutionFailuresAnswerTheirStatusBeforeAnyStream(Reason reason, int status, String code)
+      throws Exception {
     fx.puller.failPrepare("acme/tiny", new PullException(reason, "failed: " + code));
 
     HttpResponse<String> response = post("/v1/api/pull", TINY);
@@ -442,7 +535,11 @@ class ShimmyHttpApiTest {
     assertThat(coordinator.current()).isEmpty();
     HttpResponse<String> jobs = get("/v1/api/pull");
     assertThat(jobs.statusCode()).as("the failed job is listed: " + jobs.body()).isEqualTo(200);
-    assertThat(json(jobs).get("recent")).asString().contains("state=failed").contains("model_id=null").contains(code);
+    assertThat(json(jobs).get("recent"))
+        .asString()
+        .contains("state=failed")
+        .contains("model_id=null")
+        .contains(code);
   }
 
   // ---- jobs, cancel, models ------------------------------------------------------------
@@ -454,13 +551,21 @@ class ShimmyHttpApiTest {
     fx.puller.awaitHeld();
 
     Map<String, Object> during = json(get("/v1/api/pull"));
-    assertThat(during.get("current")).asString().contains("id=" + job.id()).contains("phase=downloading").contains("state=running");
+    assertThat(during.get("current"))
+        .asString()
+        .contains("id=" + job.id())
+        .contains("phase=downloading")
+        .contains("state=running");
 
     fx.puller.release();
     job.await(Duration.ofSeconds(30));
     Map<String, Object> after = json(get("/v1/api/pull"));
     assertThat(after.get("current")).isNull();
-    assertThat(after.get("recent")).asString().contains("id=" + job.id()).contains("state=complete").contains("model_id=tiny-q4-k-m");
+    assertThat(after.get("recent"))
+        .asString()
+        .contains("id=" + job.id())
+        .contains("state=complete")
+        .contains("model_id=tiny-q4-k-m");
   }
 
   @Test
@@ -499,7 +604,10 @@ class ShimmyHttpApiTest {
     Files.write(modelDir.resolve("Beta_Model.gguf"), new byte[20]);
     fx.supervisor.serving(List.of("alpha", "beta-model"));
 
-    assertThat(get("/v1/api/models").body()).contains("\"id\":\"alpha\"").contains("\"id\":\"beta-model\"").contains("\"file\":\"Beta_Model.gguf\"");
+    assertThat(get("/v1/api/models").body())
+        .contains("\"id\":\"alpha\"")
+        .contains("\"id\":\"beta-model\"")
+        .contains("\"file\":\"Beta_Model.gguf\"");
 
     HttpResponse<String> deleted = delete("/v1/api/models/beta%2Dmodel");
     assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
@@ -533,7 +641,8 @@ class ShimmyHttpApiTest {
     assertError(missing, 401, "unauthorized");
     assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
     assertError(post("/v1/api/pull", TINY, "Authorization", "Bearer wrong"), 401, "unauthorized");
-    assertError(post("/v1/api/pull", TINY, "Authorization", "Bearer " + TOKEN + "x"), 401, "unauthorized");
+    assertError(
+        post("/v1/api/pull", TINY, "Authorization", "Bearer " + TOKEN + "x"), 401, "unauthorized");
     assertError(delete("/v1/api/pull"), 401, "unauthorized");
     assertError(delete("/v1/api/models/alpha"), 401, "unauthorized");
     assertThat(fx.puller.prepareCalls()).isZero();
@@ -560,14 +669,17 @@ class ShimmyHttpApiTest {
   void modelListingsAreAnsweredFromDiscoveryWhileNothingRuns() throws Exception {
     // /api/tags, Ollama's listing of the same directory, is OllamaApi's (OllamaApiTest).
     fx.supervisor.serving(List.of());
-    assertThat(json(get("/v1/models"))).containsEntry("object", "list").containsEntry("data", List.of());
+    assertThat(json(get("/v1/models")))
+        .containsEntry("object", "list")
+        .containsEntry("data", List.of());
 
     fx.supervisor.serving(List.of("beta", "alpha")).inState(BackendStatus.IDLE, null);
     HttpResponse<String> models = get("/v1/models");
     assertThat(models.statusCode()).isEqualTo(200);
-    assertThat(models.body()).matches(
-        "\\{\"object\":\"list\",\"data\":\\[\\{\"id\":\"alpha\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"shimmy\"},"
-            + "\\{\"id\":\"beta\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"shimmy\"}]}");
+    assertThat(models.body())
+        .matches(
+            "\\{\"object\":\"list\",\"data\":\\[\\{\"id\":\"alpha\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"shimmy\"},"
+                + "\\{\"id\":\"beta\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"shimmy\"}]}");
     assertThat(proxy.path).isNull();
   }
 
@@ -586,14 +698,18 @@ class ShimmyHttpApiTest {
 
     HttpResponse<String> loaded = post("/v1/api/instances/ALPHA", "", "Authorization", bearer);
     assertThat(loaded.statusCode()).isEqualTo(200);
-    assertThat(loaded.body()).startsWith("{\"loaded\":true,\"instance\":{\"model\":\"alpha\",\"state\":\"ready\",\"pid\":4242,\"port\":41000,"
-        + "\"started\":\"1970-01-01T00:00:00Z\",\"last_used\":null,\"in_flight\":0,\"expires\":null");
+    assertThat(loaded.body())
+        .startsWith(
+            "{\"loaded\":true,\"instance\":{\"model\":\"alpha\",\"state\":\"ready\",\"pid\":4242,\"port\":41000,"
+                + "\"started\":\"1970-01-01T00:00:00Z\",\"last_used\":null,\"in_flight\":0,\"expires\":null");
     assertThat(get("/v1/api/instances").body()).contains("\"model\":\"alpha\"");
     assertThat(json(get("/v1/health"))).extractingByKey("instances").asList().hasSize(1);
 
-    HttpResponse<String> unloaded = send(request("/v1/api/instances/alpha").header("Authorization", bearer).DELETE().build());
+    HttpResponse<String> unloaded =
+        send(request("/v1/api/instances/alpha").header("Authorization", bearer).DELETE().build());
     assertThat(unloaded.body()).isEqualTo("{\"model\":\"alpha\",\"unloaded\":true}");
-    assertError(post("/v1/api/instances/gamma", "", "Authorization", bearer), 404, "model_not_found");
+    assertError(
+        post("/v1/api/instances/gamma", "", "Authorization", bearer), 404, "model_not_found");
 
     assertThat(post("/api/models/beta/load", "", "Authorization", bearer).body())
         .isEqualTo("{\"message\":\"Model beta loaded\",\"status\":\"loaded\"}");
@@ -611,16 +727,19 @@ class ShimmyHttpApiTest {
     assertThat(post("/v1/chat/completions", "{}").body()).isEqualTo("{\"proxied\":true}");
     assertThat(proxy.path).isEqualTo("/v1/chat/completions");
 
-    proxy.failWith(new SupervisorException(SupervisorException.Reason.NO_BACKEND, "no live Shimmy instance"));
+    proxy.failWith(
+        new SupervisorException(SupervisorException.Reason.NO_BACKEND, "no live Shimmy instance"));
     HttpResponse<String> response = post("/v1/chat/completions", "{}");
     assertError(response, 503, "backend_unavailable");
-    assertThat(response.headers().firstValue("Retry-After")).hasValue(ErrorResponses.RETRY_AFTER_SECONDS);
+    assertThat(response.headers().firstValue("Retry-After"))
+        .hasValue(ErrorResponses.RETRY_AFTER_SECONDS);
   }
 
   @Test
   void unknownApiRouteIs404JsonAndAWrongMethodIs405Json() throws Exception {
     assertError(get("/v1/api/nope"), 404, "not_found");
-    HttpResponse<String> wrong = send(request("/v1/api/models").PUT(BodyPublishers.ofString("{}")).build());
+    HttpResponse<String> wrong =
+        send(request("/v1/api/models").PUT(BodyPublishers.ofString("{}")).build());
     assertError(wrong, 405, "method_not_allowed");
     assertThat(wrong.headers().firstValue("Allow")).hasValue("GET");
     assertError(get("/v1/generate"), 405, "method_not_allowed");
@@ -633,8 +752,12 @@ class ShimmyHttpApiTest {
     HttpResponse<String> idle = get("/v1/health");
     assertThat(idle.statusCode()).isEqualTo(200);
     Map<String, Object> body = json(idle);
-    assertThat(new ArrayList<>(body.keySet())).containsExactly("status", "backend", "models", "model_dir", "pull", "instances");
-    assertThat(body).containsEntry("status", "ok").containsEntry("models", List.of()).containsEntry("pull", null)
+    assertThat(new ArrayList<>(body.keySet()))
+        .containsExactly("status", "backend", "models", "model_dir", "pull", "instances");
+    assertThat(body)
+        .containsEntry("status", "ok")
+        .containsEntry("models", List.of())
+        .containsEntry("pull", null)
         .containsEntry("instances", List.of());
     assertThat(body.get("backend")).asString().contains("state=idle").contains("restarts=0");
 
@@ -642,7 +765,11 @@ class ShimmyHttpApiTest {
     HttpResponse<String> failed = get("/v1/health");
     assertThat(failed.statusCode()).isEqualTo(503);
     assertThat(json(failed)).containsEntry("status", "unavailable");
-    assertThat(json(failed).get("backend")).asString().contains("state=failed").contains("crash loop").contains("last_exit=1");
+    assertThat(json(failed).get("backend"))
+        .asString()
+        .contains("state=failed")
+        .contains("crash loop")
+        .contains("last_exit=1");
   }
 
   @Test
@@ -670,7 +797,10 @@ class ShimmyHttpApiTest {
   void serviceInfoNamesVersionBackendAndModelDirectory() throws Exception {
     Map<String, Object> info = json(get("/"));
 
-    assertThat(info).containsEntry("name", "shimmy-pull").containsEntry("version", "1.2.3").containsEntry("model_dir", modelDir.toAbsolutePath().normalize().toString());
+    assertThat(info)
+        .containsEntry("name", "shimmy-pull")
+        .containsEntry("version", "1.2.3")
+        .containsEntry("model_dir", modelDir.toAbsolutePath().normalize().toString());
     assertThat(info.get("endpoints")).asString().contains("POST /v1/api/pull");
   }
 
@@ -678,11 +808,13 @@ class ShimmyHttpApiTest {
   void metricsEndpointServesPrometheusTextWhenEnabledAnd404Otherwise() throws Exception {
     HttpResponse<String> enabled = get("/v1/api/metrics");
     assertThat(enabled.statusCode()).isEqualTo(200);
-    assertThat(enabled.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    assertThat(enabled.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
     assertThat(enabled.body()).contains("shimmy_pulls_total 3.0");
 
     server.close();
-    server = JdkHttpServer.start(ShimmyHttpApi.builder().coordinator(coordinator).proxy(proxy).build());
+    server =
+        JdkHttpServer.start(ShimmyHttpApi.builder().coordinator(coordinator).proxy(proxy).build());
     assertError(get("/v1/api/metrics"), 404, "not_found");
   }
 
@@ -691,7 +823,8 @@ class ShimmyHttpApiTest {
     assertThat(ShimmyHttpApi.modelId("llama%2D3.q4+k")).isEqualTo("llama-3.q4+k");
     for (String malformed : List.of("%zz", "abc%2", "%")) {
       assertThatThrownBy(() -> ShimmyHttpApi.modelId(malformed))
-          .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_REQUEST));
+          .isInstanceOfSatisfying(
+              PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_REQUEST));
     }
   }
 }

@@ -20,7 +20,8 @@ class ModelNamesTest {
   }
 
   private LocalModel model(String id, String file, String repo) {
-    LocalModel m = new LocalModel(id, List.of(file), 10, null, repo, repo == null ? null : "c0ffee");
+    LocalModel m =
+        new LocalModel(id, List.of(file), 10, null, repo, repo == null ? null : "c0ffee");
     models.add(m);
     return m;
   }
@@ -30,7 +31,8 @@ class ModelNamesTest {
     LocalModel tiny = model("tiny-q4-k-m", "tiny-Q4_K_M.gguf", "acme/tiny");
     ModelNames names = names();
 
-    assertThat(names.record(" hf.co/Acme/Tiny ", "tiny-q4-k-m")).isEqualTo("hf.co/Acme/Tiny:latest");
+    assertThat(names.record(" hf.co/Acme/Tiny ", "tiny-q4-k-m"))
+        .isEqualTo("hf.co/Acme/Tiny:latest");
 
     assertThat(names.namesOf(tiny)).containsExactly("hf.co/Acme/Tiny:latest");
     assertThat(names.resolve("hf.co/acme/tiny")).isEqualTo("tiny-q4-k-m");
@@ -38,7 +40,9 @@ class ModelNamesTest {
     assertThat(names.resolve("https://huggingface.co/acme/tiny")).isEqualTo("tiny-q4-k-m");
     assertThat(names.resolve("tiny-q4-k-m")).isEqualTo("tiny-q4-k-m");
     assertThat(names.resolve("TINY-Q4-K-M:latest")).isEqualTo("tiny-q4-k-m");
-    assertThat(names.resolve("hf.co/acme/tiny:Q4_K_M")).as("the derived name").isEqualTo("tiny-q4-k-m");
+    assertThat(names.resolve("hf.co/acme/tiny:Q4_K_M"))
+        .as("the derived name")
+        .isEqualTo("tiny-q4-k-m");
     assertThat(names.resolve("hf.co/acme/tiny:Q8_0")).isNull();
     assertThat(names.resolve("")).isNull();
   }

@@ -73,7 +73,9 @@ class OllamaPullWithHuggingFacePullerTest {
             .progressInterval(Duration.ofMillis(5))
             .build();
     coordinator = coordinator(puller);
-    server = JdkHttpServer.start(ShimmyHttpApi.builder().coordinator(coordinator).proxy(new RecordingProxy()).build());
+    server =
+        JdkHttpServer.start(
+            ShimmyHttpApi.builder().coordinator(coordinator).proxy(new RecordingProxy()).build());
   }
 
   private PullCoordinator coordinator(HuggingFacePuller puller) {
@@ -96,12 +98,14 @@ class OllamaPullWithHuggingFacePullerTest {
 
   private HttpResponse<String> post(String path, String json) throws Exception {
     return client.send(
-        HttpRequest.newBuilder(server.uri(path)).POST(BodyPublishers.ofString(json)).build(), BodyHandlers.ofString());
+        HttpRequest.newBuilder(server.uri(path)).POST(BodyPublishers.ofString(json)).build(),
+        BodyHandlers.ofString());
   }
 
   @Test
   @SuppressWarnings("unchecked")
-  void pullByHfCoNameStreamsOllamaProgressWithTheHubsDigestAndListsTheModelWithHeaderDetails() throws Exception {
+  void pullByHfCoNameStreamsOllamaProgressWithTheHubsDigestAndListsTheModelWithHeaderDetails()
+      throws Exception {
     HttpResponse<String> response = post("/api/pull", "{\"model\":\"" + NAME + "\"}");
 
     assertThat(response.statusCode()).isEqualTo(200);
@@ -111,26 +115,48 @@ class OllamaPullWithHuggingFacePullerTest {
     assertThat(lines)
         .filteredOn(m -> m.containsKey("digest"))
         .isNotEmpty()
-        .allSatisfy(m -> assertThat(m)
-            .containsEntry("status", "pulling " + sha256.substring(0, 12))
-            .containsEntry("digest", "sha256:" + sha256)
-            .containsEntry("total", 128 * 1024));
-    assertThat(lines).filteredOn(m -> m.containsKey("digest")).last().satisfies(m -> assertThat(m).containsEntry("completed", 128 * 1024));
-    assertThat(lines).extracting(m -> m.get("status"))
+        .allSatisfy(
+            m ->
+                assertThat(m)
+                    .containsEntry("status", "pulling " + sha256.substring(0, 12))
+                    .containsEntry("digest", "sha256:" + sha256)
+                    .containsEntry("total", 128 * 1024));
+    assertThat(lines)
+        .filteredOn(m -> m.containsKey("digest"))
+        .last()
+        .satisfies(m -> assertThat(m).containsEntry("completed", 128 * 1024));
+    assertThat(lines)
+        .extracting(m -> m.get("status"))
         .endsWith("verifying sha256 digest", "writing manifest", "success");
 
-    Map<String, Object> tags = Json.readObject(client.send(HttpRequest.newBuilder(server.uri("/api/tags")).build(), BodyHandlers.ofString()).body());
+    Map<String, Object> tags =
+        Json.readObject(
+            client
+                .send(
+                    HttpRequest.newBuilder(server.uri("/api/tags")).build(),
+                    BodyHandlers.ofString())
+                .body());
     List<Map<String, Object>> models = (List<Map<String, Object>>) tags.get("models");
-    assertThat(models).singleElement().satisfies(m -> {
-      assertThat(m).containsEntry("name", NAME).containsEntry("digest", sha256).containsEntry("size", 128 * 1024);
-      assertThat((Map<String, Object>) m.get("details"))
-          .containsEntry("format", "gguf").containsEntry("family", "llama")
-          .containsEntry("parameter_size", "1.1B").containsEntry("quantization_level", "Q2_K");
-    });
+    assertThat(models)
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m)
+                  .containsEntry("name", NAME)
+                  .containsEntry("digest", sha256)
+                  .containsEntry("size", 128 * 1024);
+              assertThat((Map<String, Object>) m.get("details"))
+                  .containsEntry("format", "gguf")
+                  .containsEntry("family", "llama")
+                  .containsEntry("parameter_size", "1.1B")
+                  .containsEntry("quantization_level", "Q2_K");
+            });
 
-    Map<String, Object> show = Json.readObject(post("/api/show", "{\"model\":\"" + NAME.toLowerCase() + "\"}").body());
+    Map<String, Object> show =
+        Json.readObject(post("/api/show", "{\"model\":\"" + NAME.toLowerCase() + "\"}").body());
     assertThat(show).containsEntry("template", "<|user|>\n{{ content }}</s>");
-    assertThat((Map<String, Object>) show.get("model_info")).containsEntry("llama.context_length", 2048);
+    assertThat((Map<String, Object>) show.get("model_info"))
+        .containsEntry("llama.context_length", 2048);
   }
 
   @Test
@@ -139,10 +165,14 @@ class OllamaPullWithHuggingFacePullerTest {
         post("/v1/api/pull", "{\"model\":\"" + REPO + ":Q2_K\",\"stream\":false}");
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
 
-    String tags = client.send(HttpRequest.newBuilder(server.uri("/api/tags")).build(), BodyHandlers.ofString()).body();
+    String tags =
+        client
+            .send(HttpRequest.newBuilder(server.uri("/api/tags")).build(), BodyHandlers.ofString())
+            .body();
 
     assertThat(tags).contains("\"name\":\"hf.co/" + REPO + ":Q2_K\"");
-    assertThat(post("/api/show", "{\"model\":\"tinyllama-1.1b-chat-v1.0.q2-k\"}").statusCode()).isEqualTo(200);
+    assertThat(post("/api/show", "{\"model\":\"tinyllama-1.1b-chat-v1.0.q2-k\"}").statusCode())
+        .isEqualTo(200);
   }
 
   @Test

@@ -14,7 +14,8 @@ class ShimmyProxyContractTest extends ProxyContractTest {
 
   @Override
   protected URI start(ShimmySupervisor supervisor, ModelRouter router) throws IOException {
-    ShimmyProxy proxy = ShimmyProxy.builder().supervisor(supervisor).router(router).meterRegistry(meters).build();
+    ShimmyProxy proxy =
+        ShimmyProxy.builder().supervisor(supervisor).router(router).meterRegistry(meters).build();
     return servers.track(JdkHttpServer.start(proxy)).uri("");
   }
 

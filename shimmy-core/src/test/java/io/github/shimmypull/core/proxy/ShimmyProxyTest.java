@@ -7,9 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.sun.net.httpserver.HttpServer;
 import io.github.shimmypull.core.doubles.JdkHttpServer;
 import io.github.shimmypull.core.doubles.LeasingSupervisor;
+import io.github.shimmypull.core.doubles.TestServers;
 import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.RawUpstream;
-import io.github.shimmypull.core.doubles.TestServers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,7 +58,9 @@ class ShimmyProxyTest {
     client.dispatcher().executorService().shutdown();
   }
 
-  /** The edge tunnels upgrades; the blocking proxy forwards the request without the Upgrade header. */
+  /**
+   * The edge tunnels upgrades; the blocking proxy forwards the request without the Upgrade header.
+   */
   @Test
   void stripsAnUpgradeHeaderAndTheTokensOfEveryConnectionHeaderLine() throws Exception {
     MockWebServer upstream = mockUpstream();
@@ -67,7 +69,8 @@ class ShimmyProxyTest {
         front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
 
     String raw =
-        rawExchange(front.port(),
+        rawExchange(
+            front.port(),
             "GET /v1/models HTTP/1.1\r\n"
                 + "Host: front.example\r\n"
                 + "Connection: close\r\n"
@@ -89,46 +92,50 @@ class ShimmyProxyTest {
   void streamsTheRequestBodyToTheUpstreamBeforeTheClientHasFinishedSendingIt() throws Exception {
     CountDownLatch upstreamSawFirstBytes = new CountDownLatch(1);
     AtomicLong upstreamReceived = new AtomicLong();
-    HttpServer upstream = upstream(jdk -> {
-      byte[] buffer = new byte[64 * 1024];
-      try (InputStream in = jdk.getRequestBody()) {
-        int read;
-        while ((read = in.read(buffer)) != -1) {
-          if (upstreamReceived.addAndGet(read) >= MIB) {
-            upstreamSawFirstBytes.countDown();
-          }
-        }
-      }
-      byte[] answer = Long.toString(upstreamReceived.get()).getBytes(UTF_8);
-      jdk.sendResponseHeaders(200, answer.length);
-      jdk.getResponseBody().write(answer);
-      jdk.close();
-    });
+    HttpServer upstream =
+        upstream(
+            jdk -> {
+              byte[] buffer = new byte[64 * 1024];
+              try (InputStream in = jdk.getRequestBody()) {
+                int read;
+                while ((read = in.read(buffer)) != -1) {
+                  if (upstreamReceived.addAndGet(read) >= MIB) {
+                    upstreamSawFirstBytes.countDown();
+                  }
+                }
+              }
+              byte[] answer = Long.toString(upstreamReceived.get()).getBytes(UTF_8);
+              jdk.sendResponseHeaders(200, answer.length);
+              jdk.getResponseBody().write(answer);
+              jdk.close();
+            });
     JdkHttpServer front =
         front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
 
     long total = 64L * MIB;
-    RequestBody body = new RequestBody() {
-      @Override
-      public MediaType contentType() {
-        return MediaType.get("application/octet-stream");
-      }
+    RequestBody body =
+        new RequestBody() {
+          @Override
+          public MediaType contentType() {
+            return MediaType.get("application/octet-stream");
+          }
 
-      @Override
-      public void writeTo(BufferedSink sink) throws IOException {
-        byte[] chunk = new byte[64 * 1024];
-        for (long sent = 0; sent < total; sent += chunk.length) {
-          sink.write(chunk);
-          if (sent + chunk.length == 2L * MIB) {
-            sink.flush();
-            // A proxy that buffers the whole body would never let the upstream see these bytes.
-            if (!opens(upstreamSawFirstBytes)) {
-              throw new IOException("the upstream did not receive the first bytes while streaming");
+          @Override
+          public void writeTo(BufferedSink sink) throws IOException {
+            byte[] chunk = new byte[64 * 1024];
+            for (long sent = 0; sent < total; sent += chunk.length) {
+              sink.write(chunk);
+              if (sent + chunk.length == 2L * MIB) {
+                sink.flush();
+                // A proxy that buffers the whole body would never let the upstream see these bytes.
+                if (!opens(upstreamSawFirstBytes)) {
+                  throw new IOException(
+                      "the upstream did not receive the first bytes while streaming");
+                }
+              }
             }
           }
-        }
-      }
-    };
+        };
     Request request = new Request.Builder().url(front.uri("/upload").toString()).post(body).build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(200);
@@ -140,21 +147,24 @@ class ShimmyProxyTest {
   void streamsALargeResponseBodyToTheClientWhileTheUpstreamIsStillProducingIt() throws Exception {
     CountDownLatch clientSawFirstBytes = new CountDownLatch(1);
     long total = 64L * MIB;
-    HttpServer upstream = upstream(jdk -> {
-      jdk.sendResponseHeaders(200, total);
-      byte[] chunk = new byte[64 * 1024];
-      try (OutputStream out = jdk.getResponseBody()) {
-        for (long sent = 0; sent < total; sent += chunk.length) {
-          out.write(chunk);
-          if (sent + chunk.length == MIB) {
-            out.flush();
-            if (!opens(clientSawFirstBytes)) {
-              throw new IOException("the client did not see the first MiB while it streamed");
-            }
-          }
-        }
-      }
-    });
+    HttpServer upstream =
+        upstream(
+            jdk -> {
+              jdk.sendResponseHeaders(200, total);
+              byte[] chunk = new byte[64 * 1024];
+              try (OutputStream out = jdk.getResponseBody()) {
+                for (long sent = 0; sent < total; sent += chunk.length) {
+                  out.write(chunk);
+                  if (sent + chunk.length == MIB) {
+                    out.flush();
+                    if (!opens(clientSawFirstBytes)) {
+                      throw new IOException(
+                          "the client did not see the first MiB while it streamed");
+                    }
+                  }
+                }
+              }
+            });
     JdkHttpServer front =
         front(ShimmyProxy.builder().supervisor(LeasingSupervisor.live(base(upstream))).build());
 
@@ -178,21 +188,25 @@ class ShimmyProxyTest {
   @Test
   void holdsTheLeaseUntilTheResponseBodyIsFullyWritten() throws Exception {
     CountDownLatch finishBody = new CountDownLatch(1);
-    HttpServer upstream = upstream(jdk -> {
-      jdk.sendResponseHeaders(200, 0);
-      OutputStream out = jdk.getResponseBody();
-      out.write("part one;".getBytes(UTF_8));
-      out.flush();
-      opens(finishBody);
-      out.write("part two".getBytes(UTF_8));
-      out.close();
-      jdk.close();
-    });
+    HttpServer upstream =
+        upstream(
+            jdk -> {
+              jdk.sendResponseHeaders(200, 0);
+              OutputStream out = jdk.getResponseBody();
+              out.write("part one;".getBytes(UTF_8));
+              out.flush();
+              opens(finishBody);
+              out.write("part two".getBytes(UTF_8));
+              out.close();
+              jdk.close();
+            });
     LeasingSupervisor supervisor = LeasingSupervisor.live(base(upstream));
     JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     try (Response response =
-        client.newCall(new Request.Builder().url(front.uri("/slow").toString()).build()).execute()) {
+        client
+            .newCall(new Request.Builder().url(front.uri("/slow").toString()).build())
+            .execute()) {
       BufferedSource source = response.body().source();
       source.require(9);
       assertThat(source.readUtf8(9)).isEqualTo("part one;");
@@ -205,11 +219,17 @@ class ShimmyProxyTest {
 
   @Test
   void answers503ForTheModelListWhileAStartIsInProgress() throws Exception {
-    JdkHttpServer front = front(ShimmyProxy.builder().supervisor(LeasingSupervisor.starting())
-        .acquireWait(Duration.ofMillis(50)).build());
+    JdkHttpServer front =
+        front(
+            ShimmyProxy.builder()
+                .supervisor(LeasingSupervisor.starting())
+                .acquireWait(Duration.ofMillis(50))
+                .build());
 
-    try (Response response = client.newCall(
-        new Request.Builder().url(front.uri("/v1/models").toString()).build()).execute()) {
+    try (Response response =
+        client
+            .newCall(new Request.Builder().url(front.uri("/v1/models").toString()).build())
+            .execute()) {
       assertThat(response.code()).isEqualTo(503);
       assertThat(response.body().string()).contains("\"code\":\"backend_unavailable\"");
     }
@@ -222,7 +242,9 @@ class ShimmyProxyTest {
     JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     try (Response response =
-        client.newCall(new Request.Builder().url(front.uri("/v1/models").toString()).build()).execute()) {
+        client
+            .newCall(new Request.Builder().url(front.uri("/v1/models").toString()).build())
+            .execute()) {
       assertThat(response.code()).isEqualTo(502);
       assertThat(response.header("Content-Type")).isEqualTo("application/json");
       assertThat(response.body().string()).contains("\"code\":\"upstream_error\"");
@@ -238,8 +260,11 @@ class ShimmyProxyTest {
     LeasingSupervisor supervisor = LeasingSupervisor.none().thenLive(deadUrl(), base(upstream));
     JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
-    Request request = new Request.Builder().url(front.uri("/v1/completions").toString())
-        .post(RequestBody.create("{\"prompt\":\"hi\"}", MediaType.get("application/json"))).build();
+    Request request =
+        new Request.Builder()
+            .url(front.uri("/v1/completions").toString())
+            .post(RequestBody.create("{\"prompt\":\"hi\"}", MediaType.get("application/json")))
+            .build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(200);
       assertThat(response.body().string()).isEqualTo("from the new instance");
@@ -252,21 +277,26 @@ class ShimmyProxyTest {
 
   @Test
   void doesNotRetryOnceTheRequestBodyWasSentToAFailingUpstream() throws Exception {
-    RawUpstream failing = rawUpstream(socket -> {
-      InputStream in = socket.getInputStream();
-      readHead(in);
-      in.read(new byte[8]);
-      socket.setSoLinger(true, 0);
-      socket.close();
-    });
+    RawUpstream failing =
+        rawUpstream(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              readHead(in);
+              in.read(new byte[8]);
+              socket.setSoLinger(true, 0);
+              socket.close();
+            });
     MockWebServer second = mockUpstream();
     second.enqueue(new MockResponse.Builder().body("must not be reached").build());
     LeasingSupervisor supervisor = LeasingSupervisor.none().thenLive(base(failing), base(second));
     JdkHttpServer front = front(ShimmyProxy.builder().supervisor(supervisor).build());
 
     byte[] body = new byte[256 * 1024];
-    Request request = new Request.Builder().url(front.uri("/v1/completions").toString())
-        .post(RequestBody.create(body, MediaType.get("application/octet-stream"))).build();
+    Request request =
+        new Request.Builder()
+            .url(front.uri("/v1/completions").toString())
+            .post(RequestBody.create(body, MediaType.get("application/octet-stream")))
+            .build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(502);
       assertThat(response.body().string()).contains("\"code\":\"upstream_error\"");
@@ -281,17 +311,27 @@ class ShimmyProxyTest {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(new MockResponse.Builder().body("{\"data\":[]}").build());
     LeasingSupervisor supervisor = LeasingSupervisor.starting();
-    JdkHttpServer front = front(
-        ShimmyProxy.builder().supervisor(supervisor).acquireWait(Duration.ofSeconds(30)).build());
+    JdkHttpServer front =
+        front(
+            ShimmyProxy.builder()
+                .supervisor(supervisor)
+                .acquireWait(Duration.ofSeconds(30))
+                .build());
 
-    CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
-      try (Response response = client.newCall(
-          new Request.Builder().url(front.uri("/v1/models").toString()).build()).execute()) {
-        return response.code() + " " + response.body().string();
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    }, threads);
+    CompletableFuture<String> answer =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (Response response =
+                  client
+                      .newCall(
+                          new Request.Builder().url(front.uri("/v1/models").toString()).build())
+                      .execute()) {
+                return response.code() + " " + response.body().string();
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            },
+            threads);
     Await.until(EVENTUALLY, "the request waits for the start", () -> supervisor.waiting() == 1);
     assertThat(answer).isNotDone();
     supervisor.ready(base(upstream));
@@ -303,7 +343,8 @@ class ShimmyProxyTest {
   @Test
   void refusesToBuildWithoutASupervisorOrWithANegativeWait() {
     assertThatThrownBy(() -> ShimmyProxy.builder().build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("supervisor");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("supervisor");
     assertThatThrownBy(() -> ShimmyProxy.builder().acquireWait(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -313,13 +354,18 @@ class ShimmyProxyTest {
     MockWebServer upstream = mockUpstream();
     upstream.enqueue(
         new MockResponse.Builder().code(302).addHeader("Location", "/elsewhere").build());
-    ShimmyProxy proxy = ShimmyProxy.builder()
-        .supervisor(LeasingSupervisor.live(base(upstream))).client(new OkHttpClient()).build();
+    ShimmyProxy proxy =
+        ShimmyProxy.builder()
+            .supervisor(LeasingSupervisor.live(base(upstream)))
+            .client(new OkHttpClient())
+            .build();
     JdkHttpServer front = front(proxy);
 
     OkHttpClient noRedirects = client.newBuilder().followRedirects(false).build();
-    try (Response response = noRedirects.newCall(
-        new Request.Builder().url(front.uri("/old").toString()).build()).execute()) {
+    try (Response response =
+        noRedirects
+            .newCall(new Request.Builder().url(front.uri("/old").toString()).build())
+            .execute()) {
       assertThat(response.code()).isEqualTo(302);
       assertThat(response.header("Location")).isEqualTo("/elsewhere");
     }
@@ -338,17 +384,17 @@ class ShimmyProxyTest {
     return servers.mock();
   }
 
-
   private HttpServer upstream(com.sun.net.httpserver.HttpHandler handler) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     ExecutorService executor = Executors.newCachedThreadPool();
     server.setExecutor(executor);
     server.createContext("/", handler);
     server.start();
-    servers.track(() -> {
-      server.stop(0);
-      executor.shutdownNow();
-    });
+    servers.track(
+        () -> {
+          server.stop(0);
+          executor.shutdownNow();
+        });
     return server;
   }
 
@@ -356,7 +402,6 @@ class ShimmyProxyTest {
   private RawUpstream rawUpstream(RawUpstream.Script script) throws IOException {
     return servers.raw(script);
   }
-
 
   private static URI base(MockWebServer server) {
     return TestServers.base(server);
@@ -382,7 +427,10 @@ class ShimmyProxyTest {
     return RawUpstream.exchange(port, request);
   }
 
-  /** For the upstream's scripts: false when {@code latch} did not open in time, so they can fail the exchange. */
+  /**
+   * For the upstream's scripts: false when {@code latch} did not open in time, so they can fail the
+   * exchange.
+   */
   private static boolean opens(CountDownLatch latch) {
     try {
       return latch.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
@@ -391,5 +439,4 @@ class ShimmyProxyTest {
       return false;
     }
   }
-
 }

@@ -20,10 +20,12 @@ class UnavailableAnswerTest {
     RecordingSupervisor supervisor =
         new RecordingSupervisor()
             .inState(BackendStatus.UNAVAILABLE, "Shimmy executable not found on PATH: shimmyy");
-    try (JdkHttpServer front = JdkHttpServer.start(ShimmyProxy.builder().supervisor(supervisor).build())) {
+    try (JdkHttpServer front =
+        JdkHttpServer.start(ShimmyProxy.builder().supervisor(supervisor).build())) {
       HttpResponse<String> answer =
           HttpClient.newHttpClient()
-              .send(HttpRequest.newBuilder(front.uri("/v1/chat/completions")).build(),
+              .send(
+                  HttpRequest.newBuilder(front.uri("/v1/chat/completions")).build(),
                   HttpResponse.BodyHandlers.ofString());
 
       assertThat(answer.statusCode()).isEqualTo(503);

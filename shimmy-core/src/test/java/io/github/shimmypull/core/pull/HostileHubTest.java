@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The puller against a hostile or broken Hub (issue 10): every fault is injected by the fake Hub. */
+/**
+ * The puller against a hostile or broken Hub (issue 10): every fault is injected by the fake Hub.
+ */
 @Timeout(60)
 class HostileHubTest {
 
@@ -67,7 +69,13 @@ class HostileHubTest {
 
   @Test
   void paginationToAnotherHostIsRefusedAndNeverReceivesTheToken() throws Exception {
-    HubFixture f = start(tinyRepo(1000).token("hf_secret").privateRepo(REPO).treePageSize(1).treeNextLinkHost("localhost"));
+    HubFixture f =
+        start(
+            tinyRepo(1000)
+                .token("hf_secret")
+                .privateRepo(REPO)
+                .treePageSize(1)
+                .treeNextLinkHost("localhost"));
 
     PullException e = pullFailure(f.puller().token("hf_secret").build(), ModelRef.parse(REPO));
 
@@ -84,13 +92,22 @@ class HostileHubTest {
   void theTokenGoesToTheEndpointOnEveryRequestAndNowhereElse() throws Exception {
     HubFixture f = start(tinyRepo(MIB).token("hf_secret").privateRepo(REPO).treePageSize(1));
 
-    f.puller().token("hf_secret").parts(2).partSize(MIB / 2).build().pull(ModelRef.parse(REPO), false, PullListener.NONE);
+    f.puller()
+        .token("hf_secret")
+        .parts(2)
+        .partSize(MIB / 2)
+        .build()
+        .pull(ModelRef.parse(REPO), false, PullListener.NONE);
 
-    assertThat(f.hub.requests(r -> r.getUrl().encodedPath().contains("/tree/"))).hasSizeGreaterThan(1);
-    assertThat(f.hub.requests()).allSatisfy(r -> {
-      boolean endpoint = r.getUrl().host().equals("127.0.0.1");
-      assertThat(r.getHeaders().get("Authorization")).isEqualTo(endpoint ? "Bearer hf_secret" : null);
-    });
+    assertThat(f.hub.requests(r -> r.getUrl().encodedPath().contains("/tree/")))
+        .hasSizeGreaterThan(1);
+    assertThat(f.hub.requests())
+        .allSatisfy(
+            r -> {
+              boolean endpoint = r.getUrl().host().equals("127.0.0.1");
+              assertThat(r.getHeaders().get("Authorization"))
+                  .isEqualTo(endpoint ? "Bearer hf_secret" : null);
+            });
     assertThat(f.hub.cdnDownloads()).isNotEmpty();
   }
 
@@ -101,7 +118,8 @@ class HostileHubTest {
     PullException e = pullFailure(f.puller().build(), ModelRef.parse(REPO));
 
     assertThat(e.reason()).isEqualTo(Reason.UPSTREAM);
-    assertThat(e.getMessage()).contains("larger than the " + HuggingFacePuller.DEFAULT_MAX_METADATA_BYTES + "-byte cap");
+    assertThat(e.getMessage())
+        .contains("larger than the " + HuggingFacePuller.DEFAULT_MAX_METADATA_BYTES + "-byte cap");
     assertThat(f.hub.cdnDownloads()).isEmpty();
   }
 
@@ -112,7 +130,8 @@ class HostileHubTest {
     PullException e = pullFailure(f.puller().build(), ModelRef.parse(REPO));
 
     assertThat(e.reason()).isEqualTo(Reason.UPSTREAM);
-    assertThat(e.getMessage()).contains("more than " + HuggingFacePuller.DEFAULT_MAX_TREE_PAGES + " pages");
+    assertThat(e.getMessage())
+        .contains("more than " + HuggingFacePuller.DEFAULT_MAX_TREE_PAGES + " pages");
     assertThat(f.hub.requests(r -> r.getUrl().encodedPath().contains("/tree/")))
         .hasSize(HuggingFacePuller.DEFAULT_MAX_TREE_PAGES);
   }
@@ -123,8 +142,10 @@ class HostileHubTest {
     HuggingFacePuller puller = f.puller().build();
     PullCancellation cancellation = new PullCancellation();
     CompletableFuture<PreparedPull> prepare =
-        CompletableFuture.supplyAsync(() -> puller.prepare(ModelRef.parse(REPO), false, cancellation));
-    Await.until("the tree request is in flight",
+        CompletableFuture.supplyAsync(
+            () -> puller.prepare(ModelRef.parse(REPO), false, cancellation));
+    Await.until(
+        "the tree request is in flight",
         () -> !f.hub.requests(r -> r.getUrl().encodedPath().contains("/tree/")).isEmpty());
 
     long t0 = System.nanoTime();
@@ -133,7 +154,8 @@ class HostileHubTest {
     assertThatThrownBy(() -> prepare.get(10, TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
         .cause()
-        .isInstanceOfSatisfying(PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
     assertThat(f.hub.requests(r -> r.getUrl().encodedPath().contains("/tree/"))).hasSize(1);
   }
@@ -145,16 +167,20 @@ class HostileHubTest {
     PullException byTag = pullFailure(f.puller().build(), ModelRef.parse(REPO));
     PullException byFile = pullFailure(f.puller().build(), ModelRef.parse(REPO, Q4, null));
 
-    assertThat(List.of(byTag, byFile)).allSatisfy(e -> {
-      assertThat(e.reason()).isEqualTo(Reason.UPSTREAM);
-      assertThat(e.getMessage()).contains("invalid commit id", "0123abc", "40 hex");
-    });
+    assertThat(List.of(byTag, byFile))
+        .allSatisfy(
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.UPSTREAM);
+              assertThat(e.getMessage()).contains("invalid commit id", "0123abc", "40 hex");
+            });
     assertThat(f.hub.cdnDownloads()).isEmpty();
   }
 
   @Test
   void aHubFileNameIsValidatedBeforeItIsUsedInAHeadRequest() throws Exception {
-    HubFixture f = start(FakeHuggingFace.builder().file(REPO, "../evil-Q4_K_M.gguf", FakeFile.seeded(1000, 1)));
+    HubFixture f =
+        start(
+            FakeHuggingFace.builder().file(REPO, "../evil-Q4_K_M.gguf", FakeFile.seeded(1000, 1)));
 
     PullException e = pullFailure(f.puller().build(), ModelRef.parse(REPO));
 
@@ -175,10 +201,12 @@ class HostileHubTest {
     assertThat(fromHub.getMessage()).contains("longer than 255 bytes");
     assertThat(f.hub.cdnDownloads()).isEmpty();
     assertThatThrownBy(() -> ModelRef.parse(REPO, name, null))
-        .isInstanceOfSatisfying(PullException.class, e -> {
-          assertThat(e.reason()).isEqualTo(Reason.INVALID_REQUEST);
-          assertThat(e.getMessage()).contains("longer than 255 bytes");
-        });
+        .isInstanceOfSatisfying(
+            PullException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.INVALID_REQUEST);
+              assertThat(e.getMessage()).contains("longer than 255 bytes");
+            });
   }
 
   @Test
@@ -188,16 +216,23 @@ class HostileHubTest {
     f.hub.inject(REPO, name, HubFault.stallAfter(MIB), 1);
     HuggingFacePuller puller = f.puller().build();
     PullCancellation cancellation = new PullCancellation();
-    assertThatThrownBy(() -> puller.pull(puller.prepare(ModelRef.parse(REPO), false), event -> {
-      if (event instanceof PullEvent.Downloading d && d.completed() >= MIB) {
-        cancellation.cancel();
-      }
-    }, cancellation)).isInstanceOfSatisfying(PullException.class,
-        e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
+    assertThatThrownBy(
+            () ->
+                puller.pull(
+                    puller.prepare(ModelRef.parse(REPO), false),
+                    event -> {
+                      if (event instanceof PullEvent.Downloading d && d.completed() >= MIB) {
+                        cancellation.cancel();
+                      }
+                    },
+                    cancellation))
+        .isInstanceOfSatisfying(
+            PullException.class, e -> assertThat(e.reason()).isEqualTo(Reason.CANCELLED));
     try (Stream<Path> hidden = Files.list(modelDir.resolve(".shimmy-pull"))) {
       assertThat(hidden.map(p -> p.getFileName().toString()))
           .isNotEmpty()
-          .allSatisfy(n -> assertThat(n.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(255));
+          .allSatisfy(
+              n -> assertThat(n.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(255));
     }
 
     PreparedPull again = puller.prepare(ModelRef.parse(REPO), false);
@@ -205,7 +240,8 @@ class HostileHubTest {
     puller.pull(again, PullListener.NONE, new PullCancellation());
 
     assertThat(HubFixture.sha256(modelDir.resolve(name))).isEqualTo(f.hub.sha256(REPO, name));
-    assertThat(new ModelDirectory(modelDir).list()).singleElement()
+    assertThat(new ModelDirectory(modelDir).list())
+        .singleElement()
         .satisfies(m -> assertThat(m.sha256()).isEqualTo(f.hub.sha256(REPO, name)));
   }
 
@@ -218,7 +254,9 @@ class HostileHubTest {
 
     assertThat(e.reason()).isEqualTo(Reason.UPSTREAM);
     assertThat(e.getMessage()).contains("unsupported URL", "'file'");
-    assertThat(f.hub.requests(r -> r.getMethod().equals("GET") && r.getUrl().encodedPath().contains("/resolve/")))
+    assertThat(
+            f.hub.requests(
+                r -> r.getMethod().equals("GET") && r.getUrl().encodedPath().contains("/resolve/")))
         .hasSize(1);
   }
 
@@ -238,17 +276,20 @@ class HostileHubTest {
   @Test
   void anUnknownHostFailsAtOnceNamingTheHostAndTheEndpointSetting() throws Exception {
     AtomicInteger lookups = new AtomicInteger();
-    OkHttpClient offline = new OkHttpClient.Builder()
-        .dns(host -> {
-          lookups.incrementAndGet();
-          throw new UnknownHostException(host + ": Name or service not known");
-        })
-        .build();
-    HuggingFacePuller puller = HuggingFacePuller.builder()
-        .modelDir(modelDir)
-        .endpoint("https://hub.example.invalid")
-        .client(offline)
-        .build(); // default backoff: 1 s, doubling, 6 attempts
+    OkHttpClient offline =
+        new OkHttpClient.Builder()
+            .dns(
+                host -> {
+                  lookups.incrementAndGet();
+                  throw new UnknownHostException(host + ": Name or service not known");
+                })
+            .build();
+    HuggingFacePuller puller =
+        HuggingFacePuller.builder()
+            .modelDir(modelDir)
+            .endpoint("https://hub.example.invalid")
+            .client(offline)
+            .build(); // default backoff: 1 s, doubling, 6 attempts
 
     long t0 = System.nanoTime();
     PullException e = pullFailure(puller, ModelRef.parse(REPO));

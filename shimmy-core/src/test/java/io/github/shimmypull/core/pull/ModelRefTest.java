@@ -12,7 +12,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ModelRefTest {
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', nullValues = "-", textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "-",
+      textBlock =
+          """
       owner/repo:Q4_K_M                                          | owner/repo | Q4_K_M | -                | -
       hf.co/owner/repo:q8_0                                      | owner/repo | q8_0   | -                | -
       huggingface.co/owner/repo                                  | owner/repo | -      | -                | -
@@ -32,12 +36,24 @@ class ModelRefTest {
 
   @Test
   void explicitFileAndRevisionJoinTheReference() {
-    assertThat(ModelRef.parse("hf.co/owner/repo", "dir/x.Q4_K_M.gguf", "0123456789abcdef0123456789abcdef01234567"))
-        .isEqualTo(new ModelRef("owner/repo", null, "dir/x.Q4_K_M.gguf", "0123456789abcdef0123456789abcdef01234567"));
+    assertThat(
+            ModelRef.parse(
+                "hf.co/owner/repo",
+                "dir/x.Q4_K_M.gguf",
+                "0123456789abcdef0123456789abcdef01234567"))
+        .isEqualTo(
+            new ModelRef(
+                "owner/repo",
+                null,
+                "dir/x.Q4_K_M.gguf",
+                "0123456789abcdef0123456789abcdef01234567"));
   }
 
   @ParameterizedTest(name = "[{0}] -> {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       ''                                  | model reference is empty
       owner                               | expected owner/repo
       /repo                               | must not be empty
@@ -62,7 +78,10 @@ class ModelRefTest {
   }
 
   @ParameterizedTest(name = "[{0}] -> {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       ../x.gguf                | '..' segments are not allowed
       dir/../x.gguf            | '..' segments are not allowed
       ./x.gguf                 | '.' segments are not allowed
@@ -88,7 +107,10 @@ class ModelRefTest {
   }
 
   @ParameterizedTest(name = "[{0}] -> {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       ..              | '..' is not allowed
       v1..v2          | '..' is not allowed
       /main           | no leading, trailing or double '/'
@@ -106,15 +128,19 @@ class ModelRefTest {
   @Test
   void rejectsATagAndAFileTogetherAndConflictingParts() {
     assertInvalid(() -> ModelRef.parse("owner/repo:Q4_K_M", "x.gguf", null), "not both");
-    assertInvalid(() -> ModelRef.parse("owner/repo/x.gguf", "y.gguf", null), "but 'y.gguf' was given too");
+    assertInvalid(
+        () -> ModelRef.parse("owner/repo/x.gguf", "y.gguf", null), "but 'y.gguf' was given too");
     assertInvalid(() -> ModelRef.parse("owner/repo@v1", null, "v2"), "but 'v2' was given too");
   }
 
-  private static void assertInvalid(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String message) {
+  private static void assertInvalid(
+      org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String message) {
     assertThatThrownBy(call)
-        .isInstanceOfSatisfying(PullException.class, e -> {
-          assertThat(e.reason()).isEqualTo(Reason.INVALID_REQUEST);
-          assertThat(e.getMessage()).contains(message);
-        });
+        .isInstanceOfSatisfying(
+            PullException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.INVALID_REQUEST);
+              assertThat(e.getMessage()).contains(message);
+            });
   }
 }

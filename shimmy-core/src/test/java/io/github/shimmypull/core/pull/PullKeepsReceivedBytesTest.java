@@ -46,7 +46,10 @@ class PullKeepsReceivedBytesTest {
   }
 
   void assertResumedAt(HubFault fault, long at) throws Exception {
-    fixture = new HubFixture(FakeHuggingFace.builder().file(REPO, Q4, FakeFile.seeded(1024 * 1024, 1)).build(), modelDir);
+    fixture =
+        new HubFixture(
+            FakeHuggingFace.builder().file(REPO, Q4, FakeFile.seeded(1024 * 1024, 1)).build(),
+            modelDir);
     fixture.hub.inject(REPO, Q4, fault, 1);
 
     fixture.puller().parts(1).build().pull(ModelRef.parse(REPO), false, PullListener.NONE);
@@ -54,6 +57,7 @@ class PullKeepsReceivedBytesTest {
     assertThat(HubFixture.sha256(modelDir.resolve(Q4))).isEqualTo(fixture.hub.sha256(REPO, Q4));
     List<RecordedRequest> downloads = fixture.hub.cdnDownloads();
     assertThat(downloads).hasSize(2);
-    assertThat(downloads.get(1).getHeaders().get("Range")).isEqualTo("bytes=" + at + "-" + (1024 * 1024 - 1));
+    assertThat(downloads.get(1).getHeaders().get("Range"))
+        .isEqualTo("bytes=" + at + "-" + (1024 * 1024 - 1));
   }
 }

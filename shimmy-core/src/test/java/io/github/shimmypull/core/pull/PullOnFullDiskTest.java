@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real disk-full mid-download: the model directory is on an 8 MiB tmpfs mounted by the test
- * (CI runs as root; without the right to mount, the test fails saying so, it never skips).
+ * A real disk-full mid-download: the model directory is on an 8 MiB tmpfs mounted by the test (CI
+ * runs as root; without the right to mount, the test fails saying so, it never skips).
  */
 @Timeout(120)
 class PullOnFullDiskTest {
@@ -35,23 +35,30 @@ class PullOnFullDiskTest {
   @TempDir Path tmp;
 
   @Test
-  void aDiskThatFillsMidDownloadFailsWith507ShowsNoGgufAndResumesOnceSpaceIsBack() throws Exception {
+  void aDiskThatFillsMidDownloadFailsWith507ShowsNoGgufAndResumesOnceSpaceIsBack()
+      throws Exception {
     Path disk = Files.createDirectories(tmp.resolve("small-disk"));
     mountTmpfs(disk, "8m");
-    try (HubFixture f = new HubFixture(
-        FakeHuggingFace.builder().file(REPO, Q4, FakeFile.seeded(6 * MIB, 1)).cdnBytesPerSecond(2 * MIB).build(),
-        disk.resolve("models"))) {
+    try (HubFixture f =
+        new HubFixture(
+            FakeHuggingFace.builder()
+                .file(REPO, Q4, FakeFile.seeded(6 * MIB, 1))
+                .cdnBytesPerSecond(2 * MIB)
+                .build(),
+            disk.resolve("models"))) {
       HuggingFacePuller puller = f.puller().parts(1).build();
       PreparedPull prepared = puller.prepare(ModelRef.parse(REPO), false);
       Path filler = disk.resolve("filler");
       fill(filler, 4 * MIB);
 
       assertThatThrownBy(() -> puller.pull(prepared, PullListener.NONE, new PullCancellation()))
-          .isInstanceOfSatisfying(PullException.class, e -> {
-            assertThat(e.reason()).isEqualTo(Reason.INSUFFICIENT_STORAGE);
-            assertThat(e.reason().httpStatus()).isEqualTo(507);
-            assertThat(e.getMessage()).contains("disk full");
-          });
+          .isInstanceOfSatisfying(
+              PullException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(Reason.INSUFFICIENT_STORAGE);
+                assertThat(e.reason().httpStatus()).isEqualTo(507);
+                assertThat(e.getMessage()).contains("disk full");
+              });
       assertThat(ggufFiles(f.modelDir)).isEmpty();
       assertThat(f.modelDir.resolve(".shimmy-pull/" + Q4 + ".part")).exists();
 
@@ -85,8 +92,14 @@ class PullOnFullDiskTest {
   private static void mountTmpfs(Path dir, String size) throws Exception {
     String output = run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString());
     if (output != null) {
-      fail("cannot mount a " + size + " tmpfs at " + dir + " for the disk-full test: " + output
-          + " (the test needs root or CAP_SYS_ADMIN, as in CI; run it as root or in `unshare -rm`)");
+      fail(
+          "cannot mount a "
+              + size
+              + " tmpfs at "
+              + dir
+              + " for the disk-full test: "
+              + output
+              + " (the test needs root or CAP_SYS_ADMIN, as in CI; run it as root or in `unshare -rm`)");
     }
   }
 

@@ -1,11 +1,11 @@
 package io.github.shimmypull.core.pull;
 
-import io.github.shimmypull.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import io.github.shimmypull.testkit.HubFault;
@@ -43,7 +43,10 @@ class PullProgressiveSyncTest {
   }
 
   HubFixture start() throws Exception {
-    fixture = new HubFixture(FakeHuggingFace.builder().file(REPO, Q4, FakeFile.seeded(4 * MIB, 1)).build(), modelDir);
+    fixture =
+        new HubFixture(
+            FakeHuggingFace.builder().file(REPO, Q4, FakeFile.seeded(4 * MIB, 1)).build(),
+            modelDir);
     return fixture;
   }
 
@@ -52,24 +55,37 @@ class PullProgressiveSyncTest {
     HubFixture f = start();
     f.hub.inject(REPO, Q4, HubFault.stallAfter(2 * MIB), 1);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    HuggingFacePuller puller = f.puller().stallTimeout(Duration.ofSeconds(50)).parts(1).syncEveryBytes(256 * KIB).meterRegistry(meters).build();
+    HuggingFacePuller puller =
+        f.puller()
+            .stallTimeout(Duration.ofSeconds(50))
+            .parts(1)
+            .syncEveryBytes(256 * KIB)
+            .meterRegistry(meters)
+            .build();
     PullCancellation cancellation = new PullCancellation();
     AtomicLong downloaded = new AtomicLong();
 
-    CompletableFuture<PullResult> pull = CompletableFuture.supplyAsync(() -> puller.pull(
-        puller.prepare(ModelRef.parse(REPO), false), event -> {
-          if (event instanceof PullEvent.Downloading d) {
-            downloaded.set(d.completed());
-          }
-        }, cancellation));
+    CompletableFuture<PullResult> pull =
+        CompletableFuture.supplyAsync(
+            () ->
+                puller.pull(
+                    puller.prepare(ModelRef.parse(REPO), false),
+                    event -> {
+                      if (event instanceof PullEvent.Downloading d) {
+                        downloaded.set(d.completed());
+                      }
+                    },
+                    cancellation));
 
     Await.until("2 MiB arrived before the stall", () -> downloaded.get() >= 2 * MIB);
     Await.until("most of them were fsynced", () -> synced(meters) >= 2 * MIB - 256 * KIB);
     assertThat(pull).isNotDone();
     assertThat(downloaded.get()).isLessThan(4 * MIB);
     cancellation.cancel();
-    assertThatThrownBy(pull::join).hasCauseInstanceOf(PullException.class)
-        .cause().satisfies(e -> assertThat(((PullException) e).reason()).isEqualTo(Reason.CANCELLED));
+    assertThatThrownBy(pull::join)
+        .hasCauseInstanceOf(PullException.class)
+        .cause()
+        .satisfies(e -> assertThat(((PullException) e).reason()).isEqualTo(Reason.CANCELLED));
   }
 
   @Test

@@ -15,7 +15,9 @@ class ModelRouterTest {
   @Test
   void resolvesTheExactIdThenIgnoringCaseThenThroughTheAlias() {
     ModelRouter router =
-        ModelRouter.builder().alias(name -> name.equals("hf.co/acme/beta:Q4_K_M") ? "beta-7b.q4-k-m" : null).build();
+        ModelRouter.builder()
+            .alias(name -> name.equals("hf.co/acme/beta:Q4_K_M") ? "beta-7b.q4-k-m" : null)
+            .build();
 
     assertThat(router.resolve("alpha", MODELS)).isEqualTo("alpha");
     assertThat(router.resolve("BETA-7B.Q4-K-M", MODELS)).isEqualTo("beta-7b.q4-k-m");
@@ -25,12 +27,15 @@ class ModelRouterTest {
   @Test
   void anUnknownModelIsRefusedInOpenAisShapeListingTheAvailableIds() {
     assertThatThrownBy(() -> ModelRouter.defaults().resolve("gamma", MODELS))
-        .isInstanceOfSatisfying(RoutingException.class, e -> {
-          assertThat(e.reason().httpStatus()).isEqualTo(404);
-          assertThat(new String(e.body(), UTF_8)).isEqualTo(
-              "{\"error\":{\"message\":\"Model 'gamma' not found. Available models: [\\\"alpha\\\", \\\"beta-7b.q4-k-m\\\"]\","
-                  + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}");
-        });
+        .isInstanceOfSatisfying(
+            RoutingException.class,
+            e -> {
+              assertThat(e.reason().httpStatus()).isEqualTo(404);
+              assertThat(new String(e.body(), UTF_8))
+                  .isEqualTo(
+                      "{\"error\":{\"message\":\"Model 'gamma' not found. Available models: [\\\"alpha\\\", \\\"beta-7b.q4-k-m\\\"]\","
+                          + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}");
+            });
   }
 
   @Test
@@ -45,14 +50,17 @@ class ModelRouterTest {
     assertThat(ModelRouter.defaults().resolve(null, List.of("alpha"))).isEqualTo("alpha");
     assertThat(ModelRouter.defaults().resolve(null, List.of())).isNull();
     assertThatThrownBy(() -> ModelRouter.defaults().resolve(" ", MODELS))
-        .isInstanceOfSatisfying(RoutingException.class,
+        .isInstanceOfSatisfying(
+            RoutingException.class,
             e -> assertThat(e.reason()).isEqualTo(RoutingException.Reason.MODEL_REQUIRED));
   }
 
   @Test
   void theScannerFindsTheModelAfterALongMessagesArrayFedInSmallPieces() {
-    String body = "{\"messages\":[" + "{\"role\":\"user\",\"content\":\"hi {\\\"model\\\":\\\"x\\\"}\"},".repeat(500)
-        + "{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"beta\",\"nested\":{\"model\":\"no\",\"stream\":true}}";
+    String body =
+        "{\"messages\":["
+            + "{\"role\":\"user\",\"content\":\"hi {\\\"model\\\":\\\"x\\\"}\"},".repeat(500)
+            + "{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"beta\",\"nested\":{\"model\":\"no\",\"stream\":true}}";
     byte[] bytes = body.getBytes(UTF_8);
     BodyScanner scanner = new BodyScanner();
     for (int i = 0; i < bytes.length; i += 7) {
@@ -74,11 +82,13 @@ class ModelRouterTest {
     assertThat(forwarded("{ }", null, true)).isEqualTo("{ \"stream\":false}");
     assertThat(forwarded("{ \"model\" : \"Al\\u0050HA\" , \"n\":[1] \n}", "alpha", true))
         .isEqualTo("{ \"model\" : \"alpha\" , \"n\":[1] \n,\"stream\":false}");
-    assertThat(forwarded("{\"model\":\"alpha\"}\n", null, false)).isEqualTo("{\"model\":\"alpha\"}\n");
+    assertThat(forwarded("{\"model\":\"alpha\"}\n", null, false))
+        .isEqualTo("{\"model\":\"alpha\"}\n");
     assertThat(forwarded("not json", null, true)).isEqualTo("not json");
     assertThat(forwarded("{\"prompt\":\"hi\"}", "alpha", false))
         .isEqualTo("{\"model\":\"alpha\",\"prompt\":\"hi\"}");
-    assertThat(forwarded(" {}", "alpha", true)).isEqualTo(" {\"model\":\"alpha\",\"stream\":false}");
+    assertThat(forwarded(" {}", "alpha", true))
+        .isEqualTo(" {\"model\":\"alpha\",\"stream\":false}");
   }
 
   @Test
@@ -87,14 +97,16 @@ class ModelRouterTest {
     byte[] prefix = "{\"messages\":[\"aaaa".getBytes(UTF_8);
     scanner.feed(prefix, 0, prefix.length);
     assertThatThrownBy(scanner::requestedModel)
-        .isInstanceOfSatisfying(RoutingException.class,
+        .isInstanceOfSatisfying(
+            RoutingException.class,
             e -> assertThat(e.reason()).isEqualTo(RoutingException.Reason.MODEL_NOT_IN_PREFIX));
 
     BodyScanner number = new BodyScanner();
     byte[] body = "{\"model\":7}".getBytes(UTF_8);
     number.feed(body, 0, body.length);
     assertThatThrownBy(number::requestedModel)
-        .isInstanceOfSatisfying(RoutingException.class,
+        .isInstanceOfSatisfying(
+            RoutingException.class,
             e -> assertThat(e.reason()).isEqualTo(RoutingException.Reason.INVALID_MODEL));
   }
 

@@ -17,8 +17,10 @@ class ServiceHealthTest {
   @Test
   void degradedButStill200WhileStartingBackingOffOrWithoutTheExecutable() {
     assertThat(ServiceHealth.of(BackendStatus.STARTING, false)).isEqualTo(ServiceHealth.DEGRADED);
-    assertThat(ServiceHealth.of(BackendStatus.BACKING_OFF, false)).isEqualTo(ServiceHealth.DEGRADED);
-    assertThat(ServiceHealth.of(BackendStatus.UNAVAILABLE, false)).isEqualTo(ServiceHealth.DEGRADED);
+    assertThat(ServiceHealth.of(BackendStatus.BACKING_OFF, false))
+        .isEqualTo(ServiceHealth.DEGRADED);
+    assertThat(ServiceHealth.of(BackendStatus.UNAVAILABLE, false))
+        .isEqualTo(ServiceHealth.DEGRADED);
     assertThat(ServiceHealth.DEGRADED.httpStatus()).isEqualTo(200);
     assertThat(ServiceHealth.DEGRADED.wireName()).isEqualTo("degraded");
   }

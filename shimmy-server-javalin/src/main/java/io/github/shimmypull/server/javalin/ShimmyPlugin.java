@@ -17,7 +17,6 @@ import io.javalin.plugin.PluginPriority;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,65 +56,87 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
 
     /** The model directory Shimmy scans; created if missing. */
     public Path modelDir = DEFAULTS.modelDir();
+
     /** How to run Shimmy, split like a POSIX shell would (see server-interface.md). */
     public String shimmyCommand = String.join(" ", DEFAULTS.shimmyCommand());
+
     /** An already-running Shimmy to front instead of running one; null (the default) runs one. */
     public @Nullable URI shimmyUrl = DEFAULTS.shimmyUrl();
+
     /** Hugging Face endpoint; null means {@code $HF_ENDPOINT} or {@code https://huggingface.co}. */
     public @Nullable String hfEndpoint = DEFAULTS.hfEndpoint();
+
     /** Bearer token for gated or private repos; null means {@code $HF_TOKEN}. */
     public @Nullable String hfToken = DEFAULTS.hfToken();
+
     /** When set, mutating endpoints need {@code Authorization: Bearer <adminToken>}. */
     public @Nullable String adminToken = DEFAULTS.adminToken();
+
     /** How Shimmy is restarted to serve a new model set. */
     public RestartMode restartMode = DEFAULTS.restartMode();
+
     /** How long to wait for Shimmy to serve after a (re)start. */
     public Duration readyTimeout = DEFAULTS.readyTimeout();
+
     /** References pulled before Shimmy starts (declarative preload); a failure fails the start. */
     public List<String> pull = DEFAULTS.pull();
+
     /** How many Shimmy instances (one per model) may run at once. */
     public int maxLoadedModels = DEFAULTS.maxLoadedModels();
+
     /** Most bytes of model files running at once; 0 means no limit. */
     public long maxLoadedBytes = DEFAULTS.maxLoadedBytes();
+
     /** How many requests may wait for room at once; more get 503 with Retry-After. */
     public int maxQueue = DEFAULTS.maxQueue();
+
     /** Longest wait in the queue for room before a 503. */
     public Duration queueTimeout = DEFAULTS.queueTimeout();
+
     /** Stop an instance idle this long; negative never, zero as soon as idle. */
     public Duration keepAlive = DEFAULTS.keepAlive();
+
     /**
-     * Model for requests that name none; null: the only model answers them, and with several
-     * models they get 400.
+     * Model for requests that name none; null: the only model answers them, and with several models
+     * they get 400.
      */
     public @Nullable String defaultModel = DEFAULTS.defaultModel();
+
     /** Mount prefix such as {@code /shimmy} ({@code ""}, the default, mounts at the root). */
     public String basePath = DEFAULTS.basePath();
+
     /**
      * Whether requests to other paths under {@link #basePath} are proxied to Shimmy. The catch-all
-     * shadows Javalin's static files under the same prefix: apps with static files mount the
-     * plugin under a {@link #basePath}.
+     * shadows Javalin's static files under the same prefix: apps with static files mount the plugin
+     * under a {@link #basePath}.
      */
     public boolean proxyEnabled = DEFAULTS.proxyEnabled();
+
     /**
      * Largest request body let through to the API and the proxy (413 {@code payload_too_large}
      * above it). Applies to the runtime the plugin builds; a given {@link #runtime} or {@link
      * #handler} has its own limit.
      */
     public long maxBodyBytes = DEFAULTS.maxBodyBytes();
+
     /** Free disk space a pull must leave (507 when it would not). */
     public long diskReserveBytes = DEFAULTS.diskReserveBytes();
+
     /**
      * Registry for the meters; null creates a {@link PrometheusMeterRegistry}. {@code GET
      * /v1/api/metrics} scrapes it when it is a Prometheus registry.
      */
     public @Nullable MeterRegistry meterRegistry;
+
     /** Version reported by {@code GET /}. Default: this library's version. */
     public String serviceVersion = ShimmyComponents.version();
+
     /**
      * A runtime built by the application; the plugin then serves it but neither starts nor closes
      * it. Null (the default) builds one from the fields above, owned by the plugin.
      */
     public @Nullable ShimmyRuntime runtime;
+
     /** A handler to serve instead of a runtime's (tests, custom wiring); nothing is started. */
     public @Nullable HttpHandler handler;
 
@@ -182,8 +203,13 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     Handler route = ctx -> serve(ctx, resolved, base);
     String root = base.isEmpty() ? "/" : base;
     state.routes.get(root, route);
-    for (String path : List.of("/v1/health", "/v1/api/models", "/v1/api/metrics", "/v1/api/pull",
-        "/v1/api/instances")) {
+    for (String path :
+        List.of(
+            "/v1/health",
+            "/v1/api/models",
+            "/v1/api/metrics",
+            "/v1/api/pull",
+            "/v1/api/instances")) {
       state.routes.get(base + path, route);
     }
     state.routes.post(base + "/v1/api/instances/<id>", route);
@@ -193,7 +219,8 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     state.routes.delete(base + "/v1/api/models/<id>", route);
     state.routes.post(base + "/v1/generate", route);
     for (String path : OllamaApi.PATHS) {
-      for (HandlerType type : List.of(HandlerType.GET, HandlerType.HEAD, HandlerType.POST, HandlerType.DELETE)) {
+      for (HandlerType type :
+          List.of(HandlerType.GET, HandlerType.HEAD, HandlerType.POST, HandlerType.DELETE)) {
         state.routes.addHttpHandler(type, base + path, route);
       }
     }
@@ -252,6 +279,7 @@ public final class ShimmyPlugin extends Plugin<ShimmyPlugin.Config> {
     ctx.disableCompression();
     // JavalinExchange.handle aborts the connection on an IOException mid-stream, so a stream that
     // broke off (Shimmy died, an Ollama generation failed) never looks complete to the client.
-    JavalinExchange.handle(ctx, exchange -> handler.handle(ForwardingHttpExchange.belowPrefix(exchange, base)));
+    JavalinExchange.handle(
+        ctx, exchange -> handler.handle(ForwardingHttpExchange.belowPrefix(exchange, base)));
   }
 }

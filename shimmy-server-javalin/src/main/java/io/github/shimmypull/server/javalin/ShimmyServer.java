@@ -11,9 +11,9 @@ import io.github.shimmypull.supervisor.ShimmyComponents;
 import io.github.shimmypull.supervisor.ShimmyOptions;
 import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.Javalin;
-import jakarta.servlet.DispatcherType;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import jakarta.servlet.DispatcherType;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.URI;
@@ -74,7 +74,8 @@ public final class ShimmyServer implements AutoCloseable {
    *
    * @return the exit code
    */
-  public static int execute(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+  public static int execute(
+      String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     return Cli.execute(args, env, out, err);
   }
 
@@ -118,21 +119,25 @@ public final class ShimmyServer implements AutoCloseable {
   /**
    * Starts a front server from {@code options}: listens on {@code front}, pulls the {@link
    * ShimmyOptions#pull()} models, starts Shimmy (or fronts {@link ShimmyOptions#shimmyUrl()}).
-   * {@code HF_ENDPOINT} and {@code HF_TOKEN} are read from the process environment when the
-   * options name no endpoint or token.
+   * {@code HF_ENDPOINT} and {@code HF_TOKEN} are read from the process environment when the options
+   * name no endpoint or token.
    */
   public static ShimmyServer start(ShimmyOptions options, Front front) {
     return start(options, front, System.getenv(), runtime -> {});
   }
 
   private static ShimmyServer start(
-      ShimmyOptions options, Front front, Map<String, String> env, Consumer<ShimmyRuntime.Builder> customizer) {
+      ShimmyOptions options,
+      Front front,
+      Map<String, String> env,
+      Consumer<ShimmyRuntime.Builder> customizer) {
     Logger log = LoggerFactory.getLogger(ShimmyServer.class);
     ModelDirCheck.require(options.modelDir(), false);
     try {
       ModelDirCheck.require(options.modelDir(), true);
     } catch (PullException notWritable) {
-      log.warn("{}: pulls, deletes and directory changes will fail; models already there are served",
+      log.warn(
+          "{}: pulls, deletes and directory changes will fail; models already there are served",
           notWritable.getMessage());
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

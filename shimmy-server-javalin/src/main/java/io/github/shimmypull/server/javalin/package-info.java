@@ -1,4 +1,7 @@
-/** The Javalin 7 adapter ({@link io.github.shimmypull.server.javalin.ShimmyPlugin}) and the drop-in server jar ({@link io.github.shimmypull.server.javalin.ShimmyServer}). */
+/**
+ * The Javalin 7 adapter ({@link io.github.shimmypull.server.javalin.ShimmyPlugin}) and the drop-in
+ * server jar ({@link io.github.shimmypull.server.javalin.ShimmyServer}).
+ */
 @NullMarked
 package io.github.shimmypull.server.javalin;
 

@@ -35,7 +35,9 @@ import okio.BufferedSource;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-/** The supervised backend seen through the front server: absent, crashing, restarting, streaming. */
+/**
+ * The supervised backend seen through the front server: absent, crashing, restarting, streaming.
+ */
 class BackendTest extends FrontServerFixture {
 
   private static final String PHI_ID = "phi-2.q4-k-m";
@@ -50,7 +52,10 @@ class BackendTest extends FrontServerFixture {
   }
 
   private void awaitReady() {
-    Await.until(Duration.ofSeconds(60), "Shimmy ready", () -> health().path("backend").path("state").asString().equals("ready"));
+    Await.until(
+        Duration.ofSeconds(60),
+        "Shimmy ready",
+        () -> health().path("backend").path("state").asString().equals("ready"));
   }
 
   private List<String> servedIds() {
@@ -66,9 +71,13 @@ class BackendTest extends FrontServerFixture {
   void withoutTheShimmyExecutableTheServerStillPullsAndSaysWhyItCannotServe() throws Exception {
     serveWithAModel(tmp.resolve("no-such-shimmy").toString());
 
-    Await.until(Duration.ofSeconds(30), "backend unavailable", () -> health().path("backend").path("state").asString().equals("unavailable"));
+    Await.until(
+        Duration.ofSeconds(30),
+        "backend unavailable",
+        () -> health().path("backend").path("state").asString().equals("unavailable"));
     assertThat(health().path("backend").path("reason").asString()).isNotBlank();
-    Api.Reply proxied = api.postJson("/v1/chat/completions", "{\"model\": \"" + PHI_ID + "\", \"messages\": []}");
+    Api.Reply proxied =
+        api.postJson("/v1/chat/completions", "{\"model\": \"" + PHI_ID + "\", \"messages\": []}");
     assertThat(proxied.status()).isEqualTo(503);
     assertThat(proxied.code()).isEqualTo("backend_unavailable");
     assertThat(proxied.retryAfter()).isNotBlank();
@@ -88,10 +97,13 @@ class BackendTest extends FrontServerFixture {
 
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
 
-    Await.until(Duration.ofSeconds(60), "a new Shimmy",
+    Await.until(
+        Duration.ofSeconds(60),
+        "a new Shimmy",
         () -> {
           JsonNode backend = health().path("backend");
-          return backend.path("state").asString().equals("ready") && backend.path("pid").asLong() != pid;
+          return backend.path("state").asString().equals("ready")
+              && backend.path("pid").asLong() != pid;
         });
     JsonNode after = health().path("backend");
     assertThat(after.path("restarts").asInt()).isGreaterThan(before.path("restarts").asInt());
@@ -101,21 +113,26 @@ class BackendTest extends FrontServerFixture {
   }
 
   @Test
-  void aPullOfAnotherModelUnderConcurrentLoadFailsNoProxiedRequestAndRestartsNothing() throws Exception {
+  void aPullOfAnotherModelUnderConcurrentLoadFailsNoProxiedRequestAndRestartsNothing()
+      throws Exception {
     serveWithAModel(Servers.fakeShimmy());
     awaitReady();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger ok = new AtomicInteger();
     ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     ExecutorService load = Executors.newFixedThreadPool(4);
-    String chat = "{\"model\": \"" + PHI_ID + "\", \"stream\": false, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}";
+    String chat =
+        "{\"model\": \""
+            + PHI_ID
+            + "\", \"stream\": false, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}";
     for (int i = 0; i < 4; i++) {
       int n = i;
       load.submit(
           () -> {
             while (running.get()) {
               try {
-                Api.Reply reply = n % 2 == 0 ? api.get("/v1/models") : api.postJson("/v1/chat/completions", chat);
+                Api.Reply reply =
+                    n % 2 == 0 ? api.get("/v1/models") : api.postJson("/v1/chat/completions", chat);
                 if (reply.status() == 200) {
                   ok.incrementAndGet();
                 } else {
@@ -130,27 +147,37 @@ class BackendTest extends FrontServerFixture {
     int restartsBefore = health().path("backend").path("restarts").asInt();
     Await.until(Duration.ofSeconds(30), "load running", () -> ok.get() > 20);
 
-    Api.Reply pulled = api.postJson("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\", \"stream\": false}");
+    Api.Reply pulled =
+        api.postJson("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\", \"stream\": false}");
     int duringPull = ok.get();
-    Await.until(Duration.ofSeconds(30), "more load after the switch", () -> ok.get() > duringPull + 20);
+    Await.until(
+        Duration.ofSeconds(30), "more load after the switch", () -> ok.get() > duringPull + 20);
     running.set(false);
     load.shutdown();
     assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
 
     assertThat(pulled.status()).as(pulled.body()).isEqualTo(200);
-    assertThat(health().path("backend").path("restarts").asInt()).as("no instance was restarted").isEqualTo(restartsBefore);
+    assertThat(health().path("backend").path("restarts").asInt())
+        .as("no instance was restarted")
+        .isEqualTo(restartsBefore);
     assertThat(servedIds()).contains(OTHER_ID, PHI_ID);
     assertThat(failures).isEmpty();
   }
 
   @Test
   void sseChunksArriveThroughTheProxyBeforeTheUpstreamStreamHasFinished() throws Exception {
-    serveWithAModel(Servers.fakeShimmy(FakeShimmy.TOKEN_DELAY_MS + "=400", FakeShimmy.TOKENS + "=6"));
+    serveWithAModel(
+        Servers.fakeShimmy(FakeShimmy.TOKEN_DELAY_MS + "=400", FakeShimmy.TOKENS + "=6"));
     awaitReady();
     Request request =
         new Request.Builder()
             .url(api.url("/v1/chat/completions"))
-            .post(RequestBody.create("{\"model\": \"" + PHI_ID + "\", \"stream\": true, \"max_tokens\": 6, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", Api.JSON))
+            .post(
+                RequestBody.create(
+                    "{\"model\": \""
+                        + PHI_ID
+                        + "\", \"stream\": true, \"max_tokens\": 6, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+                    Api.JSON))
             .build();
     List<Long> arrivals = new ArrayList<>();
     long start = System.nanoTime();
@@ -177,7 +204,10 @@ class BackendTest extends FrontServerFixture {
 
     Files.move(outside, modelDir.resolve("copied.Q8_0.gguf"), StandardCopyOption.ATOMIC_MOVE);
 
-    Await.until(Duration.ofSeconds(90), "the copied model served", () -> servedIds().contains("copied.q8-0"));
+    Await.until(
+        Duration.ofSeconds(90),
+        "the copied model served",
+        () -> servedIds().contains("copied.q8-0"));
     assertThat(servedIds()).contains(PHI_ID);
   }
 
@@ -187,7 +217,10 @@ class BackendTest extends FrontServerFixture {
 
     assertThat(modelDir.resolve(TINYLLAMA_FILE)).exists();
     assertThat(api.get("/v1/api/models").body()).contains(TINYLLAMA_ID);
-    Await.until(Duration.ofSeconds(60), "the preloaded model served", () -> servedIds().contains(TINYLLAMA_ID));
+    Await.until(
+        Duration.ofSeconds(60),
+        "the preloaded model served",
+        () -> servedIds().contains(TINYLLAMA_ID));
   }
 
   @Test
@@ -226,8 +259,14 @@ class BackendTest extends FrontServerFixture {
           }
         };
 
-    Api.Reply declared = api.send(new Request.Builder().url(api.url("/v1/chat/completions")).post(RequestBody.create(new byte[1001], Api.JSON)).build());
-    Api.Reply streamed = api.send(new Request.Builder().url(api.url("/v1/chat/completions")).post(chunked).build());
+    Api.Reply declared =
+        api.send(
+            new Request.Builder()
+                .url(api.url("/v1/chat/completions"))
+                .post(RequestBody.create(new byte[1001], Api.JSON))
+                .build());
+    Api.Reply streamed =
+        api.send(new Request.Builder().url(api.url("/v1/chat/completions")).post(chunked).build());
 
     assertThat(declared.status()).isEqualTo(413);
     assertThat(declared.code()).isEqualTo("payload_too_large");

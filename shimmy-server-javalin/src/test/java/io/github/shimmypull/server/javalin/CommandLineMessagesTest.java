@@ -46,9 +46,14 @@ class CommandLineMessagesTest {
   private static Run inProcess(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = ShimmyServer.execute(args, Map.of(),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        ShimmyServer.execute(
+            args,
+            Map.of(),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -56,7 +61,8 @@ class CommandLineMessagesTest {
     Run run = inProcess("--prot", "80");
 
     assertThat(run.code()).isEqualTo(2);
-    assertThat(run.err()).contains("Unknown option: '--prot'", "Did you mean '--port'?", "Usage:")
+    assertThat(run.err())
+        .contains("Unknown option: '--prot'", "Did you mean '--port'?", "Usage:")
         .doesNotContain("Possible solutions");
     assertThat(run.out()).isEmpty();
   }
@@ -66,7 +72,8 @@ class CommandLineMessagesTest {
     Run run = inProcess("pull", "a/b:Q4_K_M", "--bogus");
 
     assertThat(run.code()).isEqualTo(2);
-    assertThat(run.err()).contains("Unknown option: '--bogus'", "Usage: shimmy-server pull")
+    assertThat(run.err())
+        .contains("Unknown option: '--bogus'", "Usage: shimmy-server pull")
         .doesNotContain("Did you mean");
   }
 
@@ -84,7 +91,9 @@ class CommandLineMessagesTest {
     Run help = inProcess("--help");
 
     assertThat(help.code()).isZero();
-    assertThat(help.out()).contains("SHIMMY_PULL_PROXY_ENGINE", "SHIMMY_PULL_MAX_BODY_BYTES", "HF_ENDPOINT", "HF_TOKEN");
+    assertThat(help.out())
+        .contains(
+            "SHIMMY_PULL_PROXY_ENGINE", "SHIMMY_PULL_MAX_BODY_BYTES", "HF_ENDPOINT", "HF_TOKEN");
   }
 
   @ParameterizedTest
@@ -97,7 +106,8 @@ class CommandLineMessagesTest {
       assertThat(help.out()).contains("https://huggingface.co");
     }
     if (command.equals("pull")) {
-      assertThat(help.out()).contains("hf.co/owner/repo[:TAG]", "https://huggingface.co/owner/repo");
+      assertThat(help.out())
+          .contains("hf.co/owner/repo[:TAG]", "https://huggingface.co/owner/repo");
     }
   }
 
@@ -106,14 +116,24 @@ class CommandLineMessagesTest {
   void aModelDirThatIsAFileIsSaidToBeNoDirectory(String command) throws Exception {
     Path file = Files.writeString(tmp.resolve("hostname"), "box\n");
 
-    Run run = command.equals("pull")
-        ? inProcess("pull", TINYLLAMA_REF, "--model-dir", file.toString(), "--hf-endpoint", hub.endpoint())
-        : command.equals("serve")
-            ? inProcess("serve", "--port", "0", "--bind", "127.0.0.1", "--model-dir", file.toString())
-            : inProcess("list", "--model-dir", file.toString());
+    Run run =
+        command.equals("pull")
+            ? inProcess(
+                "pull",
+                TINYLLAMA_REF,
+                "--model-dir",
+                file.toString(),
+                "--hf-endpoint",
+                hub.endpoint())
+            : command.equals("serve")
+                ? inProcess(
+                    "serve", "--port", "0", "--bind", "127.0.0.1", "--model-dir", file.toString())
+                : inProcess("list", "--model-dir", file.toString());
 
     assertThat(run.code()).isEqualTo(1);
-    assertThat(run.err().lines()).singleElement().asString()
+    assertThat(run.err().lines())
+        .singleElement()
+        .asString()
         .isEqualTo("error: model directory " + file.toAbsolutePath() + " is not a directory");
   }
 
@@ -128,10 +148,19 @@ class CommandLineMessagesTest {
       cause = "a file is in the way";
     }
     try {
-      Run run = inProcess("pull", TINYLLAMA_REF, "--model-dir", models.toString(), "--hf-endpoint", hub.endpoint());
+      Run run =
+          inProcess(
+              "pull",
+              TINYLLAMA_REF,
+              "--model-dir",
+              models.toString(),
+              "--hf-endpoint",
+              hub.endpoint());
 
       assertThat(run.code()).isEqualTo(1);
-      assertThat(run.err().lines()).singleElement().asString()
+      assertThat(run.err().lines())
+          .singleElement()
+          .asString()
           .startsWith("error: model directory " + models.toAbsolutePath() + " is not writable: ")
           .containsAnyOf(cause, "permission denied");
     } finally {
@@ -148,47 +177,85 @@ class CommandLineMessagesTest {
         lock.tryAcquire(Map.of("operation", "pull", "model", "acme/busy", "pid", 42))) {
       assertThat(held).isNotNull();
 
-      ChildJvm.Result busy = ChildJvm.run(tmp, Map.of(), "pull", TINYLLAMA_REF, "--model-dir", models.toString(),
-          "--hf-endpoint", hub.endpoint(), "--lock-wait", "1s");
+      ChildJvm.Result busy =
+          ChildJvm.run(
+              tmp,
+              Map.of(),
+              "pull",
+              TINYLLAMA_REF,
+              "--model-dir",
+              models.toString(),
+              "--hf-endpoint",
+              hub.endpoint(),
+              "--lock-wait",
+              "1s");
 
-      assertThat(busy.stdout()).contains("waiting for the model directory, busy with pull of acme/busy (pid 42")
-          .doesNotContain("{").doesNotContain("=");
+      assertThat(busy.stdout())
+          .contains("waiting for the model directory, busy with pull of acme/busy (pid 42")
+          .doesNotContain("{")
+          .doesNotContain("=");
       assertThat(busy.stderr()).doesNotContain("{");
     }
   }
 
   @Test
   void aPullWithoutModelDirSaysWhereTheFileWent() {
-    ChildJvm.Result pulled = ChildJvm.run(tmp, Map.of(), "pull", TINYLLAMA_REF, "--hf-endpoint", hub.endpoint());
+    ChildJvm.Result pulled =
+        ChildJvm.run(tmp, Map.of(), "pull", TINYLLAMA_REF, "--hf-endpoint", hub.endpoint());
 
     assertThat(pulled.exitCode()).as(pulled.stderr()).isZero();
-    assertThat(pulled.stdout()).contains(" in " + tmp.toAbsolutePath().normalize().resolve("models"));
+    assertThat(pulled.stdout())
+        .contains(" in " + tmp.toAbsolutePath().normalize().resolve("models"));
   }
 
   @Test
   void ctrlCKeepsTheBytesSaysSoAndTheNextPullSaysItResumes() throws Exception {
     Path models = tmp.resolve("models");
     hub.fake().inject(TINYLLAMA_REPO, TINYLLAMA_FILE, HubFault.stallAfter(1024 * 1024), 1);
-    try (ChildJvm pull = ChildJvm.start(tmp, Map.of(), "pull", TINYLLAMA_REF, "--model-dir", models.toString(),
-        "--hf-endpoint", hub.endpoint())) {
-      Await.until(Duration.ofSeconds(60), "the pull reports 33%",
+    try (ChildJvm pull =
+        ChildJvm.start(
+            tmp,
+            Map.of(),
+            "pull",
+            TINYLLAMA_REF,
+            "--model-dir",
+            models.toString(),
+            "--hf-endpoint",
+            hub.endpoint())) {
+      Await.until(
+          Duration.ofSeconds(60),
+          "the pull reports 33%",
           () -> pull.stdout().contains("downloading " + TINYLLAMA_FILE + ": 33%"));
       signal("INT", pull.process().pid());
       if (!pull.process().waitFor(5, TimeUnit.SECONDS)) {
-        signal("TERM", pull.process().pid()); // SIGINT is ignored when inherited so; TERM runs the same hook
+        signal(
+            "TERM",
+            pull.process().pid()); // SIGINT is ignored when inherited so; TERM runs the same hook
       }
       ChildJvm.Result interrupted = pull.await(Duration.ofSeconds(30));
 
       assertThat(interrupted.exitCode()).isNotZero();
-      assertThat(interrupted.stderr()).contains("interrupted: kept ", " bytes of " + TINYLLAMA_FILE,
-          "; run the same command to resume");
+      assertThat(interrupted.stderr())
+          .contains(
+              "interrupted: kept ",
+              " bytes of " + TINYLLAMA_FILE,
+              "; run the same command to resume");
     }
 
-    ChildJvm.Result resumed = ChildJvm.run(tmp, Map.of(), "pull", TINYLLAMA_REF, "--model-dir", models.toString(),
-        "--hf-endpoint", hub.endpoint());
+    ChildJvm.Result resumed =
+        ChildJvm.run(
+            tmp,
+            Map.of(),
+            "pull",
+            TINYLLAMA_REF,
+            "--model-dir",
+            models.toString(),
+            "--hf-endpoint",
+            hub.endpoint());
 
     assertThat(resumed.exitCode()).as(resumed.stderr()).isZero();
-    assertThat(resumed.stdout()).contains("resuming " + TINYLLAMA_FILE + " from ", "kept by an earlier pull");
+    assertThat(resumed.stdout())
+        .contains("resuming " + TINYLLAMA_FILE + " from ", "kept by an earlier pull");
     assertThat(Files.size(models.resolve(TINYLLAMA_FILE))).isEqualTo(Hub.TINYLLAMA_SIZE);
   }
 
@@ -198,7 +265,8 @@ class CommandLineMessagesTest {
 
   private static boolean chattr(String flag, Path dir) {
     try {
-      Process p = new ProcessBuilder("chattr", flag, dir.toString()).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder("chattr", flag, dir.toString()).redirectErrorStream(true).start();
       p.getInputStream().readAllBytes();
       return p.waitFor() == 0;
     } catch (Exception e) {

@@ -20,7 +20,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The server jar's command line: exit codes, output, environment variables; pull and list in a child JVM. */
+/**
+ * The server jar's command line: exit codes, output, environment variables; pull and list in a
+ * child JVM.
+ */
 class CommandLineTest {
 
   @TempDir Path tmp;
@@ -43,18 +46,41 @@ class CommandLineTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         ShimmyServer.execute(
-            args, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            args,
+            Map.of(),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
   void helpAndVersionExitZeroAndUsageErrorsExitTwoWithTheUsageOnStderr() {
     Run help = inProcess("--help");
     assertThat(help.code()).isZero();
-    assertThat(help.out()).contains("serve", "pull", "list", "SHIMMY_PULL_MODEL_DIR", "SHIMMY_PULL_ADMIN_TOKEN", "HF_TOKEN");
+    assertThat(help.out())
+        .contains(
+            "serve",
+            "pull",
+            "list",
+            "SHIMMY_PULL_MODEL_DIR",
+            "SHIMMY_PULL_ADMIN_TOKEN",
+            "HF_TOKEN");
     Run serveHelp = inProcess("serve", "--help");
     assertThat(serveHelp.code()).isZero();
-    assertThat(serveHelp.out()).contains("--port", "--bind", "--model-dir", "--shimmy-command", "--hf-endpoint", "--hf-token", "--admin-token", "--restart-mode", "--ready-timeout", "--pull", "SHIMMY_PULL_PORT");
+    assertThat(serveHelp.out())
+        .contains(
+            "--port",
+            "--bind",
+            "--model-dir",
+            "--shimmy-command",
+            "--hf-endpoint",
+            "--hf-token",
+            "--admin-token",
+            "--restart-mode",
+            "--ready-timeout",
+            "--pull",
+            "SHIMMY_PULL_PORT");
     Run version = inProcess("--version");
     assertThat(version.code()).isZero();
     assertThat(version.out()).startsWith("shimmy-server ").contains(ShimmyServer.version());
@@ -74,12 +100,24 @@ class CommandLineTest {
 
     Run serve =
         inProcess(
-            "--port", "0", "--bind", "127.0.0.1", "--model-dir", models.toString(),
-            "--shimmy-command", Servers.fakeShimmy(), "--hf-endpoint", hub.endpoint(),
-            "--pull", "acme/missing-GGUF:Q4_K_M");
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--model-dir",
+            models.toString(),
+            "--shimmy-command",
+            Servers.fakeShimmy(),
+            "--hf-endpoint",
+            hub.endpoint(),
+            "--pull",
+            "acme/missing-GGUF:Q4_K_M");
 
     assertThat(serve.code()).isEqualTo(1);
-    assertThat(serve.err().lines()).singleElement().asString().startsWith("error: preload of acme/missing-GGUF:Q4_K_M failed");
+    assertThat(serve.err().lines())
+        .singleElement()
+        .asString()
+        .startsWith("error: preload of acme/missing-GGUF:Q4_K_M failed");
     assertThat(models).isDirectory();
   }
 
@@ -88,15 +126,26 @@ class CommandLineTest {
     Path models = tmp.resolve("models");
 
     ChildJvm.Result pulled =
-        ChildJvm.run(tmp, Map.of(), "pull", TINYLLAMA_REF, "--model-dir", models.toString(), "--hf-endpoint", hub.endpoint());
+        ChildJvm.run(
+            tmp,
+            Map.of(),
+            "pull",
+            TINYLLAMA_REF,
+            "--model-dir",
+            models.toString(),
+            "--hf-endpoint",
+            hub.endpoint());
 
     assertThat(pulled.exitCode()).as(pulled.stderr()).isZero();
     assertThat(pulled.stderr()).isEmpty();
-    assertThat(pulled.stdout()).contains("downloading " + TINYLLAMA_FILE + ": 100% (").doesNotContain("\r");
+    assertThat(pulled.stdout())
+        .contains("downloading " + TINYLLAMA_FILE + ": 100% (")
+        .doesNotContain("\r");
     assertThat(pulled.stdout()).contains("pulled " + TINYLLAMA_ID + ": " + TINYLLAMA_FILE);
     assertThat(Files.size(models.resolve(TINYLLAMA_FILE))).isEqualTo(Hub.TINYLLAMA_SIZE);
 
-    Map<String, String> env = Map.of("SHIMMY_PULL_MODEL_DIR", models.toString(), "HF_ENDPOINT", hub.endpoint());
+    Map<String, String> env =
+        Map.of("SHIMMY_PULL_MODEL_DIR", models.toString(), "HF_ENDPOINT", hub.endpoint());
     ChildJvm.Result again = ChildJvm.run(tmp, env, "pull", TINYLLAMA_REF);
     assertThat(again.exitCode()).as(again.stderr()).isZero();
     assertThat(again.stdout()).contains("already present " + TINYLLAMA_ID);
@@ -111,14 +160,29 @@ class CommandLineTest {
   void pullWaitsForTheModelDirectoryLockAndGivesUpAfterTheWait() throws Exception {
     Path models = tmp.resolve("models");
     ModelDirectoryLock lock = new ModelDirectoryLock(models);
-    try (ModelDirectoryLock.Held held = lock.tryAcquire(Map.of("operation", "pull", "model", "acme/busy"))) {
+    try (ModelDirectoryLock.Held held =
+        lock.tryAcquire(Map.of("operation", "pull", "model", "acme/busy"))) {
       assertThat(held).isNotNull();
 
       ChildJvm.Result busy =
-          ChildJvm.run(tmp, Map.of(), "pull", TINYLLAMA_REF, "--model-dir", models.toString(), "--hf-endpoint", hub.endpoint(), "--lock-wait", "1s");
+          ChildJvm.run(
+              tmp,
+              Map.of(),
+              "pull",
+              TINYLLAMA_REF,
+              "--model-dir",
+              models.toString(),
+              "--hf-endpoint",
+              hub.endpoint(),
+              "--lock-wait",
+              "1s");
 
       assertThat(busy.exitCode()).isEqualTo(1);
-      assertThat(busy.stderr().lines()).singleElement().asString().startsWith("error: the model directory").contains("acme/busy");
+      assertThat(busy.stderr().lines())
+          .singleElement()
+          .asString()
+          .startsWith("error: the model directory")
+          .contains("acme/busy");
       assertThat(busy.stdout()).contains("waiting for the model directory");
     }
     assertThat(hub.fake().cdnDownloads()).isEmpty();
@@ -130,7 +194,15 @@ class CommandLineTest {
     Path models = tmp.resolve("models");
 
     ChildJvm.Result missing =
-        ChildJvm.run(tmp, Map.of(), "pull", "acme/missing-GGUF:Q4_K_M", "--model-dir", models.toString(), "--hf-endpoint", hub.endpoint());
+        ChildJvm.run(
+            tmp,
+            Map.of(),
+            "pull",
+            "acme/missing-GGUF:Q4_K_M",
+            "--model-dir",
+            models.toString(),
+            "--hf-endpoint",
+            hub.endpoint());
 
     assertThat(missing.exitCode()).isEqualTo(1);
     assertThat(missing.stderr()).startsWith("error: ").contains("acme/missing-GGUF").endsWith("\n");
@@ -138,12 +210,21 @@ class CommandLineTest {
 
     ChildJvm.Result verbose =
         ChildJvm.run(
-            tmp, Map.of(), "pull", "acme/missing-GGUF:Q4_K_M", "--model-dir", models.toString(), "--hf-endpoint", hub.endpoint(), "--verbose");
+            tmp,
+            Map.of(),
+            "pull",
+            "acme/missing-GGUF:Q4_K_M",
+            "--model-dir",
+            models.toString(),
+            "--hf-endpoint",
+            hub.endpoint(),
+            "--verbose");
     assertThat(verbose.exitCode()).isEqualTo(1);
     assertThat(verbose.stderr().lines().count()).isGreaterThan(1);
     assertThat(verbose.stderr()).contains("error: ");
 
-    ChildJvm.Result badRef = ChildJvm.run(tmp, Map.of(), "pull", "../../etc/passwd", "--model-dir", models.toString());
+    ChildJvm.Result badRef =
+        ChildJvm.run(tmp, Map.of(), "pull", "../../etc/passwd", "--model-dir", models.toString());
     assertThat(badRef.exitCode()).isEqualTo(1);
     assertThat(badRef.stderr().lines()).singleElement().asString().startsWith("error: ");
 

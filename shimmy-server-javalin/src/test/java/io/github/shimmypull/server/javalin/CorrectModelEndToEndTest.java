@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every answer comes from the model the request names, through the server jar, on both engines
- * (the Netty edge, and the Javalin plugin serving the port), with the fake Shimmy pinning the first
+ * Every answer comes from the model the request names, through the server jar, on both engines (the
+ * Netty edge, and the Javalin plugin serving the port), with the fake Shimmy pinning the first
  * model it loads as real Shimmy does; and pulls change only what they touch while requests flow.
  */
 class CorrectModelEndToEndTest {
@@ -44,9 +44,12 @@ class CorrectModelEndToEndTest {
   void alternatingRequestsThroughTheEdgeAreAnsweredByTheModelTheyNameWithRoomForAll() {
     threeModels();
     try (Hub hub = Hub.start();
-        ShimmyServer server = Servers.serve(modelDir, hub, Servers.fakeShimmy(), "--max-loaded-models", "3")) {
+        ShimmyServer server =
+            Servers.serve(modelDir, hub, Servers.fakeShimmy(), "--max-loaded-models", "3")) {
       alternate(Servers.api(server), 2);
-      assertThat(server.runtime().supervisor().instances()).extracting(InstanceState::model).containsExactlyElementsOf(MODELS);
+      assertThat(server.runtime().supervisor().instances())
+          .extracting(InstanceState::model)
+          .containsExactlyElementsOf(MODELS);
     }
   }
 
@@ -55,7 +58,14 @@ class CorrectModelEndToEndTest {
     threeModels();
     try (Hub hub = Hub.start();
         ShimmyServer server =
-            Servers.serve(modelDir, hub, Servers.fakeShimmy(), "--proxy-engine", "javalin", "--max-loaded-models", "1")) {
+            Servers.serve(
+                modelDir,
+                hub,
+                Servers.fakeShimmy(),
+                "--proxy-engine",
+                "javalin",
+                "--max-loaded-models",
+                "1")) {
       alternate(Servers.api(server), 1);
     }
   }
@@ -65,11 +75,27 @@ class CorrectModelEndToEndTest {
     for (int round = 0; round < rounds; round++) {
       for (String model : MODELS) {
         String messages = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
-        answeredBy(model, api.postJson("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + ",\"stream\":false}"));
-        answeredBy(model, api.postJson("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + ",\"stream\":true}"));
-        answeredBy(model, api.postJson("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + "}"));
-        answeredBy(model, api.postJson("/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"hi\"}"));
-        answeredBy(model, api.postJson("/api/generate", "{\"model\":\"" + model + "\",\"prompt\":\"hi\",\"stream\":false}"));
+        answeredBy(
+            model,
+            api.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"" + model + "\"," + messages + ",\"stream\":false}"));
+        answeredBy(
+            model,
+            api.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"" + model + "\"," + messages + ",\"stream\":true}"));
+        answeredBy(
+            model,
+            api.postJson("/v1/chat/completions", "{\"model\":\"" + model + "\"," + messages + "}"));
+        answeredBy(
+            model,
+            api.postJson("/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"hi\"}"));
+        answeredBy(
+            model,
+            api.postJson(
+                "/api/generate",
+                "{\"model\":\"" + model + "\",\"prompt\":\"hi\",\"stream\":false}"));
       }
     }
   }
@@ -80,20 +106,28 @@ class CorrectModelEndToEndTest {
     assertThat(reply.body()).as("answered by " + model).contains(" " + model);
     for (String other : MODELS) {
       if (!other.equals(model)) {
-        assertThat(reply.body()).as("a request for " + model + " answered by " + other).doesNotContain(other);
+        assertThat(reply.body())
+            .as("a request for " + model + " answered by " + other)
+            .doesNotContain(other);
       }
     }
   }
 
   @Test
-  void pullsUnderLoadFailNoRequestLeaveOtherInstancesAloneAndReplaceTheRePulledOne() throws Exception {
+  void pullsUnderLoadFailNoRequestLeaveOtherInstancesAloneAndReplaceTheRePulledOne()
+      throws Exception {
     FakeShimmy.writeGguf(modelDir.resolve("alpha.gguf"));
     try (Hub hub = Hub.start();
-        ShimmyServer server = Servers.serve(modelDir, hub, Servers.fakeShimmy(), "--max-loaded-models", "3")) {
+        ShimmyServer server =
+            Servers.serve(modelDir, hub, Servers.fakeShimmy(), "--max-loaded-models", "3")) {
       Api api = Servers.api(server);
       assertThat(pull(api, Hub.OTHER_REF).path("model_id").asString()).isEqualTo(Hub.OTHER_ID);
-      answeredBy("alpha", api.postJson("/v1/completions", "{\"model\":\"alpha\",\"prompt\":\"hi\"}"));
-      answeredBy(Hub.OTHER_ID, api.postJson("/v1/completions", "{\"model\":\"" + Hub.OTHER_ID + "\",\"prompt\":\"hi\"}"));
+      answeredBy(
+          "alpha", api.postJson("/v1/completions", "{\"model\":\"alpha\",\"prompt\":\"hi\"}"));
+      answeredBy(
+          Hub.OTHER_ID,
+          api.postJson(
+              "/v1/completions", "{\"model\":\"" + Hub.OTHER_ID + "\",\"prompt\":\"hi\"}"));
       Map<String, Long> before = pids(server);
 
       AtomicBoolean running = new AtomicBoolean(true);
@@ -106,7 +140,9 @@ class CorrectModelEndToEndTest {
             load.submit(
                 () -> {
                   while (running.get()) {
-                    Api.Reply reply = api.postJson("/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"hi\"}");
+                    Api.Reply reply =
+                        api.postJson(
+                            "/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"hi\"}");
                     if (reply.status() == 200 && reply.body().contains(" " + model)) {
                       ok.incrementAndGet();
                     } else {
@@ -117,14 +153,20 @@ class CorrectModelEndToEndTest {
       }
       try {
         Await.until(Duration.ofSeconds(30), "requests flowing", () -> ok.get() > 20);
-        assertThat(pull(api, Hub.TINYLLAMA_REF).path("model_id").asString()).isEqualTo(Hub.TINYLLAMA_ID);
+        assertThat(pull(api, Hub.TINYLLAMA_REF).path("model_id").asString())
+            .isEqualTo(Hub.TINYLLAMA_ID);
         Map<String, Long> afterNewModel = pids(server);
-        assertThat(afterNewModel).as("a new model leaves running instances untouched").containsAllEntriesOf(before);
+        assertThat(afterNewModel)
+            .as("a new model leaves running instances untouched")
+            .containsAllEntriesOf(before);
 
         hub.fake().commit(Hub.OTHER_REPO, Map.of(Hub.OTHER_FILE, FakeFile.seeded(200 * 1024, 99)));
         assertThat(pull(api, Hub.OTHER_REF).path("downloaded").asBoolean()).isTrue();
         int okAtRePull = ok.get();
-        Await.until(Duration.ofSeconds(30), "requests flowing after the re-pull", () -> ok.get() > okAtRePull + 20);
+        Await.until(
+            Duration.ofSeconds(30),
+            "requests flowing after the re-pull",
+            () -> ok.get() > okAtRePull + 20);
       } finally {
         running.set(false);
         for (Future<?> client : clients) {
@@ -135,9 +177,16 @@ class CorrectModelEndToEndTest {
 
       Map<String, Long> after = pids(server);
       assertThat(failures).as("failed requests during the pulls").isEmpty();
-      assertThat(after.get("alpha")).as("alpha's instance is untouched").isEqualTo(before.get("alpha"));
-      assertThat(after.get(Hub.OTHER_ID)).as("the re-pulled model runs in a new instance").isNotEqualTo(before.get(Hub.OTHER_ID));
-      answeredBy(Hub.OTHER_ID, api.postJson("/v1/completions", "{\"model\":\"" + Hub.OTHER_ID + "\",\"prompt\":\"hi\"}"));
+      assertThat(after.get("alpha"))
+          .as("alpha's instance is untouched")
+          .isEqualTo(before.get("alpha"));
+      assertThat(after.get(Hub.OTHER_ID))
+          .as("the re-pulled model runs in a new instance")
+          .isNotEqualTo(before.get(Hub.OTHER_ID));
+      answeredBy(
+          Hub.OTHER_ID,
+          api.postJson(
+              "/v1/completions", "{\"model\":\"" + Hub.OTHER_ID + "\",\"prompt\":\"hi\"}"));
     }
   }
 

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** The commands the README and docs/server.md tell a new user to run work as written. */
 class DocumentedCommandsTest {
@@ -16,9 +16,12 @@ class DocumentedCommandsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"README.md", "docs/server.md"})
-  void theFakeShimmyClassPathIsAbsoluteBecauseShimmyRunsInItsOwnDirectory(String doc) throws Exception {
+  void theFakeShimmyClassPathIsAbsoluteBecauseShimmyRunsInItsOwnDirectory(String doc)
+      throws Exception {
     List<String> lines =
-        Files.readAllLines(ROOT.resolve(doc)).stream().filter(l -> l.startsWith("CP=$(ls")).toList();
+        Files.readAllLines(ROOT.resolve(doc)).stream()
+            .filter(l -> l.startsWith("CP=$(ls"))
+            .toList();
 
     assertThat(lines).isNotEmpty().allSatisfy(l -> assertThat(l).startsWith("CP=$(ls \"$PWD\"/"));
   }

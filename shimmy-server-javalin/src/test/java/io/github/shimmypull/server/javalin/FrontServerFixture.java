@@ -36,12 +36,17 @@ abstract class FrontServerFixture {
     hub.close();
   }
 
-  /** Options every server of this test class starts with (a subclass picks another proxy engine). */
+  /**
+   * Options every server of this test class starts with (a subclass picks another proxy engine).
+   */
   List<String> baseOptions() {
     return List.of();
   }
 
-  /** Starts the server jar's front server in this JVM with {@code shimmyCommand} and {@code extra} options. */
+  /**
+   * Starts the server jar's front server in this JVM with {@code shimmyCommand} and {@code extra}
+   * options.
+   */
   void startServer(String shimmyCommand, String... extra) {
     List<String> options = new ArrayList<>(baseOptions());
     options.addAll(List.of(extra));

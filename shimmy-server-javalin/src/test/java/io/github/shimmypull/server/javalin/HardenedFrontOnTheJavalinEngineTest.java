@@ -2,7 +2,10 @@ package io.github.shimmypull.server.javalin;
 
 import java.util.List;
 
-/** Every {@link HardenedFrontTest} case with Jetty serving the port ({@code --proxy-engine javalin}). */
+/**
+ * Every {@link HardenedFrontTest} case with Jetty serving the port ({@code --proxy-engine
+ * javalin}).
+ */
 class HardenedFrontOnTheJavalinEngineTest extends HardenedFrontTest {
 
   @Override

@@ -31,7 +31,9 @@ class OllamaApiEndToEndTest extends FrontServerFixture {
   private List<String> tagNames() {
     Api.Reply tags = api.get("/api/tags");
     assertThat(tags.status()).isEqualTo(200);
-    return StreamSupport.stream(tags.json().path("models").spliterator(), false).map(m -> m.path("name").asString()).toList();
+    return StreamSupport.stream(tags.json().path("models").spliterator(), false)
+        .map(m -> m.path("name").asString())
+        .toList();
   }
 
   /** {@code /api/show} with a chunked body (no Content-Length), as some clients send it. */
@@ -40,7 +42,8 @@ class OllamaApiEndToEndTest extends FrontServerFixture {
     return HttpClient.newHttpClient()
         .send(
             HttpRequest.newBuilder(URI.create(api.url("/api/show")))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
   }
@@ -51,32 +54,58 @@ class OllamaApiEndToEndTest extends FrontServerFixture {
     assertThat(api.get("/api/tags").body()).isEqualTo("{\"models\":[]}");
     assertThat(api.get("/api/version").json().path("version").asString()).isNotBlank();
 
-    List<String> progress = api.streamLines("/api/pull", "{\"model\":\"" + NAME + "\"}", null, line -> {});
+    List<String> progress =
+        api.streamLines("/api/pull", "{\"model\":\"" + NAME + "\"}", null, line -> {});
     assertThat(Api.json(progress.get(0)).path("status").asString()).isEqualTo("pulling manifest");
-    assertThat(Api.json(progress.get(progress.size() - 1)).path("status").asString()).isEqualTo("success");
+    assertThat(Api.json(progress.get(progress.size() - 1)).path("status").asString())
+        .isEqualTo("success");
     assertThat(modelDir.resolve(TINYLLAMA_FILE)).exists();
     assertThat(tagNames()).containsExactly(NAME);
-    assertThat(api.postJson("/api/show", "{\"model\":\"" + NAME + "\"}").json().path("details").path("format").asString()).isEqualTo("gguf");
+    assertThat(
+            api.postJson("/api/show", "{\"model\":\"" + NAME + "\"}")
+                .json()
+                .path("details")
+                .path("format")
+                .asString())
+        .isEqualTo("gguf");
     assertThat(chunkedShow().statusCode()).isEqualTo(200);
 
     List<String> chat =
-        api.streamLines("/api/chat", "{\"model\":\"" + NAME + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null, line -> {});
+        api.streamLines(
+            "/api/chat",
+            "{\"model\":\"" + NAME + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+            null,
+            line -> {});
     assertThat(chat).hasSizeGreaterThan(1);
     JsonNode last = Api.json(chat.get(chat.size() - 1));
     assertThat(last.path("done").asBoolean()).isTrue();
     assertThat(last.path("done_reason").asString()).isEqualTo("stop");
     StringBuilder streamed = new StringBuilder();
-    chat.subList(0, chat.size() - 1).forEach(l -> streamed.append(Api.json(l).path("message").path("content").asString()));
+    chat.subList(0, chat.size() - 1)
+        .forEach(l -> streamed.append(Api.json(l).path("message").path("content").asString()));
     assertThat(streamed.toString()).isNotBlank();
 
-    JsonNode whole = api.postJson("/api/chat", "{\"model\":\"" + NAME + "\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").json();
+    JsonNode whole =
+        api.postJson(
+                "/api/chat",
+                "{\"model\":\""
+                    + NAME
+                    + "\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            .json();
     assertThat(whole.path("message").path("content").asString()).isEqualTo(streamed.toString());
-    JsonNode generated = api.postJson("/api/generate", "{\"model\":\"" + NAME + "\",\"stream\":false,\"prompt\":\"hi\"}").json();
+    JsonNode generated =
+        api.postJson(
+                "/api/generate", "{\"model\":\"" + NAME + "\",\"stream\":false,\"prompt\":\"hi\"}")
+            .json();
     assertThat(generated.path("done").asBoolean()).isTrue();
     assertThat(generated.path("response").asString()).isNotBlank();
 
     Api.Reply deleted =
-        api.send(new Request.Builder().url(api.url("/api/delete")).delete(RequestBody.create("{\"model\":\"" + NAME + "\"}", Api.JSON)).build());
+        api.send(
+            new Request.Builder()
+                .url(api.url("/api/delete"))
+                .delete(RequestBody.create("{\"model\":\"" + NAME + "\"}", Api.JSON))
+                .build());
     assertThat(deleted.status()).isEqualTo(200);
     assertThat(tagNames()).isEmpty();
     assertThat(modelDir.resolve(TINYLLAMA_FILE)).doesNotExist();

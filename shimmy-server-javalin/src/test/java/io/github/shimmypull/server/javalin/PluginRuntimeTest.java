@@ -64,12 +64,22 @@ class PluginRuntimeTest {
         Api api = Api.at("http://127.0.0.1:" + app.port());
 
         assertThat(api.get("/hello").body()).isEqualTo("mine");
-        Await.until(Duration.ofSeconds(60), "Shimmy ready", () -> api.get("/ai/v1/health").json().path("backend").path("state").asString().equals("ready"));
+        Await.until(
+            Duration.ofSeconds(60),
+            "Shimmy ready",
+            () ->
+                api.get("/ai/v1/health")
+                    .json()
+                    .path("backend")
+                    .path("state")
+                    .asString()
+                    .equals("ready"));
         assertThat(api.get("/ai/v1/models").body()).contains("phi-2.q4-k-m");
         assertThat(api.get("/ai/v1/api/models").body()).contains("phi-2.q4-k-m");
         assertThat(api.get("/ai/v1/api/metrics").body()).contains("shimmy_backend_state");
         assertThat(api.get("/v1/models").status()).isEqualTo(404);
-        Api.Reply oversize = api.postJson("/ai/v1/chat/completions", "\"" + "x".repeat(1000) + "\"");
+        Api.Reply oversize =
+            api.postJson("/ai/v1/chat/completions", "\"" + "x".repeat(1000) + "\"");
         assertThat(oversize.status()).isEqualTo(413);
         assertThat(oversize.code()).isEqualTo("payload_too_large");
         pid = api.get("/ai/v1/health").json().path("backend").path("pid").asLong();
@@ -78,7 +88,10 @@ class PluginRuntimeTest {
         app.stop();
       }
     }
-    Await.until(Duration.ofSeconds(30), "Shimmy stopped with the server", () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    Await.until(
+        Duration.ofSeconds(30),
+        "Shimmy stopped with the server",
+        () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     assertThat(List.of(pid)).isNotEmpty();
   }
 }

@@ -34,7 +34,8 @@ class PluginWithoutTheServerJarsDependenciesTest {
                 List.of(
                     Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                     "-XX:TieredStopAtLevel=1",
-                    "-cp", classPath,
+                    "-cp",
+                    classPath,
                     PluginOnlyMain.class.getName(),
                     tmp.resolve("models").toString()))
             .redirectErrorStream(true)

@@ -38,5 +38,4 @@ class ProxyEngineTest extends FrontServerFixture {
   private static String rawExchange(int port, String request) throws IOException {
     return RawUpstream.exchange(port, request);
   }
-
 }

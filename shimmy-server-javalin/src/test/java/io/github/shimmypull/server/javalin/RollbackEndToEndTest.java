@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A pulled model Shimmy cannot start with, end to end: the server jar's front server, a fake Hugging
- * Face and the fake Shimmy as a real child process that exits 1 when its scan finds the new model.
+ * A pulled model Shimmy cannot start with, end to end: the server jar's front server, a fake
+ * Hugging Face and the fake Shimmy as a real child process that exits 1 when its scan finds the new
+ * model.
  */
 class RollbackEndToEndTest {
 
@@ -40,16 +41,25 @@ class RollbackEndToEndTest {
     modelDir = tmp.resolve("models");
     hub = Hub.start();
     FakeShimmy.writeGguf(modelDir.resolve("phi-2.Q4_K_M.gguf"), 4096);
-    server = Servers.serve(modelDir, hub, Servers.fakeShimmy(FakeShimmy.REFUSE_MODEL + "=" + OTHER_ID), "--max-loaded-models", "2");
+    server =
+        Servers.serve(
+            modelDir,
+            hub,
+            Servers.fakeShimmy(FakeShimmy.REFUSE_MODEL + "=" + OTHER_ID),
+            "--max-loaded-models",
+            "2");
     api = Servers.api(server);
-    Await.until(Duration.ofSeconds(60), "the initial model served", () -> servedIds().contains(SERVED_ID));
+    Await.until(
+        Duration.ofSeconds(60), "the initial model served", () -> servedIds().contains(SERVED_ID));
     // /v1/models lists what discovery finds; the instance itself starts in the background.
-    Await.until(Duration.ofSeconds(60), "the initial model's instance ready", this::servedInstanceReady);
+    Await.until(
+        Duration.ofSeconds(60), "the initial model's instance ready", this::servedInstanceReady);
   }
 
   private boolean servedInstanceReady() {
     for (JsonNode instance : api.get("/v1/health").json().path("instances")) {
-      if (instance.path("model").asString().equals(SERVED_ID) && instance.path("state").asString().equals("ready")) {
+      if (instance.path("model").asString().equals(SERVED_ID)
+          && instance.path("state").asString().equals("ready")) {
         return true;
       }
     }
@@ -74,13 +84,18 @@ class RollbackEndToEndTest {
   }
 
   @Test
-  void aModelShimmyCannotStartWithEndsTheStreamWithWhyAndTheOldModelKeepsServing() throws Exception {
+  void aModelShimmyCannotStartWithEndsTheStreamWithWhyAndTheOldModelKeepsServing()
+      throws Exception {
     long pidBefore = api.get("/v1/health").json().path("backend").path("pid").asLong();
 
-    List<String> lines = api.streamLines("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\"}", null, line -> {});
+    List<String> lines =
+        api.streamLines("/v1/api/pull", "{\"model\": \"" + OTHER_REF + "\"}", null, line -> {});
 
     List<String> statuses = lines.stream().map(l -> Api.json(l).path("status").asString()).toList();
-    assertThat(statuses).contains("downloading", "restarting").endsWith("error").doesNotContain("complete");
+    assertThat(statuses)
+        .contains("downloading", "restarting")
+        .endsWith("error")
+        .doesNotContain("complete");
     JsonNode error = Api.json(lines.get(lines.size() - 1));
     assertThat(error.path("code").asString()).isEqualTo("backend_failed");
     assertThat(error.path("error").asString())
@@ -93,25 +108,37 @@ class RollbackEndToEndTest {
     Api.Reply chat =
         api.postJson(
             "/v1/chat/completions",
-            "{\"model\": \"" + SERVED_ID + "\", \"stream\": false, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+            "{\"model\": \""
+                + SERVED_ID
+                + "\", \"stream\": false, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
     assertThat(chat.status()).isEqualTo(200);
-    assertThat(chat.json().path("choices").get(0).path("message").path("content").asString()).contains(SERVED_ID);
+    assertThat(chat.json().path("choices").get(0).path("message").path("content").asString())
+        .contains(SERVED_ID);
 
     Api.Reply health = api.get("/v1/health");
     assertThat(health.status()).isEqualTo(200);
     JsonNode backend = health.json().path("backend");
     assertThat(backend.path("state").asString()).isEqualTo("ready");
     assertThat(backend.path("pid").asLong()).isEqualTo(pidBefore);
-    assertThat(health.json().path("instances").toString()).as("the old model's instance was not touched").contains(SERVED_ID).doesNotContain(OTHER_ID);
-    assertThat(health.json().path("models").toString()).contains(SERVED_ID).doesNotContain(OTHER_ID);
+    assertThat(health.json().path("instances").toString())
+        .as("the old model's instance was not touched")
+        .contains(SERVED_ID)
+        .doesNotContain(OTHER_ID);
+    assertThat(health.json().path("models").toString())
+        .contains(SERVED_ID)
+        .doesNotContain(OTHER_ID);
 
     assertThat(modelDir.resolve(OTHER_FILE)).doesNotExist();
     assertThat(modelDir.resolve(".shimmy-pull/quarantine").resolve(OTHER_FILE)).exists();
     assertThat(api.get("/v1/api/models").body()).contains(SERVED_ID).doesNotContain(OTHER_ID);
 
     String metrics = api.get("/v1/api/metrics").body();
-    assertThat(metric(metrics, "shimmy_pull_bytes_total")).isEqualTo((double) Files.size(modelDir.resolve(".shimmy-pull/quarantine").resolve(OTHER_FILE)));
-    assertThat(metrics).as("downloaded bytes are counted by one meter").doesNotContain("shimmy_pull_downloaded_bytes");
+    assertThat(metric(metrics, "shimmy_pull_bytes_total"))
+        .isEqualTo(
+            (double) Files.size(modelDir.resolve(".shimmy-pull/quarantine").resolve(OTHER_FILE)));
+    assertThat(metrics)
+        .as("downloaded bytes are counted by one meter")
+        .doesNotContain("shimmy_pull_downloaded_bytes");
   }
 
   /** The value of the first sample of {@code name} in Prometheus text. */

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /** The server jar's main as a separate JVM: killed with SIGKILL mid-pull, stopped with SIGTERM. */
 class ServerProcessTest extends FrontServerFixture {
 
-  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern LISTENING =
+      Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
   private ChildJvm serve(String... extra) {
     String[] args =
@@ -44,15 +45,18 @@ class ServerProcessTest extends FrontServerFixture {
 
   private static Api apiOf(ChildJvm jvm) {
     int[] port = {0};
-    Await.until(Duration.ofSeconds(60), "the server's 'listening on' line", () -> {
-      Matcher m = LISTENING.matcher(jvm.stderr());
-      if (m.find()) {
-        port[0] = Integer.parseInt(m.group(1));
-        return true;
-      }
-      assertThat(jvm.process().isAlive()).as("server exited: " + jvm.stderr()).isTrue();
-      return false;
-    });
+    Await.until(
+        Duration.ofSeconds(60),
+        "the server's 'listening on' line",
+        () -> {
+          Matcher m = LISTENING.matcher(jvm.stderr());
+          if (m.find()) {
+            port[0] = Integer.parseInt(m.group(1));
+            return true;
+          }
+          assertThat(jvm.process().isAlive()).as("server exited: " + jvm.stderr()).isTrue();
+          return false;
+        });
     return Api.at("http://127.0.0.1:" + port[0]);
   }
 
@@ -61,10 +65,16 @@ class ServerProcessTest extends FrontServerFixture {
     hub.fake().inject(TINYLLAMA_REPO, TINYLLAMA_FILE, HubFault.stallAfter(1024 * 1024), 1);
     try (ChildJvm jvm = serve()) {
       Api api = apiOf(jvm);
-      CompletableFuture.runAsync(() -> api.streamLines("/v1/api/pull", "{\"model\": \"" + TINYLLAMA_REF + "\"}", null, l -> {}))
+      CompletableFuture.runAsync(
+              () ->
+                  api.streamLines(
+                      "/v1/api/pull", "{\"model\": \"" + TINYLLAMA_REF + "\"}", null, l -> {}))
           .exceptionally(e -> null);
       Path sidecar = modelDir.resolve(".shimmy-pull").resolve(TINYLLAMA_FILE + ".part.json");
-      Await.until(Duration.ofSeconds(30), "downloaded bytes recorded for a resume", () -> read(sidecar).matches("(?s).*\"done\"\\s*:\\s*[1-9].*"));
+      Await.until(
+          Duration.ofSeconds(30),
+          "downloaded bytes recorded for a resume",
+          () -> read(sidecar).matches("(?s).*\"done\"\\s*:\\s*[1-9].*"));
 
       jvm.kill();
     }
@@ -74,18 +84,27 @@ class ServerProcessTest extends FrontServerFixture {
           .noneMatch(n -> n.endsWith(".gguf") || n.endsWith(".bin") || n.endsWith(".safetensors"));
     }
     try (Stream<Path> files = Files.walk(modelDir.resolve(".shimmy-pull"))) {
-      assertThat(files.filter(Files::isRegularFile).mapToLong(ServerProcessTest::size).sum()).isPositive();
+      assertThat(files.filter(Files::isRegularFile).mapToLong(ServerProcessTest::size).sum())
+          .isPositive();
     }
 
     hub.fake().clearRequests();
     try (ShimmyServer server = Servers.serve(modelDir, hub, Servers.fakeShimmy())) {
-      Api.Reply resumed = Servers.api(server).postJson("/v1/api/pull", "{\"model\": \"" + TINYLLAMA_REF + "\", \"stream\": false}");
+      Api.Reply resumed =
+          Servers.api(server)
+              .postJson(
+                  "/v1/api/pull", "{\"model\": \"" + TINYLLAMA_REF + "\", \"stream\": false}");
 
       assertThat(resumed.status()).as(resumed.body()).isEqualTo(200);
-      assertThat(resumed.json().path("sha256").asString()).isEqualTo(hub.fake().sha256(TINYLLAMA_REPO, TINYLLAMA_FILE));
+      assertThat(resumed.json().path("sha256").asString())
+          .isEqualTo(hub.fake().sha256(TINYLLAMA_REPO, TINYLLAMA_FILE));
       assertThat(hub.fake().cdnDownloads())
           .isNotEmpty()
-          .allSatisfy(r -> assertThat(r.getHeaders().get("Range")).startsWith("bytes=").doesNotStartWith("bytes=0-"));
+          .allSatisfy(
+              r ->
+                  assertThat(r.getHeaders().get("Range"))
+                      .startsWith("bytes=")
+                      .doesNotStartWith("bytes=0-"));
       assertThat(Files.size(modelDir.resolve(TINYLLAMA_FILE))).isEqualTo(Hub.TINYLLAMA_SIZE);
     }
   }
@@ -96,7 +115,16 @@ class ServerProcessTest extends FrontServerFixture {
     long shimmyPid;
     try (ChildJvm jvm = serve()) {
       Api api = apiOf(jvm);
-      Await.until(Duration.ofSeconds(60), "Shimmy ready", () -> api.get("/v1/health").json().path("backend").path("state").asString().equals("ready"));
+      Await.until(
+          Duration.ofSeconds(60),
+          "Shimmy ready",
+          () ->
+              api.get("/v1/health")
+                  .json()
+                  .path("backend")
+                  .path("state")
+                  .asString()
+                  .equals("ready"));
       shimmyPid = api.get("/v1/health").json().path("backend").path("pid").asLong();
       assertThat(ProcessHandle.of(shimmyPid).map(ProcessHandle::isAlive)).contains(true);
 
@@ -105,15 +133,32 @@ class ServerProcessTest extends FrontServerFixture {
 
       assertThat(ended.exitCode()).isIn(0, 143);
     }
-    Await.until(Duration.ofSeconds(10), "Shimmy gone", () -> !ProcessHandle.of(shimmyPid).map(ProcessHandle::isAlive).orElse(false));
-    assertThat(ProcessHandle.of(shimmyPid).filter(ProcessHandle::isAlive)).isEqualTo(Optional.empty());
+    Await.until(
+        Duration.ofSeconds(10),
+        "Shimmy gone",
+        () -> !ProcessHandle.of(shimmyPid).map(ProcessHandle::isAlive).orElse(false));
+    assertThat(ProcessHandle.of(shimmyPid).filter(ProcessHandle::isAlive))
+        .isEqualTo(Optional.empty());
   }
 
   @Test
   void bindingToEveryAddressWithoutAnAdminTokenWarns() {
     try (ChildJvm jvm =
-        ChildJvm.start(tmp, Map.of(), "--port", "0", "--bind", "0.0.0.0", "--model-dir", modelDir.toString(), "--shimmy-command", Servers.fakeShimmy())) {
-      Await.until(Duration.ofSeconds(60), "the warning", () -> jvm.stderr().contains("without --admin-token"));
+        ChildJvm.start(
+            tmp,
+            Map.of(),
+            "--port",
+            "0",
+            "--bind",
+            "0.0.0.0",
+            "--model-dir",
+            modelDir.toString(),
+            "--shimmy-command",
+            Servers.fakeShimmy())) {
+      Await.until(
+          Duration.ofSeconds(60),
+          "the warning",
+          () -> jvm.stderr().contains("without --admin-token"));
       assertThat(jvm.stderr()).contains("listening on http://0.0.0.0:");
     }
   }

@@ -43,7 +43,9 @@ class ShimmyPluginTest {
         exchange.addResponseHeader("Content-Type", "text/plain");
         String query = exchange.rawQuery() == null ? "" : "?" + exchange.rawQuery();
         try (OutputStream out = exchange.responseBody()) {
-          out.write((exchange.method() + " " + exchange.path() + query + " " + body.length).getBytes(StandardCharsets.UTF_8));
+          out.write(
+              (exchange.method() + " " + exchange.path() + query + " " + body.length)
+                  .getBytes(StandardCharsets.UTF_8));
         }
       };
 
@@ -70,49 +72,71 @@ class ShimmyPluginTest {
 
     assertThat(send(HttpRequest.newBuilder(URI.create(base + "/hello"))).body()).isEqualTo("mine");
     assertThat(
-            send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString("{}")))
+            send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")))
                 .body())
         .isEqualTo("my chat");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/models?x=1"))).body()).isEqualTo("GET /v1/models?x=1 0");
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/models?x=1"))).body())
+        .isEqualTo("GET /v1/models?x=1 0");
     assertThat(send(HttpRequest.newBuilder(URI.create(base + "/"))).body()).isEqualTo("GET / 0");
     assertThat(
-            send(HttpRequest.newBuilder(URI.create(base + "/v1/api/pull")).POST(HttpRequest.BodyPublishers.ofString("12345")))
+            send(HttpRequest.newBuilder(URI.create(base + "/v1/api/pull"))
+                    .POST(HttpRequest.BodyPublishers.ofString("12345")))
                 .body())
         .isEqualTo("POST /v1/api/pull 5");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/api/models/a.b-c")).DELETE()).body())
+    assertThat(
+            send(HttpRequest.newBuilder(URI.create(base + "/v1/api/models/a.b-c")).DELETE()).body())
         .isEqualTo("DELETE /v1/api/models/a.b-c 0");
     assertThat(
-            send(HttpRequest.newBuilder(URI.create(base + "/any/deep/path")).method("PATCH", HttpRequest.BodyPublishers.ofString("xy")))
+            send(HttpRequest.newBuilder(URI.create(base + "/any/deep/path"))
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString("xy")))
                 .body())
         .isEqualTo("PATCH /any/deep/path 2");
   }
 
   @Test
   void basePathMountsUnderAPrefixAndHidesIt() throws Exception {
-    String base = start(shimmy -> {
-      shimmy.handler = ECHO;
-      shimmy.basePath = "/shimmy/";
-    });
+    String base =
+        start(
+            shimmy -> {
+              shimmy.handler = ECHO;
+              shimmy.basePath = "/shimmy/";
+            });
 
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/shimmy/v1/health"))).body()).isEqualTo("GET /v1/health 0");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/shimmy/v1/models"))).body()).isEqualTo("GET /v1/models 0");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/shimmy"))).body()).isEqualTo("GET / 0");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/models"))).statusCode()).isEqualTo(404);
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/shimmy/v1/health"))).body())
+        .isEqualTo("GET /v1/health 0");
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/shimmy/v1/models"))).body())
+        .isEqualTo("GET /v1/models 0");
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/shimmy"))).body())
+        .isEqualTo("GET / 0");
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/models"))).statusCode())
+        .isEqualTo(404);
   }
 
   @Test
   void withoutTheProxyOnlyTheApiPathsAreMounted() throws Exception {
-    String base = start(shimmy -> {
-      shimmy.handler = ECHO;
-      shimmy.proxyEnabled = false;
-    });
+    String base =
+        start(
+            shimmy -> {
+              shimmy.handler = ECHO;
+              shimmy.proxyEnabled = false;
+            });
 
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/health"))).body()).isEqualTo("GET /v1/health 0");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/models"))).statusCode()).isEqualTo(404);
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api/tags"))).body()).isEqualTo("GET /api/tags 0");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api/pull")).POST(HttpRequest.BodyPublishers.ofString("{}"))).body())
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/health"))).body())
+        .isEqualTo("GET /v1/health 0");
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/v1/models"))).statusCode())
+        .isEqualTo(404);
+    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api/tags"))).body())
+        .isEqualTo("GET /api/tags 0");
+    assertThat(
+            send(HttpRequest.newBuilder(URI.create(base + "/api/pull"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")))
+                .body())
         .isEqualTo("POST /api/pull 2");
-    assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api/delete")).method("DELETE", HttpRequest.BodyPublishers.ofString("{}"))).body())
+    assertThat(
+            send(HttpRequest.newBuilder(URI.create(base + "/api/delete"))
+                    .method("DELETE", HttpRequest.BodyPublishers.ofString("{}")))
+                .body())
         .isEqualTo("DELETE /api/delete 2");
   }
 
@@ -140,9 +164,13 @@ class ShimmyPluginTest {
 
     HttpResponse<java.io.InputStream> response =
         client.send(
-            HttpRequest.newBuilder(URI.create(base + "/v1/api/pull")).header("Accept-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+            HttpRequest.newBuilder(URI.create(base + "/v1/api/pull"))
+                .header("Accept-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
             HttpResponse.BodyHandlers.ofInputStream());
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+    try (BufferedReader reader =
+        new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
       assertThat(reader.readLine()).isEqualTo("{\"status\":\"starting\"}");
       firstLineSeen.countDown();
       assertThat(reader.readLine()).isEqualTo("{\"status\":\"complete\"}");

@@ -28,8 +28,11 @@ public final class JsonErrorReportValve extends ErrorReportValve {
     if (!ioAllowed.get() || !response.setErrorReported()) {
       return;
     }
-    String reason = StringManager.getManager("org.apache.catalina.valves").getString("http." + status + ".reason");
-    String message = reason == null || reason.startsWith("Cannot find message") ? "HTTP " + status : reason;
+    String reason =
+        StringManager.getManager("org.apache.catalina.valves")
+            .getString("http." + status + ".reason");
+    String message =
+        reason == null || reason.startsWith("Cannot find message") ? "HTTP " + status : reason;
     byte[] body = ErrorResponses.body(ErrorResponses.code(status), message);
     try {
       response.setContentType(ErrorResponses.CONTENT_TYPE);

@@ -13,8 +13,8 @@ import org.springframework.web.filter.ShallowEtagHeaderFilter;
 
 /**
  * An {@link HttpExchange} over a servlet request and response: nothing but translation. The
- * response body is the servlet's own output stream, so every flush from core reaches the client
- * (no buffering wrapper; Spring's ETag content caching and the server's response compression are
+ * response body is the servlet's own output stream, so every flush from core reaches the client (no
+ * buffering wrapper; Spring's ETag content caching and the server's response compression are
  * switched off for the exchange).
  */
 public final class ServletHttpExchange implements HttpExchange {
@@ -47,7 +47,8 @@ public final class ServletHttpExchange implements HttpExchange {
 
   /**
    * The raw (not decoded) request path below the servlet context path, starting with {@code /}; a
-   * mount prefix is cut by {@link io.github.shimmypull.core.http.ForwardingHttpExchange#belowPrefix}.
+   * mount prefix is cut by {@link
+   * io.github.shimmypull.core.http.ForwardingHttpExchange#belowPrefix}.
    */
   static String pathWithin(HttpServletRequest request) {
     String uri = request.getRequestURI();
@@ -111,7 +112,9 @@ public final class ServletHttpExchange implements HttpExchange {
   @Override
   public OutputStream responseBody() throws IOException {
     ShallowEtagHeaderFilter.disableContentCaching(request);
-    if (suppressCompression && !response.isCommitted() && !response.containsHeader(CONTENT_ENCODING)) {
+    if (suppressCompression
+        && !response.isCommitted()
+        && !response.containsHeader(CONTENT_ENCODING)) {
       response.setHeader(CONTENT_ENCODING, "identity");
     }
     return response.getOutputStream();

@@ -32,7 +32,9 @@ public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
     this(basePath, api, false, true);
   }
 
-  /** A catch-all mapping; see {@link #ShimmyHandlerMapping(String, HttpHandler, boolean, boolean)}. */
+  /**
+   * A catch-all mapping; see {@link #ShimmyHandlerMapping(String, HttpHandler, boolean, boolean)}.
+   */
   public ShimmyHandlerMapping(String basePath, HttpHandler api, boolean serverCompresses) {
     this(basePath, api, serverCompresses, true);
   }
@@ -43,10 +45,11 @@ public final class ShimmyHandlerMapping implements HandlerMapping, Ordered {
    * @param serverCompresses whether {@code server.compression.enabled} is on: compression is then
    *     turned off for these responses so streamed chunks are not held back
    * @param catchAll whether every path under the prefix is handed to the API (the proxy is on);
-   *     false: only the paths the API answers itself ({@link ShimmyHttpApi#answersItself}), and
-   *     the application keeps the others (its 404, its static resources)
+   *     false: only the paths the API answers itself ({@link ShimmyHttpApi#answersItself}), and the
+   *     application keeps the others (its 404, its static resources)
    */
-  public ShimmyHandlerMapping(String basePath, HttpHandler api, boolean serverCompresses, boolean catchAll) {
+  public ShimmyHandlerMapping(
+      String basePath, HttpHandler api, boolean serverCompresses, boolean catchAll) {
     this.mountPrefix = normaliseBasePath(basePath);
     this.catchAll = catchAll;
     this.handler =

@@ -17,7 +17,10 @@ import org.springframework.context.SmartLifecycle;
  */
 public final class ShimmyLifecycle implements SmartLifecycle {
 
-  /** After the web server starts (Boot: DEFAULT - 2048), before its graceful shutdown (DEFAULT - 1024). */
+  /**
+   * After the web server starts (Boot: DEFAULT - 2048), before its graceful shutdown (DEFAULT -
+   * 1024).
+   */
   public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 1536;
 
   private static final Logger log = LoggerFactory.getLogger(ShimmyLifecycle.class);
@@ -28,8 +31,8 @@ public final class ShimmyLifecycle implements SmartLifecycle {
 
   /**
    * @param coordinator the coordinator to preload with, start and close
-   * @param preload the models to make present before Shimmy starts; one that cannot be made
-   *     present fails the start ({@link ShimmyComponents#preload}), as it does in the server jar
+   * @param preload the models to make present before Shimmy starts; one that cannot be made present
+   *     fails the start ({@link ShimmyComponents#preload}), as it does in the server jar
    */
   public ShimmyLifecycle(PullCoordinator coordinator, List<String> preload) {
     this.coordinator = coordinator;

@@ -1,4 +1,6 @@
-/** Implementation details of the Spring Boot starter (servlet adapter, lifecycle); not a public API. */
+/**
+ * Implementation details of the Spring Boot starter (servlet adapter, lifecycle); not a public API.
+ */
 @NullMarked
 package io.github.shimmypull.spring.internal;
 

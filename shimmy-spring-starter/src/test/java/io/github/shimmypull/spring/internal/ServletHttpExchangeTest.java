@@ -15,11 +15,13 @@ class ServletHttpExchangeTest {
 
   @Test
   void pathIsTheRawPathBelowTheContextPathAndTheMountPrefix() {
-    MockHttpServletRequest request = new MockHttpServletRequest("DELETE", "/app/shimmy/v1/api/models/a%2Fb");
+    MockHttpServletRequest request =
+        new MockHttpServletRequest("DELETE", "/app/shimmy/v1/api/models/a%2Fb");
     request.setContextPath("/app");
 
     HttpExchange exchange =
-        ForwardingHttpExchange.belowPrefix(new ServletHttpExchange(request, new MockHttpServletResponse()), "/shimmy");
+        ForwardingHttpExchange.belowPrefix(
+            new ServletHttpExchange(request, new MockHttpServletResponse()), "/shimmy");
 
     assertThat(exchange.method()).isEqualTo("DELETE");
     assertThat(exchange.path()).isEqualTo("/v1/api/models/a%2Fb");
@@ -29,7 +31,10 @@ class ServletHttpExchangeTest {
   void theMountPrefixAloneIsTheRootPath() {
     MockHttpServletRequest request = new MockHttpServletRequest("GET", "/shimmy");
 
-    assertThat(ForwardingHttpExchange.belowPrefix(new ServletHttpExchange(request, new MockHttpServletResponse()), "/shimmy").path())
+    assertThat(
+            ForwardingHttpExchange.belowPrefix(
+                    new ServletHttpExchange(request, new MockHttpServletResponse()), "/shimmy")
+                .path())
         .isEqualTo("/");
   }
 
@@ -51,7 +56,8 @@ class ServletHttpExchangeTest {
     assertThat(exchange.requestHeader("authorization")).isEqualTo("Bearer t");
     assertThat(exchange.requestHeader("X-Missing")).isNull();
     assertThat(exchange.requestHeaderNames()).contains("Accept", "Authorization");
-    assertThat(new String(exchange.requestBody().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("{\"model\":\"a/b\"}");
+    assertThat(new String(exchange.requestBody().readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("{\"model\":\"a/b\"}");
     assertThat(exchange.remoteAddress()).isEqualTo("10.1.2.3");
     assertThat(exchange.scheme()).isEqualTo("https");
   }
@@ -59,7 +65,8 @@ class ServletHttpExchangeTest {
   @Test
   void statusHeadersAndFlushedBytesReachTheResponseAtOnce() throws IOException {
     MockHttpServletResponse response = new MockHttpServletResponse();
-    ServletHttpExchange exchange = new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), response);
+    ServletHttpExchange exchange =
+        new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), response);
 
     exchange.status(409);
     exchange.addResponseHeader("X-A", "1");
@@ -81,10 +88,12 @@ class ServletHttpExchangeTest {
     MockHttpServletResponse notCompressing = new MockHttpServletResponse();
 
     new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), plain, true).responseBody();
-    ServletHttpExchange passthrough = new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), gzipped, true);
+    ServletHttpExchange passthrough =
+        new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), gzipped, true);
     passthrough.addResponseHeader("Content-Encoding", "gzip");
     passthrough.responseBody();
-    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), notCompressing, false).responseBody();
+    new ServletHttpExchange(new MockHttpServletRequest("GET", "/"), notCompressing, false)
+        .responseBody();
 
     assertThat(plain.getHeaders("Content-Encoding")).containsExactly("identity");
     assertThat(gzipped.getHeaders("Content-Encoding")).containsExactly("gzip");

@@ -61,7 +61,8 @@ class ShimmyHandlerMappingWebTest {
   void aCorsPreflightIsHandedToCoreLikeAnyOtherRequest() throws Exception {
     HttpResponse<String> preflight =
         http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/chat/completions"))
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/api/v1/chat/completions"))
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
                 .header("Origin", "http://example.test")
                 .header("Access-Control-Request-Method", "POST")
@@ -100,15 +101,19 @@ class ShimmyHandlerMappingWebTest {
   }
 
   @Test
-  void aFailureAfterTheResponseStartedBreaksTheConnectionInsteadOfEndingTheBodyCleanly() throws Exception {
+  void aFailureAfterTheResponseStartedBreaksTheConnectionInsteadOfEndingTheBodyCleanly()
+      throws Exception {
     // HttpURLConnection reads the socket in order: the JDK HttpClient's InputStream throws as soon
     // as the failure is signalled and may drop the line it had received but not yet handed out.
     java.net.HttpURLConnection connection =
-        (java.net.HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/api/broken").toURL().openConnection();
+        (java.net.HttpURLConnection)
+            URI.create("http://127.0.0.1:" + port + "/api/broken").toURL().openConnection();
     try (BufferedReader reader =
-        new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.UTF_8))) {
+        new BufferedReader(
+            new InputStreamReader(connection.getInputStream(), StandardCharsets.UTF_8))) {
       assertThat(reader.readLine()).isEqualTo("{\"status\":\"starting\"}");
-      org.assertj.core.api.Assertions.assertThatThrownBy(reader::readLine).isInstanceOf(java.io.IOException.class);
+      org.assertj.core.api.Assertions.assertThatThrownBy(reader::readLine)
+          .isInstanceOf(java.io.IOException.class);
     } finally {
       connection.disconnect();
     }
@@ -156,7 +161,10 @@ class ShimmyHandlerMappingWebTest {
             }
             exchange.status(418);
             byte[] text =
-                ("core saw " + exchange.method() + " " + exchange.path()
+                ("core saw "
+                        + exchange.method()
+                        + " "
+                        + exchange.path()
                         + (exchange.rawQuery() == null ? "" : "?" + exchange.rawQuery()))
                     .getBytes(StandardCharsets.UTF_8);
             exchange.responseBody().write(text);

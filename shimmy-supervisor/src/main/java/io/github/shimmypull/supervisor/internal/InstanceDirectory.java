@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * bytes: when a pull re-publishes a model under the same name (write elsewhere, atomic rename over
  * it), the running instance's link still names the old bytes, so the old instance keeps serving
  * what it loaded while its replacement starts on the new ones (blue-green), and a model deleted
- * under a running instance does not vanish under it. A symbolic link would follow the rename to
- * the new bytes (or dangle after a delete, and Shimmy drops broken links). Hard links cannot cross
- * file systems (nor work on every file system), so a model whose files live elsewhere (for example
- * a symlink into another disk) gets symbolic links to the real files instead. The cost of hard
- * links: a deleted model's bytes stay on disk until its instance stops and its directory is removed.
+ * under a running instance does not vanish under it. A symbolic link would follow the rename to the
+ * new bytes (or dangle after a delete, and Shimmy drops broken links). Hard links cannot cross file
+ * systems (nor work on every file system), so a model whose files live elsewhere (for example a
+ * symlink into another disk) gets symbolic links to the real files instead. The cost of hard links:
+ * a deleted model's bytes stay on disk until its instance stops and its directory is removed.
  */
 public final class InstanceDirectory {
 
@@ -46,9 +46,21 @@ public final class InstanceDirectory {
   /** Words that, anywhere in a file's path, make Shimmy skip some model files (§4.2). */
   private static final List<String> AVOIDED_WORDS =
       List.of(
-          "config", "tokenizer", "pytorch_model", "whisper", "wav2vec", "target", "cmake",
-          "incremental", "work-products", "dep-graph", "query-cache", "ompver", "huggingface",
-          "bert", "clip");
+          "config",
+          "tokenizer",
+          "pytorch_model",
+          "whisper",
+          "wav2vec",
+          "target",
+          "cmake",
+          "incremental",
+          "work-products",
+          "dep-graph",
+          "query-cache",
+          "ompver",
+          "huggingface",
+          "bert",
+          "clip");
 
   private static final int MAX_NAME = 40;
 
@@ -80,7 +92,8 @@ public final class InstanceDirectory {
    * @throws UncheckedIOException when the directory or a link cannot be created
    */
   public Path create(DiscoveredModel model) {
-    Path dir = root.resolve(safeName(model.id()) + "-" + sequence.incrementAndGet()).resolve("models");
+    Path dir =
+        root.resolve(safeName(model.id()) + "-" + sequence.incrementAndGet()).resolve("models");
     try {
       Files.createDirectories(dir);
       for (Path file : model.files()) {
@@ -101,7 +114,11 @@ public final class InstanceDirectory {
     } catch (FileAlreadyExistsException e) {
       throw e;
     } catch (IOException | UnsupportedOperationException crossDeviceOrUnsupported) {
-      log.debug("hard link {} -> {} failed ({}); using a symbolic link", link, real, crossDeviceOrUnsupported.toString());
+      log.debug(
+          "hard link {} -> {} failed ({}); using a symbolic link",
+          link,
+          real,
+          crossDeviceOrUnsupported.toString());
       Files.createSymbolicLink(link, real);
     }
   }
@@ -135,7 +152,8 @@ public final class InstanceDirectory {
           dir,
           new SimpleFileVisitor<>() {
             @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
               Files.deleteIfExists(file);
               return FileVisitResult.CONTINUE;
             }

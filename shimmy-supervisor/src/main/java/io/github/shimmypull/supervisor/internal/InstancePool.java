@@ -59,6 +59,7 @@ public final class InstancePool {
 
   private static final Logger log = LoggerFactory.getLogger(InstancePool.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
+
   /** A discovery older than this is repeated when a request names a model it does not hold. */
   private static final long REDISCOVER_ON_MISS_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -77,8 +78,13 @@ public final class InstancePool {
   private final Map<String, CrashBreaker> breakers = new HashMap<>();
   private final Deque<QueueEntry> queue = new ArrayDeque<>();
   private volatile Map<String, DiscoveredModel> discovered = Map.of();
-  /** {@link #discovered}'s values sorted by id, built once per discovery (the edge reads it per request). */
+
+  /**
+   * {@link #discovered}'s values sorted by id, built once per discovery (the edge reads it per
+   * request).
+   */
   private volatile List<DiscoveredModel> sortedModels = List.of();
+
   private long discoveredAt;
   private @Nullable String unavailable;
   private @Nullable String discoveryProblem;
@@ -102,9 +108,14 @@ public final class InstancePool {
   public InstancePool(PoolSettings settings) {
     this.settings = settings;
     this.directory = new InstanceDirectory(settings.modelDir());
-    this.workers = Executors.newCachedThreadPool(DaemonThreads.numbered("shimmy-supervisor-", THREADS));
-    this.timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("shimmy-supervisor-timer-", THREADS));
-    this.events = Executors.newSingleThreadExecutor(DaemonThreads.numbered("shimmy-supervisor-events-", THREADS));
+    this.workers =
+        Executors.newCachedThreadPool(DaemonThreads.numbered("shimmy-supervisor-", THREADS));
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            DaemonThreads.numbered("shimmy-supervisor-timer-", THREADS));
+    this.events =
+        Executors.newSingleThreadExecutor(
+            DaemonThreads.numbered("shimmy-supervisor-events-", THREADS));
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -207,7 +218,8 @@ public final class InstancePool {
       retiring.clear();
       changed();
     }
-    log.info("Shimmy supervisor for {} stopped ({} processes ended)", settings.modelDir(), stops.size());
+    log.info(
+        "Shimmy supervisor for {} stopped ({} processes ended)", settings.modelDir(), stops.size());
     workers.shutdown();
     events.shutdown();
   }
@@ -255,13 +267,17 @@ public final class InstancePool {
     if (d == null) {
       throw new SupervisorException(
           Reason.MODEL_NOT_FOUND,
-          "model '" + model + "' not found; available models: "
+          "model '"
+              + model
+              + "' not found; available models: "
               + new TreeMap<>(discovered).keySet());
     }
     return d;
   }
 
-  /** The files of {@code id} as an in-process scan sees them (for discoveries that name ids only). */
+  /**
+   * The files of {@code id} as an in-process scan sees them (for discoveries that name ids only).
+   */
   List<java.nio.file.Path> scanFiles(String id) {
     for (DiscoveredModel m : new ScanDiscoveryRunner().discover(settings.modelDir())) {
       if (m.id().equals(id)) {
@@ -290,7 +306,8 @@ public final class InstancePool {
       }
     }
     throw new SupervisorException(
-        Reason.NO_BACKEND, "no Shimmy instance is ready (backend " + state().status().wireName() + ")");
+        Reason.NO_BACKEND,
+        "no Shimmy instance is ready (backend " + state().status().wireName() + ")");
   }
 
   /**
@@ -355,7 +372,9 @@ public final class InstancePool {
           if (inst != null && (inst.admitting || inst == attached)) {
             if (entry != null) {
               leaveQueue(entry);
-              settings.events().queueWaited(model, Duration.ofNanos(System.nanoTime() - entry.enqueuedNanos));
+              settings
+                  .events()
+                  .queueWaited(model, Duration.ofNanos(System.nanoTime() - entry.enqueuedNanos));
               entry = null;
             }
             Lease lease = inst.tryLease(inst == attached);
@@ -364,11 +383,18 @@ public final class InstancePool {
             }
             if (inst.status == BackendStatus.FAILED) {
               throw new SupervisorException(
-                  Reason.FAILED, "the instance of " + model + " is failing: " + inst.reason, inst.lastExit(), inst.tail(), null);
+                  Reason.FAILED,
+                  "the instance of " + model + " is failing: " + inst.reason,
+                  inst.lastExit(),
+                  inst.tail(),
+                  null);
             }
             if (inst.status == BackendStatus.UNAVAILABLE) {
               SupervisorException e = inst.lastError;
-              throw e != null ? copy(e) : new SupervisorException(Reason.EXECUTABLE_NOT_FOUND, String.valueOf(inst.reason));
+              throw e != null
+                  ? copy(e)
+                  : new SupervisorException(
+                      Reason.EXECUTABLE_NOT_FOUND, String.valueOf(inst.reason));
             }
             if (attached != inst) {
               detach(attached);
@@ -389,8 +415,13 @@ public final class InstancePool {
                   ? copy(e)
                   : new SupervisorException(
                       Reason.READY_TIMEOUT,
-                      "the instance of " + model + " did not become ready within " + wait.toMillis()
-                          + " ms (" + inst.status.wireName() + ")",
+                      "the instance of "
+                          + model
+                          + " did not become ready within "
+                          + wait.toMillis()
+                          + " ms ("
+                          + inst.status.wireName()
+                          + ")",
                       null,
                       inst.tail(),
                       null);
@@ -398,7 +429,8 @@ public final class InstancePool {
             await(left);
             continue;
           }
-          // No instance that admits us: we need room (or the yielding instance of our model must go).
+          // No instance that admits us: we need room (or the yielding instance of our model must
+          // go).
           if (entry == null) {
             if (queue.isEmpty() && inst == null && makeRoom(spec, true, Set.of())) {
               create(spec);
@@ -408,7 +440,10 @@ public final class InstancePool {
               settings.events().queueRejected(model, "queue-full");
               throw new SupervisorException(
                   Reason.OVERLOADED,
-                  "no room to start " + model + " and the wait queue is full (" + settings.maxQueue()
+                  "no room to start "
+                      + model
+                      + " and the wait queue is full ("
+                      + settings.maxQueue()
                       + " requests); retry later");
             }
             entry = new QueueEntry(model);
@@ -423,7 +458,9 @@ public final class InstancePool {
             }
             if (inst == null && makeRoom(spec, true, Set.of())) {
               leaveQueue(entry);
-              settings.events().queueWaited(model, Duration.ofNanos(System.nanoTime() - entry.enqueuedNanos));
+              settings
+                  .events()
+                  .queueWaited(model, Duration.ofNanos(System.nanoTime() - entry.enqueuedNanos));
               entry = null;
               create(spec);
               continue;
@@ -432,13 +469,18 @@ public final class InstancePool {
           // An idle instance already being stopped for us is not a wait for a busy one: only the
           // caller's own wait bounds it, not the queue timeout.
           boolean roomComing =
-              inst == null && queue.peekFirst() == entry && fits(spec, new ArrayList<>(active.values()));
-          long left = (roomComing ? deadline : Math.min(deadline, queueDeadline)) - System.nanoTime();
+              inst == null
+                  && queue.peekFirst() == entry
+                  && fits(spec, new ArrayList<>(active.values()));
+          long left =
+              (roomComing ? deadline : Math.min(deadline, queueDeadline)) - System.nanoTime();
           if (left <= 0) {
             settings.events().queueRejected(model, "queue-timeout");
             throw new SupervisorException(
                 Reason.OVERLOADED,
-                "no room to start " + model + " within "
+                "no room to start "
+                    + model
+                    + " within "
                     + Duration.ofNanos(System.nanoTime() - entry.enqueuedNanos).toMillis()
                     + " ms in the wait queue (every running instance is busy); retry later");
           }
@@ -456,7 +498,10 @@ public final class InstancePool {
 
   private static long deadline(Duration wait) {
     long now = System.nanoTime();
-    long w = wait.isNegative() ? 0 : wait.toNanos() > Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 4 : wait.toNanos();
+    long w =
+        wait.isNegative()
+            ? 0
+            : wait.toNanos() > Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 4 : wait.toNanos();
     return now + w;
   }
 
@@ -482,7 +527,10 @@ public final class InstancePool {
     }
   }
 
-  /** Removes a queue entry; with the queue empty, every yielding instance admits again. Holds the lock. */
+  /**
+   * Removes a queue entry; with the queue empty, every yielding instance admits again. Holds the
+   * lock.
+   */
   private void leaveQueue(QueueEntry entry) {
     queue.remove(entry);
     if (queue.isEmpty()) {
@@ -500,10 +548,16 @@ public final class InstancePool {
     CrashBreaker breaker =
         breakers.computeIfAbsent(
             spec.id(),
-            id -> new CrashBreaker(settings.crashLoopCrashes(), settings.crashLoopWindow().toNanos()));
+            id ->
+                new CrashBreaker(
+                    settings.crashLoopCrashes(), settings.crashLoopWindow().toNanos()));
     ModelInstance inst = new ModelInstance(this, spec, breaker);
     active.put(spec.id(), inst);
-    log.info("starting an instance of {} ({} running, {} stopping)", spec.id(), active.size() - 1, retiring.size());
+    log.info(
+        "starting an instance of {} ({} running, {} stopping)",
+        spec.id(),
+        active.size() - 1,
+        retiring.size());
     inst.startSoon();
     changed();
     return inst;
@@ -546,8 +600,8 @@ public final class InstancePool {
    * protect}); with {@code allowYield}, when that is not enough, asks the least recently used busy
    * one to yield (stop admitting so it drains). Holds the lock.
    *
-   * @return whether {@code spec} fits now (stopped instances free their room once their process
-   *     has ended)
+   * @return whether {@code spec} fits now (stopped instances free their room once their process has
+   *     ended)
    */
   private boolean makeRoom(DiscoveredModel spec, boolean allowYield, Set<String> protect) {
     if (fits(spec, occupying())) {
@@ -572,7 +626,10 @@ public final class InstancePool {
         for (ModelInstance c : lru) {
           if (c.status == BackendStatus.READY) {
             c.admitting = false;
-            log.info("{} yields its slot to a queued request for {}: it drains, then stops", c, spec.id());
+            log.info(
+                "{} yields its slot to a queued request for {}: it drains, then stops",
+                c,
+                spec.id());
             changed();
             break;
           }
@@ -625,8 +682,12 @@ public final class InstancePool {
 
   /** (Re)schedules the keep-alive stop of an idle ready instance. Holds the lock. */
   void scheduleKeepAlive(ModelInstance inst) {
-    if (!settings.keepAliveEnabled() || inst.retired || stopped || !inst.readyNow()
-        || inst.inFlight() > 0 || inst.waiters > 0) {
+    if (!settings.keepAliveEnabled()
+        || inst.retired
+        || stopped
+        || !inst.readyNow()
+        || inst.inFlight() > 0
+        || inst.waiters > 0) {
       return;
     }
     if (inst.keepAliveTask != null) {
@@ -637,14 +698,18 @@ public final class InstancePool {
 
   private void keepAliveCheck(ModelInstance inst) {
     synchronized (lock) {
-      if (inst.retired || active.get(inst.model) != inst || !inst.readyNow()
-          || inst.inFlight() > 0 || inst.waiters > 0) {
+      if (inst.retired
+          || active.get(inst.model) != inst
+          || !inst.readyNow()
+          || inst.inFlight() > 0
+          || inst.waiters > 0) {
         return;
       }
       long idleMillis = System.currentTimeMillis() - Math.max(inst.lastUsedMillis(), 0);
       long keep = settings.keepAlive().toMillis();
       if (inst.lastUsedMillis() != 0 && idleMillis < keep) {
-        inst.keepAliveTask = schedule(() -> keepAliveCheck(inst), Duration.ofMillis(keep - idleMillis));
+        inst.keepAliveTask =
+            schedule(() -> keepAliveCheck(inst), Duration.ofMillis(keep - idleMillis));
         return;
       }
       retire(inst, "keep-alive");
@@ -660,7 +725,8 @@ public final class InstancePool {
     try {
       discoverNow();
     } catch (UncheckedIOException e) {
-      throw new SupervisorException(Reason.NO_BACKEND, "discovery failed: " + e.getMessage(), null, List.of(), e);
+      throw new SupervisorException(
+          Reason.NO_BACKEND, "discovery failed: " + e.getMessage(), null, List.of(), e);
     }
     Map<ModelInstance, DiscoveredModel> toReplace = new HashMap<>();
     synchronized (lock) {
@@ -678,7 +744,8 @@ public final class InstancePool {
     List<CompletableFuture<Void>> replacements = new ArrayList<>();
     for (Map.Entry<ModelInstance, DiscoveredModel> e : toReplace.entrySet()) {
       Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-      replacements.add(CompletableFuture.runAsync(() -> e.getKey().replace(e.getValue(), left), workers));
+      replacements.add(
+          CompletableFuture.runAsync(() -> e.getKey().replace(e.getValue(), left), workers));
     }
     SupervisorException failure = null;
     for (CompletableFuture<Void> f : replacements) {
@@ -689,7 +756,12 @@ public final class InstancePool {
           failure =
               e.getCause() instanceof SupervisorException se
                   ? se
-                  : new SupervisorException(Reason.READY_TIMEOUT, String.valueOf(e.getCause()), null, List.of(), e.getCause());
+                  : new SupervisorException(
+                      Reason.READY_TIMEOUT,
+                      String.valueOf(e.getCause()),
+                      null,
+                      List.of(),
+                      e.getCause());
         }
       }
     }
@@ -705,7 +777,10 @@ public final class InstancePool {
     if (!missing.isEmpty()) {
       throw new SupervisorException(
           Reason.MODEL_NOT_FOUND,
-          "model(s) " + missing + " not found; available models: " + new TreeMap<>(discovered).keySet());
+          "model(s) "
+              + missing
+              + " not found; available models: "
+              + new TreeMap<>(discovered).keySet());
     }
     List<ModelInstance> toAwait = new ArrayList<>();
     synchronized (lock) {
@@ -721,10 +796,13 @@ public final class InstancePool {
             DiscoveredModel spec = discovered.get(id);
             if (spec == null) {
               throw new SupervisorException(
-                  Reason.MODEL_NOT_FOUND, "model '" + id + "' is no longer in " + settings.modelDir());
+                  Reason.MODEL_NOT_FOUND,
+                  "model '" + id + "' is no longer in " + settings.modelDir());
             }
             boolean room = makeRoom(spec, false, ids);
-            while (!room && fits(spec, new ArrayList<>(active.values())) && System.nanoTime() < deadline) {
+            while (!room
+                && fits(spec, new ArrayList<>(active.values()))
+                && System.nanoTime() < deadline) {
               await(deadline - System.nanoTime());
               room = fits(spec, occupying());
             }
@@ -733,7 +811,8 @@ public final class InstancePool {
             } else {
               inst = active.get(id);
               if (inst == null) {
-                log.info("no room to warm {} without stopping a busy instance; it starts on demand", id);
+                log.info(
+                    "no room to warm {} without stopping a busy instance; it starts on demand", id);
               }
             }
           }
@@ -759,20 +838,27 @@ public final class InstancePool {
     while (!inst.readyNow()) {
       ensureNotStopped();
       if (inst.retired) {
-        throw new SupervisorException(Reason.NO_BACKEND, "the instance of " + inst.model + " was stopped");
+        throw new SupervisorException(
+            Reason.NO_BACKEND, "the instance of " + inst.model + " was stopped");
       }
       SupervisorException error = inst.lastError;
-      if (inst.status == BackendStatus.FAILED || inst.status == BackendStatus.UNAVAILABLE
+      if (inst.status == BackendStatus.FAILED
+          || inst.status == BackendStatus.UNAVAILABLE
           || (inst.failedStarts > failedStartsSeen && error != null)) {
         throw error != null
             ? copy(error)
-            : new SupervisorException(Reason.FAILED, "the instance of " + inst.model + " is failing: " + inst.reason);
+            : new SupervisorException(
+                Reason.FAILED, "the instance of " + inst.model + " is failing: " + inst.reason);
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         throw new SupervisorException(
             Reason.READY_TIMEOUT,
-            "the instance of " + inst.model + " did not become ready in time (" + inst.status.wireName() + ")",
+            "the instance of "
+                + inst.model
+                + " did not become ready in time ("
+                + inst.status.wireName()
+                + ")",
             null,
             inst.tail(),
             null);
@@ -792,7 +878,8 @@ public final class InstancePool {
       }
       retire(inst, "unload");
       long deadline =
-          System.nanoTime() + settings.drainTimeout().plus(settings.stopGrace()).plusSeconds(10).toNanos();
+          System.nanoTime()
+              + settings.drainTimeout().plus(settings.stopGrace()).plusSeconds(10).toNanos();
       while (retiring.contains(inst) && System.nanoTime() < deadline) {
         await(deadline - System.nanoTime());
       }
@@ -850,10 +937,10 @@ public final class InstancePool {
 
   /**
    * The aggregate state. Status, in order: STOPPED after stop; READY when any instance is ready;
-   * else STARTING, RESTARTING, BACKING_OFF, FAILED when any instance is in that state (first match);
-   * UNAVAILABLE when the executable cannot be run; else IDLE (nothing runs: no model, or nothing
-   * requested yet, or everything stopped by keep-alive). {@code pid}/{@code port} are those of the
-   * most recently used ready instance (else of a starting one, else null). Holds the lock.
+   * else STARTING, RESTARTING, BACKING_OFF, FAILED when any instance is in that state (first
+   * match); UNAVAILABLE when the executable cannot be run; else IDLE (nothing runs: no model, or
+   * nothing requested yet, or everything stopped by keep-alive). {@code pid}/{@code port} are those
+   * of the most recently used ready instance (else of a starting one, else null). Holds the lock.
    */
   private BackendState aggregate() {
     List<ModelInstance> all = new ArrayList<>(active.values());
@@ -865,8 +952,12 @@ public final class InstancePool {
     } else {
       status = null;
       for (BackendStatus s :
-          List.of(BackendStatus.STARTING, BackendStatus.RESTARTING, BackendStatus.BACKING_OFF,
-              BackendStatus.FAILED, BackendStatus.UNAVAILABLE)) {
+          List.of(
+              BackendStatus.STARTING,
+              BackendStatus.RESTARTING,
+              BackendStatus.BACKING_OFF,
+              BackendStatus.FAILED,
+              BackendStatus.UNAVAILABLE)) {
         if (all.stream().anyMatch(i -> i.status == s)) {
           status = s;
           break;

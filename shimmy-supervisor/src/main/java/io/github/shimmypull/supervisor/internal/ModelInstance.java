@@ -30,10 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Shimmy instance of one model: launches Shimmy on the model's private directory and awaits
- * it ready, restarts it after a crash with backoff (with the model's own crash-loop breaker),
- * replaces it blue-green when the model's files change, gates leases (an instance asked to yield
- * its slot stops admitting new requests so it drains), probes its liveness and drains and stops it.
+ * The Shimmy instance of one model: launches Shimmy on the model's private directory and awaits it
+ * ready, restarts it after a crash with backoff (with the model's own crash-loop breaker), replaces
+ * it blue-green when the model's files change, gates leases (an instance asked to yield its slot
+ * stops admitting new requests so it drains), probes its liveness and drains and stops it.
  *
  * <p>State is guarded by the pool's lock ({@link InstancePool#lock}); the fields the lease fast
  * path reads without the lock are volatile.
@@ -61,18 +61,25 @@ public final class ModelInstance {
   private int restarts;
   private int launches;
   @Nullable SupervisorException lastError;
+
   /** Start attempts that failed (waiters give up with the error when it grows). */
   int failedStarts;
+
   java.util.concurrent.@Nullable ScheduledFuture<?> keepAliveTask;
   private @Nullable Integer lastExit;
   private List<String> lastTail = List.of();
+
   /** False while the instance yields its slot to a queued request for another model. */
   volatile boolean admitting = true;
+
   /** Acquirers waiting for this instance to become ready (they keep it from being evicted). */
   int waiters;
+
   volatile boolean retired;
+
   /** Retired, drained and being stopped: it no longer holds room. */
   boolean terminating;
+
   private @Nullable String retireWhy;
   private boolean replacing;
   private long generation;
@@ -111,7 +118,9 @@ public final class ModelInstance {
     return n;
   }
 
-  /** Whether the instance may be stopped to make room: not starting, nothing in flight or waiting. */
+  /**
+   * Whether the instance may be stopped to make room: not starting, nothing in flight or waiting.
+   */
   boolean evictable() {
     return !retired
         && status != BackendStatus.STARTING
@@ -127,10 +136,14 @@ public final class ModelInstance {
 
   /** When keep-alive stops it if it stays idle, or null. Holds the lock. */
   @Nullable Instant expiresAt() {
-    if (!settings.keepAliveEnabled() || status != BackendStatus.READY || inFlight() > 0 || waiters > 0) {
+    if (!settings.keepAliveEnabled()
+        || status != BackendStatus.READY
+        || inFlight() > 0
+        || waiters > 0) {
       return null;
     }
-    long base = lastUsedMillis != 0 ? lastUsedMillis : startedAt == null ? 0 : startedAt.toEpochMilli();
+    long base =
+        lastUsedMillis != 0 ? lastUsedMillis : startedAt == null ? 0 : startedAt.toEpochMilli();
     return base == 0 ? null : Instant.ofEpochMilli(base).plus(settings.keepAlive());
   }
 
@@ -294,7 +307,9 @@ public final class ModelInstance {
       lastTail = e.outputTail();
       pool.lastTail = e.outputTail();
     }
-    settings.events().instanceStartFailed(model, e.reason().name().toLowerCase(java.util.Locale.ROOT));
+    settings
+        .events()
+        .instanceStartFailed(model, e.reason().name().toLowerCase(java.util.Locale.ROOT));
     if (e.reason() == Reason.EXECUTABLE_NOT_FOUND) {
       status = BackendStatus.UNAVAILABLE;
       reason = e.getMessage();
@@ -319,7 +334,10 @@ public final class ModelInstance {
     pool.scheduleKeepAlive(this);
   }
 
-  /** Counts a crash and schedules the next start: backoff, or the breaker's slow retry. Holds the lock. */
+  /**
+   * Counts a crash and schedules the next start: backoff, or the breaker's slow retry. Holds the
+   * lock.
+   */
   private void scheduleRecovery(String why) {
     int recent = breaker.record(System.nanoTime());
     Duration delay;
@@ -327,9 +345,19 @@ public final class ModelInstance {
       delay = settings.failedRetryInterval();
       status = BackendStatus.FAILED;
       reason =
-          "crash loop: " + recent + " failures within " + settings.crashLoopWindow().toSeconds()
-              + " s; next try in " + delay.toSeconds() + " s; last: " + why;
-      log.error("Shimmy for {} keeps failing; crash-loop breaker open, retrying in {} s: {}", model, delay.toSeconds(), why);
+          "crash loop: "
+              + recent
+              + " failures within "
+              + settings.crashLoopWindow().toSeconds()
+              + " s; next try in "
+              + delay.toSeconds()
+              + " s; last: "
+              + why;
+      log.error(
+          "Shimmy for {} keeps failing; crash-loop breaker open, retrying in {} s: {}",
+          model,
+          delay.toSeconds(),
+          why);
     } else {
       delay = backoff(recent);
       status = BackendStatus.BACKING_OFF;
@@ -341,7 +369,9 @@ public final class ModelInstance {
     pool.schedule(() -> pool.workers.execute(() -> runStart(gen)), delay);
   }
 
-  /** Exponential backoff with jitter: uniformly between half and all of min(max, initial·2^(n-1)). */
+  /**
+   * Exponential backoff with jitter: uniformly between half and all of min(max, initial·2^(n-1)).
+   */
   private Duration backoff(int attempt) {
     double base = settings.initialBackoff().toNanos() * Math.pow(2, Math.min(30, attempt - 1));
     long capped = (long) Math.min(base, settings.maxBackoff().toNanos());
@@ -401,7 +431,8 @@ public final class ModelInstance {
 
   private void probe(ShimmyProcess p) {
     boolean ok = false;
-    Request request = new Request.Builder().url(p.baseUrl().resolve("/health").toString()).get().build();
+    Request request =
+        new Request.Builder().url(p.baseUrl().resolve("/health").toString()).get().build();
     Call call = settings.http().newCall(request);
     call.timeout().timeout(settings.livenessTimeout().toNanos(), TimeUnit.NANOSECONDS);
     try (Response response = call.execute()) {
@@ -428,9 +459,13 @@ public final class ModelInstance {
       livenessMisses++;
       settings.events().livenessMissed(model);
       String what =
-          "degraded: " + livenessMisses + " of " + settings.livenessMisses()
+          "degraded: "
+              + livenessMisses
+              + " of "
+              + settings.livenessMisses()
               + " liveness probes missed (GET /health got no 200 within "
-              + settings.livenessTimeout().toMillis() + " ms)";
+              + settings.livenessTimeout().toMillis()
+              + " ms)";
       if (livenessMisses < settings.livenessMisses()) {
         reason = what;
         log.warn("Shimmy for {} ({}) is {}", model, p, what);
@@ -466,7 +501,9 @@ public final class ModelInstance {
 
   // ---------------------------------------------------------------- replacement and retirement
 
-  /** Whether the files this instance was started with differ from {@code d}'s now. Holds the lock. */
+  /**
+   * Whether the files this instance was started with differ from {@code d}'s now. Holds the lock.
+   */
   boolean filesChanged(DiscoveredModel d) {
     if (live == null || stamp.isEmpty()) {
       return false;
@@ -507,7 +544,11 @@ public final class ModelInstance {
       }
       pool.changed();
     }
-    log.info("replacing {} of {} ({}): its files changed", old, model, settings.blueGreen() ? "blue-green" : "in place");
+    log.info(
+        "replacing {} of {} ({}): its files changed",
+        old,
+        model,
+        settings.blueGreen() ? "blue-green" : "in place");
     if (!settings.blueGreen()) {
       retireProcess(old, oldDir);
     }
@@ -567,10 +608,19 @@ public final class ModelInstance {
   private void retireProcess(ShimmyProcess p, @Nullable Path dir) {
     long t0 = System.nanoTime();
     if (!p.drain(settings.drainTimeout())) {
-      log.warn("{} of {} still had {} requests in flight after the {} drain; stopping it anyway", p, model, p.inFlight(), settings.drainTimeout());
+      log.warn(
+          "{} of {} still had {} requests in flight after the {} drain; stopping it anyway",
+          p,
+          model,
+          p.inFlight(),
+          settings.drainTimeout());
     }
     stopProcess(p, dir);
-    log.info("retired {} of {} after {} ms", p, model, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    log.info(
+        "retired {} of {} after {} ms",
+        p,
+        model,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   private void stopProcess(ShimmyProcess p, @Nullable Path dir) {
@@ -607,7 +657,12 @@ public final class ModelInstance {
       old = new ArrayList<>(draining);
     }
     if (p != null && !p.drain(settings.drainTimeout())) {
-      log.warn("{} of {} still had {} requests in flight after the {} drain; stopping it anyway", p, model, p.inFlight(), settings.drainTimeout());
+      log.warn(
+          "{} of {} still had {} requests in flight after the {} drain; stopping it anyway",
+          p,
+          model,
+          p.inFlight(),
+          settings.drainTimeout());
     }
     synchronized (pool.lock) {
       terminating = true;
@@ -631,7 +686,8 @@ public final class ModelInstance {
   // ---------------------------------------------------------------- launching
 
   /** A process that became ready, with its private directory and the files it was started on. */
-  private record Launched(ShimmyProcess process, Path dir, List<FileStamp> stamp, Instant startedAt) {}
+  private record Launched(
+      ShimmyProcess process, Path dir, List<FileStamp> stamp, Instant startedAt) {}
 
   /** The model's files: as discovered, or (for a discovery that names ids only) by a scan. */
   private List<Path> resolveFiles(DiscoveredModel d) {
@@ -663,19 +719,33 @@ public final class ModelInstance {
       dir = pool.directory.create(withFiles);
     } catch (UncheckedIOException e) {
       // InstanceDirectory.create always gives a message (which directory, which model, why)
-      throw new SupervisorException(Reason.READY_TIMEOUT, String.valueOf(e.getMessage()), null, List.of(), e);
+      throw new SupervisorException(
+          Reason.READY_TIMEOUT, String.valueOf(e.getMessage()), null, List.of(), e);
     }
     try {
-      List<String> ids = settings.discovery().discover(dir).stream().map(DiscoveredModel::id).toList();
+      List<String> ids =
+          settings.discovery().discover(dir).stream().map(DiscoveredModel::id).toList();
       if (!ids.equals(List.of(model))) {
         throw new SupervisorException(
             Reason.READY_TIMEOUT,
-            "the private directory " + dir + " for " + model + " gives the ids " + ids
-                + " instead of [" + model + "]");
+            "the private directory "
+                + dir
+                + " for "
+                + model
+                + " gives the ids "
+                + ids
+                + " instead of ["
+                + model
+                + "]");
       }
     } catch (UncheckedIOException e) {
       pool.directory.delete(dir);
-      throw new SupervisorException(Reason.READY_TIMEOUT, "discovery of " + dir + " failed: " + e.getMessage(), null, List.of(), e);
+      throw new SupervisorException(
+          Reason.READY_TIMEOUT,
+          "discovery of " + dir + " failed: " + e.getMessage(),
+          null,
+          List.of(),
+          e);
     } catch (SupervisorException e) {
       pool.directory.delete(dir);
       throw e;
@@ -705,17 +775,26 @@ public final class ModelInstance {
         pool.changed();
       }
       p.onExit().thenRunAsync(() -> processExited(p), pool.workers);
-      log.info("started Shimmy pid={} on port {} for {} ({} file(s), {} bytes)", p.pid(), port, model, files.size(), d.sizeBytes());
+      log.info(
+          "started Shimmy pid={} on port {} for {} ({} file(s), {} bytes)",
+          p.pid(),
+          port,
+          model,
+          files.size(),
+          d.sizeBytes());
       try {
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-        String warm = settings.warmUpModel() == null ? null : settings.warmUpModel().apply(List.of(model));
-        p.awaitReady(settings.http(), List.of(model), left, settings.pollInterval(), cancelled, warm);
+        String warm =
+            settings.warmUpModel() == null ? null : settings.warmUpModel().apply(List.of(model));
+        p.awaitReady(
+            settings.http(), List.of(model), left, settings.pollInterval(), cancelled, warm);
         return new Launched(p, dir, stamps, launchedAt);
       } catch (SupervisorException e) {
         p.stop(settings.stopGrace());
         boolean portTaken =
             e.reason() == Reason.EXITED
-                && e.outputTail().stream().anyMatch(line -> line.contains("Address already in use"));
+                && e.outputTail().stream()
+                    .anyMatch(line -> line.contains("Address already in use"));
         if (portTaken && attempt < PORT_IN_USE_RETRIES && System.nanoTime() < deadline) {
           log.info("port {} was taken before Shimmy bound it; trying another", port);
           continue;

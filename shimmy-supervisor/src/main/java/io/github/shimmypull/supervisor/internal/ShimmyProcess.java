@@ -43,15 +43,19 @@ import tools.jackson.databind.JsonNode;
  */
 public final class ShimmyProcess {
 
-  private static final Logger log = LoggerFactory.getLogger("io.github.shimmypull.supervisor.shimmy");
+  private static final Logger log =
+      LoggerFactory.getLogger("io.github.shimmypull.supervisor.shimmy");
   private static final MediaType JSON_TYPE = MediaType.get("application/json");
+
   /** The line prefix the launcher's watchdog prints before the real child's pid. */
   public static final String WATCHDOG_MARKER = "shimmy-pull watchdog: child ";
+
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+
   /**
-   * Complete {@code /v1/models} answers without the expected ids after which waiting stops:
-   * Shimmy scans once at start-up, so a missing id never appears later. Two rather than one so a
-   * single odd answer does not decide.
+   * Complete {@code /v1/models} answers without the expected ids after which waiting stops: Shimmy
+   * scans once at start-up, so a missing id never appears later. Two rather than one so a single
+   * odd answer does not decide.
    */
   static final int ANSWERS_WITHOUT_EXPECTED_IDS = 2;
 
@@ -89,8 +93,8 @@ public final class ShimmyProcess {
    *
    * @throws IOException when the executable cannot be run
    */
-  public static ShimmyProcess launch(ProcessBuilder builder, int port, int tailLines, boolean watchdog)
-      throws IOException {
+  public static ShimmyProcess launch(
+      ProcessBuilder builder, int port, int tailLines, boolean watchdog) throws IOException {
     Process process = builder.redirectErrorStream(true).start();
     ShimmyProcess p = new ShimmyProcess(process, port, tailLines, watchdog, builder.directory());
     if (!watchdog) {
@@ -118,7 +122,8 @@ public final class ShimmyProcess {
 
   private void pumpOutput() {
     try (BufferedReader reader =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
         if (line.startsWith(WATCHDOG_MARKER)) {
@@ -272,12 +277,23 @@ public final class ShimmyProcess {
       if (left <= 0) {
         String what =
             healthy
-                ? "did not list " + missing(expected, lastIds) + " in /v1/models (it lists " + lastIds + ")"
+                ? "did not list "
+                    + missing(expected, lastIds)
+                    + " in /v1/models (it lists "
+                    + lastIds
+                    + ")"
                 : "did not answer GET /health";
         throw new SupervisorException(
             SupervisorException.Reason.READY_TIMEOUT,
-            "Shimmy pid " + shimmyPid + " on port " + port + " " + what + " within "
-                + timeout.toMillis() + " ms",
+            "Shimmy pid "
+                + shimmyPid
+                + " on port "
+                + port
+                + " "
+                + what
+                + " within "
+                + timeout.toMillis()
+                + " ms",
             null,
             tail(),
             null);
@@ -299,8 +315,14 @@ public final class ShimmyProcess {
             if (answersWithoutExpected >= ANSWERS_WITHOUT_EXPECTED_IDS) {
               throw new SupervisorException(
                   SupervisorException.Reason.READY_TIMEOUT,
-                  "Shimmy pid " + shimmyPid + " on port " + port + " is serving " + lastIds
-                      + " without the expected " + missing(expected, lastIds)
+                  "Shimmy pid "
+                      + shimmyPid
+                      + " on port "
+                      + port
+                      + " is serving "
+                      + lastIds
+                      + " without the expected "
+                      + missing(expected, lastIds)
                       + " (it scans the model directory once at start-up, so they will not appear)",
                   null,
                   tail(),
@@ -312,7 +334,9 @@ public final class ShimmyProcess {
         log.trace("shimmy pid={} not ready yet: {}", shimmyPid, notYet.toString());
       }
       try {
-        exited.get(Math.min(poll.toNanos(), Math.max(1, deadline - System.nanoTime())), TimeUnit.NANOSECONDS);
+        exited.get(
+            Math.min(poll.toNanos(), Math.max(1, deadline - System.nanoTime())),
+            TimeUnit.NANOSECONDS);
       } catch (TimeoutException stillRunning) {
         // poll again
       } catch (ExecutionException e) {
@@ -339,10 +363,16 @@ public final class ShimmyProcess {
       List<String> lines = finalTail();
       throw new SupervisorException(
           SupervisorException.Reason.EXITED,
-          "Shimmy pid " + shimmyPid + " exited with code " + code + " before it was ready"
+          "Shimmy pid "
+              + shimmyPid
+              + " exited with code "
+              + code
+              + " before it was ready"
               + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1))
-              + (workingDirectory == null ? ""
-                  : " (it ran in " + workingDirectory.getAbsolutePath()
+              + (workingDirectory == null
+                  ? ""
+                  : " (it ran in "
+                      + workingDirectory.getAbsolutePath()
                       + "; relative paths in the Shimmy command resolve from there)"),
           code,
           lines,
@@ -356,7 +386,8 @@ public final class ShimmyProcess {
     return out;
   }
 
-  private @Nullable String get(OkHttpClient http, String path, Duration timeout) throws IOException {
+  private @Nullable String get(OkHttpClient http, String path, Duration timeout)
+      throws IOException {
     Request request = new Request.Builder().url(baseUrl.resolve(path).toString()).get().build();
     okhttp3.Call call = http.newCall(request);
     call.timeout().timeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -396,7 +427,12 @@ public final class ShimmyProcess {
       if (response.code() != 200) {
         throw new SupervisorException(
             SupervisorException.Reason.READY_TIMEOUT,
-            "warm-up of " + model + " on Shimmy pid " + shimmyPid + " answered HTTP " + response.code(),
+            "warm-up of "
+                + model
+                + " on Shimmy pid "
+                + shimmyPid
+                + " answered HTTP "
+                + response.code(),
             null,
             tail(),
             null);
@@ -454,7 +490,9 @@ public final class ShimmyProcess {
       Thread.currentThread().interrupt();
     }
     log.debug(
-        "stopped shimmy pid={} in {} ms", shimmyPid, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        "stopped shimmy pid={} in {} ms",
+        shimmyPid,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     if (watchdogPipe != null) {
       try {
         watchdogPipe.close();

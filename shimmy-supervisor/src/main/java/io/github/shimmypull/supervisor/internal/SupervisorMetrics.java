@@ -44,11 +44,17 @@ public final class SupervisorMetrics implements SupervisorEvents {
 
   /** Registers the gauges that read the supervisor's instances. */
   public void bindGauges(ShimmySupervisor supervisor) {
-    Gauge.builder("shimmy.instances.loaded", supervisor, s -> s.instances().stream().filter(i -> i.status() == BackendStatus.READY).count())
+    Gauge.builder(
+            "shimmy.instances.loaded",
+            supervisor,
+            s -> s.instances().stream().filter(i -> i.status() == BackendStatus.READY).count())
         .description("Ready Shimmy instances (one per model)")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("shimmy.instances.degraded", supervisor, s -> s.instances().stream().filter(SupervisorMetrics::degraded).count())
+    Gauge.builder(
+            "shimmy.instances.degraded",
+            supervisor,
+            s -> s.instances().stream().filter(SupervisorMetrics::degraded).count())
         .description("Ready Shimmy instances that miss liveness probes")
         .strongReference(true)
         .register(registry);

@@ -17,10 +17,8 @@ class InstanceDirectoryTest {
   @TempDir Path tmp;
 
   private DiscoveredModel discovered(Path dir, String id) {
-    return new ScanDiscoveryRunner().discover(dir).stream()
-        .filter(m -> m.id().equals(id))
-        .findFirst()
-        .orElseThrow();
+    return new ScanDiscoveryRunner()
+        .discover(dir).stream().filter(m -> m.id().equals(id)).findFirst().orElseThrow();
   }
 
   @Test
@@ -35,7 +33,11 @@ class InstanceDirectoryTest {
     assertThat(Files.isSymbolicLink(link)).isFalse();
     assertThat(Files.isSameFile(link, dir.resolve("a.gguf"))).isTrue();
     Path staged = FakeShimmy.writeGguf(tmp.resolve("staging/a.gguf"), 200);
-    Files.move(staged, dir.resolve("a.gguf"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        staged,
+        dir.resolve("a.gguf"),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
     assertThat(Files.size(link)).isEqualTo(100);
     assertThat(privateDir.getParent().getParent()).isEqualTo(dir.resolve(".shimmy-pull/instances"));
 
@@ -55,7 +57,9 @@ class InstanceDirectoryTest {
     Path privateDir = instances.create(discovered(dir, "pretty-name"));
 
     assertThat(Files.isSameFile(privateDir.resolve("Pretty_Name.gguf"), blob)).isTrue();
-    assertThat(new ScanDiscoveryRunner().discover(privateDir)).extracting(DiscoveredModel::id).containsExactly("pretty-name");
+    assertThat(new ScanDiscoveryRunner().discover(privateDir))
+        .extracting(DiscoveredModel::id)
+        .containsExactly("pretty-name");
   }
 
   @Test
@@ -70,8 +74,12 @@ class InstanceDirectoryTest {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("weights.safetensors"), "x");
     InstanceDirectory instances = new InstanceDirectory(dir);
-    Path privateDir = instances.create(new DiscoveredModel("weights", List.of(dir.resolve("weights.safetensors")), 1));
-    assertThat(new ScanDiscoveryRunner().discover(privateDir)).extracting(DiscoveredModel::id).containsExactly("weights");
+    Path privateDir =
+        instances.create(
+            new DiscoveredModel("weights", List.of(dir.resolve("weights.safetensors")), 1));
+    assertThat(new ScanDiscoveryRunner().discover(privateDir))
+        .extracting(DiscoveredModel::id)
+        .containsExactly("weights");
 
     instances.cleanStale();
     assertThat(instances.root()).doesNotExist();

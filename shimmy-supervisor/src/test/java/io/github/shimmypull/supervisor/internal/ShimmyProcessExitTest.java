@@ -17,21 +17,31 @@ class ShimmyProcessExitTest {
   @TempDir Path tmp;
 
   @Test
-  void aCommandThatExitsAtOnceNamesTheDirectoryItRanInAndHowRelativePathsResolve() throws Exception {
+  void aCommandThatExitsAtOnceNamesTheDirectoryItRanInAndHowRelativePathsResolve()
+      throws Exception {
     Path modelDir = tmp.resolve("models");
     ShimmyLauncher launcher =
-        ShimmyLauncher.newBuilder(List.of("/bin/sh", "-c", "echo 'cannot open lib/fake.jar' >&2; exit 1", "x"))
+        ShimmyLauncher.newBuilder(
+                List.of("/bin/sh", "-c", "echo 'cannot open lib/fake.jar' >&2; exit 1", "x"))
             .build();
     ProcessBuilder builder = launcher.processBuilder(modelDir, List.of(), false);
     ShimmyProcess process = ShimmyProcess.launch(builder, 1, 20, false);
     OkHttpClient http = new OkHttpClient();
     try {
       assertThatThrownBy(
-              () -> process.awaitReady(http, List.of("a"), Duration.ofSeconds(20), Duration.ofMillis(50), () -> false, null))
+              () ->
+                  process.awaitReady(
+                      http,
+                      List.of("a"),
+                      Duration.ofSeconds(20),
+                      Duration.ofMillis(50),
+                      () -> false,
+                      null))
           .isInstanceOf(SupervisorException.class)
           .hasMessageContaining("exited with code 1")
           .hasMessageContaining("cannot open lib/fake.jar")
-          .hasMessageContaining("it ran in " + modelDir.toAbsolutePath().resolve(".shimmy-pull/home"))
+          .hasMessageContaining(
+              "it ran in " + modelDir.toAbsolutePath().resolve(".shimmy-pull/home"))
           .hasMessageContaining("relative paths in the Shimmy command resolve from there");
     } finally {
       http.dispatcher().executorService().shutdown();

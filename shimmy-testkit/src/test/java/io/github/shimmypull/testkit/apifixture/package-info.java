@@ -1,4 +1,6 @@
-/** Fixtures of {@code ApiListingTest}; this package is @NullMarked, its {@code internal} one is not. */
+/**
+ * Fixtures of {@code ApiListingTest}; this package is @NullMarked, its {@code internal} one is not.
+ */
 @NullMarked
 package io.github.shimmypull.testkit.apifixture;
 

@@ -40,7 +40,10 @@ public final class AskShimmy {
     Options options = Options.parse(args);
 
     HuggingFacePuller puller =
-        HuggingFacePuller.Builder.fromEnvironment().modelDir(options.modelDir()).endpoint(options.hfEndpoint()).build();
+        HuggingFacePuller.Builder.fromEnvironment()
+            .modelDir(options.modelDir())
+            .endpoint(options.hfEndpoint())
+            .build();
     PullResult model =
         puller.pull(
             ModelRef.parse(options.modelRef()),
@@ -53,7 +56,9 @@ public final class AskShimmy {
     out.println("model " + model.modelId() + " is in " + options.modelDir());
 
     try (ProcessShimmySupervisor shimmy =
-        ProcessShimmySupervisor.newBuilder(options.modelDir()).command(options.shimmyCommand()).build()) {
+        ProcessShimmySupervisor.newBuilder(options.modelDir())
+            .command(options.shimmyCommand())
+            .build()) {
       shimmy.refresh(List.of(model.modelId()), Duration.ofMinutes(2));
       try (Lease lease = shimmy.acquire(model.modelId(), Duration.ofMinutes(2))) {
         out.println("answer: " + ask(lease.baseUrl(), model.modelId(), options.question()));
@@ -66,7 +71,8 @@ public final class AskShimmy {
   static String ask(URI shimmy, String modelId, String question) throws Exception {
     String body =
         JSON.writeValueAsString(
-            java.util.Map.of("model", modelId, "prompt", question, "stream", false, "max_tokens", 64));
+            java.util.Map.of(
+                "model", modelId, "prompt", question, "stream", false, "max_tokens", 64));
     HttpRequest request =
         HttpRequest.newBuilder(shimmy.resolve("/api/generate"))
             .header("Content-Type", "application/json")
@@ -75,7 +81,8 @@ public final class AskShimmy {
     HttpResponse<String> response =
         HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
-      throw new IllegalStateException("Shimmy answered " + response.statusCode() + ": " + response.body());
+      throw new IllegalStateException(
+          "Shimmy answered " + response.statusCode() + ": " + response.body());
     }
     return JSON.readTree(response.body()).path("response").asString();
   }
@@ -87,7 +94,8 @@ public final class AskShimmy {
       List<String> positional = new java.util.ArrayList<>();
       Path modelDir = Path.of("models");
       String command = "shimmy";
-      String endpoint = System.getenv().getOrDefault("HF_ENDPOINT", HuggingFacePuller.DEFAULT_ENDPOINT);
+      String endpoint =
+          System.getenv().getOrDefault("HF_ENDPOINT", HuggingFacePuller.DEFAULT_ENDPOINT);
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--model-dir" -> modelDir = Path.of(args[++i]);

@@ -23,7 +23,9 @@ class AskShimmyTest {
   @Test
   void pullsTheModelStartsShimmyAndPrintsItsAnswer() throws Exception {
     FakeHuggingFace hub =
-        FakeHuggingFace.builder().file("acme/tiny-GGUF", "tiny-Q4_K_M.gguf", FakeFile.seeded(128 * 1024, 7)).build();
+        FakeHuggingFace.builder()
+            .file("acme/tiny-GGUF", "tiny-Q4_K_M.gguf", FakeFile.seeded(128 * 1024, 7))
+            .build();
     try (MockWebServer server = new MockWebServer()) {
       server.setDispatcher(hub);
       server.start(InetAddress.getByName("127.0.0.1"), 0);
@@ -34,9 +36,12 @@ class AskShimmyTest {
               new String[] {
                 "acme/tiny-GGUF:Q4_K_M",
                 "Why is the sky blue?",
-                "--model-dir", modelDir.toString(),
-                "--shimmy-command", FakeShimmy.commandLine(),
-                "--hf-endpoint", server.url("/").toString()
+                "--model-dir",
+                modelDir.toString(),
+                "--shimmy-command",
+                FakeShimmy.commandLine(),
+                "--hf-endpoint",
+                server.url("/").toString()
               },
               new PrintStream(output, true, StandardCharsets.UTF_8));
 

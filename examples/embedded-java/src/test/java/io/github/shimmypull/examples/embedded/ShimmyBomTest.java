@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * shimmy-bom (which has no parent, so that none of our third-party pins leak through it) lists every
- * published module of the reactor at the reactor's version, and nothing else.
+ * shimmy-bom (which has no parent, so that none of our third-party pins leak through it) lists
+ * every published module of the reactor at the reactor's version, and nothing else.
  */
 class ShimmyBomTest {
 
@@ -31,7 +31,9 @@ class ShimmyBomTest {
     Matcher modules = MODULE.matcher(parent);
     while (modules.find()) {
       String module = modules.group(1);
-      if (module.startsWith("shimmy-") && !module.equals("shimmy-bom") && !module.endsWith("-tests")) {
+      if (module.startsWith("shimmy-")
+          && !module.equals("shimmy-bom")
+          && !module.endsWith("-tests")) {
         published.add(module);
       }
     }
@@ -40,7 +42,9 @@ class ShimmyBomTest {
     Matcher entries = MANAGED.matcher(bom.substring(bom.indexOf("<dependencyManagement>")));
     while (entries.find()) {
       managed.add(entries.group(1));
-      assertThat(entries.group(2)).as("version of %s in shimmy-bom", entries.group(1)).isEqualTo(version);
+      assertThat(entries.group(2))
+          .as("version of %s in shimmy-bom", entries.group(1))
+          .isEqualTo(version);
     }
     assertThat(firstVersion(bom)).isEqualTo(version);
     assertThat(managed).containsExactlyInAnyOrderElementsOf(published);
@@ -48,7 +52,9 @@ class ShimmyBomTest {
   }
 
   private static String firstVersion(String pom) {
-    Matcher matcher = Pattern.compile("<artifactId>[^<]+</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+    Matcher matcher =
+        Pattern.compile("<artifactId>[^<]+</artifactId>\\s*<version>([^<]+)</version>")
+            .matcher(pom);
     assertThat(matcher.find()).isTrue();
     return matcher.group(1);
   }

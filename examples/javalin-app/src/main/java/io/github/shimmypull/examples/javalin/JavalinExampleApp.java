@@ -11,8 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A Javalin application that serves its own route ({@code GET /hello}) plus, through {@link
- * ShimmyPlugin}, the pull API and the proxy to Shimmy. Settings come from the environment:
- * {@code MODEL_DIR}, {@code SHIMMY_COMMAND}, {@code HF_ENDPOINT}, {@code PORT}.
+ * ShimmyPlugin}, the pull API and the proxy to Shimmy. Settings come from the environment: {@code
+ * MODEL_DIR}, {@code SHIMMY_COMMAND}, {@code HF_ENDPOINT}, {@code PORT}.
  */
 public final class JavalinExampleApp {
 
@@ -55,7 +55,11 @@ public final class JavalinExampleApp {
   public static AppBehindEdge startBehindEdge(
       Path modelDir, String shimmyCommand, @Nullable String hfEndpoint, String host, int port) {
     ShimmyRuntime runtime =
-        ShimmyRuntime.builder().modelDir(modelDir).shimmyCommand(shimmyCommand).hfEndpoint(hfEndpoint).build();
+        ShimmyRuntime.builder()
+            .modelDir(modelDir)
+            .shimmyCommand(shimmyCommand)
+            .hfEndpoint(hfEndpoint)
+            .build();
     Javalin app =
         Javalin.create(
                 config -> {

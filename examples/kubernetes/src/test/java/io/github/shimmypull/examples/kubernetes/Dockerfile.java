@@ -7,8 +7,8 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A Dockerfile split into build stages and instructions: enough structure to check paths, users
- * and commands without a Docker daemon (none is available in CI).
+ * A Dockerfile split into build stages and instructions: enough structure to check paths, users and
+ * commands without a Docker daemon (none is available in CI).
  */
 final class Dockerfile {
 
@@ -71,7 +71,8 @@ final class Dockerfile {
         String base = words.stream().filter(w -> !w.startsWith("--")).findFirst().orElse("");
         int as = indexOfIgnoreCase(words, "AS");
         current = new ArrayList<>();
-        stages.add(new Stage(base, as >= 0 && as + 1 < words.size() ? words.get(as + 1) : null, current));
+        stages.add(
+            new Stage(base, as >= 0 && as + 1 < words.size() ? words.get(as + 1) : null, current));
       } else {
         current.add(new Instruction(keyword, arguments));
       }

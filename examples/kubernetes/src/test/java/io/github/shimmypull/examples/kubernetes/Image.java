@@ -11,10 +11,18 @@ import java.util.List;
  * @param modelVolume the declared model volume
  * @param shimmyBinary where Shimmy's executable is installed
  */
-record Image(List<String> entrypoint, List<String> defaultArgs, long uid, String modelVolume, String shimmyBinary) {
+record Image(
+    List<String> entrypoint,
+    List<String> defaultArgs,
+    long uid,
+    String modelVolume,
+    String shimmyBinary) {
 
-  /** Directories on the image's PATH (eclipse-temurin keeps the Debian/Ubuntu default plus the JDK). */
-  static final List<String> PATH = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
+  /**
+   * Directories on the image's PATH (eclipse-temurin keeps the Debian/Ubuntu default plus the JDK).
+   */
+  static final List<String> PATH =
+      List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
 
   Image {
     entrypoint = List.copyOf(entrypoint);
@@ -28,6 +36,7 @@ record Image(List<String> entrypoint, List<String> defaultArgs, long uid, String
       return executable.equals(shimmyBinary);
     }
     int slash = shimmyBinary.lastIndexOf('/');
-    return executable.equals(shimmyBinary.substring(slash + 1)) && PATH.contains(shimmyBinary.substring(0, slash));
+    return executable.equals(shimmyBinary.substring(slash + 1))
+        && PATH.contains(shimmyBinary.substring(0, slash));
   }
 }

@@ -11,8 +11,8 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The YAML files of one deployment variant (one directory), parsed into mutable documents so a
- * test can break one in memory and see the rules catch it.
+ * The YAML files of one deployment variant (one directory), parsed into mutable documents so a test
+ * can break one in memory and see the rules catch it.
  *
  * @param files file name to its documents, in file order
  */
@@ -36,11 +36,12 @@ record Manifests(Map<String, List<Map<String, Object>>> files) {
   /** Every Kubernetes object (documents with a kind, the kustomization excluded). */
   List<Map<String, Object>> objects() {
     List<Map<String, Object>> objects = new ArrayList<>();
-    files.forEach((name, documents) -> {
-      if (!name.equals(KUSTOMIZATION)) {
-        objects.addAll(documents);
-      }
-    });
+    files.forEach(
+        (name, documents) -> {
+          if (!name.equals(KUSTOMIZATION)) {
+            objects.addAll(documents);
+          }
+        });
     return objects;
   }
 
@@ -50,12 +51,15 @@ record Manifests(Map<String, List<Map<String, Object>>> files) {
 
   /** The one object of a kind (the first, for tests that mutate it). */
   Map<String, Object> the(String kind) {
-    return ofKind(kind).stream().findFirst()
+    return ofKind(kind).stream()
+        .findFirst()
         .orElseThrow(() -> new IllegalStateException("no " + kind + " in " + files.keySet()));
   }
 
   Optional<Map<String, Object>> kustomization() {
     List<Map<String, Object>> documents = files.get(KUSTOMIZATION);
-    return documents == null || documents.isEmpty() ? Optional.empty() : Optional.of(documents.get(0));
+    return documents == null || documents.isEmpty()
+        ? Optional.empty()
+        : Optional.of(documents.get(0));
   }
 }

@@ -30,7 +30,8 @@ final class ServerArgs {
         return violations;
       }
       if (!ServerInterface.isModelRef(args.get(1))) {
-        violations.add(where + ": '" + args.get(1) + "' is not a valid model reference (owner/repo[:TAG])");
+        violations.add(
+            where + ": '" + args.get(1) + "' is not a valid model reference (owner/repo[:TAG])");
       }
       first = 2;
     } else {
@@ -46,7 +47,11 @@ final class ServerArgs {
         continue;
       }
       if (ServerInterface.SECRET_OPTIONS.contains(option)) {
-        violations.add(where + ": " + option + " puts a secret on the command line; use its environment variable from a Secret");
+        violations.add(
+            where
+                + ": "
+                + option
+                + " puts a secret on the command line; use its environment variable from a Secret");
       }
       if (!takesValue || arg.contains("=")) {
         continue;
@@ -57,7 +62,12 @@ final class ServerArgs {
       }
       String value = args.get(++i);
       if (option.equals("--restart-mode") && !ServerInterface.RESTART_MODES.contains(value)) {
-        violations.add(where + ": --restart-mode '" + value + "' is not one of " + ServerInterface.RESTART_MODES);
+        violations.add(
+            where
+                + ": --restart-mode '"
+                + value
+                + "' is not one of "
+                + ServerInterface.RESTART_MODES);
       }
       if (option.equals("--pull") && !ServerInterface.isModelRef(value)) {
         violations.add(where + ": --pull '" + value + "' is not a valid model reference");

@@ -47,7 +47,10 @@ final class ServerInterface {
           Map.entry("--force", false),
           Map.entry("--verbose", false));
 
-  /** Options whose value is a secret: it belongs in an environment variable from a Secret, not in args. */
+  /**
+   * Options whose value is a secret: it belongs in an environment variable from a Secret, not in
+   * args.
+   */
   static final Set<String> SECRET_OPTIONS = Set.of("--hf-token", "--admin-token");
 
   /** Environment variables the server and the pull command read. */
@@ -66,10 +69,16 @@ final class ServerInterface {
 
   private static final String REPO_PART = "[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?";
 
-  /** {@code owner/repo[:TAG]}, optionally prefixed by {@code hf.co/} or {@code https://huggingface.co/}. */
+  /**
+   * {@code owner/repo[:TAG]}, optionally prefixed by {@code hf.co/} or {@code
+   * https://huggingface.co/}.
+   */
   static final Pattern MODEL_REF =
       Pattern.compile(
-          "(?:hf\\.co/|https://huggingface\\.co/)?" + REPO_PART + "/" + REPO_PART
+          "(?:hf\\.co/|https://huggingface\\.co/)?"
+              + REPO_PART
+              + "/"
+              + REPO_PART
               + "(?::[A-Za-z0-9][A-Za-z0-9._-]*)?");
 
   private ServerInterface() {}

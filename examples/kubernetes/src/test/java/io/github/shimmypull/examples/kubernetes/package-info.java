@@ -1,4 +1,7 @@
-/** Consistency checks of the Kubernetes manifests and the Dockerfile against each other and the server CLI. */
+/**
+ * Consistency checks of the Kubernetes manifests and the Dockerfile against each other and the
+ * server CLI.
+ */
 @NullMarked
 package io.github.shimmypull.examples.kubernetes;
 

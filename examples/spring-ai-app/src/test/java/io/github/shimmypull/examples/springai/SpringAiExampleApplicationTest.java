@@ -9,10 +9,10 @@ import io.github.shimmypull.testkit.FakeShimmy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -26,8 +26,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * The example application, unchanged but for the base URL, against shimmy-pull's server (started
- * in this JVM with the fake Hub and the fake Shimmy): starting the application pulls the model of
+ * The example application, unchanged but for the base URL, against shimmy-pull's server (started in
+ * this JVM with the fake Hub and the fake Shimmy): starting the application pulls the model of
  * application.properties by its {@code hf.co/...} name, and {@code GET /ask} answers from it.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
@@ -40,24 +40,33 @@ class SpringAiExampleApplicationTest {
   @LocalServerPort int port;
 
   @DynamicPropertySource
-  static void pointTheOllamaStarterAtShimmyPull(DynamicPropertyRegistry registry) throws IOException {
+  static void pointTheOllamaStarterAtShimmyPull(DynamicPropertyRegistry registry)
+      throws IOException {
     byte[] gguf = new byte[64 * 1024];
     System.arraycopy("GGUF".getBytes(StandardCharsets.US_ASCII), 0, gguf, 0, 4);
     gguf[4] = 3;
     hub.setDispatcher(
         FakeHuggingFace.builder()
-            .file("TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF", "tinyllama-1.1b-chat-v1.0.Q2_K.gguf", FakeFile.of(gguf))
+            .file(
+                "TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF",
+                "tinyllama-1.1b-chat-v1.0.Q2_K.gguf",
+                FakeFile.of(gguf))
             .build());
     hub.start(InetAddress.getByName("127.0.0.1"), 0);
     String endpoint = hub.url("/").toString();
     shimmyPull =
         ShimmyServer.start(
             Map.of(),
-            "--port", "0",
-            "--bind", "127.0.0.1",
-            "--model-dir", modelDir.toString(),
-            "--shimmy-command", FakeShimmy.commandLine(),
-            "--hf-endpoint", endpoint.substring(0, endpoint.length() - 1));
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--model-dir",
+            modelDir.toString(),
+            "--shimmy-command",
+            FakeShimmy.commandLine(),
+            "--hf-endpoint",
+            endpoint.substring(0, endpoint.length() - 1));
     registry.add("spring.ai.ollama.base-url", () -> "http://127.0.0.1:" + shimmyPull.port());
   }
 
@@ -73,7 +82,11 @@ class SpringAiExampleApplicationTest {
         HttpClient.newHttpClient()
             .send(
                 HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/ask?q=" + URLEncoder.encode("Say hello", StandardCharsets.UTF_8)))
+                        URI.create(
+                            "http://127.0.0.1:"
+                                + port
+                                + "/ask?q="
+                                + URLEncoder.encode("Say hello", StandardCharsets.UTF_8)))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
 

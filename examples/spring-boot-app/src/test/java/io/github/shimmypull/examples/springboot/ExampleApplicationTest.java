@@ -21,7 +21,10 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-/** The example application against the fake Hub and the fake Shimmy, configured only through shimmy.* properties. */
+/**
+ * The example application against the fake Hub and the fake Shimmy, configured only through
+ * shimmy.* properties.
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ExampleApplicationTest {
 
@@ -34,7 +37,9 @@ class ExampleApplicationTest {
   @DynamicPropertySource
   static void shimmy(DynamicPropertyRegistry registry) throws IOException {
     hubServer.setDispatcher(
-        FakeHuggingFace.builder().file("acme/tiny-GGUF", "tiny-Q4_K_M.gguf", FakeFile.seeded(64 * 1024, 3)).build());
+        FakeHuggingFace.builder()
+            .file("acme/tiny-GGUF", "tiny-Q4_K_M.gguf", FakeFile.seeded(64 * 1024, 3))
+            .build());
     hubServer.start(InetAddress.getByName("127.0.0.1"), 0);
     registry.add("shimmy.model-dir", () -> modelDir.toString());
     registry.add("shimmy.shimmy-command", FakeShimmy::commandLine);
@@ -53,7 +58,9 @@ class ExampleApplicationTest {
         send(
             HttpRequest.newBuilder(url("/v1/api/pull"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"acme/tiny-GGUF:Q4_K_M\",\"stream\":false}"))
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"acme/tiny-GGUF:Q4_K_M\",\"stream\":false}"))
                 .build());
     HttpResponse<String> models = send(HttpRequest.newBuilder(url("/v1/models")).build());
 

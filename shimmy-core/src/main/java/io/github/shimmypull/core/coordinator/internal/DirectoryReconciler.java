@@ -93,7 +93,10 @@ public final class DirectoryReconciler implements AutoCloseable {
       LOG.info("model directory {} refreshed: servable {}", modelDir, serving.servableIds());
       return true;
     } catch (SupervisorException e) {
-      LOG.warn("refreshing after a change of {} failed: {}", modelDir, serving.backendFailure(e).getMessage());
+      LOG.warn(
+          "refreshing after a change of {} failed: {}",
+          modelDir,
+          serving.backendFailure(e).getMessage());
       return true;
     } finally {
       operation.close();

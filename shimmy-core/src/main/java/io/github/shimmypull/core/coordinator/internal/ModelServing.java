@@ -70,10 +70,15 @@ public final class ModelServing {
     if (!ids.contains(modelId)) {
       throw new PullException(
           Reason.BACKEND,
-          "Shimmy's discovery does not list the pulled model '" + modelId + "' (it finds " + ids + ")");
+          "Shimmy's discovery does not list the pulled model '"
+              + modelId
+              + "' (it finds "
+              + ids
+              + ")");
     }
     if (!result.downloaded() && servable(modelId)) {
-      LOG.info("pull {}: {} was already present and is servable; nothing to refresh", jobId, modelId);
+      LOG.info(
+          "pull {}: {} was already present and is servable; nothing to refresh", jobId, modelId);
       return;
     }
     events.onEvent(new PullEvent.MakingServable(modelId, ids));
@@ -83,13 +88,17 @@ public final class ModelServing {
     if (!servable(modelId)) {
       throw new PullException(
           Reason.BACKEND,
-          "the supervisor refreshed but does not list '" + modelId + "' (it lists " + servableIds() + ")");
+          "the supervisor refreshed but does not list '"
+              + modelId
+              + "' (it lists "
+              + servableIds()
+              + ")");
     }
   }
 
   /**
-   * Has the supervisor refresh its instances, warming {@code warm}; counts the refresh under
-   * {@code trigger} (pull, delete, reconcile).
+   * Has the supervisor refresh its instances, warming {@code warm}; counts the refresh under {@code
+   * trigger} (pull, delete, reconcile).
    */
   public void refresh(Set<String> warm, String trigger) {
     LOG.info("refreshing the Shimmy instances after a {} (warm: {})", trigger, warm);
@@ -102,7 +111,9 @@ public final class ModelServing {
     }
   }
 
-  /** Whether the supervisor's discovery lists {@code modelId}: a request for it is answered by it. */
+  /**
+   * Whether the supervisor's discovery lists {@code modelId}: a request for it is answered by it.
+   */
   public boolean servable(String modelId) {
     return servableIds().contains(modelId);
   }
@@ -113,8 +124,8 @@ public final class ModelServing {
   }
 
   /**
-   * The models whose instances are ready now (for an externally managed or single-instance
-   * backend, the ids its live instance serves).
+   * The models whose instances are ready now (for an externally managed or single-instance backend,
+   * the ids its live instance serves).
    */
   public List<String> stillServing() {
     List<String> ready =
@@ -166,6 +177,10 @@ public final class ModelServing {
   }
 
   private List<String> discoverIds() {
-    return discovery.discover(modelDir).stream().map(DiscoveredModel::id).sorted().distinct().toList();
+    return discovery.discover(modelDir).stream()
+        .map(DiscoveredModel::id)
+        .sorted()
+        .distinct()
+        .toList();
   }
 }

@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves a freshly published model that Shimmy cannot start with out of Shimmy's sight, into
- * {@code <model-dir>/.shimmy-pull/quarantine/}, so that the next refresh does not trip on it again.
+ * Moves a freshly published model that Shimmy cannot start with out of Shimmy's sight, into {@code
+ * <model-dir>/.shimmy-pull/quarantine/}, so that the next refresh does not trip on it again.
  */
 public final class Quarantine {
 
@@ -27,7 +27,8 @@ public final class Quarantine {
   private final Duration readyTimeout;
   private final ModelServing serving;
 
-  public Quarantine(Path modelDir, ShimmySupervisor supervisor, Duration readyTimeout, ModelServing serving) {
+  public Quarantine(
+      Path modelDir, ShimmySupervisor supervisor, Duration readyTimeout, ModelServing serving) {
     this.modelDir = modelDir;
     this.supervisor = supervisor;
     this.readyTimeout = readyTimeout;
@@ -61,20 +62,38 @@ public final class Quarantine {
       for (String file : result.files()) {
         Path published = modelDir.resolve(file);
         if (Files.exists(published)) {
-          Files.move(published, quarantine.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              published,
+              quarantine.resolve(file),
+              StandardCopyOption.REPLACE_EXISTING,
+              StandardCopyOption.ATOMIC_MOVE);
         }
       }
     } catch (IOException | UnsupportedOperationException e) {
-      LOG.warn("pull {}: cannot quarantine {} in {}: {}", jobId, result.files(), quarantine, e.toString());
+      LOG.warn(
+          "pull {}: cannot quarantine {} in {}: {}",
+          jobId,
+          result.files(),
+          quarantine,
+          e.toString());
       return null;
     }
     LOG.warn(
         "pull {}: Shimmy did not come up with {} ({}); moved {} to {}; it served {} before",
-        jobId, result.modelId(), result.revision(), result.files(), quarantine, served);
+        jobId,
+        result.modelId(),
+        result.revision(),
+        result.files(),
+        quarantine,
+        served);
     try {
       supervisor.refresh(Set.of(), readyTimeout);
     } catch (RuntimeException e) {
-      LOG.warn("pull {}: refreshing after the quarantine of {} failed: {}", jobId, result.modelId(), e.toString());
+      LOG.warn(
+          "pull {}: refreshing after the quarantine of {} failed: {}",
+          jobId,
+          result.modelId(),
+          e.toString());
     }
     return quarantine;
   }

@@ -20,7 +20,8 @@ final class EdgeResponses {
     ByteBuf body = Unpooled.wrappedBuffer(ErrorResponses.body(code, message));
     FullHttpResponse response =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), body);
-    response.headers()
+    response
+        .headers()
         .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
     if (!keepAlive) {

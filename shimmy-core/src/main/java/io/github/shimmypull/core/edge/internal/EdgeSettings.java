@@ -23,7 +23,8 @@ import java.util.function.Predicate;
  * @param blocking runs that wait off the event loops
  * @param countRouted called with the model of every routed request sent to its instance directly
  * @param bodyReadTimeout longest silence of a client while its request body is incomplete (408)
- * @param maxRequestBytes the application's pull body cap ({@code ShimmyHttpApi.Builder#maxRequestBytes})
+ * @param maxRequestBytes the application's pull body cap ({@code
+ *     ShimmyHttpApi.Builder#maxRequestBytes})
  */
 public record EdgeSettings(
     ShimmySupervisor supervisor,

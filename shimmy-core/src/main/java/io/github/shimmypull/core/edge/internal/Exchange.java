@@ -13,7 +13,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -23,6 +22,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
@@ -72,10 +72,13 @@ final class Exchange implements UpstreamListener {
   private boolean upstreamKeepAlive;
   private int status;
   private boolean finished;
+
   /** A routed POST whose body is held until its model is known (then the route is chosen). */
   @Nullable List<HttpContent> routing;
+
   /** The client's bytes after the edge accepted a WebSocket itself, until the tunnel opens. */
   @Nullable ByteBuf firstFrame;
+
   private boolean selfAccepted;
   boolean frameRead;
 
@@ -89,7 +92,8 @@ final class Exchange implements UpstreamListener {
     this.clientKeepAlive = HttpUtil.isKeepAlive(request);
     HttpHeaders headers = request.headers();
     this.declaredLength = RequestAdmission.declaredLength(request);
-    this.requestHasBody = headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength != 0;
+    this.requestHasBody =
+        headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength != 0;
     this.webSocket =
         request.method().equals(HttpMethod.GET)
             && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
@@ -98,12 +102,12 @@ final class Exchange implements UpstreamListener {
   }
 
   /**
-   * True when the request can be sent once more, to the application on a fresh connection,
-   * after its connection failed before any of the response came: a request without a body, or
-   * one whose body is still held or kept, on a kept-alive connection that the other side closed
-   * while we reused it (that failure shows only once we write). A direct request without a body
-   * is also retried on a fresh connection's failure (the instance went away mid-switch); a
-   * request whose body a fresh connection took is not, as Shimmy may have acted on it.
+   * True when the request can be sent once more, to the application on a fresh connection, after
+   * its connection failed before any of the response came: a request without a body, or one whose
+   * body is still held or kept, on a kept-alive connection that the other side closed while we
+   * reused it (that failure shows only once we write). A direct request without a body is also
+   * retried on a fresh connection's failure (the instance went away mid-switch); a request whose
+   * body a fresh connection took is not, as Shimmy may have acted on it.
    */
   private boolean retryable() {
     if (retried || responseStarted) {
@@ -125,7 +129,8 @@ final class Exchange implements UpstreamListener {
       }
       toApp = true; // no body, or one past the prefix: the application routes it
     } else if (!toApp) {
-      if (webSocket && request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
+      if (webSocket
+          && request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
           && modelIds().size() > 1) {
         selfAccepted = true; // the 101 goes out once the upgrade request is complete
         responseStarted = true;
@@ -144,11 +149,11 @@ final class Exchange implements UpstreamListener {
   }
 
   /**
-   * The held body of a routed POST is complete: its model decides. A ready instance of it gets
-   * the request directly (its body rewritten as the proxy would: the resolved id, {@code
-   * "stream":false}); everything else (unknown or missing model, no ready instance: a cold
-   * start, a queue) goes unchanged to the application, whose proxy decides and answers the same
-   * way for every front.
+   * The held body of a routed POST is complete: its model decides. A ready instance of it gets the
+   * request directly (its body rewritten as the proxy would: the resolved id, {@code
+   * "stream":false}); everything else (unknown or missing model, no ready instance: a cold start, a
+   * queue) goes unchanged to the application, whose proxy decides and answers the same way for
+   * every front.
    */
   private void route(List<HttpContent> body) {
     routing = null;
@@ -164,7 +169,9 @@ final class Exchange implements UpstreamListener {
   /** A WebSocket upgrade with one model (or none) goes straight to its instance. */
   private @Nullable Lease webSocketLease() {
     String model = settings.router().resolve(null, modelIds());
-    return model == null ? settings.supervisor().acquire() : settings.supervisor().tryAcquire(model);
+    return model == null
+        ? settings.supervisor().acquire()
+        : settings.supervisor().tryAcquire(model);
   }
 
   private List<String> modelIds() {
@@ -234,13 +241,15 @@ final class Exchange implements UpstreamListener {
   }
 
   /**
-   * True while a small body for the application is still arriving: like nginx's request
-   * buffering, it is held and written in one go with its head, so an application that answers
-   * early (413) and closes has already received all of it, and its close is not a reset that
-   * would destroy the answer on its way back.
+   * True while a small body for the application is still arriving: like nginx's request buffering,
+   * it is held and written in one go with its head, so an application that answers early (413) and
+   * closes has already received all of it, and its close is not a reset that would destroy the
+   * answer on its way back.
    */
   private boolean holdsBody() {
-    return toApp && !requestComplete && declaredLength > 0
+    return toApp
+        && !requestComplete
+        && declaredLength > 0
         && declaredLength <= FrontHandler.APP_HELD_BODY_BYTES;
   }
 
@@ -279,12 +288,15 @@ final class Exchange implements UpstreamListener {
       return;
     }
     if (!toApp) {
-      log.debug("Shimmy at {} refused a connection ({}); handing the request to the application",
-          address, cause.toString());
+      log.debug(
+          "Shimmy at {} refused a connection ({}); handing the request to the application",
+          address,
+          cause.toString());
       handToApplication();
       return;
     }
-    log.warn("the application behind the edge at {} cannot be reached: {}", address, cause.toString());
+    log.warn(
+        "the application behind the edge at {} cannot be reached: {}", address, cause.toString());
     releasePending();
     answerError(502, "upstream_error", "the application behind the edge cannot be reached");
   }
@@ -369,7 +381,9 @@ final class Exchange implements UpstreamListener {
 
   /** Keeps a duplicate of small request bodies until the response starts, to retry with. */
   private void keepForReplay(HttpObject message) {
-    if (!(message instanceof HttpContent content) || responseStarted || retried
+    if (!(message instanceof HttpContent content)
+        || responseStarted
+        || retried
         || declaredLength > FrontHandler.REPLAYABLE_BODY_BYTES) {
       return;
     }
@@ -421,8 +435,9 @@ final class Exchange implements UpstreamListener {
       if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
         // e.g. 100 Continue from the application; its empty end is not the response's end
         skippingInformational = true;
-        front.context().writeAndFlush(
-            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status()));
+        front
+            .context()
+            .writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status()));
       } else {
         respond(response);
       }
@@ -443,7 +458,8 @@ final class Exchange implements UpstreamListener {
           UpstreamHandler.of(used).unbind(used, upstreamKeepAlive && requestComplete);
         }
         boolean keep = clientKeepAlive && requestComplete;
-        client.writeAndFlush(content)
+        client
+            .writeAndFlush(content)
             .addListener((ChannelFuture written) -> responseWritten(written, keep));
       } else {
         toClient(content);
@@ -453,8 +469,8 @@ final class Exchange implements UpstreamListener {
 
   /**
    * Shimmy accepted the WebSocket upgrade: forward its 101, then take the HTTP codecs out of both
-   * connections and relay raw bytes both ways until either side closes. The lease is held for
-   * the tunnel's life, so a blue-green switch drains it like any stream.
+   * connections and relay raw bytes both ways until either side closes. The lease is held for the
+   * tunnel's life, so a blue-green switch drains it like any stream.
    */
   private void openTunnel(HttpResponse switching) {
     if (selfAccepted) {
@@ -481,7 +497,8 @@ final class Exchange implements UpstreamListener {
     status = 101;
     tunnel = true;
     ForwardedHeaders.stripHopByHop(switching.headers());
-    switching.headers()
+    switching
+        .headers()
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
         .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
     switching.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -491,7 +508,8 @@ final class Exchange implements UpstreamListener {
     // Each side's encoder goes before the other side's decoder can hand it raw bytes: bytes that
     // arrived with the 101 (or, against the rules, before it) pass as they are.
     Channel from = upstream;
-    HttpClientCodec upstreamCodec = from == null ? null : from.pipeline().get(HttpClientCodec.class);
+    HttpClientCodec upstreamCodec =
+        from == null ? null : from.pipeline().get(HttpClientCodec.class);
     if (upstreamCodec != null) {
       upstreamCodec.removeOutboundHandler();
     }
@@ -511,7 +529,8 @@ final class Exchange implements UpstreamListener {
     String key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY, "");
     HttpResponse switching =
         new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
-    switching.headers()
+    switching
+        .headers()
         .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
         .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, WebSocketFrames.accept(key));
@@ -542,8 +561,8 @@ final class Exchange implements UpstreamListener {
     try {
       frame = WebSocketFrames.first(held, settings.router().maxPrefixBytes());
     } catch (WebSocketFrames.TooLarge e) {
-      closeWebSocket("the first frame is larger than " + settings.router().maxPrefixBytes()
-          + " bytes", 1009);
+      closeWebSocket(
+          "the first frame is larger than " + settings.router().maxPrefixBytes() + " bytes", 1009);
       return;
     }
     if (frame == null) {
@@ -569,17 +588,26 @@ final class Exchange implements UpstreamListener {
     }
     String wanted = model;
     EventLoop loop = front.context().channel().eventLoop();
-    settings.blocking().execute(() -> {
-      try {
-        Lease started = settings.supervisor().acquire(wanted, settings.acquireWait());
-        loop.execute(() -> leased(started));
-      } catch (RuntimeException e) {
-        String why = e instanceof SupervisorException se
-            ? "the instance of " + wanted + " is not ready (" + se.reason().code() + "): " + e.getMessage()
-            : "the instance of " + wanted + " is not ready: " + e;
-        loop.execute(() -> closeWebSocket(why, 1013));
-      }
-    });
+    settings
+        .blocking()
+        .execute(
+            () -> {
+              try {
+                Lease started = settings.supervisor().acquire(wanted, settings.acquireWait());
+                loop.execute(() -> leased(started));
+              } catch (RuntimeException e) {
+                String why =
+                    e instanceof SupervisorException se
+                        ? "the instance of "
+                            + wanted
+                            + " is not ready ("
+                            + se.reason().code()
+                            + "): "
+                            + e.getMessage()
+                        : "the instance of " + wanted + " is not ready: " + e;
+                loop.execute(() -> closeWebSocket(why, 1013));
+              }
+            });
   }
 
   /** The instance of the first frame's model: send it the upgrade, then that frame. */
@@ -609,8 +637,8 @@ final class Exchange implements UpstreamListener {
     }
     log.debug("closing a WebSocket to {}: {}", request.uri(), message);
     ChannelHandlerContext context = front.context();
-    ByteBuf frames = WebSocketFrames.errorAndClose(
-        context.alloc(), Json.write(Map.of("error", message)), code);
+    ByteBuf frames =
+        WebSocketFrames.errorAndClose(context.alloc(), Json.write(Map.of("error", message)), code);
     finish();
     front.forget(this);
     context.writeAndFlush(frames).addListener(ChannelFutureListener.CLOSE);
@@ -696,13 +724,19 @@ final class Exchange implements UpstreamListener {
       front.forget(this);
       front.context().close(); // the client must see a broken response, not a complete one
     } else if (retryable()) {
-      log.debug("upstream failed before answering {} {} ({}); sending it to the application",
-          request.method(), request.uri(), why);
+      log.debug(
+          "upstream failed before answering {} {} ({}); sending it to the application",
+          request.method(),
+          request.uri(),
+          why);
       handToApplication();
     } else {
       log.debug("upstream failed before answering {} {}: {}", request.method(), request.uri(), why);
-      answerError(502, "upstream_error",
-          toApp ? "the application behind the edge failed before answering"
+      answerError(
+          502,
+          "upstream_error",
+          toApp
+              ? "the application behind the edge failed before answering"
               : "Shimmy failed before answering");
     }
   }
@@ -711,7 +745,8 @@ final class Exchange implements UpstreamListener {
     status = code;
     responseStarted = true;
     boolean keep = clientKeepAlive && requestComplete;
-    front.context()
+    front
+        .context()
         .writeAndFlush(EdgeResponses.error(code, errorCode, message, keep))
         .addListener((ChannelFuture written) -> responseWritten(written, keep));
   }
@@ -727,7 +762,10 @@ final class Exchange implements UpstreamListener {
    */
   void bodyTimedOut() {
     boolean answered = responseStarted;
-    log.debug("request body of {} {} timed out after {}", request.method(), request.uri(),
+    log.debug(
+        "request body of {} {} timed out after {}",
+        request.method(),
+        request.uri(),
         settings.bodyReadTimeout());
     abandon();
     front.forget(this);
@@ -737,9 +775,15 @@ final class Exchange implements UpstreamListener {
       context.close();
       return;
     }
-    context.writeAndFlush(EdgeResponses.error(408, "request_timeout",
-            "the request body did not arrive within " + settings.bodyReadTimeout().toMillis()
-                + " ms (a body shorter than its Content-Length?)", false))
+    context
+        .writeAndFlush(
+            EdgeResponses.error(
+                408,
+                "request_timeout",
+                "the request body did not arrive within "
+                    + settings.bodyReadTimeout().toMillis()
+                    + " ms (a body shorter than its Content-Length?)",
+                false))
         .addListener(ChannelFutureListener.CLOSE);
   }
 

@@ -18,8 +18,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The headers of a forwarded request head, edited in place: hop-by-hop headers stripped, {@code
- * X-Forwarded-For} appended, and {@code Host}/{@code X-Forwarded-*} set for Shimmy or restored
- * to the client's for the application (a request can change route before it is answered).
+ * X-Forwarded-For} appended, and {@code Host}/{@code X-Forwarded-*} set for Shimmy or restored to
+ * the client's for the application (a request can change route before it is answered).
  */
 final class ForwardedHeaders {
 
@@ -47,11 +47,14 @@ final class ForwardedHeaders {
     if (chunked) {
       HttpUtil.setTransferEncodingChunked(request, true); // our own framing to the upstream
     }
-    headers.set(X_FORWARDED_FOR, previous == null ? clientAddress : previous + ", " + clientAddress);
+    headers.set(
+        X_FORWARDED_FOR, previous == null ? clientAddress : previous + ", " + clientAddress);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
   }
 
-  /** Shimmy gets its own {@code Host}, the client's as {@code X-Forwarded-Host}, and the upgrade. */
+  /**
+   * Shimmy gets its own {@code Host}, the client's as {@code X-Forwarded-Host}, and the upgrade.
+   */
   void toShimmy(HttpRequest request, String authority, boolean webSocket) {
     HttpHeaders headers = request.headers();
     headers.set(HttpHeaderNames.HOST, authority);
@@ -81,9 +84,9 @@ final class ForwardedHeaders {
   }
 
   /**
-   * Removes the hop-by-hop headers (RFC 9110 §7.6.1), in place: the fixed names, every
-   * {@code Proxy-*} and the names the {@code Connection} header lists. One pass over the headers;
-   * nothing is allocated unless one is found.
+   * Removes the hop-by-hop headers (RFC 9110 §7.6.1), in place: the fixed names, every {@code
+   * Proxy-*} and the names the {@code Connection} header lists. One pass over the headers; nothing
+   * is allocated unless one is found.
    */
   static void stripHopByHop(HttpHeaders headers) {
     List<CharSequence> drop = null;

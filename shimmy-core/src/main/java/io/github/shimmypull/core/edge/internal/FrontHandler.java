@@ -33,16 +33,15 @@ import org.slf4j.LoggerFactory;
  *   <li>straight to the live Shimmy instance (a lease taken without waiting) when it is a plain
  *       proxied request: origin-form target, a path the application does not answer itself, no
  *       {@code Expect} and no {@code Upgrade} other than WebSocket (tunnelled after Shimmy's 101)
- *       or h2c (ignored), and no body or a
- *       declared {@code Content-Length} within the limit;
+ *       or h2c (ignored), and no body or a declared {@code Content-Length} within the limit;
  *   <li>otherwise to the application, which has the complete behaviour: its own API, waiting for a
  *       start in progress, 503 without an instance, 413, chunked request bodies.
  * </ul>
  *
- * <p>A direct request whose Shimmy connection cannot be opened, or fails before answering a
- * request without a body, is handed to the application instead (a blue-green switch can retire an
- * instance between the lease and the connect). Responses stream back chunk by chunk with a flush
- * per read batch; the lease is released when the last byte is written to the client. Requests on a
+ * <p>A direct request whose Shimmy connection cannot be opened, or fails before answering a request
+ * without a body, is handed to the application instead (a blue-green switch can retire an instance
+ * between the lease and the connect). Responses stream back chunk by chunk with a flush per read
+ * batch; the lease is released when the last byte is written to the client. Requests on a
  * connection are answered in order (pipelined ones wait). Both directions apply back-pressure:
  * reading stops on one side while the other side's socket is full.
  *
@@ -61,7 +60,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   /** Bodies for the application up to this size are held and sent in one write with the head. */
   static final long APP_HELD_BODY_BYTES = 1024 * 1024;
 
-  /** How long the rest of a body answered early is read and dropped before the connection closes. */
+  /**
+   * How long the rest of a body answered early is read and dropped before the connection closes.
+   */
   static final long DRAIN_MILLIS = 5_000;
 
   /** Pipelined messages kept while a response is in progress before reading pauses. */
@@ -148,7 +149,9 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         if (silentMillis >= settings.idleTimeout().toMillis()) {
           ctx.close(); // an idle keep-alive connection
         }
-      } else if (!exchange.requestComplete && !exchange.tunnel && ctx.channel().config().isAutoRead()
+      } else if (!exchange.requestComplete
+          && !exchange.tunnel
+          && ctx.channel().config().isAutoRead()
           && silentMillis >= settings.bodyReadTimeout().toMillis()) {
         exchange.bodyTimedOut(); // a body shorter than its Content-Length, or a stalled client
       }
@@ -208,7 +211,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     if (RequestAdmission.declaredLength(request) > limit) {
       boolean complete = request instanceof LastHttpContent;
       ReferenceCountUtil.release(request);
-      rejectAndDrain(413, "payload_too_large", "request body is larger than " + limit + " bytes", complete);
+      rejectAndDrain(
+          413, "payload_too_large", "request body is larger than " + limit + " bytes", complete);
       return;
     }
     Exchange exchange = new Exchange(this, request);
@@ -232,15 +236,21 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   private void rejectAndDrain(int status, String code, String message, boolean complete) {
     ChannelHandlerContext context = context();
     draining = true;
-    ChannelFuture written = context.writeAndFlush(EdgeResponses.error(status, code, message, false));
+    ChannelFuture written =
+        context.writeAndFlush(EdgeResponses.error(status, code, message, false));
     if (complete) {
       written.addListener(ChannelFutureListener.CLOSE);
       return;
     }
     context.channel().config().setAutoRead(true);
-    context.executor().schedule(() -> {
-      context.close();
-    }, DRAIN_MILLIS, TimeUnit.MILLISECONDS);
+    context
+        .executor()
+        .schedule(
+            () -> {
+              context.close();
+            },
+            DRAIN_MILLIS,
+            TimeUnit.MILLISECONDS);
   }
 
   /** Answers a request the edge refuses from its head, and closes: its body is never read. */
@@ -254,8 +264,8 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * Reads from the client unless a request body waits for its upstream (connecting, or its socket
-   * full) or too many pipelined messages are queued. Netty only touches the selector when the
-   * value changes, so a keep-alive connection serving one request after another never does.
+   * full) or too many pipelined messages are queued. Netty only touches the selector when the value
+   * changes, so a keep-alive connection serving one request after another never does.
    */
   void updateClientReads() {
     Exchange exchange = current;
@@ -263,12 +273,13 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
         exchange != null && exchange.tunnel
             ? exchange.upstream != null && exchange.upstream.isWritable()
             : exchange != null && exchange.firstFrame != null
-            ? !exchange.frameRead // until the first frame is complete, then until the tunnel opens
-            : queued.size() < MAX_QUEUED_MESSAGES
-                && (exchange == null
-                    || exchange.requestComplete
-                    || exchange.routing != null // a body within the routing prefix is held
-                    || (exchange.upstream != null && exchange.upstream.isWritable()));
+                ? !exchange
+                    .frameRead // until the first frame is complete, then until the tunnel opens
+                : queued.size() < MAX_QUEUED_MESSAGES
+                    && (exchange == null
+                        || exchange.requestComplete
+                        || exchange.routing != null // a body within the routing prefix is held
+                        || (exchange.upstream != null && exchange.upstream.isWritable()));
     context().channel().config().setAutoRead(read);
   }
 

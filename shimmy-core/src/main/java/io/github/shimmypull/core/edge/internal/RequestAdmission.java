@@ -41,8 +41,11 @@ final class RequestAdmission {
     if (path.isEmpty() || path.charAt(0) != '/') {
       return settings.maxDirectBodyBytes();
     }
-    return ShimmyHttpApi.bodyLimit(request.method().name(), RequestPaths.normalize(path),
-        settings.maxRequestBytes(), settings.maxDirectBodyBytes());
+    return ShimmyHttpApi.bodyLimit(
+        request.method().name(),
+        RequestPaths.normalize(path),
+        settings.maxRequestBytes(),
+        settings.maxDirectBodyBytes());
   }
 
   /** The declared {@code Content-Length}, 0 without one, -1 when it is not a number. */
@@ -86,7 +89,8 @@ final class RequestAdmission {
     // A WebSocket upgrade is tunnelled to Shimmy (/ws/generate). An h2c upgrade offer (the JDK's
     // HttpClient sends one by default) may be ignored: it is dropped with the hop-by-hop headers
     // and the request is answered in HTTP/1.1. Other upgrades are the application's to refuse.
-    if (headers.contains(HttpHeaderNames.UPGRADE) && !webSocket
+    if (headers.contains(HttpHeaderNames.UPGRADE)
+        && !webSocket
         && !headers.containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
       return false;
     }

@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Model routing at the edge: the held body of a generation POST (or the first WebSocket frame)
- * is scanned for its {@code model}, resolved by the shared {@link ModelRouter}, and the ready
- * instance of that model leased without waiting; the body is rewritten as the proxy would.
+ * Model routing at the edge: the held body of a generation POST (or the first WebSocket frame) is
+ * scanned for its {@code model}, resolved by the shared {@link ModelRouter}, and the ready instance
+ * of that model leased without waiting; the body is rewritten as the proxy would.
  *
  * @param lease the ready instance of the model, or null: the request goes to the application
  * @param forwarded the body to send (the held one, or its rewrite for the instance)
@@ -35,7 +35,11 @@ record RoutedBody(@Nullable Lease lease, List<HttpContent> forwarded) {
    * application, which decides and answers the same way for every front.
    */
   static RoutedBody route(
-      List<HttpContent> body, String path, HttpRequest request, EdgeSettings settings, List<String> ids) {
+      List<HttpContent> body,
+      String path,
+      HttpRequest request,
+      EdgeSettings settings,
+      List<String> ids) {
     int length = 0;
     for (HttpContent content : body) {
       length += content.content().readableBytes();
@@ -55,7 +59,10 @@ record RoutedBody(@Nullable Lease lease, List<HttpContent> forwarded) {
     try {
       model = settings.router().resolve(scanner.requestedModel(), ids);
     } catch (RoutingException refused) {
-      log.debug("handing {} {} to the application: {}", request.method(), request.uri(),
+      log.debug(
+          "handing {} {} to the application: {}",
+          request.method(),
+          request.uri(),
           refused.getMessage());
     }
     Lease lease = model == null ? null : settings.supervisor().tryAcquire(model);
@@ -70,7 +77,8 @@ record RoutedBody(@Nullable Lease lease, List<HttpContent> forwarded) {
     }
     body.forEach(ReferenceCountUtil::release);
     request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
-    return new RoutedBody(lease, List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten))));
+    return new RoutedBody(
+        lease, List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten))));
   }
 
   /**
@@ -79,7 +87,8 @@ record RoutedBody(@Nullable Lease lease, List<HttpContent> forwarded) {
    * @return the id, or null when nothing is served
    * @throws RoutingException when the frame names an unknown model, or none among several
    */
-  static @Nullable String firstFrameModel(WebSocketFrames.Frame frame, ModelRouter router, List<String> ids) {
+  static @Nullable String firstFrameModel(
+      WebSocketFrames.Frame frame, ModelRouter router, List<String> ids) {
     String requested = null;
     if (frame.fin() && (frame.opcode() == 1 || frame.opcode() == 2)) {
       BodyScanner scanner = new BodyScanner();

@@ -13,15 +13,16 @@ import java.net.URI;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Opens upstream connections (to a Shimmy instance or the application) on the client
- * connection's own event loop, so both share a thread: read timeout, HTTP client codec, and the
- * {@link UpstreamHandler} that returns the connection to the loop's {@link UpstreamPool}.
+ * Opens upstream connections (to a Shimmy instance or the application) on the client connection's
+ * own event loop, so both share a thread: read timeout, HTTP client codec, and the {@link
+ * UpstreamHandler} that returns the connection to the loop's {@link UpstreamPool}.
  */
 final class UpstreamConnector {
 
   private UpstreamConnector() {}
 
-  static ChannelFuture connect(EventLoop loop, URI address, EdgeSettings settings, UpstreamPool pool) {
+  static ChannelFuture connect(
+      EventLoop loop, URI address, EdgeSettings settings, UpstreamPool pool) {
     return new Bootstrap()
         .group(loop)
         .channel(NioSocketChannel.class)
@@ -33,10 +34,13 @@ final class UpstreamConnector {
             new ChannelInitializer<SocketChannel>() {
               @Override
               protected void initChannel(SocketChannel channel) {
-                channel.pipeline().addLast(
-                    new IdleStateHandler(settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                    new HttpClientCodec(),
-                    new UpstreamHandler(pool, address));
+                channel
+                    .pipeline()
+                    .addLast(
+                        new IdleStateHandler(
+                            settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
+                        new HttpClientCodec(),
+                        new UpstreamHandler(pool, address));
               }
             })
         .connect(address.getHost(), address.getPort() < 0 ? 80 : address.getPort());

@@ -12,10 +12,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Idle keep-alive connections to upstreams (Shimmy instances and the application), one pool per
- * event loop and only ever touched from that loop's thread, so a front connection and the
- * upstream connection it uses share a thread and need no locking. A connection that closes while
- * idle removes itself; one idle for longer than {@link #MAX_IDLE} is closed instead of reused, so
- * a request does not race the upstream's own idle timeout (Jetty's default is 30 s).
+ * event loop and only ever touched from that loop's thread, so a front connection and the upstream
+ * connection it uses share a thread and need no locking. A connection that closes while idle
+ * removes itself; one idle for longer than {@link #MAX_IDLE} is closed instead of reused, so a
+ * request does not race the upstream's own idle timeout (Jetty's default is 30 s).
  */
 public final class UpstreamPool {
 

@@ -22,8 +22,9 @@ final class WebSocketFrames {
   /** {@code Sec-WebSocket-Accept} for a client's {@code Sec-WebSocket-Key}. */
   static String accept(String key) {
     try {
-      byte[] sha1 = MessageDigest.getInstance("SHA-1")
-          .digest((key.trim() + GUID).getBytes(StandardCharsets.US_ASCII));
+      byte[] sha1 =
+          MessageDigest.getInstance("SHA-1")
+              .digest((key.trim() + GUID).getBytes(StandardCharsets.US_ASCII));
       return Base64.getEncoder().encodeToString(sha1);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-1 is part of every JDK", e);

@@ -9,14 +9,16 @@ import java.security.NoSuchAlgorithmException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The admin token check of the mutating endpoints: {@code Authorization: Bearer TOKEN}, compared
- * in constant time (as SHA-256 digests). Without a token every request passes.
+ * The admin token check of the mutating endpoints: {@code Authorization: Bearer TOKEN}, compared in
+ * constant time (as SHA-256 digests). Without a token every request passes.
  */
 public final class AdminAuth {
 
   private final byte @Nullable [] tokenDigest;
 
-  /** @param token the admin token; null or empty: no check */
+  /**
+   * @param token the admin token; null or empty: no check
+   */
   public AdminAuth(@Nullable String token) {
     this.tokenDigest = token == null || token.isEmpty() ? null : sha256(token);
   }
@@ -33,11 +35,15 @@ public final class AdminAuth {
     }
     String header = ex.requestHeader("Authorization");
     String presented =
-        header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+        header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+            ? header.substring(7).trim()
+            : "";
     if (!MessageDigest.isEqual(expected, sha256(presented))) {
       throw new PullException(
           Reason.UNAUTHORIZED,
-          header == null ? "this endpoint needs 'Authorization: Bearer <admin token>'" : "wrong admin token");
+          header == null
+              ? "this endpoint needs 'Authorization: Bearer <admin token>'"
+              : "wrong admin token");
     }
   }
 

@@ -13,9 +13,9 @@ import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Sends each request to its endpoint by path and method (405 with {@code Allow} for a wrong
- * method, 404 under {@code /v1/api}); Ollama's routes go to {@link OllamaApi}, everything else to
- * the proxy.
+ * Sends each request to its endpoint by path and method (405 with {@code Allow} for a wrong method,
+ * 404 under {@code /v1/api}); Ollama's routes go to {@link OllamaApi}, everything else to the
+ * proxy.
  */
 public final class ApiRouter {
 
@@ -63,7 +63,8 @@ public final class ApiRouter {
     }
     String action = path.substring(slash + 1);
     String name = path.substring(SHIMMY_MODELS.length(), slash);
-    if (name.indexOf('/') >= 0 || !(action.equals("load") || action.equals("unload") || action.equals("status"))) {
+    if (name.indexOf('/') >= 0
+        || !(action.equals("load") || action.equals("unload") || action.equals("status"))) {
       return null;
     }
     return new String[] {name, action};
@@ -135,7 +136,8 @@ public final class ApiRouter {
             default -> methodNotAllowed(ex, "POST, DELETE");
           }
         } else if (path.equals("/v1/api") || path.startsWith("/v1/api/")) {
-          sendJson(ex, 404, WireFormat.error("not_found", "no such endpoint: " + method + " " + path));
+          sendJson(
+              ex, 404, WireFormat.error("not_found", "no such endpoint: " + method + " " + path));
         } else if (action != null) {
           instances.shimmyModelAction(ex, action[0], action[1]);
         } else {

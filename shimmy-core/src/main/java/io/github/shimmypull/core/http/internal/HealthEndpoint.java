@@ -1,9 +1,9 @@
 package io.github.shimmypull.core.http.internal;
 
-import io.github.shimmypull.core.http.ErrorResponses;
 import static io.github.shimmypull.core.http.internal.JsonAnswers.sendJson;
 
 import io.github.shimmypull.core.coordinator.PullCoordinator;
+import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.internal.WireFormat;
 import io.github.shimmypull.core.supervisor.BackendState;

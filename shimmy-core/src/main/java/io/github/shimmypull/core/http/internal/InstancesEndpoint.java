@@ -18,8 +18,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The Shimmy instances: their list ({@code GET /v1/api/instances}), load and unload ({@code
- * POST|DELETE /v1/api/instances/{id}}) and Shimmy's own {@code /api/models/{name}/load|unload|status},
- * done for real. Model names resolve as a request's {@code model} does (the router's rules).
+ * POST|DELETE /v1/api/instances/{id}}) and Shimmy's own {@code
+ * /api/models/{name}/load|unload|status}, done for real. Model names resolve as a request's {@code
+ * model} does (the router's rules).
  */
 public final class InstancesEndpoint {
 
@@ -28,7 +29,8 @@ public final class InstancesEndpoint {
   private final Duration loadTimeout;
   private final AdminAuth auth;
 
-  public InstancesEndpoint(ShimmySupervisor supervisor, ModelRouter router, Duration loadTimeout, AdminAuth auth) {
+  public InstancesEndpoint(
+      ShimmySupervisor supervisor, ModelRouter router, Duration loadTimeout, AdminAuth auth) {
     this.supervisor = supervisor;
     this.router = router;
     this.loadTimeout = loadTimeout;
@@ -103,7 +105,8 @@ public final class InstancesEndpoint {
       String id = router.resolve(name, ModelsEndpoint.servedIds(supervisor));
       return id == null ? name : id;
     } catch (RoutingException e) {
-      throw new SupervisorException(SupervisorException.Reason.MODEL_NOT_FOUND, String.valueOf(e.getMessage()));
+      throw new SupervisorException(
+          SupervisorException.Reason.MODEL_NOT_FOUND, String.valueOf(e.getMessage()));
     }
   }
 

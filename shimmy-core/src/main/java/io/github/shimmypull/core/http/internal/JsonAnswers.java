@@ -1,8 +1,8 @@
 package io.github.shimmypull.core.http.internal;
 
-import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
+import io.github.shimmypull.core.http.ErrorResponses;
 import io.github.shimmypull.core.http.HttpExchange;
 import io.github.shimmypull.core.internal.ExchangeWrapper;
 import io.github.shimmypull.core.internal.Json;
@@ -14,19 +14,19 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * How the API answers: a JSON body with its status, the errors of both failure domains (with
- * {@code WWW-Authenticate} and {@code Retry-After} where they apply) and 405 with {@code Allow}.
+ * How the API answers: a JSON body with its status, the errors of both failure domains (with {@code
+ * WWW-Authenticate} and {@code Retry-After} where they apply) and 405 with {@code Allow}.
  */
 public final class JsonAnswers {
 
   /** The media type of every JSON answer. */
   public static final String JSON = "application/json";
 
-
   private JsonAnswers() {}
 
   /** Sends {@code body} as JSON with {@code status}. */
-  public static void sendJson(HttpExchange ex, int status, Map<String, Object> body) throws IOException {
+  public static void sendJson(HttpExchange ex, int status, Map<String, Object> body)
+      throws IOException {
     byte[] bytes = Json.writeBytes(body);
     ex.status(status);
     ex.addResponseHeader("Content-Type", JSON);
@@ -78,6 +78,14 @@ public final class JsonAnswers {
     sendJson(
         ex,
         405,
-        WireFormat.error("method_not_allowed", "method " + ex.method() + " is not allowed on " + ex.path() + " (allowed: " + allowed + ")"));
+        WireFormat.error(
+            "method_not_allowed",
+            "method "
+                + ex.method()
+                + " is not allowed on "
+                + ex.path()
+                + " (allowed: "
+                + allowed
+                + ")"));
   }
 }

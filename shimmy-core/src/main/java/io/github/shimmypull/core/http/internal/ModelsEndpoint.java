@@ -28,7 +28,8 @@ public final class ModelsEndpoint {
   private final Path modelDir;
   private final AdminAuth auth;
 
-  public ModelsEndpoint(PullCoordinator coordinator, ShimmySupervisor supervisor, Path modelDir, AdminAuth auth) {
+  public ModelsEndpoint(
+      PullCoordinator coordinator, ShimmySupervisor supervisor, Path modelDir, AdminAuth auth) {
     this.coordinator = coordinator;
     this.supervisor = supervisor;
     this.modelDir = modelDir;
@@ -59,7 +60,9 @@ public final class ModelsEndpoint {
     sendJson(ex, 200, body);
   }
 
-  /** {@code GET /v1/models} in Shimmy's shape, from discovery: every servable model, running or not. */
+  /**
+   * {@code GET /v1/models} in Shimmy's shape, from discovery: every servable model, running or not.
+   */
   public void openAiModels(HttpExchange ex) throws IOException {
     long created = Instant.now().getEpochSecond();
     List<Map<String, Object>> data = new ArrayList<>();

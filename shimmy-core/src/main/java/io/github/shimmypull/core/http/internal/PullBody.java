@@ -9,13 +9,18 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The body of {@code POST /v1/api/pull}, validated: known fields only, {@code model} required,
- * each field of its type.
+ * The body of {@code POST /v1/api/pull}, validated: known fields only, {@code model} required, each
+ * field of its type.
  */
 public record PullBody(
-    String model, @Nullable String filename, @Nullable String revision, boolean stream, boolean force) {
+    String model,
+    @Nullable String filename,
+    @Nullable String revision,
+    boolean stream,
+    boolean force) {
 
-  private static final Set<String> FIELDS = Set.of("model", "filename", "revision", "stream", "force");
+  private static final Set<String> FIELDS =
+      Set.of("model", "filename", "revision", "stream", "force");
   private static final String ALLOWED_FIELDS = "model, filename, revision, stream, force";
 
   /**
@@ -31,7 +36,8 @@ public record PullBody(
       throw invalid(notJson(e));
     }
     if (root == null || root.isMissingNode() || !root.isObject()) {
-      throw invalid("request body must be a JSON object such as {\"model\": \"owner/repo:Q4_K_M\"}");
+      throw invalid(
+          "request body must be a JSON object such as {\"model\": \"owner/repo:Q4_K_M\"}");
     }
     for (String name : root.propertyNames()) {
       if (!FIELDS.contains(name)) {
@@ -50,7 +56,10 @@ public record PullBody(
         booleanField(root, "force", false));
   }
 
-  /** Where the JSON broke, without the parser's internals (its class names, source excerpt, char codes). */
+  /**
+   * Where the JSON broke, without the parser's internals (its class names, source excerpt, char
+   * codes).
+   */
   private static String notJson(JacksonException e) {
     String original = String.valueOf(e.getOriginalMessage());
     if (original.startsWith("Duplicate")) {
@@ -64,8 +73,11 @@ public record PullBody(
     if (location == null || location.getLineNr() < 1) {
       return "request body is not valid JSON";
     }
-    return "request body is not valid JSON (line " + location.getLineNr() + ", column "
-        + location.getColumnNr() + ")";
+    return "request body is not valid JSON (line "
+        + location.getLineNr()
+        + ", column "
+        + location.getColumnNr()
+        + ")";
   }
 
   private static @Nullable String stringField(JsonNode root, String name) {

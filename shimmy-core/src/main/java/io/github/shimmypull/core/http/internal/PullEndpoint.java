@@ -36,7 +36,8 @@ public final class PullEndpoint {
   private final long maxRequestBytes;
   private final Duration cancelWait;
 
-  public PullEndpoint(PullCoordinator coordinator, AdminAuth auth, long maxRequestBytes, Duration cancelWait) {
+  public PullEndpoint(
+      PullCoordinator coordinator, AdminAuth auth, long maxRequestBytes, Duration cancelWait) {
     this.coordinator = coordinator;
     this.auth = auth;
     this.maxRequestBytes = maxRequestBytes;

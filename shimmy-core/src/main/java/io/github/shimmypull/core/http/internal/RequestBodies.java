@@ -24,7 +24,10 @@ public final class RequestBodies {
 
   private RequestBodies() {}
 
-  /** 413 before anything is read or forwarded when the declared Content-Length is over {@code limit}. */
+  /**
+   * 413 before anything is read or forwarded when the declared Content-Length is over {@code
+   * limit}.
+   */
   public static void requireDeclaredLengthWithin(HttpExchange ex, long limit) {
     if (ContentLength.parse(ex.requestHeader("Content-Length"), -1, -1) > limit) {
       throw tooLarge(limit);
@@ -146,7 +149,8 @@ public final class RequestBodies {
       throw invalid("model id is empty");
     }
     if (id.contains("/") || id.contains("\\") || id.contains("..") || id.startsWith(".")) {
-      throw invalid("model id '" + id + "' must be a plain id as GET /v1/api/models lists it, not a path");
+      throw invalid(
+          "model id '" + id + "' must be a plain id as GET /v1/api/models lists it, not a path");
     }
     for (int i = 0; i < id.length(); i++) {
       if (Character.isISOControl(id.charAt(i))) {
@@ -158,7 +162,8 @@ public final class RequestBodies {
 
   /** 413 {@code payload_too_large} for a body over {@code limit}. */
   public static PullException tooLarge(long limit) {
-    return new PullException(Reason.PAYLOAD_TOO_LARGE, "request body is larger than " + limit + " bytes");
+    return new PullException(
+        Reason.PAYLOAD_TOO_LARGE, "request body is larger than " + limit + " bytes");
   }
 
   /** 400 {@code invalid_request}. */

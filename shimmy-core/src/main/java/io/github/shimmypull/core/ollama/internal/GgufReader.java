@@ -19,13 +19,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the key/value section of a GGUF file (versions 2 and 3), streaming and bounded: it stops
- * after the last key (tensor infos and weights are never read), and treats the file as hostile, with
- * caps on the key count, key and string lengths, array lengths, nesting and the bytes read in all. A
- * file that breaks a rule or ends early yields the keys read before that point, never an exception.
+ * after the last key (tensor infos and weights are never read), and treats the file as hostile,
+ * with caps on the key count, key and string lengths, array lengths, nesting and the bytes read in
+ * all. A file that breaks a rule or ends early yields the keys read before that point, never an
+ * exception.
  *
- * <p>Scalars are kept as {@link Long} (every integer type), {@link Double} (floats), {@link Boolean}
- * and {@link String}; arrays of up to {@link #MAX_KEPT_ARRAY} scalars as a {@link List}, longer ones
- * (tokenizer vocabularies) as an {@link ArrayInfo} with their element type and length only.
+ * <p>Scalars are kept as {@link Long} (every integer type), {@link Double} (floats), {@link
+ * Boolean} and {@link String}; arrays of up to {@link #MAX_KEPT_ARRAY} scalars as a {@link List},
+ * longer ones (tokenizer vocabularies) as an {@link ArrayInfo} with their element type and length
+ * only.
  */
 public final class GgufReader {
 
@@ -33,18 +35,25 @@ public final class GgufReader {
 
   /** The most keys a header may declare. */
   public static final long MAX_KV_COUNT = 65_536;
+
   /** The longest key, in bytes. */
   public static final long MAX_KEY_BYTES = 65_535;
+
   /** The longest string value kept (longer ones are skipped), in bytes: 1 MiB. */
   public static final long MAX_KEPT_STRING_BYTES = 1024 * 1024;
+
   /** The longest string value accepted at all, in bytes: 64 MiB. */
   public static final long MAX_STRING_BYTES = 64L * 1024 * 1024;
+
   /** The most elements an array may declare. */
   public static final long MAX_ARRAY_LENGTH = 1L << 26;
+
   /** Arrays of at most this many scalars are kept as values. */
   public static final int MAX_KEPT_ARRAY = 64;
+
   /** The deepest nesting of arrays. */
   public static final int MAX_DEPTH = 4;
+
   /** The most bytes read from one file: 256 MiB (a 256k-token vocabulary takes a few MiB). */
   public static final long MAX_HEADER_BYTES = 256L * 1024 * 1024;
 
@@ -145,8 +154,7 @@ public final class GgufReader {
     }
   }
 
-  private static @Nullable Object value(Input in, int type, int depth)
-      throws IOException {
+  private static @Nullable Object value(Input in, int type, int depth) throws IOException {
     return switch (type) {
       case UINT8 -> (long) in.u8();
       case INT8 -> (long) (byte) in.u8();

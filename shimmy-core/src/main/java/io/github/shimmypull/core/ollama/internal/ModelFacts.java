@@ -38,16 +38,38 @@ public record ModelFacts(
   /** Ollama's names for llama.cpp's {@code general.file_type} values. */
   private static final Map<Integer, String> FILE_TYPES =
       Map.ofEntries(
-          Map.entry(0, "F32"), Map.entry(1, "F16"), Map.entry(2, "Q4_0"), Map.entry(3, "Q4_1"),
-          Map.entry(7, "Q8_0"), Map.entry(8, "Q5_0"), Map.entry(9, "Q5_1"), Map.entry(10, "Q2_K"),
-          Map.entry(11, "Q3_K_S"), Map.entry(12, "Q3_K_M"), Map.entry(13, "Q3_K_L"),
-          Map.entry(14, "Q4_K_S"), Map.entry(15, "Q4_K_M"), Map.entry(16, "Q5_K_S"),
-          Map.entry(17, "Q5_K_M"), Map.entry(18, "Q6_K"), Map.entry(19, "IQ2_XXS"),
-          Map.entry(20, "IQ2_XS"), Map.entry(21, "Q2_K_S"), Map.entry(22, "IQ3_XS"),
-          Map.entry(23, "IQ3_XXS"), Map.entry(24, "IQ1_S"), Map.entry(25, "IQ4_NL"),
-          Map.entry(26, "IQ3_S"), Map.entry(27, "IQ3_M"), Map.entry(28, "IQ2_S"),
-          Map.entry(29, "IQ2_M"), Map.entry(30, "IQ4_XS"), Map.entry(31, "IQ1_M"),
-          Map.entry(32, "BF16"), Map.entry(36, "TQ1_0"), Map.entry(37, "TQ2_0"));
+          Map.entry(0, "F32"),
+          Map.entry(1, "F16"),
+          Map.entry(2, "Q4_0"),
+          Map.entry(3, "Q4_1"),
+          Map.entry(7, "Q8_0"),
+          Map.entry(8, "Q5_0"),
+          Map.entry(9, "Q5_1"),
+          Map.entry(10, "Q2_K"),
+          Map.entry(11, "Q3_K_S"),
+          Map.entry(12, "Q3_K_M"),
+          Map.entry(13, "Q3_K_L"),
+          Map.entry(14, "Q4_K_S"),
+          Map.entry(15, "Q4_K_M"),
+          Map.entry(16, "Q5_K_S"),
+          Map.entry(17, "Q5_K_M"),
+          Map.entry(18, "Q6_K"),
+          Map.entry(19, "IQ2_XXS"),
+          Map.entry(20, "IQ2_XS"),
+          Map.entry(21, "Q2_K_S"),
+          Map.entry(22, "IQ3_XS"),
+          Map.entry(23, "IQ3_XXS"),
+          Map.entry(24, "IQ1_S"),
+          Map.entry(25, "IQ4_NL"),
+          Map.entry(26, "IQ3_S"),
+          Map.entry(27, "IQ3_M"),
+          Map.entry(28, "IQ2_S"),
+          Map.entry(29, "IQ2_M"),
+          Map.entry(30, "IQ4_XS"),
+          Map.entry(31, "IQ1_M"),
+          Map.entry(32, "BF16"),
+          Map.entry(36, "TQ1_0"),
+          Map.entry(37, "TQ2_0"));
 
   public ModelFacts {
     family = family == null ? "" : family;
@@ -90,10 +112,15 @@ public record ModelFacts(
     String family = metadata.string("general.architecture");
     String quant = quantization(metadata, fileName);
     return new ModelFacts(
-        family == null ? "" : family.trim(), parameterSize(metadata, fileName, totalSize, quant), quant, metadata);
+        family == null ? "" : family.trim(),
+        parameterSize(metadata, fileName, totalSize, quant),
+        quant,
+        metadata);
   }
 
-  /** The quant tag in a file name (the last one), e.g. {@code Q4_K_M} in {@code tiny.Q4_K_M.gguf}. */
+  /**
+   * The quant tag in a file name (the last one), e.g. {@code Q4_K_M} in {@code tiny.Q4_K_M.gguf}.
+   */
   public static @Nullable String quantInName(String fileName) {
     Matcher m = QUANT_IN_NAME.matcher(fileName);
     String found = null;
@@ -152,15 +179,22 @@ public record ModelFacts(
     };
   }
 
-  /** Ollama's human form of a parameter count: {@code 7B}, {@code 1.1B}, {@code 494.03M}, {@code 12K}. */
+  /**
+   * Ollama's human form of a parameter count: {@code 7B}, {@code 1.1B}, {@code 494.03M}, {@code
+   * 12K}.
+   */
   public static String humanNumber(long n) {
     if (n >= 1_000_000_000L) {
       double v = n / 1e9;
-      return v == Math.floor(v) ? String.format(Locale.ROOT, "%.0fB", v) : String.format(Locale.ROOT, "%.1fB", v);
+      return v == Math.floor(v)
+          ? String.format(Locale.ROOT, "%.0fB", v)
+          : String.format(Locale.ROOT, "%.1fB", v);
     }
     if (n >= 1_000_000L) {
       double v = n / 1e6;
-      return v == Math.floor(v) ? String.format(Locale.ROOT, "%.0fM", v) : String.format(Locale.ROOT, "%.2fM", v);
+      return v == Math.floor(v)
+          ? String.format(Locale.ROOT, "%.0fM", v)
+          : String.format(Locale.ROOT, "%.2fM", v);
     }
     if (n >= 1_000L) {
       return String.format(Locale.ROOT, "%.0fK", n / 1e3);

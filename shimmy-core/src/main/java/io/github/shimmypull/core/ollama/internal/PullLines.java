@@ -55,7 +55,10 @@ public final class PullLines {
     return event instanceof PullEvent.Complete || event instanceof PullEvent.Failed;
   }
 
-  /** Files already present (no download) still get their complete line, as Ollama shows cached layers. */
+  /**
+   * Files already present (no download) still get their complete line, as Ollama shows cached
+   * layers.
+   */
   private void verifyOnce(List<Map<String, Object>> lines) {
     if (verified) {
       return;

@@ -46,7 +46,9 @@ public final class ShimmyStream {
     }
   }
 
-  /** Receives tokens as they arrive; an {@link IOException} (the client went away) ends the call. */
+  /**
+   * Receives tokens as they arrive; an {@link IOException} (the client went away) ends the call.
+   */
   @FunctionalInterface
   public interface Sink {
     void token(String text) throws IOException;
@@ -79,9 +81,11 @@ public final class ShimmyStream {
    * @param tokens how many tokens arrived
    * @param finishReason Shimmy's {@code finish_reason}, or null
    * @param error why the stream broke off, or null when it ended with {@code [DONE]}
-   * @param firstTokenNanos {@link System#nanoTime()} of the first token, or of the end when none came
+   * @param firstTokenNanos {@link System#nanoTime()} of the first token, or of the end when none
+   *     came
    */
-  public record Outcome(int tokens, @Nullable String finishReason, @Nullable String error, long firstTokenNanos) {}
+  public record Outcome(
+      int tokens, @Nullable String finishReason, @Nullable String error, long firstTokenNanos) {}
 
   private final OkHttpClient client;
 
@@ -95,7 +99,8 @@ public final class ShimmyStream {
    * @throws Refused when Shimmy answers with an error status (nothing was streamed)
    * @throws IOException when Shimmy cannot be reached (nothing was streamed), or from the sink
    */
-  public Outcome run(URI baseUrl, Dialect dialect, byte[] body, Sink sink) throws IOException, Refused {
+  public Outcome run(URI baseUrl, Dialect dialect, byte[] body, Sink sink)
+      throws IOException, Refused {
     HttpUrl url = HttpUrl.get(baseUrl.toString()).newBuilder().encodedPath(dialect.path()).build();
     Request request =
         new Request.Builder()
@@ -110,14 +115,16 @@ public final class ShimmyStream {
         throw new Refused(response.code(), errorText(response.code(), responseBody));
       }
       String contentType = response.header("Content-Type", "");
-      if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
+      if (contentType == null
+          || !contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
         return whole(dialect, responseBody, sink);
       }
       return events(dialect, responseBody.source(), sink);
     }
   }
 
-  private static Outcome events(Dialect dialect, BufferedSource source, Sink sink) throws IOException {
+  private static Outcome events(Dialect dialect, BufferedSource source, Sink sink)
+      throws IOException {
     int tokens = 0;
     long first = 0;
     String finish = null;
@@ -127,7 +134,8 @@ public final class ShimmyStream {
       try {
         line = source.readUtf8Line();
       } catch (IOException e) {
-        return new Outcome(tokens, finish, "the Shimmy stream broke off: " + e.getMessage(), first(first));
+        return new Outcome(
+            tokens, finish, "the Shimmy stream broke off: " + e.getMessage(), first(first));
       }
       if (line == null || line.isEmpty()) {
         if (data != null) {
@@ -137,7 +145,8 @@ public final class ShimmyStream {
             return new Outcome(tokens, finish, null, first(first));
           }
           if (dialect == Dialect.GENERATE && event.startsWith("[ERROR]")) {
-            return new Outcome(tokens, finish, event.substring("[ERROR]".length()).strip(), first(first));
+            return new Outcome(
+                tokens, finish, event.substring("[ERROR]".length()).strip(), first(first));
           }
           Token token = dialect == Dialect.CHAT ? chatToken(event) : new Token(event, null, null);
           if (token.error() != null) {
@@ -155,7 +164,8 @@ public final class ShimmyStream {
           }
         }
         if (line == null) {
-          return new Outcome(tokens, finish, "the Shimmy stream ended without [DONE]", first(first));
+          return new Outcome(
+              tokens, finish, "the Shimmy stream ended without [DONE]", first(first));
         }
         continue;
       }
@@ -188,11 +198,15 @@ public final class ShimmyStream {
     if (!text.isEmpty()) {
       sink.token(text);
     }
-    String finish = dialect == Dialect.CHAT ? root.path("choices").path(0).path("finish_reason").asString(null) : null;
+    String finish =
+        dialect == Dialect.CHAT
+            ? root.path("choices").path(0).path("finish_reason").asString(null)
+            : null;
     return new Outcome(text.isEmpty() ? 0 : 1, finish, null, first);
   }
 
-  private record Token(@Nullable String text, @Nullable String finishReason, @Nullable String error) {}
+  private record Token(
+      @Nullable String text, @Nullable String finishReason, @Nullable String error) {}
 
   private static Token chatToken(String event) {
     JsonNode chunk;
@@ -206,7 +220,10 @@ public final class ShimmyStream {
     }
     JsonNode error = chunk.get("error");
     if (error != null && !error.isNull()) {
-      String message = error.isObject() ? error.path("message").asString(error.toString()) : error.asString(error.toString());
+      String message =
+          error.isObject()
+              ? error.path("message").asString(error.toString())
+              : error.asString(error.toString());
       return new Token(null, null, message);
     }
     JsonNode choice = chunk.path("choices").path(0);

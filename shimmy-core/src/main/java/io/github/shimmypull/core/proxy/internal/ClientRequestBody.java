@@ -5,8 +5,8 @@ import okhttp3.RequestBody;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A request body read from the client while it is forwarded: it tells whether a retry is still
- * safe (nothing was taken from the client that cannot be sent again) and whether a failure was the
+ * A request body read from the client while it is forwarded: it tells whether a retry is still safe
+ * (nothing was taken from the client that cannot be sent again) and whether a failure was the
  * client's.
  */
 public abstract class ClientRequestBody extends RequestBody {

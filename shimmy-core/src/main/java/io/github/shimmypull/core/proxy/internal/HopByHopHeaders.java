@@ -15,9 +15,9 @@ public final class HopByHopHeaders {
   private HopByHopHeaders() {}
 
   /**
-   * True for the fixed hop-by-hop headers: {@code Connection}, {@code Keep-Alive}, every
-   * {@code Proxy-*}, {@code TE}, {@code Trailer}, {@code Transfer-Encoding}, {@code Upgrade}. Takes
-   * any {@link CharSequence}, so Netty's header names are checked without a copy.
+   * True for the fixed hop-by-hop headers: {@code Connection}, {@code Keep-Alive}, every {@code
+   * Proxy-*}, {@code TE}, {@code Trailer}, {@code Transfer-Encoding}, {@code Upgrade}. Takes any
+   * {@link CharSequence}, so Netty's header names are checked without a copy.
    */
   public static boolean isHopByHop(CharSequence name) {
     switch (name.length()) {
@@ -26,7 +26,8 @@ public final class HopByHopHeaders {
       case 7:
         return startsWithIgnoreCase(name, "trailer") || startsWithIgnoreCase(name, "upgrade");
       case 10:
-        return startsWithIgnoreCase(name, "connection") || startsWithIgnoreCase(name, "keep-alive")
+        return startsWithIgnoreCase(name, "connection")
+            || startsWithIgnoreCase(name, "keep-alive")
             || startsWithProxy(name);
       case 17:
         return startsWithIgnoreCase(name, "transfer-encoding") || startsWithProxy(name);

@@ -29,9 +29,14 @@ public final class ModelCounters {
     if (meters == null) {
       return;
     }
-    counters.computeIfAbsent(model, id -> Counter.builder(NAME)
-        .description("Routed requests forwarded to the Shimmy instance of a model")
-        .tag("model", id)
-        .register(meters)).increment();
+    counters
+        .computeIfAbsent(
+            model,
+            id ->
+                Counter.builder(NAME)
+                    .description("Routed requests forwarded to the Shimmy instance of a model")
+                    .tag("model", id)
+                    .register(meters))
+        .increment();
   }
 }

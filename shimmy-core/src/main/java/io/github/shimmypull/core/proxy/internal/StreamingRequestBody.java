@@ -9,9 +9,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A one-shot request body that streams the client's request body to the upstream as it arrives:
- * each read from the client is written to the upstream socket and flushed, never buffered whole.
- * It records whether any byte was taken from the client (then a retry is no longer safe) and
- * whether the client side failed (then the failure is the client's, not the upstream's).
+ * each read from the client is written to the upstream socket and flushed, never buffered whole. It
+ * records whether any byte was taken from the client (then a retry is no longer safe) and whether
+ * the client side failed (then the failure is the client's, not the upstream's).
  */
 public final class StreamingRequestBody extends ClientRequestBody {
 

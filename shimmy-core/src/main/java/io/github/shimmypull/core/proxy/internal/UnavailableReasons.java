@@ -31,7 +31,8 @@ public final class UnavailableReasons {
     }
     String logged = lastLogged.get();
     if (!Objects.equals(logged, message) && lastLogged.compareAndSet(logged, message)) {
-      log.warn("proxied requests are answered 503: {} (backend {})", message, state.status().wireName());
+      log.warn(
+          "proxied requests are answered 503: {} (backend {})", message, state.status().wireName());
     }
     return message;
   }

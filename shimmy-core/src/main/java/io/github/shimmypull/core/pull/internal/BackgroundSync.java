@@ -31,7 +31,12 @@ final class BackgroundSync implements Runnable {
    * @param everyBytes bytes between two fsyncs; 0 never syncs
    * @param syncedCounter counts the bytes each background fsync made durable
    */
-  BackgroundSync(FileChannel ch, LongSupplier written, long everyBytes, @Nullable Counter syncedCounter, String name) {
+  BackgroundSync(
+      FileChannel ch,
+      LongSupplier written,
+      long everyBytes,
+      @Nullable Counter syncedCounter,
+      String name) {
     this.ch = ch;
     this.written = written;
     this.everyBytes = everyBytes;
@@ -66,7 +71,8 @@ final class BackgroundSync implements Runnable {
       }
     } catch (IOException e) {
       if (!stopped) {
-        log.debug("{}: background fsync failed ({}); the final fsync will report it", name, e.toString());
+        log.debug(
+            "{}: background fsync failed ({}); the final fsync will report it", name, e.toString());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

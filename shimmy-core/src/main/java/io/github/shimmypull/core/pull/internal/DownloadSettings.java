@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param connections parallel ranged connections per file, at least 1
  * @param partSize bytes of one ranged part, at least 1; files up to this size use one connection
- * @param tick how often progress is reported and cancellation checked while waiting (at most 100 ms is used)
+ * @param tick how often progress is reported and cancellation checked while waiting (at most 100 ms
+ *     is used)
  * @param syncEveryBytes bytes written between two background fsyncs; 0 = only the final fsync
  * @param bytesCounter bytes downloaded from the Hub
  * @param resumedCounter bytes of partial downloads reused by a resume

@@ -18,14 +18,22 @@ final class DownloadVerifier {
    * What is wrong with the partial behind {@code ch}, whose bytes hash to {@code sha256}, or null
    * when it is exactly {@code file}.
    */
-  static @Nullable String problem(FileChannel ch, PinnedFile file, String sha256) throws IOException {
+  static @Nullable String problem(FileChannel ch, PinnedFile file, String sha256)
+      throws IOException {
     long size = ch.size();
     String name = file.name();
     if (size != file.size()) {
       return name + " has " + size + " bytes, expected " + file.size();
     }
     if (!sha256.equals(file.file().sha256())) {
-      return name + " has sha256 " + sha256 + ", expected " + file.file().sha256() + " (commit " + file.commit() + ")";
+      return name
+          + " has sha256 "
+          + sha256
+          + ", expected "
+          + file.file().sha256()
+          + " (commit "
+          + file.commit()
+          + ")";
     }
     ByteBuffer head = ByteBuffer.allocate(MAGIC.length);
     ch.read(head, 0);

@@ -1,8 +1,8 @@
 package io.github.shimmypull.core.pull.internal;
 
-import io.github.shimmypull.core.internal.DaemonThreads;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
+import io.github.shimmypull.core.internal.DaemonThreads;
 import io.github.shimmypull.core.pull.PullCancellation;
 import io.github.shimmypull.core.pull.internal.PullStore.Part;
 import io.github.shimmypull.core.pull.internal.PullStore.Sidecar;
@@ -27,13 +27,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Downloads one file into its partial under {@code .shimmy-pull/} and verifies it. The jobs are
- * split: {@link PartPlan} (which ranges, resumed from the sidecar), {@link PartFetcher} (ranged GETs
- * into the partial, retried), {@link StreamingSha256} (hash right behind the prefix on disk),
+ * split: {@link PartPlan} (which ranges, resumed from the sidecar), {@link PartFetcher} (ranged
+ * GETs into the partial, retried), {@link StreamingSha256} (hash right behind the prefix on disk),
  * {@link BackgroundSync} (progressive fsync every {@link DownloadSettings#syncEveryBytes()}) and
  * {@link DownloadVerifier} (size, sha256, GGUF magic). This class runs them: the fetchers on up to
  * {@link DownloadSettings#connections()} threads, progress ticks and the sidecar on the calling
- * thread, cancel, and a start over from byte 0 when the server mishandles ranges.
- * On a mismatch the partial is deleted (INTEGRITY); on cancel or failure it is kept for a resume.
+ * thread, cancel, and a start over from byte 0 when the server mishandles ranges. On a mismatch the
+ * partial is deleted (INTEGRITY); on cancel or failure it is kept for a resume.
  */
 public final class FileDownload {
 
@@ -57,7 +57,11 @@ public final class FileDownload {
   private final AtomicLong completed = new AtomicLong();
 
   public FileDownload(
-      HubClient hub, PullStore store, DownloadSettings settings, PinnedFile file, PullCancellation cancellation) {
+      HubClient hub,
+      PullStore store,
+      DownloadSettings settings,
+      PinnedFile file,
+      PullCancellation cancellation) {
     this.hub = hub;
     this.store = store;
     this.settings = settings;
@@ -80,7 +84,12 @@ public final class FileDownload {
     List<Part> plan = PartPlan.resumeOrFresh(store, file, settings);
     long resumed = plan.stream().mapToLong(Part::done).sum();
     if (resumed > 0) {
-      log.info("{}: resuming with {} of {} bytes on disk (commit {})", name, resumed, file.size(), file.commit());
+      log.info(
+          "{}: resuming with {} of {} bytes on disk (commit {})",
+          name,
+          resumed,
+          file.size(),
+          file.commit());
       if (settings.resumedCounter() != null) {
         settings.resumedCounter().increment(resumed);
       }
@@ -92,7 +101,8 @@ public final class FileDownload {
         return;
       } catch (StartOverException e) {
         if (++startOvers > 2) {
-          throw new PullException(Reason.UPSTREAM, "cannot download " + name + ": " + e.getMessage(), e);
+          throw new PullException(
+              Reason.UPSTREAM, "cannot download " + name + ": " + e.getMessage(), e);
         }
         log.warn("{}: {}; starting over from byte 0 over one connection", name, e.getMessage());
         store.discardPartial(name);
@@ -106,7 +116,11 @@ public final class FileDownload {
     completed.set(plan.bytesDone());
     Path partial = store.partial(name);
     try (FileChannel ch =
-        FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        FileChannel.open(
+            partial,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
       if (ch.size() > file.size()) {
         ch.truncate(file.size());
       }
@@ -114,19 +128,26 @@ public final class FileDownload {
       StreamingSha256 hasher = new StreamingSha256(ch, plan, file.size());
       Thread hashThread = daemon(hasher, "shimmy-pull-sha256-" + name);
       BackgroundSync syncer =
-          new BackgroundSync(ch, completed::get, settings.syncEveryBytes(), settings.syncedCounter(), name);
+          new BackgroundSync(
+              ch, completed::get, settings.syncEveryBytes(), settings.syncedCounter(), name);
       daemon(syncer, "shimmy-pull-fsync-" + name);
       PartFetcher fetcher =
-          new PartFetcher(hub, file, ch, plan, cancellation, (part, pos, bytes) -> {
-            int got = bytes.remaining();
-            hasher.offer(pos, bytes);
-            plan.advance(part, got);
-            completed.addAndGet(got);
-            if (settings.bytesCounter() != null) {
-              settings.bytesCounter().increment(got);
-            }
-            hasher.progressed();
-          });
+          new PartFetcher(
+              hub,
+              file,
+              ch,
+              plan,
+              cancellation,
+              (part, pos, bytes) -> {
+                int got = bytes.remaining();
+                hasher.offer(pos, bytes);
+                plan.advance(part, got);
+                completed.addAndGet(got);
+                if (settings.bytesCounter() != null) {
+                  settings.bytesCounter().increment(got);
+                }
+                hasher.progressed();
+              });
       ConcurrentLinkedQueue<Integer> queue = new ConcurrentLinkedQueue<>();
       for (int i = 0; i < n; i++) {
         if (!plan.finished(i)) {
@@ -139,7 +160,8 @@ public final class FileDownload {
       CountDownLatch finished = new CountDownLatch(workers);
       AtomicInteger workerIds = new AtomicInteger();
       ExecutorService pool =
-          Executors.newFixedThreadPool(workers, DaemonThreads.numbered("shimmy-pull-part-" + name + "-", workerIds));
+          Executors.newFixedThreadPool(
+              workers, DaemonThreads.numbered("shimmy-pull-part-" + name + "-", workerIds));
       Runnable cancelCalls =
           () -> {
             for (int w = 0; w < calls.length(); w++) {
@@ -158,7 +180,9 @@ public final class FileDownload {
                 ByteBuffer buf = ByteBuffer.allocateDirect(IO_BUFFER);
                 try {
                   Integer part;
-                  while (failure.get() == null && !cancellation.isCancelled() && (part = queue.poll()) != null) {
+                  while (failure.get() == null
+                      && !cancellation.isCancelled()
+                      && (part = queue.poll()) != null) {
                     fetcher.fetch(part, buf, c -> calls.set(worker, c));
                   }
                 } catch (RuntimeException e) {
@@ -198,7 +222,8 @@ public final class FileDownload {
         RuntimeException failed = failure.get();
         if (failed != null) {
           hasher.stop();
-          if (failed instanceof PullException p && p.reason() == Reason.CANCELLED || cancellation.isCancelled()) {
+          if (failed instanceof PullException p && p.reason() == Reason.CANCELLED
+              || cancellation.isCancelled()) {
             throw cancelled();
           }
           throw failed;
@@ -222,8 +247,11 @@ public final class FileDownload {
         syncer.stop();
         long syncStart = System.nanoTime();
         ch.force(true);
-        log.debug("{}: after the last body byte, the hash took {} ms more, the final fsync {} ms",
-            name, TimeUnit.NANOSECONDS.toMillis(hashDone - bodyDone), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - syncStart));
+        log.debug(
+            "{}: after the last body byte, the hash took {} ms more, the final fsync {} ms",
+            name,
+            TimeUnit.NANOSECONDS.toMillis(hashDone - bodyDone),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - syncStart));
       } finally {
         pool.shutdownNow();
         hasher.stop();
@@ -261,16 +289,25 @@ public final class FileDownload {
 
   private void saveSidecar(PartPlan plan) {
     store.writeSidecar(
-        name, new Sidecar(file.repo(), file.commit(), file.file().path(), file.file().sha256(), file.size(), plan.parts()));
+        name,
+        new Sidecar(
+            file.repo(),
+            file.commit(),
+            file.file().path(),
+            file.file().sha256(),
+            file.size(),
+            plan.parts()));
   }
 
   private PullException cancelled() {
     if (cancellation.discardPartial()) {
       store.discardPartial(name);
-      return new PullException(Reason.CANCELLED, "pull of " + name + " cancelled; partial download discarded");
+      return new PullException(
+          Reason.CANCELLED, "pull of " + name + " cancelled; partial download discarded");
     }
     return new PullException(
-        Reason.CANCELLED, "pull of " + name + " cancelled; " + completed.get() + " bytes kept for a resume");
+        Reason.CANCELLED,
+        "pull of " + name + " cancelled; " + completed.get() + " bytes kept for a resume");
   }
 
   private static Thread daemon(Runnable job, String threadName) {

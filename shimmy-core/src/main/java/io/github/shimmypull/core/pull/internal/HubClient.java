@@ -8,8 +8,8 @@ import io.github.resilience4j.retry.RetryConfig;
 import io.github.shimmypull.core.PullException;
 import io.github.shimmypull.core.PullException.Reason;
 import io.github.shimmypull.core.internal.Json;
-import io.micrometer.core.instrument.Counter;
 import io.github.shimmypull.core.pull.PullCancellation;
+import io.micrometer.core.instrument.Counter;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,7 +87,9 @@ public final class HubClient {
             Math.max(1, initialBackoff.toMillis()), 2.0, 0.5, Math.max(1, maxBackoff.toMillis()));
     IntervalBiFunction<Object> interval =
         (attempt, either) -> {
-          if (either.isLeft() && either.getLeft() instanceof TransientHttpException t && t.retryAfter() != null) {
+          if (either.isLeft()
+              && either.getLeft() instanceof TransientHttpException t
+              && t.retryAfter() != null) {
             Duration d = t.retryAfter();
             return Math.max(1, Math.min(d.toMillis(), MAX_RETRY_AFTER.toMillis()));
           }
@@ -110,7 +112,9 @@ public final class HubClient {
    * says no; offline or a wrong endpoint) and a cancelled call.
    */
   private static boolean retryable(Throwable t) {
-    return t instanceof IOException && !(t instanceof UnknownHostException) && !(t instanceof Cancelled);
+    return t instanceof IOException
+        && !(t instanceof UnknownHostException)
+        && !(t instanceof Cancelled);
   }
 
   /**
@@ -163,12 +167,27 @@ public final class HubClient {
   private PullException unknownHost(String what, UnknownHostException e) {
     String host = e instanceof HostNotFound h ? h.host : String.valueOf(e.getMessage());
     if (host.equalsIgnoreCase(endpoint.host())) {
-      return new PullException(Reason.UPSTREAM,
-          "cannot resolve the Hub's host " + host + " (offline, or a wrong endpoint?): " + what
-              + " failed; set --hf-endpoint or HF_ENDPOINT to a reachable Hub or mirror (now " + endpoint + ")", e);
+      return new PullException(
+          Reason.UPSTREAM,
+          "cannot resolve the Hub's host "
+              + host
+              + " (offline, or a wrong endpoint?): "
+              + what
+              + " failed; set --hf-endpoint or HF_ENDPOINT to a reachable Hub or mirror (now "
+              + endpoint
+              + ")",
+          e);
     }
-    return new PullException(Reason.UPSTREAM,
-        "cannot resolve host " + host + " that the Hub (" + endpoint.host() + ") sent us to: " + what + " failed", e);
+    return new PullException(
+        Reason.UPSTREAM,
+        "cannot resolve host "
+            + host
+            + " that the Hub ("
+            + endpoint.host()
+            + ") sent us to: "
+            + what
+            + " failed",
+        e);
   }
 
   /** HEAD of {@code /{repo}/resolve/{rev}/{path}} without following the redirect. */
@@ -192,7 +211,8 @@ public final class HubClient {
    * renamed repo answers 307 to its new name); a redirect elsewhere is returned as is. For HEAD, a
    * redirect carrying {@code X-Repo-Commit} is the answer (the CDN redirect).
    */
-  private Response endpointFollowing(HttpUrl url, boolean head, PullCancellation cancellation) throws IOException {
+  private Response endpointFollowing(HttpUrl url, boolean head, PullCancellation cancellation)
+      throws IOException {
     HttpUrl target = url;
     for (int hop = 0; ; hop++) {
       Request.Builder rb = authorized(new Request.Builder().url(target));
@@ -215,7 +235,8 @@ public final class HubClient {
    * Executes one call that {@code cancellation} cancels in flight; an unknown host comes back as
    * {@link HostNotFound} naming the host.
    */
-  private Response execute(Request request, PullCancellation cancellation, @Nullable Consumer<Call> calls)
+  private Response execute(
+      Request request, PullCancellation cancellation, @Nullable Consumer<Call> calls)
       throws IOException {
     if (cancellation.isCancelled()) {
       throw new Cancelled();
@@ -238,7 +259,9 @@ public final class HubClient {
     }
   }
 
-  /** Whether {@code url} has the endpoint's scheme, host and port: the only place the token goes. */
+  /**
+   * Whether {@code url} has the endpoint's scheme, host and port: the only place the token goes.
+   */
   private boolean atEndpoint(HttpUrl url) {
     return url.scheme().equals(endpoint.scheme())
         && url.host().equalsIgnoreCase(endpoint.host())
@@ -248,7 +271,8 @@ public final class HubClient {
   private static FileInfo fileInfo(Response r, String repo, String path) {
     String commit = r.header("X-Repo-Commit");
     if (commit == null) {
-      throw new PullException(Reason.UPSTREAM, "the Hub sent no X-Repo-Commit for " + repo + "/" + path);
+      throw new PullException(
+          Reason.UPSTREAM, "the Hub sent no X-Repo-Commit for " + repo + "/" + path);
     }
     String sizeText = r.header("X-Linked-Size");
     String sizeHeader = "X-Linked-Size";
@@ -264,13 +288,21 @@ public final class HubClient {
   static String commit(String text, String repo) {
     String c = text.trim().toLowerCase(Locale.ROOT);
     if (!COMMIT.matcher(c).matches()) {
-      throw new PullException(Reason.UPSTREAM,
-          "the Hub sent an invalid commit id for " + repo + " (" + printable(text) + "; expected 40 hex characters)");
+      throw new PullException(
+          Reason.UPSTREAM,
+          "the Hub sent an invalid commit id for "
+              + repo
+              + " ("
+              + printable(text)
+              + "; expected 40 hex characters)");
     }
     return c;
   }
 
-  /** A size or length from the Hub or its CDN: a non-negative decimal that fits a long, else UPSTREAM. */
+  /**
+   * A size or length from the Hub or its CDN: a non-negative decimal that fits a long, else
+   * UPSTREAM.
+   */
   public static long size(String text, String what) {
     String t = text.trim();
     try {
@@ -281,20 +313,36 @@ public final class HubClient {
     } catch (NumberFormatException e) {
       // answered below
     }
-    throw new PullException(Reason.UPSTREAM, "the Hub sent an invalid " + what + " (" + printable(text) + ")");
+    throw new PullException(
+        Reason.UPSTREAM, "the Hub sent an invalid " + what + " (" + printable(text) + ")");
   }
 
   /** At most 80 characters of {@code s}, control characters escaped, for error messages. */
   static String printable(String s) {
     StringBuilder sb = new StringBuilder();
-    s.chars().limit(80).forEach(c -> sb.append(c < 0x20 || c == 0x7f ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+    s.chars()
+        .limit(80)
+        .forEach(
+            c ->
+                sb.append(
+                    c < 0x20 || c == 0x7f
+                        ? String.format("\\u%04x", c)
+                        : String.valueOf((char) c)));
     return s.length() > 80 ? sb + "..." : sb.toString();
   }
 
-  /** The commit a branch, tag or commit id points at ({@code /api/models/{repo}/revision/{rev}}). */
+  /**
+   * The commit a branch, tag or commit id points at ({@code /api/models/{repo}/revision/{rev}}).
+   */
   public String resolveCommit(String repo, String rev, PullCancellation cancellation) {
-    HttpUrl url = endpoint.newBuilder().addPathSegments("api/models").addPathSegments(repo)
-        .addPathSegment("revision").addPathSegment(rev).build();
+    HttpUrl url =
+        endpoint
+            .newBuilder()
+            .addPathSegments("api/models")
+            .addPathSegments(repo)
+            .addPathSegment("revision")
+            .addPathSegment(rev)
+            .build();
     JsonNode node = getJson(url, repo, rev, null, cancellation);
     JsonNode sha = node.path("sha");
     if (!sha.isString() || sha.asString().isEmpty()) {
@@ -310,21 +358,36 @@ public final class HubClient {
    */
   public List<TreeFile> tree(String repo, String commit, PullCancellation cancellation) {
     List<TreeFile> files = new ArrayList<>();
-    HttpUrl url = endpoint.newBuilder().addPathSegments("api/models").addPathSegments(repo)
-        .addPathSegment("tree").addPathSegment(commit).addQueryParameter("recursive", "true").build();
+    HttpUrl url =
+        endpoint
+            .newBuilder()
+            .addPathSegments("api/models")
+            .addPathSegments(repo)
+            .addPathSegment("tree")
+            .addPathSegment(commit)
+            .addQueryParameter("recursive", "true")
+            .build();
     int pages = 0;
     while (url != null) {
       if (cancellation.isCancelled()) {
         throw new PullException(Reason.CANCELLED, "listing the files of " + repo + " cancelled");
       }
       if (++pages > maxTreePages) {
-        throw new PullException(Reason.UPSTREAM, "the Hub's file list of " + repo + "@" + commit
-            + " has more than " + maxTreePages + " pages (endless pagination?); giving up");
+        throw new PullException(
+            Reason.UPSTREAM,
+            "the Hub's file list of "
+                + repo
+                + "@"
+                + commit
+                + " has more than "
+                + maxTreePages
+                + " pages (endless pagination?); giving up");
       }
       HttpUrl[] next = new HttpUrl[1];
       JsonNode node = getJson(url, repo, commit, link -> next[0] = link, cancellation);
       if (!node.isArray()) {
-        throw new PullException(Reason.UPSTREAM, "the Hub's file list of " + repo + " is not a JSON array");
+        throw new PullException(
+            Reason.UPSTREAM, "the Hub's file list of " + repo + " is not a JSON array");
       }
       for (JsonNode entry : node) {
         if (!"file".equals(entry.path("type").asString(""))) {
@@ -333,8 +396,11 @@ public final class HubClient {
         JsonNode lfs = entry.path("lfs");
         String path = entry.path("path").asString("");
         if (lfs.isObject()) {
-          files.add(new TreeFile(path, jsonSize(lfs.path("size"), repo, path),
-              normaliseSha(lfs.path("oid").asString(""))));
+          files.add(
+              new TreeFile(
+                  path,
+                  jsonSize(lfs.path("size"), repo, path),
+                  normaliseSha(lfs.path("oid").asString(""))));
         } else {
           files.add(new TreeFile(path, jsonSize(entry.path("size"), repo, path), null));
         }
@@ -352,12 +418,23 @@ public final class HubClient {
     if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= 0) {
       return node.longValue();
     }
-    throw new PullException(Reason.UPSTREAM,
-        "the Hub sent an invalid size for " + repo + "/" + printable(path) + " (" + printable(node.toString()) + ")");
+    throw new PullException(
+        Reason.UPSTREAM,
+        "the Hub sent an invalid size for "
+            + repo
+            + "/"
+            + printable(path)
+            + " ("
+            + printable(node.toString())
+            + ")");
   }
 
   private JsonNode getJson(
-      HttpUrl url, String repo, String rev, @Nullable Consumer<HttpUrl> nextPage, PullCancellation cancellation) {
+      HttpUrl url,
+      String repo,
+      String rev,
+      @Nullable Consumer<HttpUrl> nextPage,
+      PullCancellation cancellation) {
     return withRetry(
         "GET " + url.encodedPath(),
         cancellation::isCancelled,
@@ -387,7 +464,8 @@ public final class HubClient {
               if (e.getCause() instanceof IOException io && retryable(io)) {
                 throw io;
               }
-              throw new PullException(Reason.UPSTREAM, "the Hub sent invalid JSON for " + url.encodedPath(), e);
+              throw new PullException(
+                  Reason.UPSTREAM, "the Hub sent invalid JSON for " + url.encodedPath(), e);
             }
           }
         });
@@ -397,20 +475,37 @@ public final class HubClient {
   private HttpUrl nextPage(HttpUrl current, String link, String repo) {
     HttpUrl next = current.resolve(link);
     if (next == null) {
-      throw new PullException(Reason.UPSTREAM,
+      throw new PullException(
+          Reason.UPSTREAM,
           "the Hub sent an invalid pagination link for " + repo + " (" + printable(link) + ")");
     }
     if (!atEndpoint(next)) {
-      throw new PullException(Reason.UPSTREAM,
-          "the Hub's pagination for " + repo + " points to another host (" + next.scheme() + "://" + next.host()
-              + ":" + next.port() + "); refused: the Hub's API is only called at " + endpoint);
+      throw new PullException(
+          Reason.UPSTREAM,
+          "the Hub's pagination for "
+              + repo
+              + " points to another host ("
+              + next.scheme()
+              + "://"
+              + next.host()
+              + ":"
+              + next.port()
+              + "); refused: the Hub's API is only called at "
+              + endpoint);
     }
     return next;
   }
 
   private PullException tooLarge(HttpUrl url, String size) {
-    return new PullException(Reason.UPSTREAM, "the Hub's answer to " + url.encodedPath() + " is larger than the "
-        + maxMetadataBytes + "-byte cap for metadata (" + size + "); refused");
+    return new PullException(
+        Reason.UPSTREAM,
+        "the Hub's answer to "
+            + url.encodedPath()
+            + " is larger than the "
+            + maxMetadataBytes
+            + "-byte cap for metadata ("
+            + size
+            + "); refused");
   }
 
   /** Reads at most {@code cap} bytes; one more fails with UPSTREAM instead of buffering on. */
@@ -459,26 +554,45 @@ public final class HubClient {
    * @param calls receives each call so the caller can cancel it
    */
   public Response openDownload(
-      String repo, String commit, String path, long from, long to, PullCancellation cancellation, Consumer<Call> calls)
+      String repo,
+      String commit,
+      String path,
+      long from,
+      long to,
+      PullCancellation cancellation,
+      Consumer<Call> calls)
       throws IOException {
     HttpUrl url = resolveUrl(repo, commit, path);
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      Request.Builder rb = BodySocket.attach(new Request.Builder().url(url)
-          .header("Accept-Encoding", "identity")
-          .header("Range", "bytes=" + from + "-" + to));
+      Request.Builder rb =
+          BodySocket.attach(
+              new Request.Builder()
+                  .url(url)
+                  .header("Accept-Encoding", "identity")
+                  .header("Range", "bytes=" + from + "-" + to));
       Response r = execute(authorized(rb).build(), cancellation, calls);
       if (r.isRedirect()) {
         String location = r.header("Location");
         r.close();
         if (location == null) {
-          throw new TransientHttpException(r.code(), "redirect without a Location from " + url.host(), null);
+          throw new TransientHttpException(
+              r.code(), "redirect without a Location from " + url.host(), null);
         }
         HttpUrl next = url.resolve(location);
         if (next == null) {
           int colon = location.indexOf(':');
           String scheme = colon > 0 ? location.substring(0, colon) : "?";
-          throw new PullException(Reason.UPSTREAM, "the download of " + repo + "/" + path + " was redirected by "
-              + url.host() + " to an unsupported URL (scheme '" + printable(scheme) + "'; only http and https are followed)");
+          throw new PullException(
+              Reason.UPSTREAM,
+              "the download of "
+                  + repo
+                  + "/"
+                  + path
+                  + " was redirected by "
+                  + url.host()
+                  + " to an unsupported URL (scheme '"
+                  + printable(scheme)
+                  + "'; only http and https are followed)");
         }
         url = next;
         continue;
@@ -505,8 +619,13 @@ public final class HubClient {
   }
 
   private HttpUrl resolveUrl(String repo, String rev, String path) {
-    return endpoint.newBuilder().addPathSegments(repo).addPathSegment("resolve").addPathSegment(rev)
-        .addPathSegments(path).build();
+    return endpoint
+        .newBuilder()
+        .addPathSegments(repo)
+        .addPathSegment("resolve")
+        .addPathSegment(rev)
+        .addPathSegments(path)
+        .build();
   }
 
   /** Maps a failed answer: a PullException (permanent) or a TransientHttpException (retried). */
@@ -516,39 +635,56 @@ public final class HubClient {
     int status = r.code();
     String what = path == null ? repo : repo + "/" + path;
     if ("GatedRepo".equals(code)) {
-      return new PullException(Reason.GATED,
-          "repository " + repo + " is gated: accept its terms at " + endpoint.resolve(repo) + " and set HF_TOKEN to a token with access");
+      return new PullException(
+          Reason.GATED,
+          "repository "
+              + repo
+              + " is gated: accept its terms at "
+              + endpoint.resolve(repo)
+              + " and set HF_TOKEN to a token with access");
     }
     if ("RepoNotFound".equals(code)) {
-      return new PullException(Reason.NOT_FOUND,
-          "repository " + repo + " not found or private: check the name, or set a token (HF_TOKEN)");
+      return new PullException(
+          Reason.NOT_FOUND,
+          "repository "
+              + repo
+              + " not found or private: check the name, or set a token (HF_TOKEN)");
     }
     if ("RevisionNotFound".equals(code)) {
       return new PullException(Reason.NOT_FOUND, "revision '" + rev + "' not found in " + repo);
     }
     if ("EntryNotFound".equals(code)) {
-      return new PullException(Reason.NOT_FOUND, "file " + (path == null ? "" : path) + " not found in " + repo + " at " + rev);
+      return new PullException(
+          Reason.NOT_FOUND,
+          "file " + (path == null ? "" : path) + " not found in " + repo + " at " + rev);
     }
     if (status == 401) {
       if (message != null && message.toLowerCase(Locale.ROOT).contains("invalid credentials")) {
         return new PullException(Reason.FORBIDDEN, "the Hub rejected the token (401): " + message);
       }
-      return new PullException(Reason.NOT_FOUND,
+      return new PullException(
+          Reason.NOT_FOUND,
           "repository " + repo + " not found or private: set HF_TOKEN (401 from the Hub)");
     }
     if (status == 403) {
-      return new PullException(Reason.FORBIDDEN,
-          "the Hub refused access to " + what + " (403)" + (message == null ? "" : ": " + message)
+      return new PullException(
+          Reason.FORBIDDEN,
+          "the Hub refused access to "
+              + what
+              + " (403)"
+              + (message == null ? "" : ": " + message)
               + "; check that the token has the right permissions");
     }
     if (status == 404) {
       return new PullException(Reason.NOT_FOUND, what + " not found at " + rev + " (404)");
     }
     if (status == 429) {
-      return new TransientHttpException(429, "rate limited by the Hub (429)", retryAfter(r.header("Retry-After")));
+      return new TransientHttpException(
+          429, "rate limited by the Hub (429)", retryAfter(r.header("Retry-After")));
     }
     if (status == 408 || status >= 500) {
-      return new TransientHttpException(status, "HTTP " + status + " for " + what, retryAfter(r.header("Retry-After")));
+      return new TransientHttpException(
+          status, "HTTP " + status + " for " + what, retryAfter(r.header("Retry-After")));
     }
     return new PullException(Reason.UPSTREAM, "unexpected HTTP " + status + " for " + what);
   }
@@ -569,7 +705,9 @@ public final class HubClient {
       return Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim())));
     } catch (NumberFormatException e) {
       try {
-        java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(header.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+        java.time.ZonedDateTime at =
+            java.time.ZonedDateTime.parse(
+                header.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
         Duration d = Duration.between(java.time.ZonedDateTime.now(at.getZone()), at);
         return d.isNegative() ? Duration.ZERO : d;
       } catch (java.time.format.DateTimeParseException ignored) {
@@ -578,7 +716,10 @@ public final class HubClient {
     }
   }
 
-  /** The sha256 in an {@code X-Linked-Etag} ({@code "hex"} or {@code W/"hex"}), or null if it is not one. */
+  /**
+   * The sha256 in an {@code X-Linked-Etag} ({@code "hex"} or {@code W/"hex"}), or null if it is not
+   * one.
+   */
   static @Nullable String sha256FromEtag(@Nullable String etag) {
     if (etag == null) {
       return null;

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fetches parts of one file with ranged GETs and writes them into the partial at their offsets,
- * continuing each part from its last byte on disk. A part is retried on transient failures (the
- * Hub client's policy); when the attempts made progress and the failure is still transient ({@link
+ * continuing each part from its last byte on disk. A part is retried on transient failures (the Hub
+ * client's policy); when the attempts made progress and the failure is still transient ({@link
  * Reason#transientFailure()}), it gets a fresh set of attempts. A server that ignores or garbles
  * {@code Range} raises {@link StartOverException}.
  */
@@ -30,7 +30,10 @@ final class PartFetcher {
 
   /** Receives the bytes of a part right after they were written to the partial. */
   interface Sink {
-    /** {@code bytes} (positioned at their start) were written at {@code pos} of the file, in {@code part}. */
+    /**
+     * {@code bytes} (positioned at their start) were written at {@code pos} of the file, in {@code
+     * part}.
+     */
     void written(int part, long pos, ByteBuffer bytes);
   }
 
@@ -44,7 +47,13 @@ final class PartFetcher {
   private final PullCancellation cancellation;
   private final Sink sink;
 
-  PartFetcher(HubClient hub, PinnedFile file, FileChannel ch, PartPlan plan, PullCancellation cancellation, Sink sink) {
+  PartFetcher(
+      HubClient hub,
+      PinnedFile file,
+      FileChannel ch,
+      PartPlan plan,
+      PullCancellation cancellation,
+      Sink sink) {
     this.hub = hub;
     this.file = file;
     this.ch = ch;
@@ -60,7 +69,18 @@ final class PartFetcher {
   void fetch(int part, ByteBuffer buf, Consumer<Call> calls) {
     long start = plan.start(part);
     long end = plan.end(part);
-    String what = "download " + file.repo() + "/" + file.file().path() + " part " + part + " [" + start + "-" + end + "]";
+    String what =
+        "download "
+            + file.repo()
+            + "/"
+            + file.file().path()
+            + " part "
+            + part
+            + " ["
+            + start
+            + "-"
+            + end
+            + "]";
     while (true) {
       long before = plan.done(part);
       try {
@@ -73,8 +93,13 @@ final class PartFetcher {
             });
         return;
       } catch (PullException e) {
-        if (e.reason().transientFailure() && plan.done(part) > before && !cancellation.isCancelled()) {
-          log.info("{}: attempts made progress ({} bytes), retrying again", what, plan.done(part) - before);
+        if (e.reason().transientFailure()
+            && plan.done(part) > before
+            && !cancellation.isCancelled()) {
+          log.info(
+              "{}: attempts made progress ({} bytes), retrying again",
+              what,
+              plan.done(part) - before);
           continue;
         }
         throw e;
@@ -88,7 +113,9 @@ final class PartFetcher {
     if (pos > end) {
       return;
     }
-    try (Response r = hub.openDownload(file.repo(), file.commit(), file.file().path(), pos, end, cancellation, calls)) {
+    try (Response r =
+        hub.openDownload(
+            file.repo(), file.commit(), file.file().path(), pos, end, cancellation, calls)) {
       if (r.code() == 200) {
         if (pos != 0 || end != file.size() - 1) {
           throw new StartOverException("the server ignored Range (200 instead of 206)");
@@ -98,8 +125,10 @@ final class PartFetcher {
       }
       BufferedSource source = r.body().source();
       // HTTP/1: the socket carries this body alone, so its readiness says whether a read would wait
-      BodySocket socket = r.protocol() == Protocol.HTTP_1_1 || r.protocol() == Protocol.HTTP_1_0
-          ? r.request().tag(BodySocket.class) : null;
+      BodySocket socket =
+          r.protocol() == Protocol.HTTP_1_1 || r.protocol() == Protocol.HTTP_1_0
+              ? r.request().tag(BodySocket.class)
+              : null;
       long remaining = end - pos + 1;
       while (remaining > 0) {
         if (cancellation.isCancelled()) {
@@ -135,7 +164,10 @@ final class PartFetcher {
     }
   }
 
-  /** Writes the bytes read into {@code buf} at {@code pos}, hands them to the sink, returns the next position. */
+  /**
+   * Writes the bytes read into {@code buf} at {@code pos}, hands them to the sink, returns the next
+   * position.
+   */
   private long write(int part, ByteBuffer buf, long pos) {
     buf.flip();
     int got = buf.remaining();
@@ -154,10 +186,15 @@ final class PartFetcher {
       throw new StartOverException("206 for the wrong range (" + header + ", wanted " + pos + "-)");
     }
     HubClient.size(m.group(2), "Content-Range (" + header + ")");
-    if (!m.group(3).equals("*") && HubClient.size(m.group(3), "Content-Range (" + header + ")") != file.size()) {
+    if (!m.group(3).equals("*")
+        && HubClient.size(m.group(3), "Content-Range (" + header + ")") != file.size()) {
       throw new PullException(
           Reason.INTEGRITY,
-          file.name() + " is " + m.group(3) + " bytes on the CDN but the Hub announced " + file.size());
+          file.name()
+              + " is "
+              + m.group(3)
+              + " bytes on the CDN but the Hub announced "
+              + file.size());
     }
   }
 

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * The byte ranges a file is downloaded in and how far each has got. Built from the resume sidecar
  * when it describes this file and its partial exists, else fresh (the partial discarded). Progress
- * is updated by the part fetchers and read by the hasher, the sidecar writer and the progress ticks.
+ * is updated by the part fetchers and read by the hasher, the sidecar writer and the progress
+ * ticks.
  */
 final class PartPlan {
 
@@ -47,7 +48,10 @@ final class PartPlan {
     return fresh(file.size(), settings.connections(), settings.partSize());
   }
 
-  /** One part when one connection is allowed or the file fits one part, else parts of {@code partSize}. */
+  /**
+   * One part when one connection is allowed or the file fits one part, else parts of {@code
+   * partSize}.
+   */
   static List<Part> fresh(long size, int connections, long partSize) {
     List<Part> parts = new ArrayList<>();
     if (connections == 1 || size <= partSize) {
@@ -60,7 +64,10 @@ final class PartPlan {
     return parts;
   }
 
-  /** Whether {@code parts} are contiguous, cover {@code size} bytes and claim no more than their length. */
+  /**
+   * Whether {@code parts} are contiguous, cover {@code size} bytes and claim no more than their
+   * length.
+   */
   static boolean coversFile(List<Part> parts, long size) {
     long next = 0;
     for (Part p : parts) {

@@ -31,9 +31,14 @@ public final class PullStore {
 
   /** Name of the hidden directory inside the model directory. */
   public static final String DIR = ".shimmy-pull";
+
   /** Longest name a file system takes (ext4, xfs, tmpfs, btrfs...): 255 bytes. */
   public static final int MAX_NAME_BYTES = 255;
-  /** The longest suffix added under {@link #DIR}: {@code .part.json} plus the temporary {@code .tmp}. */
+
+  /**
+   * The longest suffix added under {@link #DIR}: {@code .part.json} plus the temporary {@code
+   * .tmp}.
+   */
   private static final int LONGEST_SUFFIX = ".part.json.tmp".length();
 
   /** A byte range of the file and how many of its bytes (from its start) are on disk. */
@@ -48,14 +53,22 @@ public final class PullStore {
   }
 
   /** Resume state of one partial download. */
-  public record Sidecar(String repo, String commit, String path, String sha256, long size, List<Part> parts) {
+  public record Sidecar(
+      String repo, String commit, String path, String sha256, long size, List<Part> parts) {
     public long bytesDone() {
       return parts.stream().mapToLong(Part::done).sum();
     }
   }
 
   /** What we know about a published file. */
-  public record FileRecord(String repo, String commit, String path, String file, String sha256, long size, String publishedAt) {}
+  public record FileRecord(
+      String repo,
+      String commit,
+      String path,
+      String file,
+      String sha256,
+      long size,
+      String publishedAt) {}
 
   private final Path modelDir;
   private final Path dir;
@@ -83,7 +96,8 @@ public final class PullStore {
       return localName;
     }
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(localName.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(localName.getBytes(StandardCharsets.UTF_8));
       StringBuilder prefix = new StringBuilder();
       int bytes = 0;
       for (int cp : localName.codePoints().toArray()) {
@@ -155,17 +169,18 @@ public final class PullStore {
   /**
    * Bytes a resumable partial already occupies on disk, which its download will overwrite rather
    * than add: its length when it was written by one connection (contiguous from byte 0, possibly
-   * past the recorded progress, e.g. after a disk-full), else the recorded progress (parallel
-   * parts leave holes).
+   * past the recorded progress, e.g. after a disk-full), else the recorded progress (parallel parts
+   * leave holes).
    */
   public long allocatedBytes(String localName, String sha256, long size) {
     long recorded = resumableBytes(localName, sha256, size);
     if (recorded == 0 && !Files.isRegularFile(partial(localName))) {
       return 0;
     }
-    boolean onePart = readSidecar(localName)
-        .filter(s -> s.sha256().equals(sha256) && s.size() == size && s.parts().size() == 1)
-        .isPresent();
+    boolean onePart =
+        readSidecar(localName)
+            .filter(s -> s.sha256().equals(sha256) && s.size() == size && s.parts().size() == 1)
+            .isPresent();
     if (!onePart) {
       return recorded;
     }
@@ -195,7 +210,8 @@ public final class PullStore {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("cannot rename atomically " + from + " -> " + to + " (not on the same file system?)", e);
+      throw new IOException(
+          "cannot rename atomically " + from + " -> " + to + " (not on the same file system?)", e);
     }
   }
 

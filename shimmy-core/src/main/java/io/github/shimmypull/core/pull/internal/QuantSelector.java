@@ -20,8 +20,10 @@ public final class QuantSelector {
   /** Tags tried, in order, when the reference names none. */
   public static final List<String> DEFAULT_TAGS = List.of("Q4_K_M", "Q8_0");
 
-  private static final List<String> EXCLUDED = List.of("mmproj", "imatrix", "mtp-", "eagle3-", "dflash-", "dspark-");
-  private static final Pattern SPLIT = Pattern.compile("^(.+)-([0-9]{5})-of-([0-9]{5})\\.gguf$", Pattern.CASE_INSENSITIVE);
+  private static final List<String> EXCLUDED =
+      List.of("mmproj", "imatrix", "mtp-", "eagle3-", "dflash-", "dspark-");
+  private static final Pattern SPLIT =
+      Pattern.compile("^(.+)-([0-9]{5})-of-([0-9]{5})\\.gguf$", Pattern.CASE_INSENSITIVE);
 
   private QuantSelector() {}
 
@@ -32,8 +34,13 @@ public final class QuantSelector {
    * @throws PullException NOT_FOUND listing the available GGUF files when nothing matches
    */
   public static List<String> select(String repo, List<String> paths, @Nullable String tag) {
-    List<String> gguf = paths.stream().filter(p -> p.toLowerCase(Locale.ROOT).endsWith(".gguf")).sorted().toList();
-    List<String> candidates = gguf.stream().filter(QuantSelector::isModelFile).filter(QuantSelector::isFirstShardOrSingle).toList();
+    List<String> gguf =
+        paths.stream().filter(p -> p.toLowerCase(Locale.ROOT).endsWith(".gguf")).sorted().toList();
+    List<String> candidates =
+        gguf.stream()
+            .filter(QuantSelector::isModelFile)
+            .filter(QuantSelector::isFirstShardOrSingle)
+            .toList();
     List<String> tags = tag == null ? DEFAULT_TAGS : List.of(tag);
     for (String t : tags) {
       Pattern p = Pattern.compile(Pattern.quote(t) + "[.-]", Pattern.CASE_INSENSITIVE);
@@ -46,7 +53,10 @@ public final class QuantSelector {
     if (tag == null && !candidates.isEmpty()) {
       return withShards(repo, candidates.get(0), gguf);
     }
-    String what = tag == null ? "no GGUF model file in " + repo : "no GGUF file in " + repo + " matches tag '" + tag + "'";
+    String what =
+        tag == null
+            ? "no GGUF model file in " + repo
+            : "no GGUF file in " + repo + " matches tag '" + tag + "'";
     throw new PullException(
         Reason.NOT_FOUND,
         what + "; available GGUF files: " + (gguf.isEmpty() ? "none" : String.join(", ", gguf)),
@@ -81,7 +91,13 @@ public final class QuantSelector {
       if (found == null) {
         throw new PullException(
             Reason.NOT_FOUND,
-            "split model " + path + " in " + repo + " is incomplete: shard " + shard + " is missing",
+            "split model "
+                + path
+                + " in "
+                + repo
+                + " is incomplete: shard "
+                + shard
+                + " is missing",
             null,
             Map.of("available", all));
       }

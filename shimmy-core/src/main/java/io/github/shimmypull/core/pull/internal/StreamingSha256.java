@@ -25,10 +25,13 @@ final class StreamingSha256 implements Runnable {
   private final long size;
   private final Object lock = new Object();
   private final MessageDigest md = sha256();
+
   /** Bytes hashed so far; written under {@link #lock}, read without it for the fast paths. */
   private volatile long hashed;
+
   /** Set by the hasher's thread before it checks for work and waits; signals are sent only then. */
   private volatile boolean waiting;
+
   private volatile boolean stopped;
   private volatile @Nullable String result;
   private volatile @Nullable IOException error;

@@ -1,4 +1,7 @@
-/** Implementation of the Hugging Face puller: Hub client, quant choice, parted download, sidecars. Not API. */
+/**
+ * Implementation of the Hugging Face puller: Hub client, quant choice, parted download, sidecars.
+ * Not API.
+ */
 @NullMarked
 package io.github.shimmypull.core.pull.internal;
 

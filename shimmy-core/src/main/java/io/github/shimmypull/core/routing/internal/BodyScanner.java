@@ -4,10 +4,10 @@ import io.github.shimmypull.core.internal.Json;
 import io.github.shimmypull.core.routing.RoutingException;
 import io.github.shimmypull.core.routing.RoutingException.Reason;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -28,7 +28,8 @@ public final class BodyScanner {
   private static final JsonFactory FACTORY = new JsonFactory();
   private static final byte[] STREAM_FALSE = "\"stream\":false".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] MODEL_KEY = "\"model\":".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] COMMA_STREAM_FALSE = ",\"stream\":false".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] COMMA_STREAM_FALSE =
+      ",\"stream\":false".getBytes(StandardCharsets.US_ASCII);
 
   private final JsonParser parser;
   private final ByteArrayFeeder feeder;
@@ -197,7 +198,9 @@ public final class BodyScanner {
     if (!modelKnown()) {
       throw new RoutingException(
           Reason.MODEL_NOT_IN_PREFIX,
-          "'model' was not found in the first " + fed + " bytes of the request body; put it"
+          "'model' was not found in the first "
+              + fed
+              + " bytes of the request body; put it"
               + " before long fields such as 'messages'");
     }
     return model;
@@ -215,7 +218,12 @@ public final class BodyScanner {
    * @return {@code bytes} itself when nothing changes and the range is the whole array
    */
   public byte[] forwarded(
-      byte[] bytes, int offset, int length, long base, @Nullable String model, boolean insertStream) {
+      byte[] bytes,
+      int offset,
+      int length,
+      long base,
+      @Nullable String model,
+      boolean insertStream) {
     long end = base + length;
     List<Edit> edits = edits(model, insertStream);
     edits.removeIf(edit -> edit.at < base || edit.at >= end || edit.to > end);

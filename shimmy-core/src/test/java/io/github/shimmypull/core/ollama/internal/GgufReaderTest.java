@@ -59,8 +59,10 @@ class GgufReaderTest {
     assertThat(md.integer("llama.context_length")).isEqualTo(2048L);
     assertThat(md.values().get("llama.rope.freq_base")).isEqualTo(10000.0);
     assertThat(md.values().get("general.flag")).isEqualTo(true);
-    assertThat(md.values().get("tokenizer.ggml.tokens")).isEqualTo(new GgufReader.ArrayInfo(8, 1000));
-    assertThat(md.values().get("tokenizer.ggml.token_type")).isEqualTo(new GgufReader.ArrayInfo(5, 1000));
+    assertThat(md.values().get("tokenizer.ggml.tokens"))
+        .isEqualTo(new GgufReader.ArrayInfo(8, 1000));
+    assertThat(md.values().get("tokenizer.ggml.token_type"))
+        .isEqualTo(new GgufReader.ArrayInfo(5, 1000));
     assertThat(md.values().get("general.tags")).isEqualTo(List.of("chat", "tiny"));
     assertThat(md.string("tokenizer.chat_template")).startsWith("{% for m in messages");
   }
@@ -69,10 +71,12 @@ class GgufReaderTest {
   void aTruncatedHeaderYieldsTheKeysBeforeTheCutAndNeverThrows() {
     byte[] header = tinyLlamaHeader();
     for (int cut = 0; cut < header.length; cut += 7) {
-      GgufReader.Metadata md = GgufReader.read(new ByteArrayInputStream(Arrays.copyOf(header, cut)));
+      GgufReader.Metadata md =
+          GgufReader.read(new ByteArrayInputStream(Arrays.copyOf(header, cut)));
       assertThat(md.complete()).as("cut at %d", cut).isFalse();
     }
-    GgufReader.Metadata half = GgufReader.read(new ByteArrayInputStream(Arrays.copyOf(header, 200)));
+    GgufReader.Metadata half =
+        GgufReader.read(new ByteArrayInputStream(Arrays.copyOf(header, 200)));
     assertThat(half.string("general.architecture")).isEqualTo("llama");
     assertThat(half.complete()).isFalse();
   }
@@ -85,7 +89,8 @@ class GgufReaderTest {
       GgufReader.Metadata md = GgufReader.read(new ByteArrayInputStream(garbage));
       assertThat(md.values()).as("seed %d", seed).isEmpty();
     }
-    assertThat(GgufReader.read(new ByteArrayInputStream("not a model".getBytes()))).isEqualTo(GgufReader.Metadata.EMPTY);
+    assertThat(GgufReader.read(new ByteArrayInputStream("not a model".getBytes())))
+        .isEqualTo(GgufReader.Metadata.EMPTY);
     assertThat(GgufReader.read(dir.resolve("missing.gguf"))).isEqualTo(GgufReader.Metadata.EMPTY);
   }
 
@@ -106,7 +111,8 @@ class GgufReaderTest {
   @Test
   void hugeDeclaredCountsAndLengthsAreRefusedWithoutAllocating() {
     ByteBuffer kvCount = header(3, Long.MAX_VALUE);
-    assertThat(GgufReader.read(new ByteArrayInputStream(kvCount.array()))).isEqualTo(GgufReader.Metadata.EMPTY);
+    assertThat(GgufReader.read(new ByteArrayInputStream(kvCount.array())))
+        .isEqualTo(GgufReader.Metadata.EMPTY);
 
     ByteBuffer hugeKey = header(3, 1);
     hugeKey.putLong(1L << 40);
@@ -127,7 +133,8 @@ class GgufReaderTest {
     byte[] v1 = GgufHeader.builder().version(1).string("general.architecture", "llama").build();
     assertThat(GgufReader.read(new ByteArrayInputStream(v1))).isEqualTo(GgufReader.Metadata.EMPTY);
     byte[] v2 = GgufHeader.builder().version(2).string("general.architecture", "llama").build();
-    assertThat(GgufReader.read(new ByteArrayInputStream(v2)).string("general.architecture")).isEqualTo("llama");
+    assertThat(GgufReader.read(new ByteArrayInputStream(v2)).string("general.architecture"))
+        .isEqualTo("llama");
   }
 
   private static ByteBuffer header(int version, long kvCount) {

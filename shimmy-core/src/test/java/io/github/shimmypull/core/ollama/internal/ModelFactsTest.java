@@ -37,7 +37,8 @@ class ModelFactsTest {
   @Test
   void theFileNameIsTheFallbackWhenTheHeaderSaysNothing() {
     ModelFacts facts =
-        ModelFacts.from(GgufReader.Metadata.EMPTY, "tinyllama-1.1b-chat-v1.0.Q2_K.gguf", 480_000_000L);
+        ModelFacts.from(
+            GgufReader.Metadata.EMPTY, "tinyllama-1.1b-chat-v1.0.Q2_K.gguf", 480_000_000L);
 
     assertThat(facts.family()).isEmpty();
     assertThat(facts.parameterSize()).isEqualTo("1.1B");
@@ -47,12 +48,17 @@ class ModelFactsTest {
   @Test
   void theSizeLabelAndThenAnEstimateFromSizeAndQuantizationGiveTheParameterSize() {
     GgufReader.Metadata labelled =
-        GgufReader.read(new ByteArrayInputStream(GgufHeader.builder().string("general.size_label", "8x7B").build()));
+        GgufReader.read(
+            new ByteArrayInputStream(
+                GgufHeader.builder().string("general.size_label", "8x7B").build()));
     assertThat(ModelFacts.from(labelled, "x.gguf", 1).parameterSize()).isEqualTo("8x7B");
 
-    assertThat(ModelFacts.from(GgufReader.Metadata.EMPTY, "model-Q8_0.gguf", 8_500_000_000L / 8).parameterSize())
+    assertThat(
+            ModelFacts.from(GgufReader.Metadata.EMPTY, "model-Q8_0.gguf", 8_500_000_000L / 8)
+                .parameterSize())
         .isEqualTo("1B");
-    assertThat(ModelFacts.from(GgufReader.Metadata.EMPTY, "model.gguf", 1234).parameterSize()).isEmpty();
+    assertThat(ModelFacts.from(GgufReader.Metadata.EMPTY, "model.gguf", 1234).parameterSize())
+        .isEmpty();
   }
 
   @Test

@@ -24,20 +24,27 @@ class ShimmyStreamTest {
     servers.close();
   }
 
-  private ShimmyStream.Outcome run(MockResponse response, ShimmyStream.Dialect dialect) throws Exception {
+  private ShimmyStream.Outcome run(MockResponse response, ShimmyStream.Dialect dialect)
+      throws Exception {
     MockWebServer shimmy = servers.mock();
     shimmy.enqueue(response);
-    return stream.run(TestServers.base(shimmy), dialect, "{}".getBytes(StandardCharsets.UTF_8), tokens::add);
+    return stream.run(
+        TestServers.base(shimmy), dialect, "{}".getBytes(StandardCharsets.UTF_8), tokens::add);
   }
 
   private static MockResponse sse(String body) {
-    return new MockResponse.Builder().addHeader("Content-Type", "text/event-stream").body(body).build();
+    return new MockResponse.Builder()
+        .addHeader("Content-Type", "text/event-stream")
+        .body(body)
+        .build();
   }
 
   @Test
   void aTokenSplitOverSeveralDataLinesIsJoinedWithNewlinesAndCommentsAreSkipped() throws Exception {
     ShimmyStream.Outcome outcome =
-        run(sse(": keep-alive\n\ndata: first\ndata: second\n\ndata:  spaced\n\ndata: [DONE]\n\n"), ShimmyStream.Dialect.GENERATE);
+        run(
+            sse(": keep-alive\n\ndata: first\ndata: second\n\ndata:  spaced\n\ndata: [DONE]\n\n"),
+            ShimmyStream.Dialect.GENERATE);
 
     assertThat(tokens).containsExactly("first\nsecond", " spaced");
     assertThat(outcome.tokens()).isEqualTo(2);
@@ -47,7 +54,9 @@ class ShimmyStreamTest {
   @Test
   void aChatChunkWithAnErrorObjectEndsTheStreamWithItsMessage() throws Exception {
     ShimmyStream.Outcome outcome =
-        run(sse("data: {\"error\":{\"message\":\"engine failed\"}}\n\n"), ShimmyStream.Dialect.CHAT);
+        run(
+            sse("data: {\"error\":{\"message\":\"engine failed\"}}\n\n"),
+            ShimmyStream.Dialect.CHAT);
 
     assertThat(outcome.error()).isEqualTo("engine failed");
     assertThat(tokens).isEmpty();
@@ -56,8 +65,12 @@ class ShimmyStreamTest {
   @Test
   void aJsonAnswerInsteadOfEventsIsTakenWhole() throws Exception {
     ShimmyStream.Outcome outcome =
-        run(new MockResponse.Builder().addHeader("Content-Type", "application/json")
-            .body("{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"all at once\"},\"finish_reason\":\"stop\"}]}").build(),
+        run(
+            new MockResponse.Builder()
+                .addHeader("Content-Type", "application/json")
+                .body(
+                    "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"all at once\"},\"finish_reason\":\"stop\"}]}")
+                .build(),
             ShimmyStream.Dialect.CHAT);
 
     assertThat(tokens).containsExactly("all at once");
@@ -66,8 +79,15 @@ class ShimmyStreamTest {
 
   @Test
   void anErrorStatusIsRefusedWithShimmysMessage() {
-    assertThatThrownBy(() -> run(new MockResponse.Builder().code(404)
-            .body("{\"error\":{\"message\":\"Model 'x' not found\",\"code\":\"model_not_found\"}}").build(), ShimmyStream.Dialect.CHAT))
+    assertThatThrownBy(
+            () ->
+                run(
+                    new MockResponse.Builder()
+                        .code(404)
+                        .body(
+                            "{\"error\":{\"message\":\"Model 'x' not found\",\"code\":\"model_not_found\"}}")
+                        .build(),
+                    ShimmyStream.Dialect.CHAT))
         .isInstanceOf(ShimmyStream.Refused.class)
         .hasMessage("Shimmy answered 404: Model 'x' not found")
         .satisfies(e -> assertThat(((ShimmyStream.Refused) e).status()).isEqualTo(404));

@@ -1,8 +1,8 @@
 package io.github.shimmypull.core.pull.internal;
 
-import io.github.shimmypull.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.shimmypull.testkit.Await;
 import io.github.shimmypull.testkit.FakeFile;
 import io.github.shimmypull.testkit.FakeHuggingFace;
 import java.net.InetAddress;
@@ -16,7 +16,10 @@ import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The fetcher fills its buffer only while the body's socket has bytes ready (see {@link BodySocket}). */
+/**
+ * The fetcher fills its buffer only while the body's socket has bytes ready (see {@link
+ * BodySocket}).
+ */
 @Timeout(60)
 class DownloadBodySocketTest {
 
@@ -41,12 +44,16 @@ class DownloadBodySocketTest {
 
   @Test
   void theNetworkInterceptorHandsTheDownloadRequestItsSocket() throws Exception {
-    FakeHuggingFace hub = FakeHuggingFace.builder().file("acme/x-GGUF", "x.gguf", FakeFile.seeded(1024, 1)).build();
+    FakeHuggingFace hub =
+        FakeHuggingFace.builder().file("acme/x-GGUF", "x.gguf", FakeFile.seeded(1024, 1)).build();
     try (MockWebServer server = new MockWebServer()) {
       server.setDispatcher(hub);
       server.start(InetAddress.getLoopbackAddress(), 0);
-      OkHttpClient client = new OkHttpClient.Builder().addNetworkInterceptor(BodySocket.INTERCEPTOR).build();
-      Request request = BodySocket.attach(new Request.Builder().url(server.url("/api/models/acme/x-GGUF"))).build();
+      OkHttpClient client =
+          new OkHttpClient.Builder().addNetworkInterceptor(BodySocket.INTERCEPTOR).build();
+      Request request =
+          BodySocket.attach(new Request.Builder().url(server.url("/api/models/acme/x-GGUF")))
+              .build();
 
       try (Response response = client.newCall(request).execute()) {
         BodySocket holder = response.request().tag(BodySocket.class);

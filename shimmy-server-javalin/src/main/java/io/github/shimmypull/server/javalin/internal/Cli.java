@@ -25,7 +25,8 @@ public final class Cli {
    *
    * @return the exit code: 0 success, 1 failure, 2 usage error
    */
-  public static int execute(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+  public static int execute(
+      String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     String[] effective = withDefaultCommand(args);
     CommandLine cli = commandLine(env, out, err, effective.length != args.length);
     return cli.execute(effective);
@@ -87,7 +88,8 @@ public final class Cli {
     cli.setDefaultValueProvider(new EnvDefaults(env));
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
-    cli.setParameterExceptionHandler(new UsageErrors(List.of("serve", "pull", "list", "help"), implicitServe));
+    cli.setParameterExceptionHandler(
+        new UsageErrors(List.of("serve", "pull", "list", "help"), implicitServe));
     cli.getCommandSpec().usageMessage().footer(RootCommand.footer());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {

@@ -7,7 +7,10 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses the durations users type on the command line: {@code 120s}, {@code 2m}, {@code 1h}, {@code 500ms}, or ISO-8601 ({@code PT2M}). */
+/**
+ * Parses the durations users type on the command line: {@code 120s}, {@code 2m}, {@code 1h}, {@code
+ * 500ms}, or ISO-8601 ({@code PT2M}).
+ */
 public final class Durations {
 
   /** The keep-alive meaning never: {@code -1s}. */
@@ -59,7 +62,8 @@ public final class Durations {
         magnitude = Duration.ZERO;
       }
       if (magnitude.isZero() || magnitude.isNegative()) {
-        throw new IllegalArgumentException("invalid keep-alive '" + text + "': use -1 (never), 0 (stop when idle) or e.g. 5m");
+        throw new IllegalArgumentException(
+            "invalid keep-alive '" + text + "': use -1 (never), 0 (stop when idle) or e.g. 5m");
       }
       return NEVER;
     }

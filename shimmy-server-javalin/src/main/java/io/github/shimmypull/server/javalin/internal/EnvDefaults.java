@@ -14,15 +14,19 @@ import picocli.CommandLine.Model.OptionSpec;
  * SHIMMY_PULL_MODEL_DIR}, and so on; {@code --hf-endpoint} and {@code --hf-token} fall back to
  * Hugging Face's own {@code HF_ENDPOINT} and {@code HF_TOKEN}. A command-line option wins over the
  * environment, the environment over the built-in default, which for the options shared with the
- * plugin and the starter is {@link ShimmyOptions}' (written as a user would type it, so that
- * {@code --help} shows {@code 120s} and {@code 32MiB}).
+ * plugin and the starter is {@link ShimmyOptions}' (written as a user would type it, so that {@code
+ * --help} shows {@code 120s} and {@code 32MiB}).
  */
 public final class EnvDefaults implements IDefaultValueProvider {
 
-  /** Every option that has an environment variable, with the variables in the order they are read. */
+  /**
+   * Every option that has an environment variable, with the variables in the order they are read.
+   */
   public static final Map<String, List<String>> VARIABLES = variables();
 
-  /** The defaults of the options shared with the plugin and the starter, from {@link ShimmyOptions}. */
+  /**
+   * The defaults of the options shared with the plugin and the starter, from {@link ShimmyOptions}.
+   */
   static final Map<String, String> OPTIONS_DEFAULTS = optionsDefaults(ShimmyOptions.defaults());
 
   private final Map<String, String> env;
@@ -56,7 +60,8 @@ public final class EnvDefaults implements IDefaultValueProvider {
         "--max-loaded-models", Integer.toString(defaults.maxLoadedModels()),
         "--max-queue", Integer.toString(defaults.maxQueue()),
         "--queue-timeout", Durations.format(defaults.queueTimeout()),
-        "--keep-alive", defaults.keepAlive().isNegative() ? "-1" : Durations.format(defaults.keepAlive()));
+        "--keep-alive",
+            defaults.keepAlive().isNegative() ? "-1" : Durations.format(defaults.keepAlive()));
   }
 
   private static Map<String, List<String>> variables() {
@@ -91,6 +96,7 @@ public final class EnvDefaults implements IDefaultValueProvider {
 
   /** {@code --model-dir} → {@code SHIMMY_PULL_MODEL_DIR}. */
   public static String envName(String option) {
-    return "SHIMMY_PULL_" + option.substring(2).replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+    return "SHIMMY_PULL_"
+        + option.substring(2).replace('-', '_').toUpperCase(java.util.Locale.ROOT);
   }
 }

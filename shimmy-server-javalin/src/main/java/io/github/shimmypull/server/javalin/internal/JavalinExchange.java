@@ -5,13 +5,13 @@ import io.github.shimmypull.core.http.HttpHandler;
 import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,10 +20,10 @@ import org.jspecify.annotations.Nullable;
  * headers and body, and streamed bodies (SSE, NDJSON) are flushed as core flushes them.
  *
  * <p>Javalin's own result handling is bypassed: compression is disabled for the exchange and
- * Javalin's default {@code Content-Type} is cleared, so only the headers core sets are sent
- * ({@code Content-Type}, {@code Date} and {@code Server} replace what Jetty presets). The
- * request body is never read by Javalin (its {@code maxRequestSize} applies only to
- * {@code ctx.body()}), so bodies of any size stream through.
+ * Javalin's default {@code Content-Type} is cleared, so only the headers core sets are sent ({@code
+ * Content-Type}, {@code Date} and {@code Server} replace what Jetty presets). The request body is
+ * never read by Javalin (its {@code maxRequestSize} applies only to {@code ctx.body()}), so bodies
+ * of any size stream through.
  */
 public final class JavalinExchange implements HttpExchange {
 

@@ -22,8 +22,12 @@ public final class JsonErrorHandler extends ErrorHandler {
 
   @Override
   protected void generateResponse(
-      Request request, Response response, int code, @Nullable String message,
-      @Nullable Throwable cause, Callback callback) {
+      Request request,
+      Response response,
+      int code,
+      @Nullable String message,
+      @Nullable Throwable cause,
+      Callback callback) {
     byte[] body = ErrorResponses.body(ErrorResponses.code(code), text(code, message));
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, ErrorResponses.CONTENT_TYPE);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.length));
@@ -31,15 +35,19 @@ public final class JsonErrorHandler extends ErrorHandler {
   }
 
   @Override
-  public ByteBuffer badMessageError(int status, @Nullable String reason, HttpFields.Mutable fields) {
+  public ByteBuffer badMessageError(
+      int status, @Nullable String reason, HttpFields.Mutable fields) {
     fields.put(new HttpField(HttpHeader.CONTENT_TYPE, ErrorResponses.CONTENT_TYPE));
     return ByteBuffer.wrap(ErrorResponses.body(ErrorResponses.code(status), text(status, reason)));
   }
 
   private static String text(int code, @Nullable String message) {
     String phrase = HttpStatus.getMessage(code);
-    if (message == null || message.isBlank() || message.length() > 200
-        || message.contains("Exception") || message.contains("<")) {
+    if (message == null
+        || message.isBlank()
+        || message.length() > 200
+        || message.contains("Exception")
+        || message.contains("<")) {
       return phrase;
     }
     return message.equals(phrase) ? phrase : phrase + ": " + message;

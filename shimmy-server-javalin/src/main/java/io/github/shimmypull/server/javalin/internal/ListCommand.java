@@ -16,12 +16,16 @@ import picocli.CommandLine.Option;
     name = "list",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "Lists the models in the model directory: id, file and size, tab-separated, one per line.")
+    description =
+        "Lists the models in the model directory: id, file and size, tab-separated, one per line.")
 public final class ListCommand implements Callable<Integer> {
 
   private final PrintStream out;
 
-  @Option(names = "--model-dir", paramLabel = "DIR", description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model-dir",
+      paramLabel = "DIR",
+      description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
   Path modelDir = ShimmyOptions.DEFAULT_MODEL_DIR;
 
   @Option(names = "--verbose", description = "Log what happens on stderr.")
@@ -41,7 +45,11 @@ public final class ListCommand implements Callable<Integer> {
     }
     for (LocalModel model : new ModelDirectory(modelDir).list()) {
       out.println(
-          model.id() + "\t" + String.join(",", model.files()) + "\t" + ProgressPrinter.size(model.sizeBytes()));
+          model.id()
+              + "\t"
+              + String.join(",", model.files())
+              + "\t"
+              + ProgressPrinter.size(model.sizeBytes()));
     }
     out.flush();
     return 0;

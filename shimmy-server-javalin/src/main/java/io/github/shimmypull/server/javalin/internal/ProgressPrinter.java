@@ -58,7 +58,9 @@ public final class ProgressPrinter implements PullListener {
     return currentFile;
   }
 
-  /** The bytes of {@link #lastFile()} downloaded so far (kept on disk for a resume when stopped). */
+  /**
+   * The bytes of {@link #lastFile()} downloaded so far (kept on disk for a resume when stopped).
+   */
   public long lastCompleted() {
     return completed;
   }
@@ -71,8 +73,19 @@ public final class ProgressPrinter implements PullListener {
     int percent = d.total() > 0 ? (int) Math.min(100, d.completed() * 100 / d.total()) : 0;
     if (terminal) {
       int filled = percent * BAR_WIDTH / 100;
-      String bar = "=".repeat(filled) + (filled < BAR_WIDTH ? ">" : "") + " ".repeat(Math.max(0, BAR_WIDTH - filled - 1));
-      out.print(String.format(Locale.ROOT, "\r%s [%s] %3d%% %s / %s", d.file(), bar, percent, size(d.completed()), size(d.total())));
+      String bar =
+          "=".repeat(filled)
+              + (filled < BAR_WIDTH ? ">" : "")
+              + " ".repeat(Math.max(0, BAR_WIDTH - filled - 1));
+      out.print(
+          String.format(
+              Locale.ROOT,
+              "\r%s [%s] %3d%% %s / %s",
+              d.file(),
+              bar,
+              percent,
+              size(d.completed()),
+              size(d.total())));
       barOpen = true;
       if (done) {
         finish();
@@ -83,7 +96,14 @@ public final class ProgressPrinter implements PullListener {
     boolean newFile = !d.file().equals(lastFile);
     boolean due = now - lastLineNanos >= LINE_INTERVAL_NANOS;
     if (newFile || (done && lastPercent < 100) || (due && percent != lastPercent)) {
-      out.println(String.format(Locale.ROOT, "downloading %s: %d%% (%d/%d bytes)", d.file(), percent, d.completed(), d.total()));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "downloading %s: %d%% (%d/%d bytes)",
+              d.file(),
+              percent,
+              d.completed(),
+              d.total()));
       out.flush();
       lastFile = d.file();
       lastLineNanos = now;

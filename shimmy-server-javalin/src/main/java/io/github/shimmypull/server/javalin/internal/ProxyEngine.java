@@ -9,7 +9,9 @@ public enum ProxyEngine {
    * everything else to the Javalin app on a loopback port. The default.
    */
   NETTY,
-  /** The Javalin app on the port itself: every request on a Jetty thread, proxied through OkHttp. */
+  /**
+   * The Javalin app on the port itself: every request on a Jetty thread, proxied through OkHttp.
+   */
   JAVALIN;
 
   /** {@code netty} or {@code javalin}, any case. */

@@ -6,10 +6,10 @@ import io.github.shimmypull.core.pull.HuggingFacePuller;
 import io.github.shimmypull.core.pull.ModelDirCheck;
 import io.github.shimmypull.core.pull.ModelRef;
 import io.github.shimmypull.core.pull.PreparedPull;
-import io.github.shimmypull.core.pull.RemoteFile;
-import io.github.shimmypull.core.pull.internal.PullStore;
 import io.github.shimmypull.core.pull.PullCancellation;
 import io.github.shimmypull.core.pull.PullResult;
+import io.github.shimmypull.core.pull.RemoteFile;
+import io.github.shimmypull.core.pull.internal.PullStore;
 import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -51,32 +51,56 @@ public final class PullCommand implements Callable<Integer> {
   private final PrintStream out;
   private final PrintStream err;
 
-  @Parameters(index = "0", paramLabel = "REF", description = "owner/repo:TAG, owner/repo with --file,%nhf.co/owner/repo[:TAG] or%nhttps://huggingface.co/owner/repo.")
+  @Parameters(
+      index = "0",
+      paramLabel = "REF",
+      description =
+          "owner/repo:TAG, owner/repo with --file,%nhf.co/owner/repo[:TAG] or%nhttps://huggingface.co/owner/repo.")
   @Nullable String ref;
 
-  @Option(names = "--file", paramLabel = "NAME", description = "File in the repo to pull (may be in a sub-folder); must end in .gguf.")
+  @Option(
+      names = "--file",
+      paramLabel = "NAME",
+      description = "File in the repo to pull (may be in a sub-folder); must end in .gguf.")
   @Nullable String file;
 
-  @Option(names = "--revision", paramLabel = "REV", description = "Branch, tag or commit (default main).")
+  @Option(
+      names = "--revision",
+      paramLabel = "REV",
+      description = "Branch, tag or commit (default main).")
   @Nullable String revision;
 
-  @Option(names = "--model-dir", paramLabel = "DIR", description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model-dir",
+      paramLabel = "DIR",
+      description = "Model directory%n(env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
   Path modelDir = ShimmyOptions.DEFAULT_MODEL_DIR;
 
-  @Option(names = "--hf-endpoint", paramLabel = "URL", description = "Hugging Face endpoint or mirror%n(env SHIMMY_PULL_HF_ENDPOINT or HF_ENDPOINT,%ndefault https://huggingface.co).")
+  @Option(
+      names = "--hf-endpoint",
+      paramLabel = "URL",
+      description =
+          "Hugging Face endpoint or mirror%n(env SHIMMY_PULL_HF_ENDPOINT or HF_ENDPOINT,%ndefault https://huggingface.co).")
   @Nullable String hfEndpoint;
 
-  @Option(names = "--hf-token", paramLabel = "TOKEN", description = "Bearer token for gated or private repos (env SHIMMY_PULL_HF_TOKEN or HF_TOKEN).")
+  @Option(
+      names = "--hf-token",
+      paramLabel = "TOKEN",
+      description =
+          "Bearer token for gated or private repos (env SHIMMY_PULL_HF_TOKEN or HF_TOKEN).")
   @Nullable String hfToken;
 
   @Option(
       names = "--disk-reserve-bytes",
       paramLabel = "SIZE",
       converter = ServeCommand.ReserveConverter.class,
-      description = "Free disk space the pull must leave, e.g. 5GiB, 0 for none (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
+      description =
+          "Free disk space the pull must leave, e.g. 5GiB, 0 for none (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
   long diskReserveBytes = ShimmyOptions.DEFAULT_DISK_RESERVE_BYTES;
 
-  @Option(names = "--force", description = "Download again even when the file is present and verified.")
+  @Option(
+      names = "--force",
+      description = "Download again even when the file is present and verified.")
   boolean force;
 
   @Option(
@@ -84,10 +108,13 @@ public final class PullCommand implements Callable<Integer> {
       defaultValue = "60m",
       paramLabel = "DURATION",
       converter = ServeCommand.DurationConverter.class,
-      description = "How long to wait while a server or another pull works on the model directory (default ${DEFAULT-VALUE}).")
+      description =
+          "How long to wait while a server or another pull works on the model directory (default ${DEFAULT-VALUE}).")
   Duration lockWait = Duration.ofMinutes(60);
 
-  @Option(names = "--verbose", description = "Log what happens (and print the stack trace of a failure) on stderr.")
+  @Option(
+      names = "--verbose",
+      description = "Log what happens (and print the stack trace of a failure) on stderr.")
   boolean verbose;
 
   PullCommand(PrintStream out, PrintStream err) {
@@ -119,7 +146,11 @@ public final class PullCommand implements Callable<Integer> {
       held = lock.acquire(holder, lockWait);
       if (held == null) {
         throw new IllegalStateException(
-            "the model directory " + shownDir + " stayed busy for " + lockWait + " with "
+            "the model directory "
+                + shownDir
+                + " stayed busy for "
+                + lockWait
+                + " with "
                 + describe(lock.describeHolder()));
       }
     }
@@ -151,8 +182,13 @@ public final class PullCommand implements Callable<Integer> {
       }
       progress.finish();
       err.println(
-          "interrupted: kept " + progress.lastCompleted() + " bytes of " + progress.lastFile() + " in "
-              + shownDir + "; run the same command to resume");
+          "interrupted: kept "
+              + progress.lastCompleted()
+              + " bytes of "
+              + progress.lastFile()
+              + " in "
+              + shownDir
+              + "; run the same command to resume");
       err.flush();
       return 130;
     } finally {
@@ -187,8 +223,13 @@ public final class PullCommand implements Callable<Integer> {
       long kept = store.resumableBytes(remote.localName(), remote.sha256(), remote.size());
       if (kept > 0 && kept < remote.size()) {
         out.println(
-            "resuming " + remote.localName() + " from " + ProgressPrinter.size(kept) + " of "
-                + ProgressPrinter.size(remote.size()) + " kept by an earlier pull");
+            "resuming "
+                + remote.localName()
+                + " from "
+                + ProgressPrinter.size(kept)
+                + " of "
+                + ProgressPrinter.size(remote.size())
+                + " kept by an earlier pull");
       }
     }
     out.flush();

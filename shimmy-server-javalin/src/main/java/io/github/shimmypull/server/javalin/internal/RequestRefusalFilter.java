@@ -14,8 +14,8 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
 /**
  * Refuses before Javalin routes what core's {@link RequestRefusal} refuses (CONNECT, a method that
- * is not an upper-case token, a path no route may take), so Jetty on the port answers those the
- * way the edge does: JSON, not Javalin's plain-text 404. The connection is closed after.
+ * is not an upper-case token, a path no route may take), so Jetty on the port answers those the way
+ * the edge does: JSON, not Javalin's plain-text 404. The connection is closed after.
  */
 public final class RequestRefusalFilter implements Filter {
 

@@ -26,10 +26,17 @@ public final class RootCommand implements Runnable {
     List<String> lines = new ArrayList<>();
     lines.add("");
     lines.add("Environment variables (an option on the command line wins):");
-    new TreeMap<>(EnvDefaults.VARIABLES).forEach((option, variables) -> {
-      String also = variables.size() > 1 ? " (then " + String.join(", then ", variables.subList(1, variables.size())) + ")" : "";
-      lines.add(String.format(Locale.ROOT, "  %-29s %s%s", variables.get(0), option, also));
-    });
+    new TreeMap<>(EnvDefaults.VARIABLES)
+        .forEach(
+            (option, variables) -> {
+              String also =
+                  variables.size() > 1
+                      ? " (then "
+                          + String.join(", then ", variables.subList(1, variables.size()))
+                          + ")"
+                      : "";
+              lines.add(String.format(Locale.ROOT, "  %-29s %s%s", variables.get(0), option, also));
+            });
     lines.add("Exit codes: 0 success, 1 failure (one 'error: ...' line on stderr), 2 usage error.");
     return lines.toArray(String[]::new);
   }

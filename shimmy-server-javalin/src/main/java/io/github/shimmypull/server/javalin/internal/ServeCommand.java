@@ -35,7 +35,8 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--port",
       defaultValue = "8080",
       paramLabel = "N",
-      description = "Port of the front server; 0 picks a free one (env SHIMMY_PULL_PORT, default ${DEFAULT-VALUE}).")
+      description =
+          "Port of the front server; 0 picks a free one (env SHIMMY_PULL_PORT, default ${DEFAULT-VALUE}).")
   public int port;
 
   @Option(
@@ -48,80 +49,92 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--model-dir",
       paramLabel = "DIR",
-      description = "Model directory Shimmy scans; created if missing (env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
+      description =
+          "Model directory Shimmy scans; created if missing (env SHIMMY_PULL_MODEL_DIR, default ${DEFAULT-VALUE}).")
   public Path modelDir = DEFAULTS.modelDir();
 
   @Option(
       names = "--shimmy-command",
       paramLabel = "CMD",
-      description = "How to run Shimmy: an executable with optional leading arguments, split like a POSIX shell (env SHIMMY_PULL_SHIMMY_COMMAND, default ${DEFAULT-VALUE}).")
+      description =
+          "How to run Shimmy: an executable with optional leading arguments, split like a POSIX shell (env SHIMMY_PULL_SHIMMY_COMMAND, default ${DEFAULT-VALUE}).")
   public String shimmyCommand = String.join(" ", DEFAULTS.shimmyCommand());
 
   @Option(
       names = "--shimmy-url",
       paramLabel = "URL",
       converter = ShimmyUrlConverter.class,
-      description = "Front an already-running Shimmy at this URL instead of running one; it is not restarted and the directory is not watched (env SHIMMY_PULL_SHIMMY_URL).")
+      description =
+          "Front an already-running Shimmy at this URL instead of running one; it is not restarted and the directory is not watched (env SHIMMY_PULL_SHIMMY_URL).")
   public @Nullable URI shimmyUrl;
 
   @Option(
       names = "--hf-endpoint",
       paramLabel = "URL",
-      description = "Hugging Face endpoint or mirror (env SHIMMY_PULL_HF_ENDPOINT or HF_ENDPOINT, default https://huggingface.co).")
+      description =
+          "Hugging Face endpoint or mirror (env SHIMMY_PULL_HF_ENDPOINT or HF_ENDPOINT, default https://huggingface.co).")
   public @Nullable String hfEndpoint;
 
   @Option(
       names = "--hf-token",
       paramLabel = "TOKEN",
-      description = "Bearer token for gated or private repos (env SHIMMY_PULL_HF_TOKEN or HF_TOKEN).")
+      description =
+          "Bearer token for gated or private repos (env SHIMMY_PULL_HF_TOKEN or HF_TOKEN).")
   public @Nullable String hfToken;
 
   @Option(
       names = "--admin-token",
       paramLabel = "TOKEN",
-      description = "When set, mutating endpoints need 'Authorization: Bearer TOKEN' (env SHIMMY_PULL_ADMIN_TOKEN).")
+      description =
+          "When set, mutating endpoints need 'Authorization: Bearer TOKEN' (env SHIMMY_PULL_ADMIN_TOKEN).")
   public @Nullable String adminToken;
 
   @Option(
       names = "--restart-mode",
       paramLabel = "MODE",
       converter = RestartModeConverter.class,
-      description = "blue-green (start new, switch, drain old) or in-place (env SHIMMY_PULL_RESTART_MODE, default ${DEFAULT-VALUE}).")
+      description =
+          "blue-green (start new, switch, drain old) or in-place (env SHIMMY_PULL_RESTART_MODE, default ${DEFAULT-VALUE}).")
   public RestartMode restartMode = DEFAULTS.restartMode();
 
   @Option(
       names = "--ready-timeout",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "How long to wait for Shimmy to serve after a (re)start: 90s, 2m, PT2M (env SHIMMY_PULL_READY_TIMEOUT, default ${DEFAULT-VALUE}).")
+      description =
+          "How long to wait for Shimmy to serve after a (re)start: 90s, 2m, PT2M (env SHIMMY_PULL_READY_TIMEOUT, default ${DEFAULT-VALUE}).")
   public Duration readyTimeout = DEFAULTS.readyTimeout();
 
   @Option(
       names = "--pull",
       paramLabel = "REF",
       split = ",",
-      description = "Model to ensure present before Shimmy starts; repeatable (env SHIMMY_PULL_PULL, comma-separated).")
+      description =
+          "Model to ensure present before Shimmy starts; repeatable (env SHIMMY_PULL_PULL, comma-separated).")
   public List<String> pull = new ArrayList<>();
 
   @Option(
       names = "--max-body-bytes",
       paramLabel = "SIZE",
       converter = SizeConverter.class,
-      description = "Largest request body on any route, e.g. 64MiB; 413 above it (env SHIMMY_PULL_MAX_BODY_BYTES, default ${DEFAULT-VALUE}).")
+      description =
+          "Largest request body on any route, e.g. 64MiB; 413 above it (env SHIMMY_PULL_MAX_BODY_BYTES, default ${DEFAULT-VALUE}).")
   public long maxBodyBytes = DEFAULTS.maxBodyBytes();
 
   @Option(
       names = "--disk-reserve-bytes",
       paramLabel = "SIZE",
       converter = ReserveConverter.class,
-      description = "Free disk space a pull must leave, e.g. 5GiB, 0 for none; 507 when it would not (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
+      description =
+          "Free disk space a pull must leave, e.g. 5GiB, 0 for none; 507 when it would not (env SHIMMY_PULL_DISK_RESERVE_BYTES, default ${DEFAULT-VALUE}).")
   public long diskReserveBytes = DEFAULTS.diskReserveBytes();
 
   @Option(
       names = "--body-read-timeout",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "Longest a client may stay silent while its request body is incomplete; then 408 and the connection is closed (netty engine; env SHIMMY_PULL_BODY_READ_TIMEOUT, default the edge's, 30s).")
+      description =
+          "Longest a client may stay silent while its request body is incomplete; then 408 and the connection is closed (netty engine; env SHIMMY_PULL_BODY_READ_TIMEOUT, default the edge's, 30s).")
   public @Nullable Duration bodyReadTimeout;
 
   @Option(
@@ -129,48 +142,55 @@ public final class ServeCommand implements Callable<Integer> {
       defaultValue = "netty",
       paramLabel = "ENGINE",
       converter = ProxyEngineConverter.class,
-      description = "netty: a non-blocking edge on the port forwards proxied requests straight to Shimmy and hands the rest to the app on a loopback port; javalin: the app serves the port itself (env SHIMMY_PULL_PROXY_ENGINE, default ${DEFAULT-VALUE}).")
+      description =
+          "netty: a non-blocking edge on the port forwards proxied requests straight to Shimmy and hands the rest to the app on a loopback port; javalin: the app serves the port itself (env SHIMMY_PULL_PROXY_ENGINE, default ${DEFAULT-VALUE}).")
   public ProxyEngine proxyEngine = ProxyEngine.NETTY;
 
   @Option(
       names = "--max-loaded-models",
       paramLabel = "N",
       converter = AtLeastOneConverter.class,
-      description = "How many Shimmy instances (one per model) may run at once; the least-recently-used idle one is stopped to make room (env SHIMMY_PULL_MAX_LOADED_MODELS, default ${DEFAULT-VALUE}).")
+      description =
+          "How many Shimmy instances (one per model) may run at once; the least-recently-used idle one is stopped to make room (env SHIMMY_PULL_MAX_LOADED_MODELS, default ${DEFAULT-VALUE}).")
   public int maxLoadedModels = DEFAULTS.maxLoadedModels();
 
   @Option(
       names = "--max-loaded-bytes",
       paramLabel = "BYTES",
       converter = SizeConverter.class,
-      description = "Most bytes of model files running at once, e.g. 8GiB or 512MiB (env SHIMMY_PULL_MAX_LOADED_BYTES, default no limit).")
+      description =
+          "Most bytes of model files running at once, e.g. 8GiB or 512MiB (env SHIMMY_PULL_MAX_LOADED_BYTES, default no limit).")
   public @Nullable Long maxLoadedBytes;
 
   @Option(
       names = "--max-queue",
       paramLabel = "N",
       converter = NotNegativeConverter.class,
-      description = "How many requests may wait for room at once; more get 503 with Retry-After (env SHIMMY_PULL_MAX_QUEUE, default ${DEFAULT-VALUE}).")
+      description =
+          "How many requests may wait for room at once; more get 503 with Retry-After (env SHIMMY_PULL_MAX_QUEUE, default ${DEFAULT-VALUE}).")
   public int maxQueue = DEFAULTS.maxQueue();
 
   @Option(
       names = "--queue-timeout",
       paramLabel = "DURATION",
       converter = NonNegativeDurationConverter.class,
-      description = "Longest wait in the queue for room before a 503 (env SHIMMY_PULL_QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
+      description =
+          "Longest wait in the queue for room before a 503 (env SHIMMY_PULL_QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
   public Duration queueTimeout = DEFAULTS.queueTimeout();
 
   @Option(
       names = "--keep-alive",
       paramLabel = "DURATION",
       converter = KeepAliveConverter.class,
-      description = "Stop an instance idle this long; -1 never, 0 as soon as it is idle (env SHIMMY_PULL_KEEP_ALIVE, default ${DEFAULT-VALUE}).")
+      description =
+          "Stop an instance idle this long; -1 never, 0 as soon as it is idle (env SHIMMY_PULL_KEEP_ALIVE, default ${DEFAULT-VALUE}).")
   public Duration keepAlive = DEFAULTS.keepAlive();
 
   @Option(
       names = "--default-model",
       paramLabel = "ID",
-      description = "Model for requests that name none; without it the only model answers them, and with several they get 400 (env SHIMMY_PULL_DEFAULT_MODEL).")
+      description =
+          "Model for requests that name none; without it the only model answers them, and with several they get 400 (env SHIMMY_PULL_DEFAULT_MODEL).")
   public @Nullable String defaultModel;
 
   /** The environment the options' defaults were read from; the runtime reads HF_* from it too. */
@@ -226,8 +246,10 @@ public final class ServeCommand implements Callable<Integer> {
       } catch (URISyntaxException e) {
         throw new TypeConversionException("'" + value + "' is not a URL");
       }
-      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-        throw new TypeConversionException("'" + value + "' is not an http(s) URL such as http://127.0.0.1:11435");
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getHost() == null) {
+        throw new TypeConversionException(
+            "'" + value + "' is not an http(s) URL such as http://127.0.0.1:11435");
       }
       return uri;
     }

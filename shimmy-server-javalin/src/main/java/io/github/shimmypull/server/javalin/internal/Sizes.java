@@ -36,7 +36,8 @@ public final class Sizes {
   public static long parse(String text) {
     Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
     if (!m.matches() || (m.group(2).isEmpty() && "ib".equals(m.group(3)))) {
-      throw new IllegalArgumentException("invalid size '" + text + "': use bytes or e.g. 512MiB, 8GiB");
+      throw new IllegalArgumentException(
+          "invalid size '" + text + "': use bytes or e.g. 512MiB, 8GiB");
     }
     int shift =
         switch (m.group(2)) {

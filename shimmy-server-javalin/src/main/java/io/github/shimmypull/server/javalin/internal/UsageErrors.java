@@ -13,8 +13,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /**
  * Usage errors on stderr, exit 2: what was wrong ({@code Unknown option: '--prot'}), a suggestion
  * only when one is close ({@code Did you mean '--port'?}, {@code Did you mean 'pull'?}: an edit
- * distance of at most 2), then the usage of the command at fault, short (its synopsis), instead
- * of picocli's own suggestions, which pick any option sharing a prefix ({@code --prot} gave {@code
+ * distance of at most 2), then the usage of the command at fault, short (its synopsis), instead of
+ * picocli's own suggestions, which pick any option sharing a prefix ({@code --prot} gave {@code
  * --proxy-engine}), and its full help.
  */
 final class UsageErrors implements CommandLine.IParameterExceptionHandler {
@@ -48,9 +48,13 @@ final class UsageErrors implements CommandLine.IParameterExceptionHandler {
         String name = first.contains("=") ? first.substring(0, first.indexOf('=')) : first;
         suggest(err, name, names);
       } else {
-        boolean mistypedCommand = implicitServe && command.getParent() != null
-            && args.length > 1 && first.equals(args[1]);
-        err.println("error: Unknown " + (mistypedCommand ? "command" : "argument") + ": '" + first + "'");
+        boolean mistypedCommand =
+            implicitServe
+                && command.getParent() != null
+                && args.length > 1
+                && first.equals(args[1]);
+        err.println(
+            "error: Unknown " + (mistypedCommand ? "command" : "argument") + ": '" + first + "'");
         if (mistypedCommand) {
           suggest(err, first, commands);
           shown = command.getParent();
@@ -102,7 +106,10 @@ final class UsageErrors implements CommandLine.IParameterExceptionHandler {
       for (int j = 1; j <= b.length(); j++) {
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
         d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-        if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+        if (i > 1
+            && j > 1
+            && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
           d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
         }
       }

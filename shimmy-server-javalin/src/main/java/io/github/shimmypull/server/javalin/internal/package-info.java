@@ -1,4 +1,7 @@
-/** Implementation details of the Javalin adapter (the exchange over Javalin's Context); not a public API. */
+/**
+ * Implementation details of the Javalin adapter (the exchange over Javalin's Context); not a public
+ * API.
+ */
 @NullMarked
 package io.github.shimmypull.server.javalin.internal;
 

@@ -74,18 +74,27 @@ class JavalinExchangeTest {
   @Test
   void forwardsRequestAndResponseExactlyWithoutJavalinDefaults() throws Exception {
     upstream.start(InetAddress.getByName("127.0.0.1"), 0);
-    upstream.enqueue(new MockResponse.Builder().code(202).removeHeader("Content-Type")
-        .addHeader("X-Upstream", "1").body("plain bytes").build());
+    upstream.enqueue(
+        new MockResponse.Builder()
+            .code(202)
+            .removeHeader("Content-Type")
+            .addHeader("X-Upstream", "1")
+            .body("plain bytes")
+            .build());
     startFront(URI.create("http://127.0.0.1:" + upstream.getPort()));
 
-    Request request = new Request.Builder().url(front("/v1/embeddings?a=1&b=%2F"))
-        .header("X-Client", "c")
-        .put(RequestBody.create("payload", MediaType.get("text/plain"))).build();
+    Request request =
+        new Request.Builder()
+            .url(front("/v1/embeddings?a=1&b=%2F"))
+            .header("X-Client", "c")
+            .put(RequestBody.create("payload", MediaType.get("text/plain")))
+            .build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(202);
       assertThat(response.header("X-Upstream")).isEqualTo("1");
       assertThat(response.header("Content-Type"))
-          .as("no content type invented by Javalin").isNull();
+          .as("no content type invented by Javalin")
+          .isNull();
       assertThat(response.body().string()).isEqualTo("plain bytes");
     }
     RecordedRequest recorded = upstream.takeRequest(5, TimeUnit.SECONDS);
@@ -99,13 +108,16 @@ class JavalinExchangeTest {
   void streamsBodiesLargerThanJavalinsRequestLimitAndNeverCompressesThem() throws Exception {
     upstream.start(InetAddress.getByName("127.0.0.1"), 0);
     String big = "x".repeat(3 * 1024 * 1024);
-    upstream.enqueue(new MockResponse.Builder().addHeader("Content-Type", "application/json")
-        .body(big).build());
+    upstream.enqueue(
+        new MockResponse.Builder().addHeader("Content-Type", "application/json").body(big).build());
     startFront(URI.create("http://127.0.0.1:" + upstream.getPort()));
 
-    Request request = new Request.Builder().url(front("/v1/chat/completions"))
-        .header("Accept-Encoding", "gzip")
-        .post(RequestBody.create(big, MediaType.get("application/json"))).build();
+    Request request =
+        new Request.Builder()
+            .url(front("/v1/chat/completions"))
+            .header("Accept-Encoding", "gzip")
+            .post(RequestBody.create(big, MediaType.get("application/json")))
+            .build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(200);
       assertThat(response.header("Content-Encoding")).isNull();
@@ -119,38 +131,49 @@ class JavalinExchangeTest {
     CountDownLatch clientReadFirst = new CountDownLatch(1);
     streamingUpstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     streamingUpstream.setExecutor(threads);
-    streamingUpstream.createContext("/", jdk -> {
-      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
-      jdk.sendResponseHeaders(200, 0);
-      OutputStream out = jdk.getResponseBody();
-      out.write("data: first\n\n".getBytes(UTF_8));
-      out.flush();
-      try {
-        clientReadFirst.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      out.write("data: second\n\n".getBytes(UTF_8));
-      out.close();
-      jdk.close();
-    });
+    streamingUpstream.createContext(
+        "/",
+        jdk -> {
+          jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
+          jdk.sendResponseHeaders(200, 0);
+          OutputStream out = jdk.getResponseBody();
+          out.write("data: first\n\n".getBytes(UTF_8));
+          out.flush();
+          try {
+            clientReadFirst.await(20, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          out.write("data: second\n\n".getBytes(UTF_8));
+          out.close();
+          jdk.close();
+        });
     streamingUpstream.start();
     startFront(URI.create("http://127.0.0.1:" + streamingUpstream.getAddress().getPort()));
 
-    try (Response response = client.newCall(new Request.Builder()
-        .url(front("/v1/chat/completions")).header("Accept-Encoding", "gzip")
-        .post(RequestBody.create("{\"stream\":true}", MediaType.get("application/json")))
-        .build()).execute()) {
+    try (Response response =
+        client
+            .newCall(
+                new Request.Builder()
+                    .url(front("/v1/chat/completions"))
+                    .header("Accept-Encoding", "gzip")
+                    .post(
+                        RequestBody.create("{\"stream\":true}", MediaType.get("application/json")))
+                    .build())
+            .execute()) {
       assertThat(response.headers("Content-Type")).containsExactly("text/event-stream");
       assertThat(response.headers("Date")).as("the upstream's Date only").hasSize(1);
       BufferedSource source = response.body().source();
-      CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
-        try {
-          return source.readUtf8LineStrict();
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      }, threads);
+      CompletableFuture<String> first =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return source.readUtf8LineStrict();
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              },
+              threads);
       assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo("data: first");
       clientReadFirst.countDown();
       InputStream rest = source.inputStream();
@@ -163,29 +186,37 @@ class JavalinExchangeTest {
     ServerSocket broken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
     rawUpstream = broken;
     CountDownLatch clientHasTheHead = new CountDownLatch(1);
-    threads.submit(() -> {
-      try (Socket socket = broken.accept()) {
-        InputStream in = socket.getInputStream();
-        int matched = 0;
-        while (matched < 4) {
-          int b = in.read();
-          if (b == -1) {
-            return null;
+    threads.submit(
+        () -> {
+          try (Socket socket = broken.accept()) {
+            InputStream in = socket.getInputStream();
+            int matched = 0;
+            while (matched < 4) {
+              int b = in.read();
+              if (b == -1) {
+                return null;
+              }
+              matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+            }
+            socket
+                .getOutputStream()
+                .write(
+                    ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\nd\r\ndata: first\n\n\r\n")
+                        .getBytes(UTF_8));
+            socket.getOutputStream().flush();
+            clientHasTheHead.await(
+                20, TimeUnit.SECONDS); // then fail mid-stream, not before the head
+            socket.setSoLinger(true, 0);
           }
-          matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        socket.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-            + "Transfer-Encoding: chunked\r\n\r\nd\r\ndata: first\n\n\r\n").getBytes(UTF_8));
-        socket.getOutputStream().flush();
-        clientHasTheHead.await(20, TimeUnit.SECONDS); // then fail mid-stream, not before the head
-        socket.setSoLinger(true, 0);
-      }
-      return null;
-    });
+          return null;
+        });
     startFront(URI.create("http://127.0.0.1:" + broken.getLocalPort()));
 
-    try (Response response = client.newCall(
-        new Request.Builder().url(front("/v1/chat/completions")).build()).execute()) {
+    try (Response response =
+        client
+            .newCall(new Request.Builder().url(front("/v1/chat/completions")).build())
+            .execute()) {
       assertThat(response.code()).isEqualTo(200);
       clientHasTheHead.countDown();
       assertThatThrownBy(() -> response.body().string())
@@ -199,23 +230,26 @@ class JavalinExchangeTest {
     CountDownLatch upstreamWriteFailed = new CountDownLatch(1);
     streamingUpstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     streamingUpstream.setExecutor(threads);
-    streamingUpstream.createContext("/", jdk -> {
-      jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
-      jdk.sendResponseHeaders(200, 0);
-      OutputStream out = jdk.getResponseBody();
-      try {
-        while (true) { // until the front closes this connection: the write fails
-          out.write("data: token\n\n".getBytes(UTF_8));
-          out.flush();
-        }
-      } catch (IOException e) {
-        upstreamWriteFailed.countDown();
-        throw e;
-      }
-    });
+    streamingUpstream.createContext(
+        "/",
+        jdk -> {
+          jdk.getResponseHeaders().add("Content-Type", "text/event-stream");
+          jdk.sendResponseHeaders(200, 0);
+          OutputStream out = jdk.getResponseBody();
+          try {
+            while (true) { // until the front closes this connection: the write fails
+              out.write("data: token\n\n".getBytes(UTF_8));
+              out.flush();
+            }
+          } catch (IOException e) {
+            upstreamWriteFailed.countDown();
+            throw e;
+          }
+        });
     streamingUpstream.start();
     FixedLeaseSupervisor supervisor =
-        new FixedLeaseSupervisor(URI.create("http://127.0.0.1:" + streamingUpstream.getAddress().getPort()));
+        new FixedLeaseSupervisor(
+            URI.create("http://127.0.0.1:" + streamingUpstream.getAddress().getPort()));
     startFront(supervisor);
 
     try (Socket socket = new Socket("127.0.0.1", app.port())) {
@@ -231,7 +265,10 @@ class JavalinExchangeTest {
       assertThat(supervisor.openLeases()).isEqualTo(1);
     }
 
-    Await.until(Duration.ofSeconds(20), "the lease released after the client left", () -> supervisor.openLeases() == 0);
+    Await.until(
+        Duration.ofSeconds(20),
+        "the lease released after the client left",
+        () -> supervisor.openLeases() == 0);
     Await.until(Duration.ofSeconds(20), "the upstream connection closed", upstreamWriteFailed);
   }
 
@@ -241,12 +278,14 @@ class JavalinExchangeTest {
 
   private void startFront(ShimmySupervisor supervisor) {
     ShimmyProxy proxy = ShimmyProxy.builder().supervisor(supervisor).build();
-    app = Javalin.create(config -> {
-      config.startup.showJavalinBanner = false;
-      for (HandlerType type : HandlerType.commonHttp()) {
-        config.routes.addHttpHandler(type, "/*", ctx -> JavalinExchange.handle(ctx, proxy));
-      }
-    });
+    app =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              for (HandlerType type : HandlerType.commonHttp()) {
+                config.routes.addHttpHandler(type, "/*", ctx -> JavalinExchange.handle(ctx, proxy));
+              }
+            });
     app.start("127.0.0.1", 0);
   }
 

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** Progress output of {@code pull}: a redrawn bar on a terminal, throttled plain lines elsewhere. */
+/**
+ * Progress output of {@code pull}: a redrawn bar on a terminal, throttled plain lines elsewhere.
+ */
 class ProgressPrinterTest {
 
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -44,7 +46,11 @@ class ProgressPrinterTest {
     printer.onEvent(new PullEvent.Downloading("x.gguf", 2048, 2048, 2048, 2048));
     printer.onEvent(new PullEvent.Verifying("x.gguf"));
 
-    assertThat(text()).startsWith("\rx.gguf [").contains(" 50% 1.0 KiB / 2.0 KiB").contains("100% 2.0 KiB / 2.0 KiB\n").endsWith("verifying x.gguf\n");
+    assertThat(text())
+        .startsWith("\rx.gguf [")
+        .contains(" 50% 1.0 KiB / 2.0 KiB")
+        .contains("100% 2.0 KiB / 2.0 KiB\n")
+        .endsWith("verifying x.gguf\n");
   }
 
   @Test

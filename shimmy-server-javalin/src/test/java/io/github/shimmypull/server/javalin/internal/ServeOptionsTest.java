@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.shimmypull.core.supervisor.RestartMode;
 import io.github.shimmypull.supervisor.ShimmyOptions;
 import java.io.ByteArrayOutputStream;
-import java.net.URI;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +43,9 @@ class ServeOptionsTest {
 
   @Test
   void withoutOptionsTheServerRunsOnTheDefaultsOfShimmyOptions() {
-    assertThat(Cli.parseServe(Map.of()).toOptions()).usingRecursiveComparison().isEqualTo(ShimmyOptions.defaults());
+    assertThat(Cli.parseServe(Map.of()).toOptions())
+        .usingRecursiveComparison()
+        .isEqualTo(ShimmyOptions.defaults());
   }
 
   @Test
@@ -59,10 +61,14 @@ class ServeOptionsTest {
     ShimmyOptions withOptions =
         Cli.parseServe(
                 env,
-                "--shimmy-url", "http://shimmy:9000",
-                "--disk-reserve-bytes", "0",
-                "--body-read-timeout", "500ms",
-                "--max-body-bytes", "1000")
+                "--shimmy-url",
+                "http://shimmy:9000",
+                "--disk-reserve-bytes",
+                "0",
+                "--body-read-timeout",
+                "500ms",
+                "--max-body-bytes",
+                "1000")
             .toOptions();
 
     assertThat(fromEnv.shimmyUrl()).isEqualTo(URI.create("http://127.0.0.1:11435"));
@@ -78,7 +84,11 @@ class ServeOptionsTest {
   @Test
   void theHelpShowsTheSharedDefaultsAsAUserTypesThem() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Cli.execute(new String[] {"serve", "--help"}, Map.of(), new PrintStream(out), new PrintStream(new ByteArrayOutputStream()));
+    Cli.execute(
+        new String[] {"serve", "--help"},
+        Map.of(),
+        new PrintStream(out),
+        new PrintStream(new ByteArrayOutputStream()));
     String help = out.toString(StandardCharsets.UTF_8).replaceAll("\\s+", " ");
 
     assertThat(help)
@@ -116,12 +126,18 @@ class ServeOptionsTest {
     ServeCommand withOptions =
         Cli.parseServe(
             env,
-            "--max-loaded-models", "2",
-            "--max-loaded-bytes", "512MiB",
-            "--max-queue", "0",
-            "--queue-timeout", "0",
-            "--keep-alive", "5m",
-            "--default-model", "beta");
+            "--max-loaded-models",
+            "2",
+            "--max-loaded-bytes",
+            "512MiB",
+            "--max-queue",
+            "0",
+            "--queue-timeout",
+            "0",
+            "--keep-alive",
+            "5m",
+            "--default-model",
+            "beta");
 
     assertThat(fromEnv.maxLoadedModels).isEqualTo(3);
     assertThat(fromEnv.maxLoadedBytes).isEqualTo(8L << 30);
@@ -135,7 +151,8 @@ class ServeOptionsTest {
     assertThat(withOptions.queueTimeout).isEqualTo(Duration.ZERO);
     assertThat(withOptions.keepAlive).isEqualTo(Duration.ofMinutes(5));
     assertThat(withOptions.defaultModel).isEqualTo("beta");
-    assertThat(Cli.parseServe(Map.of(), "--keep-alive", "-1").keepAlive).isEqualTo(Duration.ofSeconds(-1));
+    assertThat(Cli.parseServe(Map.of(), "--keep-alive", "-1").keepAlive)
+        .isEqualTo(Duration.ofSeconds(-1));
   }
 
   @Test
@@ -155,10 +172,16 @@ class ServeOptionsTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     int code =
-        Cli.execute(new String[] {"serve"}, Map.of("SHIMMY_PULL_MAX_QUEUE", "-3"), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
+        Cli.execute(
+            new String[] {"serve"},
+            Map.of("SHIMMY_PULL_MAX_QUEUE", "-3"),
+            new PrintStream(new ByteArrayOutputStream()),
+            new PrintStream(err));
 
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-queue").contains("must not be negative");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--max-queue")
+        .contains("must not be negative");
   }
 
   @Test
@@ -166,13 +189,24 @@ class ServeOptionsTest {
     ByteArrayOutputStream serveHelp = new ByteArrayOutputStream();
     ByteArrayOutputStream topHelp = new ByteArrayOutputStream();
 
-    assertThat(Cli.execute(new String[] {"serve", "--help"}, Map.of(), new PrintStream(serveHelp), System.err)).isZero();
-    assertThat(Cli.execute(new String[] {"--help"}, Map.of(), new PrintStream(topHelp), System.err)).isZero();
+    assertThat(
+            Cli.execute(
+                new String[] {"serve", "--help"}, Map.of(), new PrintStream(serveHelp), System.err))
+        .isZero();
+    assertThat(Cli.execute(new String[] {"--help"}, Map.of(), new PrintStream(topHelp), System.err))
+        .isZero();
 
     String serve = serveHelp.toString(StandardCharsets.UTF_8);
     String top = topHelp.toString(StandardCharsets.UTF_8);
     for (String option :
-        new String[] {"--max-loaded-models", "--max-loaded-bytes", "--max-queue", "--queue-timeout", "--keep-alive", "--default-model"}) {
+        new String[] {
+          "--max-loaded-models",
+          "--max-loaded-bytes",
+          "--max-queue",
+          "--queue-timeout",
+          "--keep-alive",
+          "--default-model"
+        }) {
       assertThat(serve).contains(option).contains(EnvDefaults.envName(option));
       assertThat(top).contains(option).contains(EnvDefaults.envName(option));
     }
@@ -199,7 +233,12 @@ class ServeOptionsTest {
     String[] withCommand = new String[args.length + 1];
     withCommand[0] = "serve";
     System.arraycopy(args, 0, withCommand, 1, args.length);
-    assertThat(Cli.execute(withCommand, Map.of(), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err)))
+    assertThat(
+            Cli.execute(
+                withCommand,
+                Map.of(),
+                new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err)))
         .as(String.join(" ", args))
         .isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains(args[0]).contains(message);
@@ -222,7 +261,9 @@ class ServeOptionsTest {
             Map.entry("SHIMMY_PULL_PROXY_ENGINE", "javalin"));
 
     ServeCommand fromEnv = Cli.parseServe(env);
-    ServeCommand withOptions = Cli.parseServe(env, "--port", "1234", "--hf-endpoint", "https://other.example", "--pull", "e/f:Q2_K");
+    ServeCommand withOptions =
+        Cli.parseServe(
+            env, "--port", "1234", "--hf-endpoint", "https://other.example", "--pull", "e/f:Q2_K");
 
     assertThat(fromEnv.port).isEqualTo(9090);
     assertThat(fromEnv.bind).isEqualTo("127.0.0.1");
@@ -235,7 +276,8 @@ class ServeOptionsTest {
     assertThat(fromEnv.readyTimeout).isEqualTo(Duration.ofMinutes(2));
     assertThat(fromEnv.pull).containsExactly("a/b:Q4_K_M", "c/d:Q8_0");
     assertThat(fromEnv.proxyEngine).isEqualTo(ProxyEngine.JAVALIN);
-    assertThat(Cli.parseServe(env, "--proxy-engine", "NETTY").proxyEngine).isEqualTo(ProxyEngine.NETTY);
+    assertThat(Cli.parseServe(env, "--proxy-engine", "NETTY").proxyEngine)
+        .isEqualTo(ProxyEngine.NETTY);
     assertThat(withOptions.port).isEqualTo(1234);
     assertThat(withOptions.hfEndpoint).isEqualTo("https://other.example");
     assertThat(withOptions.pull).containsExactly("e/f:Q2_K");
@@ -244,7 +286,14 @@ class ServeOptionsTest {
   @Test
   void ourOwnVariablesWinOverHuggingFacesOnes() {
     ServeCommand serve =
-        Cli.parseServe(Map.of("HF_TOKEN", "hf_generic", "SHIMMY_PULL_HF_TOKEN", "hf_ours", "HF_ENDPOINT", "https://a.example"));
+        Cli.parseServe(
+            Map.of(
+                "HF_TOKEN",
+                "hf_generic",
+                "SHIMMY_PULL_HF_TOKEN",
+                "hf_ours",
+                "HF_ENDPOINT",
+                "https://a.example"));
 
     assertThat(serve.hfToken).isEqualTo("hf_ours");
     assertThat(serve.hfEndpoint).isEqualTo("https://a.example");
@@ -279,9 +328,11 @@ class ServeOptionsTest {
 
   @Test
   void aBareOptionListRunsServeAndNamedCommandsStayAsTheyAre() {
-    assertThat(Cli.withDefaultCommand(new String[] {"--port", "0"})).containsExactly("serve", "--port", "0");
+    assertThat(Cli.withDefaultCommand(new String[] {"--port", "0"}))
+        .containsExactly("serve", "--port", "0");
     assertThat(Cli.withDefaultCommand(new String[0])).containsExactly("serve");
-    assertThat(Cli.withDefaultCommand(new String[] {"pull", "a/b:Q2_K"})).containsExactly("pull", "a/b:Q2_K");
+    assertThat(Cli.withDefaultCommand(new String[] {"pull", "a/b:Q2_K"}))
+        .containsExactly("pull", "a/b:Q2_K");
     assertThat(Cli.withDefaultCommand(new String[] {"--version"})).containsExactly("--version");
   }
 }

@@ -23,7 +23,10 @@ public final class Api {
   public static final MediaType JSON = MediaType.get("application/json");
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
   private static final OkHttpClient CLIENT =
-      new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(120)).callTimeout(Duration.ZERO).build();
+      new OkHttpClient.Builder()
+          .readTimeout(Duration.ofSeconds(120))
+          .callTimeout(Duration.ZERO)
+          .build();
 
   private final String base;
 
@@ -66,14 +69,22 @@ public final class Api {
 
   public Reply send(Request request) {
     try (Response response = CLIENT.newCall(request).execute()) {
-      return new Reply(response.code(), response.header("Content-Type"), response.body().string(), response.header("Retry-After"));
+      return new Reply(
+          response.code(),
+          response.header("Content-Type"),
+          response.body().string(),
+          response.header("Retry-After"));
     } catch (IOException e) {
       throw new UncheckedIOException(request.method() + " " + request.url() + " failed", e);
     }
   }
 
-  /** Posts and hands each line of the streamed reply to {@code onLine} as it arrives; returns every line. */
-  public List<String> streamLines(String path, String json, @Nullable String token, Consumer<String> onLine) {
+  /**
+   * Posts and hands each line of the streamed reply to {@code onLine} as it arrives; returns every
+   * line.
+   */
+  public List<String> streamLines(
+      String path, String json, @Nullable String token, Consumer<String> onLine) {
     Request.Builder b = new Request.Builder().url(url(path)).post(RequestBody.create(json, JSON));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
@@ -101,7 +112,8 @@ public final class Api {
   }
 
   /** Status, content type and body of a finished exchange. */
-  public record Reply(int status, @Nullable String contentType, String body, @Nullable String retryAfter) {
+  public record Reply(
+      int status, @Nullable String contentType, String body, @Nullable String retryAfter) {
     public JsonNode json() {
       return Api.json(body);
     }

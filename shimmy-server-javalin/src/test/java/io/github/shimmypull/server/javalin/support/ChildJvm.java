@@ -30,7 +30,10 @@ public final class ChildJvm implements AutoCloseable {
     this.stderr = stderr;
   }
 
-  /** Starts {@code ShimmyServer ARGS} with {@code env} added to this JVM's environment; output goes to files in {@code workDir}. */
+  /**
+   * Starts {@code ShimmyServer ARGS} with {@code env} added to this JVM's environment; output goes
+   * to files in {@code workDir}.
+   */
   public static ChildJvm start(Path workDir, Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -46,9 +49,15 @@ public final class ChildJvm implements AutoCloseable {
       Path out = Files.createTempFile(workDir, "stdout", ".txt");
       Path err = Files.createTempFile(workDir, "stderr", ".txt");
       ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
-      builder.environment().keySet().removeIf(k -> k.startsWith("SHIMMY_PULL_") || k.startsWith("HF_"));
+      builder
+          .environment()
+          .keySet()
+          .removeIf(k -> k.startsWith("SHIMMY_PULL_") || k.startsWith("HF_"));
       builder.environment().putAll(env);
-      builder.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+      builder
+          .redirectOutput(out.toFile())
+          .redirectError(err.toFile())
+          .redirectInput(ProcessBuilder.Redirect.PIPE);
       Process process = builder.start();
       process.getOutputStream().close();
       return new ChildJvm(process, out, err);

@@ -15,16 +15,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A supervisor that always leases one fixed, externally run backend serving {@value #MODEL},
- * counting leases the way a real
- * supervisor must (one atomic add on acquire and on release), so the proxy benchmark pays that cost
- * too and tests can see when a lease is released.
+ * counting leases the way a real supervisor must (one atomic add on acquire and on release), so the
+ * proxy benchmark pays that cost too and tests can see when a lease is released.
  */
 public final class FixedLeaseSupervisor implements ShimmySupervisor {
 
   /** The one model it serves. */
   public static final String MODEL = "bench-model";
 
-  private static final List<DiscoveredModel> MODELS = List.of(new DiscoveredModel(MODEL, List.of(), -1));
+  private static final List<DiscoveredModel> MODELS =
+      List.of(new DiscoveredModel(MODEL, List.of(), -1));
 
   private final URI baseUrl;
   private final LongAdder open = new LongAdder();
@@ -87,7 +87,8 @@ public final class FixedLeaseSupervisor implements ShimmySupervisor {
 
   @Override
   public BackendState state() {
-    return new BackendState(BackendStatus.READY, null, null, 0, null, null, List.of(MODEL), List.of());
+    return new BackendState(
+        BackendStatus.READY, null, null, 0, null, null, List.of(MODEL), List.of());
   }
 
   @Override

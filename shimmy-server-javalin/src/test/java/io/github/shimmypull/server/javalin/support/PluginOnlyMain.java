@@ -30,7 +30,8 @@ public final class PluginOnlyMain {
             .start(0);
     try {
       HttpURLConnection health =
-          (HttpURLConnection) URI.create("http://127.0.0.1:" + app.port() + "/v1/health").toURL().openConnection();
+          (HttpURLConnection)
+              URI.create("http://127.0.0.1:" + app.port() + "/v1/health").toURL().openConnection();
       System.out.println("health " + health.getResponseCode());
       System.out.println("netty " + loadable("io.netty.channel.Channel"));
       System.out.println("picocli " + loadable("picocli.CommandLine"));

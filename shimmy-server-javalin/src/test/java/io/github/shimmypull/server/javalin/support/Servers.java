@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-/** Starts the server jar's front server in this JVM, with the fake Shimmy as a real child process. */
+/**
+ * Starts the server jar's front server in this JVM, with the fake Shimmy as a real child process.
+ */
 public final class Servers {
 
   private Servers() {}
@@ -44,16 +46,26 @@ public final class Servers {
   }
 
   public static ShimmyServer serve(
-      Path modelDir, Hub hub, String shimmyCommand, Consumer<ShimmyRuntime.Builder> customizer, String... extra) {
+      Path modelDir,
+      Hub hub,
+      String shimmyCommand,
+      Consumer<ShimmyRuntime.Builder> customizer,
+      String... extra) {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "--port", "0",
-                "--bind", "127.0.0.1",
-                "--model-dir", modelDir.toString(),
-                "--shimmy-command", shimmyCommand,
-                "--hf-endpoint", hub.endpoint(),
-                "--ready-timeout", "60s"));
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--model-dir",
+                modelDir.toString(),
+                "--shimmy-command",
+                shimmyCommand,
+                "--hf-endpoint",
+                hub.endpoint(),
+                "--ready-timeout",
+                "60s"));
     args.addAll(List.of(extra));
     return ShimmyServer.start(Map.of(), customizer, args.toArray(String[]::new));
   }

@@ -24,8 +24,8 @@ import java.util.stream.Stream;
 /**
  * The public API of a module as text: one line per public type (its kind, supertypes and type
  * parameters) and per public or protected member (generic signature), sorted, with every package
- * named {@code internal} left out. A module's {@code PublicApiTest} compares its compiled classes to
- * the listing checked in as {@code api/<module>.api}, so an accidental change to the public API
+ * named {@code internal} left out. A module's {@code PublicApiTest} compares its compiled classes
+ * to the listing checked in as {@code api/<module>.api}, so an accidental change to the public API
  * fails the build; a deliberate one is recorded by running the test with {@code
  * -Dshimmy.api.update=true} (all modules at once: {@code .ci/update-api}) and committing the new
  * listing.
@@ -47,11 +47,14 @@ public final class ApiListing {
     try (Stream<Path> files = Files.walk(classesDir)) {
       for (Path file : (Iterable<Path>) files::iterator) {
         String relative = classesDir.relativize(file).toString().replace('\\', '/');
-        if (!relative.endsWith(".class") || relative.endsWith("package-info.class")
-            || relative.endsWith("module-info.class") || relative.contains("/internal/")) {
+        if (!relative.endsWith(".class")
+            || relative.endsWith("package-info.class")
+            || relative.endsWith("module-info.class")
+            || relative.contains("/internal/")) {
           continue;
         }
-        String name = relative.substring(0, relative.length() - ".class".length()).replace('/', '.');
+        String name =
+            relative.substring(0, relative.length() - ".class".length()).replace('/', '.');
         Class<?> type;
         try {
           type = Class.forName(name, false, loader);
@@ -92,7 +95,8 @@ public final class ApiListing {
     List<String> actual = of(classesDir);
     List<String> expected;
     try {
-      expected = Files.exists(listing) ? Files.readAllLines(listing, StandardCharsets.UTF_8) : List.of();
+      expected =
+          Files.exists(listing) ? Files.readAllLines(listing, StandardCharsets.UTF_8) : List.of();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -102,11 +106,14 @@ public final class ApiListing {
     List<String> removed = expected.stream().filter(line -> !actualLines.contains(line)).toList();
     if (!added.isEmpty() || !removed.isEmpty()) {
       throw new AssertionError(
-          "the public API differs from " + listing.toAbsolutePath()
+          "the public API differs from "
+              + listing.toAbsolutePath()
               + (Files.exists(listing) ? "" : " (there is no listing yet)")
-              + "\nIf the change is meant, run .ci/update-api (or this test with -D" + UPDATE_PROPERTY
+              + "\nIf the change is meant, run .ci/update-api (or this test with -D"
+              + UPDATE_PROPERTY
               + "=true) and commit the listing."
-              + block("added", added) + block("removed", removed));
+              + block("added", added)
+              + block("removed", removed));
     }
   }
 
@@ -138,7 +145,11 @@ public final class ApiListing {
     String name = type.getName();
     StringBuilder head = new StringBuilder(name).append(' ').append(kind(type));
     if (type.getTypeParameters().length > 0) {
-      head.append(' ').append(Arrays.stream(type.getTypeParameters()).map(ApiListing::typeParameter).collect(Collectors.joining(",", "<", ">")));
+      head.append(' ')
+          .append(
+              Arrays.stream(type.getTypeParameters())
+                  .map(ApiListing::typeParameter)
+                  .collect(Collectors.joining(",", "<", ">")));
     }
     Type superclass = type.getGenericSuperclass();
     if (superclass != null && superclass != Object.class && !type.isEnum() && !type.isRecord()) {
@@ -146,7 +157,9 @@ public final class ApiListing {
     }
     Type[] interfaces = type.getGenericInterfaces();
     if (interfaces.length > 0) {
-      head.append(" implements ").append(Arrays.stream(interfaces).map(Type::getTypeName).collect(Collectors.joining(", ")));
+      head.append(" implements ")
+          .append(
+              Arrays.stream(interfaces).map(Type::getTypeName).collect(Collectors.joining(", ")));
     }
     lines.add(head.toString());
     for (Field field : type.getDeclaredFields()) {
@@ -168,8 +181,14 @@ public final class ApiListing {
 
   /** {@code T} or {@code T extends A&B}: a bound is API too. */
   private static String typeParameter(TypeVariable<?> variable) {
-    List<String> bounds = Arrays.stream(variable.getBounds()).filter(bound -> bound != Object.class).map(Type::getTypeName).toList();
-    return bounds.isEmpty() ? variable.getName() : variable.getName() + " extends " + String.join("&", bounds);
+    List<String> bounds =
+        Arrays.stream(variable.getBounds())
+            .filter(bound -> bound != Object.class)
+            .map(Type::getTypeName)
+            .toList();
+    return bounds.isEmpty()
+        ? variable.getName()
+        : variable.getName() + " extends " + String.join("&", bounds);
   }
 
   private static boolean visible(Member member) {
@@ -190,7 +209,10 @@ public final class ApiListing {
     if (type.isRecord()) {
       return "record";
     }
-    String modifiers = Modifier.isAbstract(type.getModifiers()) ? "abstract " : Modifier.isFinal(type.getModifiers()) ? "final " : "";
+    String modifiers =
+        Modifier.isAbstract(type.getModifiers())
+            ? "abstract "
+            : Modifier.isFinal(type.getModifiers()) ? "final " : "";
     return modifiers + (type.isSealed() ? "sealed " : "") + "class";
   }
 }

@@ -11,14 +11,16 @@ import org.jspecify.annotations.NullMarked;
 
 /**
  * Every package of a module is {@code @NullMarked}. NullAway (see the parent pom) checks only
- * {@code @NullMarked} code, so a new package without its {@code package-info.java} would silently go
- * unchecked; a module's {@code PublicApiTest} fails instead.
+ * {@code @NullMarked} code, so a new package without its {@code package-info.java} would silently
+ * go unchecked; a module's {@code PublicApiTest} fails instead.
  */
 public final class NullMarkedPackages {
 
   private NullMarkedPackages() {}
 
-  /** The packages with classes under {@code classesDir} that are not {@code @NullMarked}, sorted. */
+  /**
+   * The packages with classes under {@code classesDir} that are not {@code @NullMarked}, sorted.
+   */
   public static List<String> unmarked(Path classesDir) {
     TreeSet<String> packages = new TreeSet<>();
     try (Stream<Path> files = Files.walk(classesDir)) {
@@ -37,15 +39,16 @@ public final class NullMarkedPackages {
   /**
    * Fails when a package with classes under {@code classesDir} is not {@code @NullMarked}.
    *
-   * @throws AssertionError naming the packages that need a {@code package-info.java} with {@code
-   *     @NullMarked}
+   * @throws AssertionError naming the packages that need a {@code package-info.java} with
+   *     {@code @NullMarked}
    */
   public static void check(Path classesDir) {
     List<String> unmarked = unmarked(classesDir);
     if (!unmarked.isEmpty()) {
       throw new AssertionError(
           "these packages are not @NullMarked, so NullAway does not check them; give each a"
-              + " package-info.java with @NullMarked:\n  " + String.join("\n  ", unmarked));
+              + " package-info.java with @NullMarked:\n  "
+              + String.join("\n  ", unmarked));
     }
   }
 

@@ -51,8 +51,8 @@ public final class FakeShimmyProcess {
   }
 
   /**
-   * Like Shimmy, which installs no signal handler: SIGTERM and SIGINT end the process at once
-   * (exit status 143 / 130), without the JVM's orderly shutdown.
+   * Like Shimmy, which installs no signal handler: SIGTERM and SIGINT end the process at once (exit
+   * status 143 / 130), without the JVM's orderly shutdown.
    */
   @SuppressWarnings("removal")
   public static void dieAtOnceOnSignals() {
@@ -64,7 +64,9 @@ public final class FakeShimmyProcess {
     }
   }
 
-  /** Runs the fake with these arguments; returns only when the process should exit with the code. */
+  /**
+   * Runs the fake with these arguments; returns only when the process should exit with the code.
+   */
   public static int run(String[] args) {
     return new FakeShimmyProcess(System.getenv()).execute(args);
   }
@@ -85,7 +87,8 @@ public final class FakeShimmyProcess {
       if (knobs.refuseStartExitCode() != null) {
         err.println(
             "Error: fake shimmy refused to start (FAKE_SHIMMY_REFUSE_START="
-                + knobs.refuseStartExitCode() + ")");
+                + knobs.refuseStartExitCode()
+                + ")");
         return knobs.refuseStartExitCode();
       }
       if (knobs.hang()) {
@@ -105,8 +108,11 @@ public final class FakeShimmyProcess {
         String refused = refusedModel(registry, knobs);
         if (refused != null) {
           err.println(
-              "Error: failed to start with model '" + refused
-                  + "': unsupported model (FAKE_SHIMMY_REFUSE_MODEL=" + knobs.refuseModel() + ")");
+              "Error: failed to start with model '"
+                  + refused
+                  + "': unsupported model (FAKE_SHIMMY_REFUSE_MODEL="
+                  + knobs.refuseModel()
+                  + ")");
           return 1;
         }
         return serve(registry, roots, knobs.forModels(registry.allIds()));
@@ -193,7 +199,8 @@ public final class FakeShimmyProcess {
         case "--model-path":
           if (value == null) {
             if (i + 1 >= args.length) {
-              return usageError("a value is required for '" + arg + " <VALUE>' but none was supplied");
+              return usageError(
+                  "a value is required for '" + arg + " <VALUE>' but none was supplied");
             }
             value = args[++i];
           }
@@ -414,8 +421,15 @@ public final class FakeShimmyProcess {
       out.println("🔍 Auto-Discovered Models:");
       for (Registry.Entry e : found) {
         out.println(
-            "  " + e.id() + " => " + debugQuote(e.path()) + " [" + (e.sizeBytes() / (1024 * 1024))
-                + "MB" + (e.lora() != null ? " + LoRA" : "") + "]");
+            "  "
+                + e.id()
+                + " => "
+                + debugQuote(e.path())
+                + " ["
+                + (e.sizeBytes() / (1024 * 1024))
+                + "MB"
+                + (e.lora() != null ? " + LoRA" : "")
+                + "]");
       }
     }
     if (registry.allIds().isEmpty()) {
@@ -452,8 +466,13 @@ public final class FakeShimmyProcess {
     out.println("✅ Found " + found.size() + " models:");
     for (ModelScan.Found f : found.values()) {
       out.println(
-          "  " + f.name() + " [" + (f.sizeBytes() / (1024 * 1024)) + "MB"
-              + (f.loraPath() != null ? " + LoRA" : "") + "]");
+          "  "
+              + f.name()
+              + " ["
+              + (f.sizeBytes() / (1024 * 1024))
+              + "MB"
+              + (f.loraPath() != null ? " + LoRA" : "")
+              + "]");
       out.println("    Base: " + debugQuote(f.path()));
       if (f.loraPath() != null) {
         out.println("    LoRA: " + debugQuote(f.loraPath()));
@@ -466,8 +485,16 @@ public final class FakeShimmyProcess {
     String lower = id.toLowerCase(Locale.ROOT);
     for (String word :
         List.of(
-            "clip", "text-to-image", "vision", "image", "video", "audio", "tts", "stt",
-            "embedding", "encoder")) {
+            "clip",
+            "text-to-image",
+            "vision",
+            "image",
+            "video",
+            "audio",
+            "tts",
+            "stt",
+            "embedding",
+            "encoder")) {
       if (lower.contains(word)) {
         return true;
       }

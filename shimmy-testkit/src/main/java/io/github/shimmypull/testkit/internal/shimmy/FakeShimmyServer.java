@@ -145,9 +145,12 @@ public final class FakeShimmyServer {
                 ex,
                 200,
                 Json.object(
-                    "os", "linux",
-                    "cores", Runtime.getRuntime().availableProcessors(),
-                    "mem_total_mb", Runtime.getRuntime().maxMemory() / 1024));
+                    "os",
+                    "linux",
+                    "cores",
+                    Runtime.getRuntime().availableProcessors(),
+                    "mem_total_mb",
+                    Runtime.getRuntime().maxMemory() / 1024));
         case "/v1/models" -> json(ex, 200, models());
         case "/api/tags" -> json(ex, 200, tags());
         case "/api/models" -> json(ex, 200, Json.object("models", modelInfos()));
@@ -181,21 +184,27 @@ public final class FakeShimmyServer {
     int discovered = registry.discoveredEntries().size();
     int manual = registry.manualEntries().size();
     return Json.object(
-        "compatibility", Json.object("cors", true, "openai", true),
+        "compatibility",
+        Json.object("cors", true, "openai", true),
         "endpoints",
-            Json.object(
-                "chat", "/v1/chat/completions",
-                "generate", "/api/generate",
-                "health", "/health",
-                "models", "/v1/models"),
+        Json.object(
+            "chat", "/v1/chat/completions",
+            "generate", "/api/generate",
+            "health", "/health",
+            "models", "/v1/models"),
         "models",
-            Json.object("discovered", discovered, "manual", manual, "total", registry.allIds().size()),
-        "service", "shimmy",
-        "status", "ok",
-        "timestamp", OffsetDateTime.now(ZoneOffset.UTC)
+        Json.object("discovered", discovered, "manual", manual, "total", registry.allIds().size()),
+        "service",
+        "shimmy",
+        "status",
+        "ok",
+        "timestamp",
+        OffsetDateTime.now(ZoneOffset.UTC)
             .format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSS'+00:00'")),
-        "uptime_seconds", System.currentTimeMillis() / 1000,
-        "version", FakeShimmyProcess.VERSION);
+        "uptime_seconds",
+        System.currentTimeMillis() / 1000,
+        "version",
+        FakeShimmyProcess.VERSION);
   }
 
   private Map<String, Object> metrics() {
@@ -205,27 +214,38 @@ public final class FakeShimmyServer {
     }
     return Json.object(
         "endpoints",
-            List.of("/health", "/metrics", "/api/generate", "/api/models", "/v1/chat/completions",
-                "/v1/models"),
-        "features", Json.object("huggingface", true),
-        "gpu_detected", false,
-        "gpu_vendor", Json.NULL,
+        List.of(
+            "/health",
+            "/metrics",
+            "/api/generate",
+            "/api/models",
+            "/v1/chat/completions",
+            "/v1/models"),
+        "features",
+        Json.object("huggingface", true),
+        "gpu_detected",
+        false,
+        "gpu_vendor",
+        Json.NULL,
         "models",
-            Json.object(
-                "by_type",
-                    Json.object(
-                        "discovered", registry.discoveredEntries().size(),
-                        "manual", registry.manualEntries().size()),
-                "total_count", registry.allIds().size(),
-                "total_size_mb", total / (1024 * 1024)),
-        "service", "shimmy",
+        Json.object(
+            "by_type",
+                Json.object(
+                    "discovered", registry.discoveredEntries().size(),
+                    "manual", registry.manualEntries().size()),
+            "total_count", registry.allIds().size(),
+            "total_size_mb", total / (1024 * 1024)),
+        "service",
+        "shimmy",
         "system",
-            Json.object(
-                "memory_available_mb", Runtime.getRuntime().freeMemory() / (1024 * 1024),
-                "memory_free_mb", Runtime.getRuntime().freeMemory() / (1024 * 1024),
-                "memory_total_mb", Runtime.getRuntime().maxMemory() / (1024 * 1024)),
-        "timestamp", System.currentTimeMillis() / 1000,
-        "version", FakeShimmyProcess.VERSION);
+        Json.object(
+            "memory_available_mb", Runtime.getRuntime().freeMemory() / (1024 * 1024),
+            "memory_free_mb", Runtime.getRuntime().freeMemory() / (1024 * 1024),
+            "memory_total_mb", Runtime.getRuntime().maxMemory() / (1024 * 1024)),
+        "timestamp",
+        System.currentTimeMillis() / 1000,
+        "version",
+        FakeShimmyProcess.VERSION);
   }
 
   private Map<String, Object> models() {
@@ -242,17 +262,22 @@ public final class FakeShimmyServer {
     for (String id : registry.allIds()) {
       list.add(
           Json.object(
-              "name", id,
-              "model", id,
-              "modified_at", "2025-01-01T00:00:00Z",
-              "size", 0,
-              "digest", "",
+              "name",
+              id,
+              "model",
+              id,
+              "modified_at",
+              "2025-01-01T00:00:00Z",
+              "size",
+              0,
+              "digest",
+              "",
               "details",
-                  Json.object(
-                      "format", "gguf",
-                      "family", "",
-                      "parameter_size", "",
-                      "quantization_level", "")));
+              Json.object(
+                  "format", "gguf",
+                  "family", "",
+                  "parameter_size", "",
+                  "quantization_level", "")));
     }
     return Json.object("models", list);
   }
@@ -313,12 +338,16 @@ public final class FakeShimmyServer {
       json(
           ex,
           200,
-          Json.object("message", "Model " + name + " " + action + " requested", "status", "pending"));
+          Json.object(
+              "message", "Model " + name + " " + action + " requested", "status", "pending"));
     }
   }
 
   /** A parsed request body, or null when a rejection was already sent. */
-  /** The {@code model} of a request body that {@link #body} accepted (it checks that it is a string). */
+  /**
+   * The {@code model} of a request body that {@link #body} accepted (it checks that it is a
+   * string).
+   */
   private static String model(Map<String, Object> body) {
     return (String) Objects.requireNonNull(body.get("model"), "model");
   }
@@ -360,18 +389,24 @@ public final class FakeShimmyServer {
         text(
             ex,
             422,
-            "Failed to deserialize the JSON body into the target type: missing field `" + field + "`");
+            "Failed to deserialize the JSON body into the target type: missing field `"
+                + field
+                + "`");
         return null;
       }
     }
     if (!(map.get("model") instanceof String)) {
-      text(ex, 422, "Failed to deserialize the JSON body into the target type: model: invalid type");
+      text(
+          ex, 422, "Failed to deserialize the JSON body into the target type: model: invalid type");
       return null;
     }
     for (String flag : List.of("stream")) {
       Object v = map.get(flag);
       if (v != null && v != Json.NULL && !(v instanceof Boolean)) {
-        text(ex, 422, "Failed to deserialize the JSON body into the target type: stream: invalid type");
+        text(
+            ex,
+            422,
+            "Failed to deserialize the JSON body into the target type: stream: invalid type");
         return null;
       }
     }
@@ -396,8 +431,15 @@ public final class FakeShimmyServer {
       String message, String type, @Nullable String param, String code) {
     return Json.object(
         "error",
-        Json.object("code", code, "message", message, "param", param == null ? Json.NULL : param,
-            "type", type));
+        Json.object(
+            "code",
+            code,
+            "message",
+            message,
+            "param",
+            param == null ? Json.NULL : param,
+            "type",
+            type));
   }
 
   private String notFoundMessage(String model) {
@@ -408,7 +450,7 @@ public final class FakeShimmyServer {
     return "Model '" + model + "' not found. Available models: [" + String.join(", ", quoted) + "]";
   }
 
-  /** The tokens a generation produces: cycling {@code Hello}, {@code  from}, {@code  <pinned id>}. */
+  /** The tokens a generation produces: cycling {@code Hello}, {@code from}, {@code <pinned id>}. */
   private List<String> tokens(Registry.Entry pinnedEntry, @Nullable Long maxTokens) {
     long count = knobs.tokens();
     if (maxTokens != null) {
@@ -448,25 +490,42 @@ public final class FakeShimmyServer {
       return;
     }
     if (!(body.get("messages") instanceof List)) {
-      text(ex, 422, "Failed to deserialize the JSON body into the target type: messages: invalid type");
+      text(
+          ex,
+          422,
+          "Failed to deserialize the JSON body into the target type: messages: invalid type");
       return;
     }
     if (((List<?>) body.get("messages")).isEmpty()) {
-      json(ex, 400, openAiError("messages must not be empty", "invalid_request_error", "messages",
-          "invalid_messages"));
+      json(
+          ex,
+          400,
+          openAiError(
+              "messages must not be empty",
+              "invalid_request_error",
+              "messages",
+              "invalid_messages"));
       return;
     }
     Long maxTokens = maxTokens(body);
     if (badMaxTokens(maxTokens)) {
-      json(ex, 400, openAiError("max_tokens must be between 1 and " + MAX_TOKENS_LIMIT,
-          "invalid_request_error", "max_tokens", "invalid_max_tokens"));
+      json(
+          ex,
+          400,
+          openAiError(
+              "max_tokens must be between 1 and " + MAX_TOKENS_LIMIT,
+              "invalid_request_error",
+              "max_tokens",
+              "invalid_max_tokens"));
       return;
     }
     String model = model(body);
     Registry.Entry entry = registry.find(model);
     if (entry == null) {
-      json(ex, 404, openAiError(notFoundMessage(model), "invalid_request_error", "model",
-          "model_not_found"));
+      json(
+          ex,
+          404,
+          openAiError(notFoundMessage(model), "invalid_request_error", "model", "model_not_found"));
       return;
     }
     String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -484,18 +543,25 @@ public final class FakeShimmyServer {
             ex,
             200,
             Json.object(
-                "id", id,
-                "object", "chat.completion",
-                "created", created,
-                "model", model,
+                "id",
+                id,
+                "object",
+                "chat.completion",
+                "created",
+                created,
+                "model",
+                model,
                 "choices",
-                    List.of(
-                        Json.object(
-                            "index", 0,
-                            "message", Json.object("role", "assistant", "content", text.toString()),
-                            "finish_reason", "stop")),
+                List.of(
+                    Json.object(
+                        "index",
+                        0,
+                        "message",
+                        Json.object("role", "assistant", "content", text.toString()),
+                        "finish_reason",
+                        "stop")),
                 "usage",
-                    Json.object("prompt_tokens", 0, "completion_tokens", 0, "total_tokens", 0)));
+                Json.object("prompt_tokens", 0, "completion_tokens", 0, "total_tokens", 0)));
         return;
       }
       boolean crashMidStream = crashesMidStream(body);
@@ -525,9 +591,12 @@ public final class FakeShimmyServer {
         "choices",
             List.of(
                 Json.object(
-                    "index", 0,
-                    "delta", Json.object("content", content, "role", role),
-                    "finish_reason", finish)));
+                    "index",
+                    0,
+                    "delta",
+                    Json.object("content", content, "role", role),
+                    "finish_reason",
+                    finish)));
   }
 
   private void completions(HttpExchange ex) throws IOException {
@@ -536,26 +605,44 @@ public final class FakeShimmyServer {
       return;
     }
     if (!(body.get("prompt") instanceof String)) {
-      text(ex, 422, "Failed to deserialize the JSON body into the target type: prompt: invalid type");
+      text(
+          ex,
+          422,
+          "Failed to deserialize the JSON body into the target type: prompt: invalid type");
       return;
     }
     String prompt = (String) body.get("prompt");
     if (prompt.isBlank()) {
-      json(ex, 400, openAiError("prompt must not be empty", "invalid_request_error", "prompt",
-          "invalid_prompt"));
+      json(
+          ex,
+          400,
+          openAiError(
+              "prompt must not be empty", "invalid_request_error", "prompt", "invalid_prompt"));
       return;
     }
     Long maxTokens = maxTokens(body);
     if (badMaxTokens(maxTokens)) {
-      json(ex, 400, openAiError("max_tokens must be between 1 and " + MAX_TOKENS_LIMIT,
-          "invalid_request_error", "max_tokens", "invalid_max_tokens"));
+      json(
+          ex,
+          400,
+          openAiError(
+              "max_tokens must be between 1 and " + MAX_TOKENS_LIMIT,
+              "invalid_request_error",
+              "max_tokens",
+              "invalid_max_tokens"));
       return;
     }
     String model = model(body);
     Registry.Entry entry = registry.find(model);
     if (entry == null) {
-      json(ex, 404, openAiError("Model '" + model + "' not found", "invalid_request_error", "model",
-          "model_not_found"));
+      json(
+          ex,
+          404,
+          openAiError(
+              "Model '" + model + "' not found",
+              "invalid_request_error",
+              "model",
+              "model_not_found"));
       return;
     }
     StringBuilder text = new StringBuilder();
@@ -575,21 +662,29 @@ public final class FakeShimmyServer {
         200,
         Json.object(
             "choices",
-                List.of(
-                    Json.object(
-                        "finish_reason", "stop",
-                        "index", 0,
-                        "logprobs", Json.NULL,
-                        "text", text.toString())),
-            "created", System.currentTimeMillis() / 1000,
-            "id", "cmpl-" + UUID.randomUUID().toString().replace("-", ""),
-            "model", model,
-            "object", "text_completion",
-            "usage",
+            List.of(
                 Json.object(
-                    "completion_tokens", completionWords,
-                    "prompt_tokens", promptWords,
-                    "total_tokens", promptWords + completionWords)));
+                    "finish_reason",
+                    "stop",
+                    "index",
+                    0,
+                    "logprobs",
+                    Json.NULL,
+                    "text",
+                    text.toString())),
+            "created",
+            System.currentTimeMillis() / 1000,
+            "id",
+            "cmpl-" + UUID.randomUUID().toString().replace("-", ""),
+            "model",
+            model,
+            "object",
+            "text_completion",
+            "usage",
+            Json.object(
+                "completion_tokens", completionWords,
+                "prompt_tokens", promptWords,
+                "total_tokens", promptWords + completionWords)));
   }
 
   private static int words(String s) {
@@ -661,14 +756,22 @@ public final class FakeShimmyServer {
         ex,
         200,
         Json.object(
-            "id", "msg_" + UUID.randomUUID(),
-            "type", "message",
-            "role", "assistant",
-            "content", List.of(Json.object("type", "text", "text", text.toString())),
-            "model", model,
-            "stop_reason", "end_turn",
-            "stop_sequence", Json.NULL,
-            "usage", Json.object("input_tokens", approx, "output_tokens", approx)));
+            "id",
+            "msg_" + UUID.randomUUID(),
+            "type",
+            "message",
+            "role",
+            "assistant",
+            "content",
+            List.of(Json.object("type", "text", "text", text.toString())),
+            "model",
+            model,
+            "stop_reason",
+            "end_turn",
+            "stop_sequence",
+            Json.NULL,
+            "usage",
+            Json.object("input_tokens", approx, "output_tokens", approx)));
   }
 
   private static OutputStream startSse(HttpExchange ex) throws IOException {

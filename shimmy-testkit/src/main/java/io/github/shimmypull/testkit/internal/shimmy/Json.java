@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A small JSON reader and writer, so the fake Shimmy needs nothing but the JDK. Objects are read
- * into {@link LinkedHashMap}, arrays into {@link List}, numbers into {@link Double} or {@link Long}.
+ * into {@link LinkedHashMap}, arrays into {@link List}, numbers into {@link Double} or {@link
+ * Long}.
  */
 public final class Json {
 
@@ -21,7 +22,8 @@ public final class Json {
   }
 
   /** The JSON value {@code null}, for use as a map value when writing. */
-  public static final Object NULL = new Object() {
+  public static final Object NULL =
+      new Object() {
         @Override
         public String toString() {
           return "null";

@@ -27,8 +27,18 @@ public record Knobs(
       return this;
     }
     return new Knobs(
-        startupDelayMs, tokenDelayMs, tokens, 0, 0, crashExitCode, refuseStartExitCode, hang,
-        readyNoBind, refuseModel, faultModel, crashMidStreamOn);
+        startupDelayMs,
+        tokenDelayMs,
+        tokens,
+        0,
+        0,
+        crashExitCode,
+        refuseStartExitCode,
+        hang,
+        readyNoBind,
+        refuseModel,
+        faultModel,
+        crashMidStreamOn);
   }
 
   /** Reads the {@code FAKE_SHIMMY_*} variables; see {@code FakeShimmy} for their meaning. */

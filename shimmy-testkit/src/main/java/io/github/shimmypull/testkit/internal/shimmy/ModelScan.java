@@ -32,15 +32,33 @@ public final class ModelScan {
   private static final Set<String> HIDDEN_ALLOWED = Set.of(".cache", ".ollama", ".local");
   private static final Set<String> SYSTEM_DIRS =
       Set.of(
-          "Library", "Applications", "System", "Developer", "usr", "var", "tmp", "private",
-          "Volumes", "cores", "dev", "etc", "home", "net", "proc", "opt", "sbin", "bin");
+          "Library",
+          "Applications",
+          "System",
+          "Developer",
+          "usr",
+          "var",
+          "tmp",
+          "private",
+          "Volumes",
+          "cores",
+          "dev",
+          "etc",
+          "home",
+          "net",
+          "proc",
+          "opt",
+          "sbin",
+          "bin");
   private static final Pattern SHARD = Pattern.compile("^(.+)-\\d{5}-of-\\d{5}(\\..+)$");
-  private static final List<String> LLM_WORDS =
-      List.of("llama", "phi", "mistral", "qwen", "gemma");
+  private static final List<String> LLM_WORDS = List.of("llama", "phi", "mistral", "qwen", "gemma");
 
   private ModelScan() {}
 
-  /** The scan roots in Shimmy's order for the given environment (cwd-relative {@code ./models} first). */
+  /**
+   * The scan roots in Shimmy's order for the given environment (cwd-relative {@code ./models}
+   * first).
+   */
   public static List<Path> roots(Map<String, String> env) {
     List<Path> roots = new ArrayList<>();
     roots.add(Paths.get("./models"));
@@ -181,9 +199,14 @@ public final class ModelScan {
 
   private static boolean skipSubdirectory(Path dir) {
     String name = dir.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.equals("target") || name.equals("cmake") || name.equals("incremental")
-        || name.startsWith(".git") || name.contains("whisper") || name.contains("wav2vec")
-        || name.contains("bert") || name.contains("clip")) {
+    if (name.equals("target")
+        || name.equals("cmake")
+        || name.equals("incremental")
+        || name.startsWith(".git")
+        || name.contains("whisper")
+        || name.contains("wav2vec")
+        || name.contains("bert")
+        || name.contains("clip")) {
       return true;
     }
     String full = dir.toString();
@@ -211,8 +234,17 @@ public final class ModelScan {
       case "bin":
         for (String bad :
             List.of(
-                "target\\", "target/", "cmake", "incremental", "work-products", "dep-graph",
-                "query-cache", "ompver", "whisper", "wav2vec", "pytorch_model")) {
+                "target\\",
+                "target/",
+                "cmake",
+                "incremental",
+                "work-products",
+                "dep-graph",
+                "query-cache",
+                "ompver",
+                "whisper",
+                "wav2vec",
+                "pytorch_model")) {
           if (full.contains(bad)) {
             return false;
           }
@@ -268,7 +300,9 @@ public final class ModelScan {
     }
   }
 
-  /** The id of a model file name: drop the last extension, {@code _} and space to {@code -}, lower. */
+  /**
+   * The id of a model file name: drop the last extension, {@code _} and space to {@code -}, lower.
+   */
   public static String nameOf(String fileName) {
     int dot = fileName.lastIndexOf('.');
     return normalise(dot >= 0 ? fileName.substring(0, dot) : fileName);
