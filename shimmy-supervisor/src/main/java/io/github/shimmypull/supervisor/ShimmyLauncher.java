@@ -1,5 +1,6 @@
 package io.github.shimmypull.supervisor;
 
+import io.github.shimmypull.core.discovery.ScanDiscoveryRunner;
 import io.github.shimmypull.supervisor.internal.ShimmyProcess;
 import java.io.File;
 import java.io.IOException;
@@ -37,27 +38,6 @@ public final class ShimmyLauncher {
           "OLLAMA_MODELS",
           "SHIMMY_BIND_ADDRESS",
           "USERPROFILE");
-
-  private static final Set<String> SKIPPED_ROOT_NAMES =
-      Set.of(
-          "Library",
-          "Applications",
-          "System",
-          "Developer",
-          "usr",
-          "var",
-          "tmp",
-          "private",
-          "Volumes",
-          "cores",
-          "dev",
-          "etc",
-          "home",
-          "net",
-          "proc",
-          "opt",
-          "sbin",
-          "bin");
 
   /**
    * The watchdog wrapper: runs the command in the background, kills it when our end of its stdin
@@ -228,16 +208,7 @@ public final class ShimmyLauncher {
    * opt}), so it would serve nothing from it (shimmy-contract §4.3).
    */
   public static boolean shimmySkipsDirectory(Path modelDir) {
-    Path name = modelDir.toAbsolutePath().normalize().getFileName();
-    if (name == null) {
-      return false;
-    }
-    String n = name.toString();
-    return SKIPPED_ROOT_NAMES.contains(n)
-        || (n.startsWith(".")
-            && !n.equals(".cache")
-            && !n.equals(".ollama")
-            && !n.equals(".local"));
+    return ScanDiscoveryRunner.skippedByName(modelDir.toAbsolutePath().normalize());
   }
 
   /** Builds a {@link ShimmyLauncher}. */

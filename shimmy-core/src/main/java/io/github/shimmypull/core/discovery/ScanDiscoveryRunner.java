@@ -135,7 +135,12 @@ public final class ScanDiscoveryRunner implements DiscoveryRunner {
     collect(modelFiles, out);
   }
 
-  private static boolean skippedByName(Path dir) {
+  /**
+   * Whether Shimmy's scan skips {@code dir} for its name alone: a hidden name other than {@code
+   * .cache}, {@code .ollama}, {@code .local}, or a system name such as {@code tmp} or {@code opt}
+   * (shimmy-contract §4.3).
+   */
+  public static boolean skippedByName(Path dir) {
     Path name = dir.getFileName();
     if (name == null) {
       return false;
