@@ -2,6 +2,7 @@ package io.github.shimmypull.core.edge;
 
 import io.github.shimmypull.core.edge.internal.EdgeSettings;
 import io.github.shimmypull.core.edge.internal.FrontHandler;
+import io.github.shimmypull.core.edge.internal.Transport;
 import io.github.shimmypull.core.edge.internal.UpstreamPool;
 import io.github.shimmypull.core.http.ShimmyHttpApi;
 import io.github.shimmypull.core.proxy.ShimmyProxy;
@@ -15,9 +16,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -146,7 +145,7 @@ public final class ShimmyEdge implements AutoCloseable {
     EdgeSettings shared = settings;
     MultiThreadIoEventLoopGroup group =
         new MultiThreadIoEventLoopGroup(
-            eventLoops, new DefaultThreadFactory("shimmy-edge", true), NioIoHandler.newFactory());
+            eventLoops, new DefaultThreadFactory("shimmy-edge", true), Transport.BEST.handlers());
     Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
     group.forEach(loop -> pools.put(loop, new UpstreamPool()));
     int headerLimit = maxHeaderBytes;
@@ -156,7 +155,7 @@ public final class ShimmyEdge implements AutoCloseable {
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
-            .channel(NioServerSocketChannel.class)
+            .channel(Transport.BEST.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(
@@ -181,11 +180,16 @@ public final class ShimmyEdge implements AutoCloseable {
           new IOException("cannot bind " + host + ":" + port + ": " + e, e));
     }
     loops = group;
+    Transport transport = Transport.BEST;
     log.info(
-        "edge listening on {} (event loops {}, application at {})",
+        "edge listening on {} (event loops {}, transport {}, application at {})",
         url(),
         eventLoops,
+        transport.name(),
         settings.app());
+    if (transport.fallbackCause() != null) {
+      log.info("edge transport falls back to NIO: {}", transport.fallbackCause());
+    }
     return this;
   }
 

@@ -5,6 +5,7 @@ import static io.github.shimmypull.server.javalin.support.Hub.TINYLLAMA_REF;
 import static io.github.shimmypull.server.javalin.support.Hub.TINYLLAMA_REPO;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.shimmypull.core.edge.internal.Transport;
 import io.github.shimmypull.server.javalin.support.Api;
 import io.github.shimmypull.server.javalin.support.ChildJvm;
 import io.github.shimmypull.server.javalin.support.Hub;
@@ -15,6 +16,7 @@ import io.github.shimmypull.testkit.HubFault;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -139,6 +141,44 @@ class ServerProcessTest extends FrontServerFixture {
         () -> !ProcessHandle.of(shimmyPid).map(ProcessHandle::isAlive).orElse(false));
     assertThat(ProcessHandle.of(shimmyPid).filter(ProcessHandle::isAlive))
         .isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void theEdgeRunsOnIoUringWhereTheKernelAllowsItAndOnNioWithNativeTransportsOff() {
+    // The server jar bundles Netty's io_uring library for Linux x86-64: there it must load, and
+    // only the kernel (or a seccomp profile) may refuse io_uring.
+    boolean linuxX86 =
+        System.getProperty("os.name").toLowerCase(Locale.ROOT).startsWith("linux")
+            && System.getProperty("os.arch").equals("amd64");
+    if (linuxX86) {
+      assertThat(String.valueOf(Transport.BEST.fallbackCause()))
+          .doesNotContain("UnsatisfiedLinkError")
+          .doesNotContain("ClassNotFoundException");
+    }
+    try (ChildJvm jvm = serve()) {
+      Api api = apiOf(jvm);
+      assertThat(api.get("/v1/health").status()).isEqualTo(200);
+      assertThat(jvm.stderr()).contains("transport " + Transport.BEST.name() + ",");
+    }
+
+    try (ChildJvm jvm =
+        ChildJvm.start(
+            tmp,
+            Map.of("JAVA_TOOL_OPTIONS", "-Dio.netty.transport.noNative=true"),
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--model-dir",
+            modelDir.toString(),
+            "--shimmy-command",
+            Servers.fakeShimmy())) {
+      Api api = apiOf(jvm);
+      assertThat(api.get("/v1/health").status()).isEqualTo(200);
+      assertThat(jvm.stderr())
+          .contains("transport nio,")
+          .contains("edge transport falls back to NIO: io_uring is unavailable");
+    }
   }
 
   @Test

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.URI;
@@ -25,7 +24,7 @@ final class UpstreamConnector {
       EventLoop loop, URI address, EdgeSettings settings, UpstreamPool pool) {
     return new Bootstrap()
         .group(loop)
-        .channel(NioSocketChannel.class)
+        .channel(Transport.BEST.socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(
             ChannelOption.CONNECT_TIMEOUT_MILLIS,
