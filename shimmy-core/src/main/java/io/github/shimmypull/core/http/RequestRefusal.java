@@ -28,8 +28,7 @@ public record RequestRefusal(int status, String code, String message) {
       return new RequestRefusal(
           405, "method_not_allowed", "CONNECT is not supported: this is not a forward proxy");
     }
-    if (method.isEmpty()
-        || !method.chars().allMatch(c -> (c >= 'A' && c <= 'Z') || c == '-' || c == '_')) {
+    if (!isUpperCaseToken(method)) {
       return new RequestRefusal(
           405,
           "method_not_allowed",
@@ -55,6 +54,20 @@ public record RequestRefusal(int status, String code, String message) {
       return new RequestRefusal(400, "invalid_request", String.valueOf(e.getMessage()));
     }
     return null;
+  }
+
+  /** A method as the fronts accept it: upper-case letters, {@code -} and {@code _}. */
+  private static boolean isUpperCaseToken(String method) {
+    if (method.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < method.length(); i++) {
+      char c = method.charAt(i);
+      if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Answers {@code exchange} with this refusal. */

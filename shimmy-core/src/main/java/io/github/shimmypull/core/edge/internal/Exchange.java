@@ -54,7 +54,9 @@ final class Exchange implements UpstreamListener {
   private final boolean head;
   private final boolean clientHttp10;
   private final boolean requestHasBody;
+  private final String path;
   private final long declaredLength;
+  private final boolean transferEncoding;
   private final boolean webSocket;
   boolean tunnel;
   private final ForwardedHeaders forwarded;
@@ -82,7 +84,11 @@ final class Exchange implements UpstreamListener {
   private boolean selfAccepted;
   boolean frameRead;
 
-  Exchange(FrontHandler front, HttpRequest request) {
+  /**
+   * @param path the request target without its query
+   * @param declaredLength the declared {@code Content-Length}, 0 without one, -1 when invalid
+   */
+  Exchange(FrontHandler front, HttpRequest request, String path, long declaredLength) {
     this.front = front;
     this.settings = front.settings;
     this.pool = front.pool;
@@ -91,14 +97,15 @@ final class Exchange implements UpstreamListener {
     this.clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
     this.clientKeepAlive = HttpUtil.isKeepAlive(request);
     HttpHeaders headers = request.headers();
-    this.declaredLength = RequestAdmission.declaredLength(request);
-    this.requestHasBody =
-        headers.contains(HttpHeaderNames.TRANSFER_ENCODING) || declaredLength != 0;
+    this.path = path;
+    this.declaredLength = declaredLength;
+    this.transferEncoding = headers.contains(HttpHeaderNames.TRANSFER_ENCODING);
+    this.requestHasBody = transferEncoding || declaredLength != 0;
     this.webSocket =
         request.method().equals(HttpMethod.GET)
             && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
             && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-    this.forwarded = new ForwardedHeaders(headers);
+    this.forwarded = new ForwardedHeaders(headers, transferEncoding);
   }
 
   /**
@@ -122,7 +129,7 @@ final class Exchange implements UpstreamListener {
   void start() {
     toApp = !direct();
     prepareHead();
-    if (!toApp && ModelRouter.isRoutedPath(path()) && request.method().equals(HttpMethod.POST)) {
+    if (!toApp && ModelRouter.isRoutedPath(path) && request.method().equals(HttpMethod.POST)) {
       if (declaredLength > 0 && declaredLength <= settings.router().maxPrefixBytes()) {
         routing = new ArrayList<>(2); // chosen once the body is complete: see route()
         return;
@@ -157,7 +164,7 @@ final class Exchange implements UpstreamListener {
    */
   private void route(List<HttpContent> body) {
     routing = null;
-    RoutedBody routed = RoutedBody.route(body, path(), request, settings, modelIds());
+    RoutedBody routed = RoutedBody.route(body, path, request, settings, modelIds());
     lease = routed.lease();
     toApp = lease == null;
     List<HttpContent> toSend = routed.forwarded();
@@ -178,12 +185,9 @@ final class Exchange implements UpstreamListener {
     return front.modelIds();
   }
 
-  private String path() {
-    return RequestAdmission.path(request.uri());
-  }
-
   private boolean direct() {
-    return RequestAdmission.isDirect(request, declaredLength, webSocket, settings);
+    return RequestAdmission.isDirect(
+        request, path, declaredLength, transferEncoding, webSocket, settings);
   }
 
   /** Makes the client's request head the forwarded one, in place: one copy of the headers less. */

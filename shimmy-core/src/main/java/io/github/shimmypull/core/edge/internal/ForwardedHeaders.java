@@ -31,8 +31,15 @@ final class ForwardedHeaders {
   private final @Nullable String originalForwardedHost;
   private final @Nullable String originalForwardedProto;
 
-  /** Remembers the client's {@code Host} and {@code X-Forwarded-Host/Proto}. */
-  ForwardedHeaders(HttpHeaders client) {
+  private final boolean transferEncoding;
+
+  /**
+   * Remembers the client's {@code Host} and {@code X-Forwarded-Host/Proto}.
+   *
+   * @param transferEncoding whether the client's head has a {@code Transfer-Encoding}
+   */
+  ForwardedHeaders(HttpHeaders client, boolean transferEncoding) {
+    this.transferEncoding = transferEncoding;
     this.originalHost = client.get(HttpHeaderNames.HOST);
     this.originalForwardedHost = client.get(X_FORWARDED_HOST);
     this.originalForwardedProto = client.get(X_FORWARDED_PROTO);
@@ -41,7 +48,7 @@ final class ForwardedHeaders {
   /** Makes the client's head a forwarded one: no hop-by-hop headers, {@code X-Forwarded-For}. */
   void prepare(HttpRequest request, String clientAddress) {
     HttpHeaders headers = request.headers();
-    boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+    boolean chunked = transferEncoding && HttpUtil.isTransferEncodingChunked(request);
     String previous = headers.get(X_FORWARDED_FOR);
     stripHopByHop(headers);
     if (chunked) {

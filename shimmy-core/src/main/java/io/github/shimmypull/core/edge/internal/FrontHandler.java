@@ -207,15 +207,17 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       reject(refusal.status(), refusal.code(), refusal.message());
       return;
     }
-    long limit = RequestAdmission.bodyLimit(request, settings);
-    if (RequestAdmission.declaredLength(request) > limit) {
+    String path = RequestAdmission.path(request.uri());
+    long declared = RequestAdmission.declaredLength(request);
+    long limit = RequestAdmission.bodyLimit(request.method().name(), path, settings);
+    if (declared > limit) {
       boolean complete = request instanceof LastHttpContent;
       ReferenceCountUtil.release(request);
       rejectAndDrain(
           413, "payload_too_large", "request body is larger than " + limit + " bytes", complete);
       return;
     }
-    Exchange exchange = new Exchange(this, request);
+    Exchange exchange = new Exchange(this, request, path, declared);
     current = exchange;
     exchange.start();
     if (request instanceof HttpContent content) {

@@ -35,14 +35,16 @@ final class RequestAdmission {
     return new Refusal(400, "malformed HTTP request");
   }
 
-  /** The API's body limit for the request's route (its target was checked by RequestRefusal). */
-  static long bodyLimit(HttpRequest request, EdgeSettings settings) {
-    String path = path(request.uri());
+  /**
+   * The API's body limit for the route of a request with {@code method} and {@code path} (its
+   * target without the query; checked by RequestRefusal).
+   */
+  static long bodyLimit(String method, String path, EdgeSettings settings) {
     if (path.isEmpty() || path.charAt(0) != '/') {
       return settings.maxDirectBodyBytes();
     }
     return ShimmyHttpApi.bodyLimit(
-        request.method().name(),
+        method,
         RequestPaths.normalize(path),
         settings.maxRequestBytes(),
         settings.maxDirectBodyBytes());
@@ -69,12 +71,15 @@ final class RequestAdmission {
    * WebSocket or an ignorable h2c offer, and a declared body within the limit.
    */
   static boolean isDirect(
-      HttpRequest request, long declaredLength, boolean webSocket, EdgeSettings settings) {
-    String uri = request.uri();
-    if (uri.isEmpty() || uri.charAt(0) != '/') {
+      HttpRequest request,
+      String path,
+      long declaredLength,
+      boolean transferEncoding,
+      boolean webSocket,
+      EdgeSettings settings) {
+    if (path.isEmpty() || path.charAt(0) != '/') {
       return false; // absolute-form or '*': the application decides
     }
-    String path = path(uri);
     if (!RequestPaths.isCanonical(path)) {
       return false; // the application normalises it (the same function) and routes or refuses it
     }
@@ -82,8 +87,7 @@ final class RequestAdmission {
       return false;
     }
     HttpHeaders headers = request.headers();
-    if (headers.contains(HttpHeaderNames.EXPECT)
-        || headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+    if (transferEncoding || headers.contains(HttpHeaderNames.EXPECT)) {
       return false;
     }
     // A WebSocket upgrade is tunnelled to Shimmy (/ws/generate). An h2c upgrade offer (the JDK's

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +18,14 @@ import java.util.concurrent.TimeUnit;
  * UpstreamHandler} that returns the connection to the loop's {@link UpstreamPool}.
  */
 final class UpstreamConnector {
+
+  /**
+   * Netty's defaults, without checking each header name and value of the answers: they come from
+   * our own processes (Shimmy instances we started, the application). Requests from clients are
+   * still checked.
+   */
+  private static final HttpDecoderConfig UPSTREAM_DECODER =
+      new HttpDecoderConfig().setValidateHeaders(false);
 
   private UpstreamConnector() {}
 
@@ -38,7 +47,7 @@ final class UpstreamConnector {
                     .addLast(
                         new IdleStateHandler(
                             settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                        new HttpClientCodec(),
+                        new HttpClientCodec(UPSTREAM_DECODER, false, false),
                         new UpstreamHandler(pool, address));
               }
             })
