@@ -13,6 +13,7 @@ import io.github.shimmypull.supervisor.ShimmyRuntime;
 import io.javalin.Javalin;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.ResourceLeakDetector;
 import jakarta.servlet.DispatcherType;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -64,9 +66,24 @@ public final class ShimmyServer implements AutoCloseable {
 
   /** Entry point of the server jar; exits with 0, 1 (failure) or 2 (usage error). */
   public static void main(String[] args) {
-    Cli.configureLogging(args);
+    Cli.configureLogging(args); // first: Netty's classes start SLF4J when they load
+    leakDetectionOffUnlessConfigured(System.getProperties());
     int code = Cli.execute(args, System.getenv(), System.out, System.err);
     System.exit(code);
+  }
+
+  /**
+   * The jar's default for Netty's buffer leak detector: off, unless {@code
+   * -Dio.netty.leakDetection.level} says otherwise. At Netty's default level it samples buffers and
+   * tags every message on every pipeline hop, about 5 % of the edge's CPU per forwarded request
+   * (docs/benchmarks.md); the test suite runs it at {@code paranoid} instead. Embedders keep
+   * Netty's default: only {@link #main} calls this.
+   */
+  static void leakDetectionOffUnlessConfigured(Properties properties) {
+    if (properties.getProperty("io.netty.leakDetection.level") == null
+        && properties.getProperty("io.netty.leakDetectionLevel") == null) {
+      ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+    }
   }
 
   /**
