@@ -319,6 +319,18 @@ class ShimmyEdgeTest {
   @Test
   void replaysASmallBodyToTheApplicationWhenAKeptAliveShimmyConnectionDiesBeforeAnswering()
       throws Exception {
+    replaysToTheApplication(
+        "{\"prompt\":\"again\"}", "{\"model\":\"m\",\"prompt\":\"again\",\"stream\":false}");
+  }
+
+  @Test
+  void replaysABodySentAsItArrivedFromItsFirstByte() throws Exception {
+    // Not rewritten: the client's own (direct) buffer went to Shimmy and was consumed by the write.
+    String body = "{\"model\":\"m\",\"prompt\":\"again\",\"stream\":false}";
+    replaysToTheApplication(body, body);
+  }
+
+  private void replaysToTheApplication(String body, String expected) throws Exception {
     RawUpstream shimmy =
         raw(
             socket -> {
@@ -351,16 +363,13 @@ class ShimmyEdgeTest {
             .newCall(
                 new Request.Builder()
                     .url(edge.url() + "/v1/completions")
-                    .post(
-                        RequestBody.create(
-                            "{\"prompt\":\"again\"}", MediaType.get("application/json")))
+                    .post(RequestBody.create(body, MediaType.get("application/json")))
                     .build())
             .execute()) {
       assertThat(response.body().string()).isEqualTo("second, from the app");
     }
     assertThat(app.takeRequest().getTarget()).isEqualTo("/v1/health");
-    assertThat(app.takeRequest().getBody().utf8())
-        .isEqualTo("{\"model\":\"m\",\"prompt\":\"again\",\"stream\":false}");
+    assertThat(app.takeRequest().getBody().utf8()).isEqualTo(expected);
     Await.until(EVENTUALLY, "every lease released", () -> supervisor.openLeases() == 0);
   }
 
@@ -640,6 +649,77 @@ class ShimmyEdgeTest {
       assertThat(readUntil(socket.getInputStream(), "ok")).startsWith("HTTP/1.1 200");
       assertThat(socket.getInputStream().read()).as("closed by the edge").isEqualTo(-1);
     }
+  }
+
+  @Test
+  void aShimmySilentForTheReadTimeoutBeforeAnsweringGets502AndItsLeaseBack() throws Exception {
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              InputStream in = socket.getInputStream();
+              RawUpstream.readHead(in);
+              while (in.read() >= 0) {
+                // reads the body and waits, never answering
+              }
+            });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge =
+        track(
+            ShimmyEdge.builder()
+                .supervisor(supervisor)
+                .app(base(mockServer()))
+                .readTimeout(Duration.ofMillis(300))
+                .build()
+                .start());
+
+    long started = System.nanoTime();
+    try (Response response =
+        client
+            .newCall(
+                new Request.Builder()
+                    .url(edge.url() + "/v1/embeddings")
+                    .post(
+                        RequestBody.create("{\"input\":\"x\"}", MediaType.get("application/json")))
+                    .build())
+            .execute()) {
+      assertThat(response.code()).isEqualTo(502);
+      assertThat(response.body().string()).contains("upstream_error");
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - started))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    Await.until(EVENTUALLY, "the lease released", () -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void aStreamSilentForTheReadTimeoutIsCutOffSoTheClientSeesItBroken() throws Exception {
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              RawUpstream.readHead(socket.getInputStream());
+              socket
+                  .getOutputStream()
+                  .write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(UTF_8));
+              socket.getOutputStream().write(chunk("data: token\n\n").getBytes(UTF_8));
+              socket.getOutputStream().flush();
+              socket.getInputStream().read(); // then silence
+            });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge =
+        track(
+            ShimmyEdge.builder()
+                .supervisor(supervisor)
+                .app(base(mockServer()))
+                .readTimeout(Duration.ofMillis(300))
+                .build()
+                .start());
+
+    try (Socket socket = new Socket("127.0.0.1", edge.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+      readUntil(socket.getInputStream(), "data: token");
+      assertThat(socket.getInputStream().read()).as("closed mid-stream").isEqualTo(-1);
+    }
+    Await.until(EVENTUALLY, "the lease released", () -> supervisor.openLeases() == 0);
   }
 
   @Test
