@@ -663,14 +663,7 @@ class ShimmyEdgeTest {
               }
             });
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
-    ShimmyEdge edge =
-        track(
-            ShimmyEdge.builder()
-                .supervisor(supervisor)
-                .app(base(mockServer()))
-                .readTimeout(Duration.ofMillis(300))
-                .build()
-                .start());
+    ShimmyEdge edge = edgeWithReadTimeout(supervisor, Duration.ofMillis(300));
 
     long started = System.nanoTime();
     try (Response response =
@@ -692,26 +685,9 @@ class ShimmyEdgeTest {
 
   @Test
   void aStreamSilentForTheReadTimeoutIsCutOffSoTheClientSeesItBroken() throws Exception {
-    RawUpstream shimmy =
-        raw(
-            socket -> {
-              RawUpstream.readHead(socket.getInputStream());
-              socket
-                  .getOutputStream()
-                  .write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(UTF_8));
-              socket.getOutputStream().write(chunk("data: token\n\n").getBytes(UTF_8));
-              socket.getOutputStream().flush();
-              socket.getInputStream().read(); // then silence
-            });
+    RawUpstream shimmy = oneTokenThenSilence();
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
-    ShimmyEdge edge =
-        track(
-            ShimmyEdge.builder()
-                .supervisor(supervisor)
-                .app(base(mockServer()))
-                .readTimeout(Duration.ofMillis(300))
-                .build()
-                .start());
+    ShimmyEdge edge = edgeWithReadTimeout(supervisor, Duration.ofMillis(300));
 
     try (Socket socket = new Socket("127.0.0.1", edge.port())) {
       socket.setSoTimeout(10_000);
@@ -724,17 +700,7 @@ class ShimmyEdgeTest {
 
   @Test
   void closingTheEdgeReleasesTheLeasesOfRequestsInFlight() throws Exception {
-    RawUpstream shimmy =
-        raw(
-            socket -> {
-              RawUpstream.readHead(socket.getInputStream());
-              socket
-                  .getOutputStream()
-                  .write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(UTF_8));
-              socket.getOutputStream().write(chunk("data: token\n\n").getBytes(UTF_8));
-              socket.getOutputStream().flush();
-              socket.getInputStream().read();
-            });
+    RawUpstream shimmy = oneTokenThenSilence();
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
     ShimmyEdge edge =
         ShimmyEdge.builder().supervisor(supervisor).app(base(mockServer())).build().start();
@@ -783,6 +749,31 @@ class ShimmyEdgeTest {
     assertThatThrownBy(second::start)
         .isInstanceOf(java.io.UncheckedIOException.class)
         .hasMessageContaining("cannot bind");
+  }
+
+  /** A Shimmy that answers a chunked stream with one SSE event, then stays silent. */
+  private RawUpstream oneTokenThenSilence() throws IOException {
+    return raw(
+        socket -> {
+          RawUpstream.readHead(socket.getInputStream());
+          socket
+              .getOutputStream()
+              .write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(UTF_8));
+          socket.getOutputStream().write(chunk("data: token\n\n").getBytes(UTF_8));
+          socket.getOutputStream().flush();
+          socket.getInputStream().read();
+        });
+  }
+
+  private ShimmyEdge edgeWithReadTimeout(LeasingSupervisor supervisor, Duration readTimeout)
+      throws IOException {
+    return track(
+        ShimmyEdge.builder()
+            .supervisor(supervisor)
+            .app(base(mockServer()))
+            .readTimeout(readTimeout)
+            .build()
+            .start());
   }
 
   private ShimmyEdge edge(LeasingSupervisor supervisor, MockWebServer app) {

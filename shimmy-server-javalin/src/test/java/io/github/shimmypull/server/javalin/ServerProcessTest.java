@@ -32,6 +32,10 @@ class ServerProcessTest extends FrontServerFixture {
       Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
   private ChildJvm serve(String... extra) {
+    return serve(Map.of(), extra);
+  }
+
+  private ChildJvm serve(Map<String, String> env, String... extra) {
     String[] args =
         Stream.concat(
                 Stream.of(
@@ -42,7 +46,7 @@ class ServerProcessTest extends FrontServerFixture {
                     "--hf-endpoint", hub.endpoint()),
                 Stream.of(extra))
             .toArray(String[]::new);
-    return ChildJvm.start(tmp, Map.of(), args);
+    return ChildJvm.start(tmp, env, args);
   }
 
   private static Api apiOf(ChildJvm jvm) {
@@ -161,18 +165,7 @@ class ServerProcessTest extends FrontServerFixture {
       assertThat(jvm.stderr()).contains("transport " + Transport.BEST.name() + ",");
     }
 
-    try (ChildJvm jvm =
-        ChildJvm.start(
-            tmp,
-            Map.of("JAVA_TOOL_OPTIONS", "-Dio.netty.transport.noNative=true"),
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--model-dir",
-            modelDir.toString(),
-            "--shimmy-command",
-            Servers.fakeShimmy())) {
+    try (ChildJvm jvm = serve(Map.of("JAVA_TOOL_OPTIONS", "-Dio.netty.transport.noNative=true"))) {
       Api api = apiOf(jvm);
       assertThat(api.get("/v1/health").status()).isEqualTo(200);
       assertThat(jvm.stderr())
