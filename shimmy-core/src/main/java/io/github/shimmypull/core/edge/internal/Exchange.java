@@ -105,7 +105,7 @@ final class Exchange implements UpstreamListener {
         request.method().equals(HttpMethod.GET)
             && headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
             && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-    this.forwarded = new ForwardedHeaders(headers, transferEncoding);
+    this.forwarded = new ForwardedHeaders(headers);
   }
 
   /**
@@ -192,7 +192,7 @@ final class Exchange implements UpstreamListener {
 
   /** Makes the client's request head the forwarded one, in place: one copy of the headers less. */
   private void prepareHead() {
-    forwarded.prepare(request, front.clientAddress());
+    forwarded.prepare(request, front.clientAddress(), transferEncoding);
   }
 
   /** The request head for the current route: Shimmy gets its own Host and X-Forwarded-*. */

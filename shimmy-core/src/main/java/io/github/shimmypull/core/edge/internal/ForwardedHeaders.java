@@ -31,22 +31,19 @@ final class ForwardedHeaders {
   private final @Nullable String originalForwardedHost;
   private final @Nullable String originalForwardedProto;
 
-  private final boolean transferEncoding;
-
-  /**
-   * Remembers the client's {@code Host} and {@code X-Forwarded-Host/Proto}.
-   *
-   * @param transferEncoding whether the client's head has a {@code Transfer-Encoding}
-   */
-  ForwardedHeaders(HttpHeaders client, boolean transferEncoding) {
-    this.transferEncoding = transferEncoding;
+  /** Remembers the client's {@code Host} and {@code X-Forwarded-Host/Proto}. */
+  ForwardedHeaders(HttpHeaders client) {
     this.originalHost = client.get(HttpHeaderNames.HOST);
     this.originalForwardedHost = client.get(X_FORWARDED_HOST);
     this.originalForwardedProto = client.get(X_FORWARDED_PROTO);
   }
 
-  /** Makes the client's head a forwarded one: no hop-by-hop headers, {@code X-Forwarded-For}. */
-  void prepare(HttpRequest request, String clientAddress) {
+  /**
+   * Makes the client's head a forwarded one: no hop-by-hop headers, {@code X-Forwarded-For}.
+   *
+   * @param transferEncoding whether the client's head has a {@code Transfer-Encoding}
+   */
+  void prepare(HttpRequest request, String clientAddress, boolean transferEncoding) {
     HttpHeaders headers = request.headers();
     boolean chunked = transferEncoding && HttpUtil.isTransferEncodingChunked(request);
     String previous = headers.get(X_FORWARDED_FOR);
