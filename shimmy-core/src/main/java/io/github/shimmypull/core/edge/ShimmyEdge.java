@@ -1,5 +1,6 @@
 package io.github.shimmypull.core.edge;
 
+import io.github.shimmypull.core.edge.internal.EdgeRequestDecoder;
 import io.github.shimmypull.core.edge.internal.EdgeSettings;
 import io.github.shimmypull.core.edge.internal.FrontHandler;
 import io.github.shimmypull.core.edge.internal.Transport;
@@ -17,7 +18,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -168,7 +169,11 @@ public final class ShimmyEdge implements AutoCloseable {
                         .pipeline()
                         .addLast(
                             new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
-                            new HttpServerCodec(headerLimit, headerLimit, 8192),
+                            new EdgeRequestDecoder(
+                                new HttpDecoderConfig()
+                                    .setMaxInitialLineLength(headerLimit)
+                                    .setMaxHeaderSize(headerLimit)
+                                    .setMaxChunkSize(8192)),
                             new FrontHandler(shared, pool));
                   }
                 });

@@ -580,6 +580,105 @@ class ShimmyEdgeTest {
   }
 
   @Test
+  void aMalformedAnswerFromShimmyGets502AndTheNextRequestAFreshConnection() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              boolean first = connections.incrementAndGet() == 1;
+              InputStream in = socket.getInputStream();
+              OutputStream out = socket.getOutputStream();
+              while (true) {
+                String head = RawUpstream.readHead(in);
+                in.readNBytes(contentLength(head));
+                out.write(
+                    (first
+                            ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"
+                            : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .getBytes(UTF_8));
+                out.flush();
+              }
+            });
+    LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
+    ShimmyEdge edge = edge(supervisor, mockServer());
+
+    try (Response response = post(edge, "/v1/embeddings", "{\"input\":\"x\"}")) {
+      assertThat(response.code()).isEqualTo(502);
+      assertThat(response.body().string()).contains("upstream_error");
+    }
+    try (Response response = post(edge, "/v1/embeddings", "{\"input\":\"y\"}")) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.body().string()).isEqualTo("ok");
+    }
+    assertThat(connections.get()).isEqualTo(2);
+    Await.until(EVENTUALLY, "the leases released", () -> supervisor.openLeases() == 0);
+  }
+
+  @Test
+  void anAnswerEndedByClosingItsConnectionIsChunkedForTheClientWhoseConnectionStaysOpen()
+      throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              connections.incrementAndGet();
+              RawUpstream.readHead(socket.getInputStream());
+              OutputStream out = socket.getOutputStream();
+              out.write(
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst ".getBytes(UTF_8));
+              out.flush();
+              sleep(50);
+              out.write("second".getBytes(UTF_8));
+              out.flush();
+            });
+    ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
+
+    try (Socket socket = new Socket("127.0.0.1", edge.port())) {
+      socket.setSoTimeout(10_000);
+      for (int i = 0; i < 2; i++) {
+        socket.getOutputStream().write("GET /v1/text HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+        String answer = readUntil(socket.getInputStream(), "0\r\n\r\n");
+        assertThat(answer)
+            .startsWith("HTTP/1.1 200 OK\r\n")
+            .containsIgnoringCase("transfer-encoding: chunked")
+            .doesNotContainIgnoringCase("connection: close")
+            .endsWith("\r\n\r\n6\r\nfirst \r\n6\r\nsecond\r\n0\r\n\r\n");
+      }
+    }
+    assertThat(connections.get()).isEqualTo(2);
+  }
+
+  @Test
+  void anAnswerArrivingByteByByteReachesTheClientIntact() throws Exception {
+    String answer =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            + "X-Request-Id: r-1\r\n\r\n"
+            + chunk("{\"model\":")
+            + chunk("\"alpha\"}")
+            + "0\r\n\r\n";
+    RawUpstream shimmy =
+        raw(
+            socket -> {
+              socket.setTcpNoDelay(true);
+              RawUpstream.readHead(socket.getInputStream());
+              OutputStream out = socket.getOutputStream();
+              for (byte b : answer.getBytes(UTF_8)) {
+                out.write(b);
+                out.flush();
+              }
+              socket.getInputStream().read();
+            });
+    ShimmyEdge edge = edge(LeasingSupervisor.live(shimmy.uri()), mockServer());
+
+    try (Response response = get(edge, "/v1/whatever")) {
+      assertThat(response.code()).isEqualTo(200);
+      assertThat(response.header("X-Request-Id")).isEqualTo("r-1");
+      assertThat(response.header("Content-Type")).isEqualTo("application/json");
+      assertThat(response.body().string()).isEqualTo("{\"model\":\"alpha\"}");
+    }
+  }
+
+  @Test
   void deliversALargeResponseIntactToASlowReader() throws Exception {
     byte[] payload = new byte[24 * 1024 * 1024];
     new Random(7).nextBytes(payload);
@@ -786,6 +885,25 @@ class ShimmyEdgeTest {
 
   private Response get(ShimmyEdge edge, String path) throws IOException {
     return client.newCall(new Request.Builder().url(edge.url() + path).build()).execute();
+  }
+
+  private Response post(ShimmyEdge edge, String path, String json) throws IOException {
+    return client
+        .newCall(
+            new Request.Builder()
+                .url(edge.url() + path)
+                .post(RequestBody.create(json, MediaType.get("application/json")))
+                .build())
+        .execute();
+  }
+
+  private static int contentLength(String head) {
+    for (String line : head.split("\r\n")) {
+      if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
+        return Integer.parseInt(line.substring(15).trim());
+      }
+    }
+    return 0;
   }
 
   private static String rawGet(ShimmyEdge edge, String path, String... headerLines)

@@ -6,14 +6,12 @@ import io.github.shimmypull.core.routing.RoutingException;
 import io.github.shimmypull.core.supervisor.Lease;
 import io.github.shimmypull.core.supervisor.SupervisorException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -21,10 +19,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -70,10 +65,13 @@ final class Exchange implements UpstreamListener {
   private boolean retried;
   boolean requestComplete;
   private boolean responseStarted;
-  private boolean skippingInformational;
+  private boolean chunkedToClient;
   private boolean upstreamKeepAlive;
   private int status;
   private boolean finished;
+
+  /** Bytes for the client gathered within one read of the upstream: the head and a small body. */
+  private @Nullable ByteBuf outgoing;
 
   /** A routed POST whose body is held until its model is known (then the route is chosen). */
   @Nullable List<HttpContent> routing;
@@ -238,6 +236,7 @@ final class Exchange implements UpstreamListener {
   private void attach(Channel channel, boolean flush) {
     upstream = channel;
     UpstreamHandler.of(channel).bind(this);
+    UpstreamResponseDecoder.of(channel).expect(head);
     if (!holdsBody()) {
       writePending(flush);
     }
@@ -413,61 +412,37 @@ final class Exchange implements UpstreamListener {
       ReferenceCountUtil.release(message);
       return;
     }
-    if (message instanceof HttpObject object && object.decoderResult().isFailure()) {
-      ReferenceCountUtil.release(message);
-      upstreamFailed("malformed upstream response: " + object.decoderResult().cause());
-      return;
-    }
     if (tunnel) {
       if (message instanceof ByteBuf bytes) {
         toClient(bytes);
       } else {
-        ReferenceCountUtil.release(message); // the empty end of the 101's head
+        ReferenceCountUtil.release(message);
       }
       return;
     }
-    if (message instanceof HttpResponse response) {
-      if (webSocket && !toApp && response.status().code() == 101) {
-        openTunnel(response);
-        return;
-      }
-      if (selfAccepted) {
-        ReferenceCountUtil.release(message);
-        closeWebSocket("Shimmy refused the WebSocket (" + response.status().code() + ")", 1011);
-        return;
-      }
-      if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-        // e.g. 100 Continue from the application; its empty end is not the response's end
-        skippingInformational = true;
-        front
-            .context()
-            .writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status()));
+    if (message instanceof ResponseHead response) {
+      if (response.status() == 101) {
+        if (webSocket && !toApp) {
+          openTunnel(response);
+        } else {
+          upstreamFailed("an unexpected 101 Switching Protocols");
+        }
+      } else if (selfAccepted) {
+        closeWebSocket("Shimmy refused the WebSocket (" + response.status() + ")", 1011);
+      } else if (response.interim()) {
+        // e.g. 100 Continue from the application: the final answer follows
+        ByteBuf interim = front.context().alloc().buffer(response.encodedLength());
+        response.writeTo(interim, false, null);
+        front.context().writeAndFlush(interim);
       } else {
         respond(response);
       }
-    }
-    if (message instanceof HttpContent content) {
-      if (skippingInformational) {
-        content.release();
-        if (content instanceof LastHttpContent) {
-          skippingInformational = false;
-        }
-        return;
-      }
-      Channel client = front.context().channel();
-      if (content instanceof LastHttpContent) {
-        Channel used = upstream;
-        upstream = null;
-        if (used != null) {
-          UpstreamHandler.of(used).unbind(used, upstreamKeepAlive && requestComplete);
-        }
-        boolean keep = clientKeepAlive && requestComplete;
-        client
-            .writeAndFlush(content)
-            .addListener((ChannelFuture written) -> responseWritten(written, keep));
-      } else {
-        toClient(content);
-      }
+    } else if (message == UpstreamResponseDecoder.END) {
+      responseEnded();
+    } else if (message instanceof ByteBuf data) {
+      body(data);
+    } else {
+      ReferenceCountUtil.release(message);
     }
   }
 
@@ -476,20 +451,18 @@ final class Exchange implements UpstreamListener {
    * connections and relay raw bytes both ways until either side closes. The lease is held for the
    * tunnel's life, so a blue-green switch drains it like any stream.
    */
-  private void openTunnel(HttpResponse switching) {
+  private void openTunnel(ResponseHead switching) {
+    Channel from = upstream;
+    tunnel = true; // the upstream's decoder passes everything after the 101 on as it is
+    if (from != null && from.pipeline().get(HttpRequestEncoder.class) != null) {
+      from.pipeline().remove(HttpRequestEncoder.class);
+    }
     if (selfAccepted) {
       // The client has our 101 already: drop Shimmy's, then hand it the held first frame.
-      tunnel = true;
-      ReferenceCountUtil.release(switching);
-      Channel to = upstream;
-      HttpClientCodec codec = to == null ? null : to.pipeline().get(HttpClientCodec.class);
-      if (to != null && codec != null) {
-        to.pipeline().remove(codec);
-      }
       ByteBuf held = firstFrame;
       firstFrame = null;
-      if (to != null && held != null && held.isReadable()) {
-        to.writeAndFlush(held);
+      if (from != null && held != null && held.isReadable()) {
+        from.writeAndFlush(held);
       } else if (held != null) {
         held.release();
       }
@@ -499,28 +472,14 @@ final class Exchange implements UpstreamListener {
     responseStarted = true;
     dropReplay();
     status = 101;
-    tunnel = true;
-    ForwardedHeaders.stripHopByHop(switching.headers());
-    switching
-        .headers()
-        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-        .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-    switching.setProtocolVersion(HttpVersion.HTTP_1_1);
     ChannelHandlerContext context = front.context();
-    context.write(switching);
-    context.write(LastHttpContent.EMPTY_LAST_CONTENT);
-    // Each side's encoder goes before the other side's decoder can hand it raw bytes: bytes that
-    // arrived with the 101 (or, against the rules, before it) pass as they are.
-    Channel from = upstream;
-    HttpClientCodec upstreamCodec =
-        from == null ? null : from.pipeline().get(HttpClientCodec.class);
-    if (upstreamCodec != null) {
-      upstreamCodec.removeOutboundHandler();
-    }
-    context.pipeline().remove(HttpServerCodec.class);
-    if (from != null && upstreamCodec != null) {
-      from.pipeline().remove(upstreamCodec);
-    }
+    ByteBuf head = context.alloc().buffer(switching.encodedLength() + 48);
+    switching.writeTo(head, false, "connection: upgrade\r\nupgrade: websocket\r\n");
+    context.write(head);
+    // The upstream's encoder is gone before the client's decoder hands on the bytes it holds: bytes
+    // that arrived with the upgrade request (or, against the rules, before Shimmy's 101) pass as
+    // they are.
+    context.pipeline().remove(EdgeRequestDecoder.class);
     context.flush();
     front.updateClientReads();
   }
@@ -531,20 +490,12 @@ final class Exchange implements UpstreamListener {
       return;
     }
     String key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY, "");
-    HttpResponse switching =
-        new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
-    switching
-        .headers()
-        .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
-        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-        .set(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT, WebSocketFrames.accept(key));
     // We answered for Shimmy: no extension it might accept is known to the client.
     request.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
     ChannelHandlerContext context = front.context();
     firstFrame = context.alloc().buffer();
-    context.write(switching);
-    context.write(LastHttpContent.EMPTY_LAST_CONTENT);
-    context.pipeline().remove(HttpServerCodec.class);
+    context.write(EdgeResponses.switchingProtocols(WebSocketFrames.accept(key)));
+    context.pipeline().remove(EdgeRequestDecoder.class);
     context.flush();
     front.updateClientReads();
   }
@@ -670,38 +621,115 @@ final class Exchange implements UpstreamListener {
     }
   }
 
-  private void respond(HttpResponse response) {
+  /**
+   * The upstream's final head: its forwarded lines go to the client as they are, with the framing
+   * and {@code Connection} this client needs. The head waits in {@link #outgoing} for the body
+   * bytes of the same read, so a small answer leaves in one write.
+   */
+  private void respond(ResponseHead response) {
     responseStarted = true;
     dropReplay();
-    status = response.status().code();
-    upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-    HttpHeaders headers = response.headers();
-    ForwardedHeaders.stripHopByHop(headers);
-    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    status = response.status();
+    upstreamKeepAlive = response.keepAlive();
     if (!requestComplete && status >= 400) {
       // An error answered before the request body ended (the application's 408 after its body
       // read timed out, an early 413): the connection closes after it, and the answer says so.
       clientKeepAlive = false;
     }
     boolean bodyless = head || status == 204 || status == 304;
-    if (!bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+    if (!bodyless && response.body() != ResponseHead.Body.LENGTH) {
       if (clientHttp10) {
         clientKeepAlive = false; // the body ends when the connection does
       } else {
-        HttpUtil.setTransferEncodingChunked(response, true);
+        chunkedToClient = true;
       }
     }
-    if (!clientKeepAlive) {
-      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    } else if (clientHttp10) {
-      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    String connection =
+        !clientKeepAlive
+            ? "connection: close\r\n"
+            : clientHttp10 ? "connection: keep-alive\r\n" : null;
+    long expected =
+        response.body() == ResponseHead.Body.LENGTH && !bodyless ? response.contentLength() : 0;
+    int capacity =
+        response.encodedLength() + 32 + (int) Math.min(expected, FrontHandler.COALESCED_BYTES);
+    ByteBuf out = front.context().alloc().buffer(capacity);
+    response.writeTo(out, chunkedToClient, connection);
+    outgoing = out;
+  }
+
+  /** Body bytes of the response, chunked for the client when its length is not declared. */
+  private void body(ByteBuf data) {
+    int length = data.readableBytes();
+    if (length == 0) {
+      data.release();
+      return;
     }
-    Channel client = front.context().channel();
-    client.write(response, client.voidPromise());
+    ByteBuf out = outgoing;
+    if (out == null && chunkedToClient && length <= FrontHandler.COALESCED_BYTES) {
+      out = front.context().alloc().buffer(length + 16);
+      outgoing = out;
+    }
+    if (out != null && out.readableBytes() + length <= FrontHandler.COALESCED_BYTES) {
+      if (chunkedToClient) {
+        EdgeResponses.chunkStart(out, length);
+      }
+      out.writeBytes(data);
+      data.release();
+      if (chunkedToClient) {
+        EdgeResponses.chunkEnd(out);
+      }
+      return;
+    }
+    writeOutgoing();
+    if (chunkedToClient) {
+      ByteBuf start = front.context().alloc().buffer(12);
+      EdgeResponses.chunkStart(start, length);
+      toClient(start);
+      toClient(data);
+      ByteBuf end = front.context().alloc().buffer(2);
+      EdgeResponses.chunkEnd(end);
+      toClient(end);
+    } else {
+      toClient(data);
+    }
+  }
+
+  /** Writes the bytes gathered for the client, if any (the flush comes at the end of the read). */
+  private void writeOutgoing() {
+    ByteBuf out = outgoing;
+    outgoing = null;
+    if (out != null) {
+      toClient(out);
+    }
+  }
+
+  /** The response is complete: the upstream connection goes back to the pool, the client's ends. */
+  private void responseEnded() {
+    Channel used = upstream;
+    upstream = null;
+    if (used != null) {
+      UpstreamHandler.of(used).unbind(used, upstreamKeepAlive && requestComplete);
+    }
+    ByteBuf last = outgoing;
+    outgoing = null;
+    if (chunkedToClient) {
+      if (last == null) {
+        last = EdgeResponses.lastChunk();
+      } else {
+        last.writeBytes(EdgeResponses.lastChunk());
+      }
+    }
+    boolean keep = clientKeepAlive && requestComplete;
+    front
+        .context()
+        .channel()
+        .writeAndFlush(last == null ? Unpooled.EMPTY_BUFFER : last)
+        .addListener((ChannelFuture written) -> responseWritten(written, keep));
   }
 
   @Override
   public void upstreamReadComplete() {
+    writeOutgoing();
     front.context().channel().flush();
   }
 
@@ -751,7 +779,7 @@ final class Exchange implements UpstreamListener {
     boolean keep = clientKeepAlive && requestComplete;
     front
         .context()
-        .writeAndFlush(EdgeResponses.error(code, errorCode, message, keep))
+        .writeAndFlush(EdgeResponses.error(code, errorCode, message, keep, head))
         .addListener((ChannelFuture written) -> responseWritten(written, keep));
   }
 
@@ -787,7 +815,8 @@ final class Exchange implements UpstreamListener {
                 "the request body did not arrive within "
                     + settings.bodyReadTimeout().toMillis()
                     + " ms (a body shorter than its Content-Length?)",
-                false))
+                false,
+                head))
         .addListener(ChannelFutureListener.CLOSE);
   }
 
@@ -807,6 +836,11 @@ final class Exchange implements UpstreamListener {
     }
     finished = true;
     dropReplay();
+    ByteBuf unsent = outgoing;
+    outgoing = null;
+    if (unsent != null) {
+      unsent.release(); // the response was cut off: the client connection closes
+    }
     ByteBuf held = firstFrame;
     firstFrame = null;
     if (held != null) {

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -64,6 +65,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
    * How long the rest of a body answered early is read and dropped before the connection closes.
    */
   static final long DRAIN_MILLIS = 5_000;
+
+  /**
+   * Response bytes for the client are gathered in one buffer up to this size within a read of the
+   * upstream (head, small bodies, chunk framing), so a small answer leaves in one write.
+   */
+  static final int COALESCED_BYTES = 16 * 1024;
 
   /** Pipelined messages kept while a response is in progress before reading pauses. */
   static final int MAX_QUEUED_MESSAGES = 64;
@@ -204,7 +211,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
     RequestRefusal refusal = RequestRefusal.of(request.method().name(), request.uri());
     if (refusal != null) {
       ReferenceCountUtil.release(request);
-      reject(refusal.status(), refusal.code(), refusal.message());
+      reject(
+          refusal.status(),
+          refusal.code(),
+          refusal.message(),
+          request.method().equals(HttpMethod.HEAD));
       return;
     }
     String path = RequestAdmission.path(request.uri());
@@ -214,7 +225,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       boolean complete = request instanceof LastHttpContent;
       ReferenceCountUtil.release(request);
       rejectAndDrain(
-          413, "payload_too_large", "request body is larger than " + limit + " bytes", complete);
+          413,
+          "payload_too_large",
+          "request body is larger than " + limit + " bytes",
+          complete,
+          request.method().equals(HttpMethod.HEAD));
       return;
     }
     Exchange exchange = new Exchange(this, request, path, declared);
@@ -227,7 +242,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
 
   private void rejectMalformed(Throwable cause) {
     RequestAdmission.Refusal refusal = RequestAdmission.malformed(cause);
-    reject(refusal.status(), "invalid_request", refusal.message());
+    reject(refusal.status(), "invalid_request", refusal.message(), false);
   }
 
   /**
@@ -235,11 +250,12 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
    * most {@link #DRAIN_MILLIS}: closing on unread bytes would reset the connection, and the reset
    * can destroy the answer before the client has read it.
    */
-  private void rejectAndDrain(int status, String code, String message, boolean complete) {
+  private void rejectAndDrain(
+      int status, String code, String message, boolean complete, boolean headRequest) {
     ChannelHandlerContext context = context();
     draining = true;
     ChannelFuture written =
-        context.writeAndFlush(EdgeResponses.error(status, code, message, false));
+        context.writeAndFlush(EdgeResponses.error(status, code, message, false, headRequest));
     if (complete) {
       written.addListener(ChannelFutureListener.CLOSE);
       return;
@@ -256,10 +272,10 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Answers a request the edge refuses from its head, and closes: its body is never read. */
-  private void reject(int status, String code, String message) {
+  private void reject(int status, String code, String message, boolean headRequest) {
     ChannelHandlerContext context = context();
     context
-        .writeAndFlush(EdgeResponses.error(status, code, message, false))
+        .writeAndFlush(EdgeResponses.error(status, code, message, false, headRequest))
         .addListener(ChannelFutureListener.CLOSE);
     context.channel().config().setAutoRead(false);
   }

@@ -6,26 +6,18 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Opens upstream connections (to a Shimmy instance or the application) on the client connection's
- * own event loop, so both share a thread: read timeout, HTTP client codec, and the {@link
- * UpstreamHandler} that returns the connection to the loop's {@link UpstreamPool}.
+ * own event loop, so both share a thread: read timeout, Netty's request encoder, the {@link
+ * UpstreamResponseDecoder} that reads answers as bytes, and the {@link UpstreamHandler} that
+ * returns the connection to the loop's {@link UpstreamPool}.
  */
 final class UpstreamConnector {
-
-  /**
-   * Netty's defaults, without checking each header name and value of the answers: they come from
-   * our own processes (Shimmy instances we started, the application). Requests from clients are
-   * still checked.
-   */
-  private static final HttpDecoderConfig UPSTREAM_DECODER =
-      new HttpDecoderConfig().setValidateHeaders(false);
 
   private UpstreamConnector() {}
 
@@ -47,7 +39,8 @@ final class UpstreamConnector {
                     .addLast(
                         new IdleStateHandler(
                             settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                        new HttpClientCodec(UPSTREAM_DECODER, false, false),
+                        new HttpRequestEncoder(),
+                        new UpstreamResponseDecoder(),
                         new UpstreamHandler(pool, address));
               }
             })
