@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -149,7 +148,7 @@ final class Exchange implements UpstreamListener {
       }
       toApp = lease == null; // the application waits for a start in progress or answers 503
     }
-    send(forwardedHead());
+    send(request);
     connect(false);
   }
 
@@ -166,7 +165,7 @@ final class Exchange implements UpstreamListener {
     lease = routed.lease();
     toApp = lease == null;
     List<HttpContent> toSend = routed.forwarded();
-    send(forwardedHead());
+    send(request);
     toSend.forEach(this::send);
     connect(false);
   }
@@ -188,20 +187,51 @@ final class Exchange implements UpstreamListener {
         request, path, declaredLength, transferEncoding, webSocket, settings);
   }
 
-  /** Makes the client's request head the forwarded one, in place: one copy of the headers less. */
+  /** Reads what the forwarded heads need from the client's head, which is not changed. */
   private void prepareHead() {
     forwarded.prepare(request, front.clientAddress(), transferEncoding);
   }
 
-  /** The request head for the current route: Shimmy gets its own Host and X-Forwarded-*. */
-  private HttpRequest forwardedHead() {
-    Lease held = lease;
-    if (!toApp && held != null) {
-      forwarded.toShimmy(request, held.baseUrl().getAuthority(), webSocket);
-    } else {
-      forwarded.toApplication(request);
+  /**
+   * What goes on the upstream's wire for {@code message}: the head written for the current route
+   * (Shimmy gets its own Host and X-Forwarded-*), body bytes as they are or in chunks; null for
+   * nothing (the empty end of a body sent with its length).
+   */
+  private @Nullable ByteBuf toWire(Channel channel, HttpObject message) {
+    if (message instanceof HttpRequest head) {
+      Lease held = lease;
+      ByteBuf out = channel.alloc().buffer(512);
+      forwarded.writeHead(
+          out, head, !toApp && held != null ? held.baseUrl().getAuthority() : null, webSocket);
+      return out;
     }
-    return request;
+    HttpContent content = (HttpContent) message;
+    ByteBuf data = content.content(); // the content's bytes and its reference count
+    boolean last = content instanceof LastHttpContent;
+    if (!forwarded.chunked()) {
+      if (data.isReadable()) {
+        return data;
+      }
+      data.release();
+      return null;
+    }
+    ByteBuf framed = channel.alloc().buffer(data.readableBytes() + 24);
+    if (data.isReadable()) {
+      EdgeResponses.chunkStart(framed, data.readableBytes());
+      framed.writeBytes(data);
+      EdgeResponses.chunkEnd(framed);
+    }
+    if (last) {
+      framed.writeBytes(EdgeResponses.lastChunk()); // trailer fields are not forwarded
+    }
+    data.release();
+    return framed;
+  }
+
+  private static void write(Channel channel, @Nullable ByteBuf bytes) {
+    if (bytes != null) {
+      channel.write(bytes, channel.voidPromise()); // a failure reaches UpstreamHandler
+    }
   }
 
   private URI target() {
@@ -265,7 +295,7 @@ final class Exchange implements UpstreamListener {
     pending = null;
     for (HttpObject message : waiting) {
       keepForReplay(message);
-      channel.write(message, channel.voidPromise()); // a failure reaches UpstreamHandler
+      write(channel, toWire(channel, message));
     }
     if (flush) {
       channel.flush();
@@ -315,7 +345,7 @@ final class Exchange implements UpstreamListener {
     List<HttpContent> kept = replay;
     replay = null;
     List<HttpObject> resend = new ArrayList<>(4);
-    resend.add(forwardedHead());
+    resend.add(request);
     if (waiting != null) {
       resend.addAll(waiting.subList(1, waiting.size()));
     } else if (kept != null) {
@@ -376,7 +406,7 @@ final class Exchange implements UpstreamListener {
     } else if (upstream != null) {
       Channel to = upstream;
       keepForReplay(message);
-      to.write(message, to.voidPromise()); // a failure reaches UpstreamHandler
+      write(to, toWire(to, message));
     } else {
       ReferenceCountUtil.release(message);
     }
@@ -454,9 +484,6 @@ final class Exchange implements UpstreamListener {
   private void openTunnel(ResponseHead switching) {
     Channel from = upstream;
     tunnel = true; // the upstream's decoder passes everything after the 101 on as it is
-    if (from != null && from.pipeline().get(HttpRequestEncoder.class) != null) {
-      from.pipeline().remove(HttpRequestEncoder.class);
-    }
     if (selfAccepted) {
       // The client has our 101 already: drop Shimmy's, then hand it the held first frame.
       ByteBuf held = firstFrame;
@@ -476,9 +503,8 @@ final class Exchange implements UpstreamListener {
     ByteBuf head = context.alloc().buffer(switching.encodedLength() + 48);
     switching.writeTo(head, false, "connection: upgrade\r\nupgrade: websocket\r\n");
     context.write(head);
-    // The upstream's encoder is gone before the client's decoder hands on the bytes it holds: bytes
-    // that arrived with the upgrade request (or, against the rules, before Shimmy's 101) pass as
-    // they are.
+    // The client's decoder hands on the bytes it holds: bytes that arrived with the upgrade
+    // request (or, against the rules, before Shimmy's 101) pass as they are.
     context.pipeline().remove(EdgeRequestDecoder.class);
     context.flush();
     front.updateClientReads();
@@ -574,7 +600,7 @@ final class Exchange implements UpstreamListener {
     lease = leased;
     toApp = false;
     pending = new ArrayList<>(2);
-    send(forwardedHead());
+    send(request);
     send(LastHttpContent.EMPTY_LAST_CONTENT);
     connect(false);
     Channel pooled = upstream;

@@ -6,15 +6,14 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Opens upstream connections (to a Shimmy instance or the application) on the client connection's
- * own event loop, so both share a thread: read timeout, Netty's request encoder, the {@link
- * UpstreamResponseDecoder} that reads answers as bytes, and the {@link UpstreamHandler} that
+ * own event loop, so both share a thread: read timeout, the {@link UpstreamResponseDecoder} that
+ * reads answers as bytes (requests are written as bytes), and the {@link UpstreamHandler} that
  * returns the connection to the loop's {@link UpstreamPool}.
  */
 final class UpstreamConnector {
@@ -39,7 +38,6 @@ final class UpstreamConnector {
                     .addLast(
                         new IdleStateHandler(
                             settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                        new HttpRequestEncoder(),
                         new UpstreamResponseDecoder(),
                         new UpstreamHandler(pool, address));
               }
