@@ -1,6 +1,5 @@
 package io.github.shimmypull.core.edge;
 
-import io.github.shimmypull.core.edge.internal.EdgeRequestDecoder;
 import io.github.shimmypull.core.edge.internal.EdgeSettings;
 import io.github.shimmypull.core.edge.internal.FrontHandler;
 import io.github.shimmypull.core.edge.internal.Transport;
@@ -19,6 +18,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -169,7 +169,7 @@ public final class ShimmyEdge implements AutoCloseable {
                         .pipeline()
                         .addLast(
                             new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
-                            new EdgeRequestDecoder(
+                            new HttpRequestDecoder(
                                 new HttpDecoderConfig()
                                     .setMaxInitialLineLength(headerLimit)
                                     .setMaxHeaderSize(headerLimit)

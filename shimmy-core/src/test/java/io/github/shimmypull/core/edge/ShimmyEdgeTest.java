@@ -730,6 +730,73 @@ class ShimmyEdgeTest {
   }
 
   @Test
+  void aRefusedHeadRequestGetsTheErrorsHeadWithoutItsBody() throws Exception {
+    ShimmyEdge edge = edge(LeasingSupervisor.none(), mockServer());
+
+    String answer = RawUpstream.exchange(edge.port(), "HEAD /%00 HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    assertThat(answer)
+        .startsWith("HTTP/1.1 400 Bad Request\r\n")
+        .containsIgnoringCase("content-type: application/json")
+        .containsIgnoringCase("connection: close")
+        .matches("(?s).*content-length: [1-9][0-9]*\r\n.*")
+        .endsWith("\r\n\r\n");
+  }
+
+  @Test
+  void aRequestWithBothTransferEncodingAndContentLengthIs400AndForwardedNowhere() throws Exception {
+    MockWebServer shimmy = mockServer();
+    MockWebServer app = mockServer();
+    ShimmyEdge edge = edge(LeasingSupervisor.live(base(shimmy)), app);
+
+    String answer =
+        RawUpstream.exchange(
+            edge.port(),
+            "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "2\r\n{}\r\n0\r\n\r\n");
+
+    assertThat(answer)
+        .startsWith("HTTP/1.1 400")
+        .containsIgnoringCase("connection: close")
+        .contains("\"code\":\"invalid_request\"");
+    assertThat(shimmy.getRequestCount()).isZero();
+    assertThat(app.getRequestCount()).isZero();
+  }
+
+  @Test
+  void anInterimAnswerReachesHttp11ClientsButNotHttp10Ones() throws Exception {
+    RawUpstream app =
+        raw(
+            socket -> {
+              RawUpstream.readHead(socket.getInputStream());
+              socket
+                  .getOutputStream()
+                  .write(
+                      ("HTTP/1.1 100 Continue\r\n\r\n"
+                              + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                          .getBytes(UTF_8));
+            });
+    ShimmyEdge edge =
+        track(
+            ShimmyEdge.builder()
+                .supervisor(LeasingSupervisor.none())
+                .app(app.uri())
+                .build()
+                .start());
+
+    String http11 =
+        RawUpstream.exchange(
+            edge.port(), "GET /v1/api/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    String http10 = RawUpstream.exchange(edge.port(), "GET /v1/api/models HTTP/1.0\r\n\r\n");
+
+    assertThat(http11)
+        .startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
+        .endsWith("ok");
+    assertThat(http10).startsWith("HTTP/1.1 200 OK\r\n").endsWith("ok");
+  }
+
+  @Test
   void closesIdleKeepAliveConnectionsAfterTheIdleTimeout() throws Exception {
     MockWebServer shimmy = mockServer();
     shimmy.enqueue(new MockResponse.Builder().body("ok").build());

@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -460,10 +461,13 @@ final class Exchange implements UpstreamListener {
       } else if (selfAccepted) {
         closeWebSocket("Shimmy refused the WebSocket (" + response.status() + ")", 1011);
       } else if (response.interim()) {
-        // e.g. 100 Continue from the application: the final answer follows
-        ByteBuf interim = front.context().alloc().buffer(response.encodedLength());
-        response.writeTo(interim, false, null);
-        front.context().writeAndFlush(interim);
+        // e.g. 100 Continue from the application: the final answer follows. HTTP/1.0 clients
+        // know no interim answers (RFC 9110 §15.2).
+        if (!clientHttp10) {
+          ByteBuf interim = front.context().alloc().buffer(response.encodedLength());
+          response.writeTo(interim, false, null);
+          front.context().writeAndFlush(interim);
+        }
       } else {
         respond(response);
       }
@@ -505,7 +509,7 @@ final class Exchange implements UpstreamListener {
     context.write(head);
     // The client's decoder hands on the bytes it holds: bytes that arrived with the upgrade
     // request (or, against the rules, before Shimmy's 101) pass as they are.
-    context.pipeline().remove(EdgeRequestDecoder.class);
+    context.pipeline().remove(HttpRequestDecoder.class);
     context.flush();
     front.updateClientReads();
   }
@@ -521,7 +525,7 @@ final class Exchange implements UpstreamListener {
     ChannelHandlerContext context = front.context();
     firstFrame = context.alloc().buffer();
     context.write(EdgeResponses.switchingProtocols(WebSocketFrames.accept(key)));
-    context.pipeline().remove(EdgeRequestDecoder.class);
+    context.pipeline().remove(HttpRequestDecoder.class);
     context.flush();
     front.updateClientReads();
   }
