@@ -187,17 +187,9 @@ class ShimmyEdgeTest {
   @Test
   void closesTheClientsTunnelWhenShimmyEndsIt() throws Exception {
     RawUpstream shimmy =
-        raw(
-            socket -> {
-              RawUpstream.readHead(socket.getInputStream());
-              socket
-                  .getOutputStream()
-                  .write(
-                      ("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
-                              + "Upgrade: websocket\r\n\r\n{\"done\":true}")
-                          .getBytes(UTF_8));
-              socket.getOutputStream().flush();
-            });
+        answersOnce(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
+                + "Upgrade: websocket\r\n\r\n{\"done\":true}");
     LeasingSupervisor supervisor = LeasingSupervisor.live(shimmy.uri());
     ShimmyEdge edge = edge(supervisor, mockServer());
 
@@ -403,13 +395,7 @@ class ShimmyEdgeTest {
                           .getBytes(UTF_8));
               socket.getOutputStream().flush();
             });
-    ShimmyEdge edge =
-        track(
-            ShimmyEdge.builder()
-                .supervisor(LeasingSupervisor.none())
-                .app(app.uri())
-                .build()
-                .start());
+    ShimmyEdge edge = edgeBefore(app);
     RequestBody slowBody =
         new RequestBody() {
           @Override
@@ -466,13 +452,7 @@ class ShimmyEdgeTest {
                 out.flush();
               }
             });
-    ShimmyEdge edge =
-        track(
-            ShimmyEdge.builder()
-                .supervisor(LeasingSupervisor.none())
-                .app(app.uri())
-                .build()
-                .start());
+    ShimmyEdge edge = edgeBefore(app);
 
     for (int i = 0; i < 2; i++) {
       try (Response response = get(edge, "/v1/health")) {
@@ -767,23 +747,10 @@ class ShimmyEdgeTest {
   @Test
   void anInterimAnswerReachesHttp11ClientsButNotHttp10Ones() throws Exception {
     RawUpstream app =
-        raw(
-            socket -> {
-              RawUpstream.readHead(socket.getInputStream());
-              socket
-                  .getOutputStream()
-                  .write(
-                      ("HTTP/1.1 100 Continue\r\n\r\n"
-                              + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-                          .getBytes(UTF_8));
-            });
-    ShimmyEdge edge =
-        track(
-            ShimmyEdge.builder()
-                .supervisor(LeasingSupervisor.none())
-                .app(app.uri())
-                .build()
-                .start());
+        answersOnce(
+            "HTTP/1.1 100 Continue\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    ShimmyEdge edge = edgeBefore(app);
 
     String http11 =
         RawUpstream.exchange(
@@ -942,6 +909,12 @@ class ShimmyEdgeTest {
             .start());
   }
 
+  /** An edge with no Shimmy instance: every request goes to {@code app}. */
+  private ShimmyEdge edgeBefore(RawUpstream app) {
+    return track(
+        ShimmyEdge.builder().supervisor(LeasingSupervisor.none()).app(app.uri()).build().start());
+  }
+
   private ShimmyEdge edge(LeasingSupervisor supervisor, MockWebServer app) {
     return track(ShimmyEdge.builder().supervisor(supervisor).app(base(app)).build().start());
   }
@@ -989,6 +962,16 @@ class ShimmyEdgeTest {
 
   private RawUpstream raw(RawUpstream.Script script) throws IOException {
     return servers.raw(script);
+  }
+
+  /** An upstream that reads one request head per connection and sends {@code answer} to it. */
+  private RawUpstream answersOnce(String answer) throws IOException {
+    return raw(
+        socket -> {
+          RawUpstream.readHead(socket.getInputStream());
+          socket.getOutputStream().write(answer.getBytes(UTF_8));
+          socket.getOutputStream().flush();
+        });
   }
 
   private static URI base(MockWebServer server) {

@@ -248,11 +248,7 @@ final class UpstreamResponseDecoder extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    ByteBuf left = carried;
-    carried = null;
-    if (left != null) {
-      left.release();
-    }
+    releaseCarried();
     if (state == State.UNTIL_CLOSE) {
       state = State.HEAD;
       ctx.fireChannelRead(END); // a body delimited by the close is complete
@@ -262,6 +258,10 @@ final class UpstreamResponseDecoder extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
+    releaseCarried();
+  }
+
+  private void releaseCarried() {
     ByteBuf left = carried;
     carried = null;
     if (left != null) {
