@@ -208,14 +208,11 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
       rejectMalformed(decoded.cause());
       return;
     }
+    boolean headRequest = request.method().equals(HttpMethod.HEAD); // its errors have no body
     RequestRefusal refusal = RequestRefusal.of(request.method().name(), request.uri());
     if (refusal != null) {
       ReferenceCountUtil.release(request);
-      reject(
-          refusal.status(),
-          refusal.code(),
-          refusal.message(),
-          request.method().equals(HttpMethod.HEAD));
+      reject(refusal.status(), refusal.code(), refusal.message(), headRequest);
       return;
     }
     String path = RequestAdmission.path(request.uri());
@@ -229,7 +226,7 @@ public final class FrontHandler extends ChannelInboundHandlerAdapter {
           "payload_too_large",
           "request body is larger than " + limit + " bytes",
           complete,
-          request.method().equals(HttpMethod.HEAD));
+          headRequest);
       return;
     }
     Exchange exchange = new Exchange(this, request, path, declared);
