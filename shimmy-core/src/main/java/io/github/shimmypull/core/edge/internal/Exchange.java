@@ -266,8 +266,7 @@ final class Exchange implements UpstreamListener {
 
   private void attach(Channel channel, boolean flush) {
     upstream = channel;
-    UpstreamHandler.of(channel).bind(this);
-    UpstreamResponseDecoder.of(channel).expect(head);
+    UpstreamHandler.of(channel).bind(this, head);
     if (!holdsBody()) {
       writePending(flush);
     }
@@ -481,9 +480,10 @@ final class Exchange implements UpstreamListener {
   }
 
   /**
-   * Shimmy accepted the WebSocket upgrade: forward its 101, then take the HTTP codecs out of both
-   * connections and relay raw bytes both ways until either side closes. The lease is held for the
-   * tunnel's life, so a blue-green switch drains it like any stream.
+   * Shimmy accepted the WebSocket upgrade: forward its 101, then take the request decoder out of
+   * the client's connection (the upstream's decoder passes bytes on after a 101 by itself) and
+   * relay raw bytes both ways until either side closes. The lease is held for the tunnel's life, so
+   * a blue-green switch drains it like any stream.
    */
   private void openTunnel(ResponseHead switching) {
     Channel from = upstream;

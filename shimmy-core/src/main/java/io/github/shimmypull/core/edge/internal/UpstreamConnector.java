@@ -33,13 +33,14 @@ final class UpstreamConnector {
             new ChannelInitializer<SocketChannel>() {
               @Override
               protected void initChannel(SocketChannel channel) {
+                UpstreamResponseDecoder decoder = new UpstreamResponseDecoder();
                 channel
                     .pipeline()
                     .addLast(
                         new IdleStateHandler(
                             settings.readTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                        new UpstreamResponseDecoder(),
-                        new UpstreamHandler(pool, address));
+                        decoder,
+                        new UpstreamHandler(pool, address, decoder));
               }
             })
         .connect(address.getHost(), address.getPort() < 0 ? 80 : address.getPort());

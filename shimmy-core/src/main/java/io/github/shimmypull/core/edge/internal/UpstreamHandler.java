@@ -17,11 +17,13 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   private final UpstreamPool pool;
   private final URI address;
+  private final UpstreamResponseDecoder decoder;
   private @Nullable UpstreamListener listener;
 
-  UpstreamHandler(UpstreamPool pool, URI address) {
+  UpstreamHandler(UpstreamPool pool, URI address, UpstreamResponseDecoder decoder) {
     this.pool = pool;
     this.address = address;
+    this.decoder = decoder;
   }
 
   static UpstreamHandler of(Channel channel) {
@@ -32,8 +34,13 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     return address;
   }
 
-  void bind(UpstreamListener exchange) {
+  /**
+   * Binds the exchange whose request goes out next; the answer to a HEAD request has no body
+   * whatever it declares.
+   */
+  void bind(UpstreamListener exchange, boolean headRequest) {
     this.listener = exchange;
+    decoder.expect(headRequest);
   }
 
   /** Unbinds the exchange; keeps the connection for the next request when {@code reusable}. */

@@ -2,7 +2,6 @@ package io.github.shimmypull.core.edge.internal;
 
 import io.github.shimmypull.core.edge.internal.ResponseHead.MalformedResponse;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.jspecify.annotations.Nullable;
@@ -52,10 +51,6 @@ final class UpstreamResponseDecoder extends ChannelInboundHandlerAdapter {
   private boolean headRequest;
   private long remaining;
   private @Nullable ByteBuf carried;
-
-  static UpstreamResponseDecoder of(Channel channel) {
-    return channel.pipeline().get(UpstreamResponseDecoder.class);
-  }
 
   /** The next response answers a request with this method: a HEAD request's answer has no body. */
   void expect(boolean headRequest) {
